@@ -1,0 +1,47 @@
+// Steward web UI behaviour. Loaded as an external script: the CSP forbids inline scripts.
+(function () {
+  "use strict";
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+  // Every htmx request carries the session's CSRF token.
+  document.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["X-CSRF-Token"] = csrf();
+  });
+
+  // Copy buttons: <button data-copy="element-id">.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("[data-copy]") : null;
+    if (!b) return;
+    var el = document.getElementById(b.getAttribute("data-copy"));
+    if (el && navigator.clipboard) {
+      navigator.clipboard.writeText(el.textContent.trim()).then(function () {
+        b.textContent = "Copied";
+      });
+    }
+  });
+
+  // Keyboard shortcuts: "/" search, "g x" go to, "n" new, "?" help.
+  var pendingG = false;
+  var go = { h: "/", c: "/clients", u: "/users", t: "/tokens", a: "/audit", s: "/settings", p: "/profile" };
+  function typing(t) {
+    return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+    var help = document.getElementById("shortcuts");
+    if (e.key === "/") {
+      var s = document.getElementById("global-search");
+      if (s) { e.preventDefault(); s.focus(); }
+    } else if (e.key === "?") {
+      if (help && help.showModal) { help.open ? help.close() : help.showModal(); }
+    } else if (pendingG && go[e.key]) {
+      window.location.href = go[e.key];
+    } else if (e.key === "n") {
+      var f = document.querySelector("[data-new-form] input:not([type=hidden])");
+      if (f) { e.preventDefault(); f.focus(); }
+    }
+    pendingG = e.key === "g";
+  });
+})();

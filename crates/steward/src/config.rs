@@ -1,0 +1,157 @@
+//! Server configuration.
+//!
+//! Precedence, lowest first: built-in defaults < TOML file (`--config`) <
+//! `STEWARD_*` environment variables < command-line flags. clap resolves the
+//! last two (a flag beats its env var); [`Partial::over`] layers the result on
+//! the file, and [`Partial::finish`] on the defaults.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub database_url: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP (only behind a TLS-terminating reverse proxy).
+    pub plain_http: bool,
+    /// The externally visible origin (`https://steward.example.com`), used for
+    /// Origin checks behind a proxy. When unset, the request's Host is used.
+    pub public_url: Option<String>,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy).
+    pub trust_forwarded_for: bool,
+    pub master_key_file: Option<PathBuf>,
+    pub body_limit_bytes: usize,
+    pub session_idle_minutes: u64,
+    pub session_absolute_hours: u64,
+    pub audit_anchor_file: Option<PathBuf>,
+    pub audit_anchor_webhook: Option<String>,
+    pub audit_anchor_interval_secs: u64,
+}
+
+/// Every setting optional: one layer of configuration.
+#[derive(Debug, Clone, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Partial {
+    /// Directory for the embedded database, TLS material and keys.
+    #[arg(long, env = "STEWARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port and prints it).
+    #[arg(long, env = "STEWARD_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// postgres://… to use PostgreSQL instead of the embedded SQLite database.
+    #[arg(long, env = "STEWARD_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// PEM certificate chain (otherwise a self-signed one is generated).
+    #[arg(long, env = "STEWARD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "STEWARD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP; only for use behind a TLS-terminating reverse proxy.
+    #[arg(long, env = "STEWARD_PLAIN_HTTP")]
+    pub plain_http: Option<bool>,
+    /// External origin, e.g. https://steward.example.com.
+    #[arg(long, env = "STEWARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Trust X-Forwarded-For for the client address (behind a proxy only).
+    #[arg(long, env = "STEWARD_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: Option<bool>,
+    /// File holding the master key that wraps every secret's data key.
+    #[arg(long, env = "STEWARD_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "STEWARD_BODY_LIMIT_BYTES")]
+    pub body_limit_bytes: Option<usize>,
+    /// Sign out after this many idle minutes.
+    #[arg(long, env = "STEWARD_SESSION_IDLE_MINUTES")]
+    pub session_idle_minutes: Option<u64>,
+    /// Sign out after this many hours whatever the activity.
+    #[arg(long, env = "STEWARD_SESSION_ABSOLUTE_HOURS")]
+    pub session_absolute_hours: Option<u64>,
+    /// Append the audit chain head to this file periodically.
+    #[arg(long, env = "STEWARD_AUDIT_ANCHOR_FILE")]
+    pub audit_anchor_file: Option<PathBuf>,
+    /// POST the audit chain head to this URL periodically.
+    #[arg(long, env = "STEWARD_AUDIT_ANCHOR_WEBHOOK")]
+    pub audit_anchor_webhook: Option<String>,
+    /// Seconds between audit anchors.
+    #[arg(long, env = "STEWARD_AUDIT_ANCHOR_INTERVAL_SECS")]
+    pub audit_anchor_interval_secs: Option<u64>,
+}
+
+impl Partial {
+    /// `self` layered over `lower`: every value set here wins.
+    pub fn over(self, lower: Partial) -> Partial {
+        macro_rules! pick { ($($f:ident),*) => { Partial { $($f: self.$f.or(lower.$f)),* } } }
+        pick!(
+            data_dir, listen, database_url, tls_cert, tls_key, plain_http, public_url, trust_forwarded_for, master_key_file,
+            body_limit_bytes, session_idle_minutes, session_absolute_hours, audit_anchor_file, audit_anchor_webhook,
+            audit_anchor_interval_secs
+        )
+    }
+
+    /// Reads a TOML file layer.
+    pub fn from_toml(text: &str) -> anyhow::Result<Partial> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Fills everything still unset with the defaults and validates.
+    pub fn finish(self) -> anyhow::Result<Config> {
+        let c = Config {
+            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("./steward-data")),
+            listen: self.listen.unwrap_or_else(|| "127.0.0.1:8443".parse().expect("valid")),
+            database_url: self.database_url.filter(|s| !s.is_empty()),
+            tls_cert: self.tls_cert,
+            tls_key: self.tls_key,
+            plain_http: self.plain_http.unwrap_or(false),
+            public_url: self.public_url.map(|s| s.trim_end_matches('/').to_string()),
+            trust_forwarded_for: self.trust_forwarded_for.unwrap_or(false),
+            master_key_file: self.master_key_file,
+            body_limit_bytes: self.body_limit_bytes.unwrap_or(1024 * 1024),
+            session_idle_minutes: self.session_idle_minutes.unwrap_or(120),
+            session_absolute_hours: self.session_absolute_hours.unwrap_or(12),
+            audit_anchor_file: self.audit_anchor_file,
+            audit_anchor_webhook: self.audit_anchor_webhook,
+            audit_anchor_interval_secs: self.audit_anchor_interval_secs.unwrap_or(3600),
+        };
+        anyhow::ensure!(c.tls_cert.is_some() == c.tls_key.is_some(), "--tls-cert and --tls-key go together");
+        anyhow::ensure!(c.body_limit_bytes >= 1024, "body_limit_bytes must be at least 1024");
+        anyhow::ensure!(c.session_idle_minutes >= 1 && c.session_absolute_hours >= 1, "session timeouts must be positive");
+        anyhow::ensure!(c.audit_anchor_interval_secs >= 1, "audit_anchor_interval_secs must be positive");
+        Ok(c)
+    }
+}
+
+impl Config {
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let file = Partial::from_toml("listen = \"0.0.0.0:9000\"\nbody_limit_bytes = 4096\nsession_idle_minutes = 30\n").unwrap();
+        // clap has already merged env and flags into one layer: here the
+        // "command line" layer sets only the listen address.
+        let cli = Partial { listen: Some("127.0.0.1:1".parse().unwrap()), ..Default::default() };
+        let c = cli.over(file).finish().unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:1");
+        assert_eq!(c.body_limit_bytes, 4096);
+        assert_eq!(c.session_idle_minutes, 30);
+        assert_eq!(c.session_absolute_hours, 12);
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_an_error() {
+        assert!(Partial::from_toml("lisen = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,153 @@
+//! `steward demo`: a believable MSP on a fresh temporary data directory,
+//! served until Ctrl-C. Everything goes through the same audited operations
+//! as real use, so the demo's audit log verifies too.
+
+use crate::audit::Actor;
+use crate::auth::roles::Role;
+use crate::auth::Via;
+use crate::config::Partial;
+use crate::crypto::MasterKey;
+use crate::http::{App, AppState};
+use crate::store::Store;
+use crate::tenancy::ops::{self, NewClient, NewContact, NewSite};
+use crate::users::ops::{create as create_user, NewUserRequest};
+use std::net::SocketAddr;
+
+struct DemoClient {
+    name: &'static str,
+    notes: &'static str,
+    sites: &'static [(&'static str, &'static str, &'static str)],
+    contacts: &'static [(&'static str, &'static str, &'static str, &'static str)],
+}
+
+const CLIENTS: &[DemoClient] = &[
+    DemoClient {
+        name: "Harbor Dental Group",
+        notes: "Three practices. Imaging PCs must never reboot during clinic hours (08:00–18:00).",
+        sites: &[
+            ("Portland Main Office", "America/Los_Angeles", "1200 NW Naito Pkwy, Portland, OR"),
+            ("Seattle Clinic", "America/Los_Angeles", "400 Pine St, Seattle, WA"),
+        ],
+        contacts: &[
+            ("Dr. Maya Ellison", "Owner", "maya@harbordental.example", "+1 503 555 0142"),
+            ("Tom Reyes", "Office manager", "tom@harbordental.example", "+1 503 555 0177"),
+        ],
+    },
+    DemoClient {
+        name: "Kessler & Voss Rechtsanwälte",
+        notes: "Law firm. Client files are confidential: no remote sessions without the partner's approval.",
+        sites: &[("Berlin Kanzlei", "Europe/Berlin", "Friedrichstraße 68, 10117 Berlin")],
+        contacts: &[
+            ("Anna Kessler", "Managing partner", "a.kessler@kv-recht.example", "+49 30 5550 1234"),
+            ("Jonas Weber", "IT contact", "j.weber@kv-recht.example", "+49 30 5550 1299"),
+        ],
+    },
+    DemoClient {
+        name: "Northwind Logistics",
+        notes: "24/7 warehouse operations. Escalate P1 tickets by phone.",
+        sites: &[
+            ("Chicago HQ", "America/Chicago", "233 S Wacker Dr, Chicago, IL"),
+            ("Rotterdam Warehouse", "Europe/Amsterdam", "Waalhaven Z.z. 19, Rotterdam"),
+            ("Singapore Hub", "Asia/Singapore", "10 Pasir Panjang Rd, Singapore"),
+        ],
+        contacts: &[
+            ("Priya Natarajan", "COO", "priya@northwind.example", "+1 312 555 0110"),
+            ("Lars de Vries", "Warehouse lead (Rotterdam)", "lars@northwind.example", "+31 10 555 0188"),
+            ("Wei Ling Tan", "Regional IT", "weiling@northwind.example", "+65 5550 3321"),
+        ],
+    },
+    DemoClient {
+        name: "Bluegum Accounting",
+        notes: "Busy season Feb–Jun: schedule maintenance for weekends.",
+        sites: &[("Sydney Office", "Australia/Sydney", "88 George St, Sydney NSW")],
+        contacts: &[("Chloe Murray", "Partner", "chloe@bluegum.example", "+61 2 5550 7788")],
+    },
+    DemoClient {
+        name: "Fenwick Primary School",
+        notes: "Term dates on the school website. Chromebooks managed separately.",
+        sites: &[("Fenwick Campus", "Europe/London", "Fenwick Road, Leeds LS7")],
+        contacts: &[
+            ("Helen Price", "Head teacher", "head@fenwick.example", "+44 113 555 0100"),
+            ("Sam Okafor", "Business manager", "bursar@fenwick.example", "+44 113 555 0101"),
+        ],
+    },
+];
+
+/// Seeds a demo MSP; returns the admin's email and password.
+pub async fn seed(app: &App) -> anyhow::Result<(String, String)> {
+    let password = format!("demo-{}", &crate::crypto::random_token()[..16]);
+    let store = &app.store;
+    let cli = Actor::cli();
+    let mk = |email: &str, name: &str, role: Role| NewUserRequest {
+        email: email.into(),
+        name: name.into(),
+        role,
+        password: password.clone(),
+        clients: None,
+    };
+    let admin = create_user(store, &cli, mk("admin@steward.example", "Alex Admin", Role::Admin)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let p = crate::auth::principal_for(app, admin.clone(), Via::Session { id: 0, csrf: String::new() }, "local".into(), None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut ids = vec![];
+    for c in CLIENTS {
+        let client = ops::create_client(app, &p, NewClient { name: c.name.into(), notes: c.notes.into() }).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut site_ids = vec![];
+        for (name, tz, addr) in c.sites {
+            let s = ops::create_site(app, &p, client.id, NewSite { name: (*name).into(), timezone: (*tz).into(), address: (*addr).into() })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            site_ids.push(s.id);
+        }
+        for (i, (name, title, email, phone)) in c.contacts.iter().enumerate() {
+            let req = NewContact {
+                name: (*name).into(),
+                title: (*title).into(),
+                email: (*email).into(),
+                phone: (*phone).into(),
+                site_id: site_ids.get(i % site_ids.len().max(1)).copied(),
+            };
+            ops::create_contact(app, &p, client.id, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        ids.push(client.id);
+    }
+    let actor = p.actor();
+    for (email, name, role, limit) in [
+        ("tech@steward.example", "Taylor Tech", Role::Technician, None),
+        ("junior@steward.example", "Jordan Junior", Role::Technician, Some(vec![ids[0], ids[3]])),
+        ("billing@steward.example", "Blair Billing", Role::Billing, None),
+        ("auditor@steward.example", "Riley Readonly", Role::ReadOnly, None),
+        ("maya@harbordental.example", "Dr. Maya Ellison", Role::ClientContact, Some(vec![ids[0]])),
+    ] {
+        let mut req = mk(email, name, role);
+        req.clients = limit;
+        create_user(store, &actor, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok((admin.email, password))
+}
+
+/// Runs the demo until Ctrl-C.
+pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("steward-demo-{}", &crate::crypto::random_token()[..10]));
+    std::fs::create_dir_all(&dir)?;
+    // Fall back to any free port when the default one is taken.
+    let listen = if std::net::TcpListener::bind(listen).is_ok() { listen } else { SocketAddr::new(listen.ip(), 0) };
+    let cfg = Partial {
+        data_dir: Some(dir.clone()),
+        listen: Some(listen),
+        plain_http: Some(true),
+        ..Default::default()
+    }
+    .finish()?;
+    let store = Store::open(&cfg.data_dir, None).await?;
+    let master = MasterKey::load_or_create(&cfg.master_key_path())?;
+    let app = AppState::new(store, cfg, master);
+    let (email, password) = seed(&app).await?;
+    println!("Steward demo MSP on {} (deleted when you stop it)", dir.display());
+    println!("  sign in as {email} with password {password}");
+    println!("  other users (same password): tech@, junior@ (limited to 2 clients), billing@, auditor@ (read-only) at steward.example");
+    println!("  plain HTTP on loopback for the demo; a real install serves TLS (steward serve)");
+    let r = crate::http::serve(app).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}

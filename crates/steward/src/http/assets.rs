@@ -1,0 +1,26 @@
+//! Static assets, embedded in the binary: vendored htmx (see
+//! `assets/vendor/README.md`) and our own CSS and JS.
+
+use super::App;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+const HTMX: &[u8] = include_bytes!("../../assets/vendor/htmx-2.0.11/htmx.min.js");
+const APP_JS: &[u8] = include_bytes!("../../assets/app.js");
+const APP_CSS: &[u8] = include_bytes!("../../assets/app.css");
+const ICON: &[u8] = include_bytes!("../../assets/icon.svg");
+
+fn asset(body: &'static [u8], ctype: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+}
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/assets/htmx.min.js", get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }))
+        .route("/assets/app.js", get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))
+        .route("/assets/app.css", get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }))
+        .route("/assets/icon.svg", get(|| async { asset(ICON, "image/svg+xml") }))
+        .route("/favicon.ico", get(|| async { asset(ICON, "image/svg+xml") }))
+}

@@ -1,0 +1,57 @@
+//! Installation-wide settings (key/value), their API and page.
+//!
+//! Today: `require_mfa`, which makes every staff user enrol TOTP before they
+//! can do anything else. Every change is audited with before and after.
+
+pub mod api;
+pub mod pages;
+
+use crate::audit::{Actor, Event};
+use crate::store::{Result, Store};
+use sea_query::{Expr, Iden, OnConflict, Query};
+
+#[derive(Iden)]
+enum Settings {
+    Table,
+    Key,
+    Value,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    value: String,
+}
+
+pub const REQUIRE_MFA: &str = "require_mfa";
+
+pub async fn get(store: &Store, key: &str) -> Result<Option<String>> {
+    let r: Option<Row> = store
+        .fetch_optional(Query::select().column(Settings::Value).from(Settings::Table).and_where(Expr::col(Settings::Key).eq(key)))
+        .await?;
+    Ok(r.map(|r| r.value))
+}
+
+pub async fn require_mfa(store: &Store) -> Result<bool> {
+    Ok(get(store, REQUIRE_MFA).await?.as_deref() == Some("true"))
+}
+
+/// Sets a value, audited with its old and new values.
+pub async fn set(store: &Store, actor: &Actor, key: &str, value: &str) -> Result<()> {
+    let before = get(store, key).await?;
+    let mut tx = store.begin_audited().await?;
+    crate::store::Db::execute(
+        tx.tx(),
+        Query::insert()
+            .into_table(Settings::Table)
+            .columns([Settings::Key, Settings::Value])
+            .values_panic([key.into(), value.into()])
+            .on_conflict(OnConflict::column(Settings::Key).update_column(Settings::Value).to_owned()),
+    )
+    .await?;
+    tx.commit(
+        actor,
+        Event::new("settings.update", "setting", key).details(serde_json::json!({"key": key, "before": before, "after": value})),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,345 @@
+//! The one door to the database.
+//!
+//! Every query in Steward is a SeaQuery statement rendered for the engine in
+//! use and executed by sqlx; nothing else opens a connection. [`Store`] wraps
+//! the pool (SQLite or PostgreSQL), [`Tx`] a transaction, and both implement
+//! [`Db`], so a query function is written once and runs inside or outside a
+//! transaction on either engine.
+//!
+//! Engine settings: SQLite runs in WAL mode with `synchronous=FULL` (every
+//! acknowledged commit is on disk before we answer), `foreign_keys=ON` and a
+//! busy timeout so concurrent writers queue instead of failing.
+
+pub mod backup;
+mod migrate;
+
+pub use backup::{backup_sqlite, restore_sqlite};
+
+use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
+use sea_query_binder::{SqlxBinder, SqlxValues};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{FromRow, PgPool, SqlitePool};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// File name of the embedded database inside the data directory.
+pub const SQLITE_FILE: &str = "steward.db";
+
+/// Storage errors. Unique-key violations are singled out because the API turns
+/// them into 409 Conflict.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a record with that value already exists")]
+    Conflict,
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn map_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StoreError::Conflict;
+        }
+    }
+    StoreError::Db(e)
+}
+
+/// Which engine a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A connection pool to the system of record.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+    sqlite_path: Option<PathBuf>,
+}
+
+/// A row type readable from both engines.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// Anything a query can run on: the pool or an open transaction.
+pub trait Db: Send {
+    fn backend(&self) -> Backend;
+    fn fetch_all<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> impl Future<Output = Result<Vec<T>>> + Send;
+    fn fetch_optional<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> impl Future<Output = Result<Option<T>>> + Send;
+    fn execute<S: SqlxBinder + Sync>(&mut self, stmt: &S) -> impl Future<Output = Result<u64>> + Send;
+
+    fn fetch_one<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> impl Future<Output = Result<T>> + Send {
+        async move { self.fetch_optional(stmt).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound)) }
+    }
+}
+
+fn render<S: SqlxBinder>(backend: Backend, stmt: &S) -> (String, SqlxValues) {
+    match backend {
+        Backend::Sqlite => stmt.build_sqlx(SqliteQueryBuilder),
+        Backend::Postgres => stmt.build_sqlx(PostgresQueryBuilder),
+    }
+}
+
+/// Renders a statement as SQL text for the given engine (for diagnostics).
+pub fn to_sql<S: QueryStatementWriter>(backend: Backend, stmt: &S) -> String {
+    match backend {
+        Backend::Sqlite => stmt.to_string(SqliteQueryBuilder),
+        Backend::Postgres => stmt.to_string(PostgresQueryBuilder),
+    }
+}
+
+/// Runs one statement on an executor of either engine; the macro keeps the
+/// three verbs (all/optional/execute) identical for pool and transaction.
+macro_rules! run {
+    (all, $exec:expr, $backend:expr, $stmt:expr) => {{
+        let (sql, values) = render($backend, $stmt);
+        match $exec {
+            Exec::Sqlite(e) => sqlx::query_as_with(&sql, values).fetch_all(e).await,
+            Exec::Postgres(e) => sqlx::query_as_with(&sql, values).fetch_all(e).await,
+        }
+        .map_err(map_err)
+    }};
+    (optional, $exec:expr, $backend:expr, $stmt:expr) => {{
+        let (sql, values) = render($backend, $stmt);
+        match $exec {
+            Exec::Sqlite(e) => sqlx::query_as_with(&sql, values).fetch_optional(e).await,
+            Exec::Postgres(e) => sqlx::query_as_with(&sql, values).fetch_optional(e).await,
+        }
+        .map_err(map_err)
+    }};
+    (execute, $exec:expr, $backend:expr, $stmt:expr) => {{
+        let (sql, values) = render($backend, $stmt);
+        match $exec {
+            Exec::Sqlite(e) => sqlx::query_with(&sql, values).execute(e).await.map(|r| r.rows_affected()),
+            Exec::Postgres(e) => sqlx::query_with(&sql, values).execute(e).await.map(|r| r.rows_affected()),
+        }
+        .map_err(map_err)
+    }};
+}
+
+enum Exec<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+impl Store {
+    /// Opens (creating if needed) the database: PostgreSQL when `database_url`
+    /// is given, otherwise `DATA_DIR/steward.db`. Applies pending migrations.
+    pub async fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
+        let store = match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let opts = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                Store { pool: Pool::Postgres(pool), sqlite_path: None }
+            }
+            Some(url) => {
+                return Err(StoreError::Other(format!(
+                    "unsupported database URL {url:?}: use postgres://… or leave it out for the embedded SQLite database"
+                )))
+            }
+            None => {
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| StoreError::Other(format!("cannot create data dir {}: {e}", data_dir.display())))?;
+                let path = data_dir.join(SQLITE_FILE);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(sqlite_options(&path, true))
+                    .await?;
+                Store { pool: Pool::Sqlite(pool), sqlite_path: Some(path) }
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Path of the embedded database file, when the store is SQLite.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.sqlite_path.as_deref()
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx<'static>> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// True when the database answers and every migration is applied.
+    pub async fn ready(&self) -> bool {
+        self.migrations_pending().await.map(|n| n == 0).unwrap_or(false)
+    }
+
+    /// Closes every connection; SQLite checkpoints its WAL on the last close.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Connection options for the embedded database.
+pub(crate) fn sqlite_options(path: &Path, create: bool) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+}
+
+impl Store {
+    /// Runs a query on the pool and returns every row.
+    pub async fn fetch_all<T: Row, S: SqlxBinder + Sync>(&self, stmt: &S) -> Result<Vec<T>> {
+        let exec = match &self.pool {
+            Pool::Sqlite(p) => Exec::Sqlite(p),
+            Pool::Postgres(p) => Exec::Postgres(p),
+        };
+        run!(all, exec, self.backend(), stmt)
+    }
+    /// Runs a query on the pool and returns the first row, if any.
+    pub async fn fetch_optional<T: Row, S: SqlxBinder + Sync>(&self, stmt: &S) -> Result<Option<T>> {
+        let exec = match &self.pool {
+            Pool::Sqlite(p) => Exec::Sqlite(p),
+            Pool::Postgres(p) => Exec::Postgres(p),
+        };
+        run!(optional, exec, self.backend(), stmt)
+    }
+    /// Runs a query that must return a row.
+    pub async fn fetch_one<T: Row, S: SqlxBinder + Sync>(&self, stmt: &S) -> Result<T> {
+        self.fetch_optional(stmt).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))
+    }
+    /// Runs a statement on the pool (autocommit) and returns rows affected.
+    pub async fn execute<S: SqlxBinder + Sync>(&self, stmt: &S) -> Result<u64> {
+        let exec = match &self.pool {
+            Pool::Sqlite(p) => Exec::Sqlite(p),
+            Pool::Postgres(p) => Exec::Postgres(p),
+        };
+        run!(execute, exec, self.backend(), stmt)
+    }
+}
+
+impl Db for Store {
+    fn backend(&self) -> Backend {
+        Store::backend(self)
+    }
+    async fn fetch_all<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<Vec<T>> {
+        Store::fetch_all(self, stmt).await
+    }
+    async fn fetch_optional<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<Option<T>> {
+        Store::fetch_optional(self, stmt).await
+    }
+    async fn execute<S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<u64> {
+        Store::execute(self, stmt).await
+    }
+}
+
+/// An open transaction on either engine. Dropped without [`Tx::commit`], it
+/// rolls back.
+pub enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+impl Tx<'_> {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Db for Tx<'_> {
+    fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+    async fn fetch_all<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<Vec<T>> {
+        let b = Db::backend(self);
+        let exec = match self {
+            Tx::Sqlite(t) => Exec::Sqlite(&mut **t),
+            Tx::Postgres(t) => Exec::Postgres(&mut **t),
+        };
+        run!(all, exec, b, stmt)
+    }
+    async fn fetch_optional<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<Option<T>> {
+        let b = Db::backend(self);
+        let exec = match self {
+            Tx::Sqlite(t) => Exec::Sqlite(&mut **t),
+            Tx::Postgres(t) => Exec::Postgres(&mut **t),
+        };
+        run!(optional, exec, b, stmt)
+    }
+    async fn execute<S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<u64> {
+        let b = Db::backend(self);
+        let exec = match self {
+            Tx::Sqlite(t) => Exec::Sqlite(&mut **t),
+            Tx::Postgres(t) => Exec::Postgres(&mut **t),
+        };
+        run!(execute, exec, b, stmt)
+    }
+}
+
+/// Current time as UTC microseconds since the epoch: the one time format in
+/// the database, identical and sortable on both engines.
+pub fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// Formats stored microseconds for people (UTC, RFC 3339, second precision).
+pub fn fmt_time(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// Formats stored microseconds as RFC 3339 for the API.
+pub fn rfc3339(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// A `COUNT(..) AS n` result.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Count {
+    pub n: i64,
+}
+
+/// The alias `n` for [`Count`] queries.
+pub fn n() -> sea_query::Alias {
+    sea_query::Alias::new("n")
+}

@@ -1,0 +1,271 @@
+//! Audited changes to clients, sites and contacts, shared by the API and the
+//! web pages. Each validates its input (a 400 naming the field), checks the
+//! caller's permission, and writes the change and its audit entry (with
+//! before/after) in one transaction.
+
+use super::{get_client, get_contact, get_site, validate, Client, Clients, Contact, Contacts, Site, Sites};
+use crate::audit::Event;
+use crate::auth::roles::Permission;
+use crate::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::App;
+use crate::store::{now_us, Db};
+use sea_query::{Expr, Query, SimpleExpr};
+use serde::Deserialize;
+use serde_json::json;
+
+fn check<T>(field: &str, r: Result<T, String>) -> Result<T, ApiError> {
+    r.map_err(|m| ApiError::invalid(field, m))
+}
+
+/// A new client.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    pub name: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Changes to a client; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPatch {
+    pub name: Option<String>,
+    pub notes: Option<String>,
+    pub archived: Option<bool>,
+}
+
+/// A new site.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSite {
+    pub name: String,
+    /// IANA time zone, e.g. `Europe/London`.
+    pub timezone: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+/// Changes to a site.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SitePatch {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub address: Option<String>,
+    pub archived: Option<bool>,
+}
+
+/// A new contact.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub title: String,
+    pub site_id: Option<i64>,
+}
+
+/// Changes to a contact.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    /// `null` clears the site.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub site_id: Option<Option<i64>>,
+    pub archived: Option<bool>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+        Option::<i64>::deserialize(d).map(Some)
+    }
+}
+
+pub async fn create_client(app: &App, p: &Principal, input: NewClient) -> Result<Client, ApiError> {
+    p.require(Permission::ClientsWrite)?;
+    if p.clients.is_some() {
+        return Err(ApiError::Forbidden("your account is limited to specific clients and cannot create new ones".into()));
+    }
+    let name = check("name", validate::name(&input.name))?;
+    let notes = check("notes", validate::text(&input.notes, 20_000))?;
+    let now = now_us();
+    let mut tx = app.store.begin_audited().await?;
+    let c: Client = tx
+        .tx()
+        .fetch_one(
+            Query::insert()
+                .into_table(Clients::Table)
+                .columns([Clients::Name, Clients::Notes, Clients::CreatedAt, Clients::UpdatedAt])
+                .values_panic([name.into(), notes.into(), now.into(), now.into()])
+                .returning(Query::returning().columns(super::CLIENT_COLS)),
+        )
+        .await?;
+    tx.commit(&p.actor(), Event::new("client.create", "client", c.id).client(c.id).details(json!({"after": c}))).await?;
+    Ok(c)
+}
+
+pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch) -> Result<Client, ApiError> {
+    p.require(Permission::ClientsWrite)?;
+    let mut sets: Vec<(Clients, SimpleExpr)> = vec![];
+    if let Some(n) = &patch.name {
+        sets.push((Clients::Name, check("name", validate::name(n))?.into()));
+    }
+    if let Some(n) = &patch.notes {
+        sets.push((Clients::Notes, check("notes", validate::text(n, 20_000))?.into()));
+    }
+    if let Some(a) = patch.archived {
+        sets.push((Clients::Archived, a.into()));
+    }
+    let mut tx = app.store.begin_audited().await?;
+    let before = get_client(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
+    let mut q = Query::update();
+    q.table(Clients::Table).value(Clients::UpdatedAt, now_us()).and_where(Expr::col(Clients::Id).eq(id));
+    for (c, v) in sets {
+        q.value(c, v);
+    }
+    tx.tx().execute(&q).await?;
+    let after = get_client(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
+    let action = match patch.archived {
+        Some(true) if !before.archived => "client.archive",
+        Some(false) if before.archived => "client.unarchive",
+        _ => "client.update",
+    };
+    tx.commit(&p.actor(), Event::new(action, "client", id).client(id).details(json!({"before": before, "after": after}))).await?;
+    Ok(after)
+}
+
+pub async fn create_site(app: &App, p: &Principal, client_id: i64, input: NewSite) -> Result<Site, ApiError> {
+    p.require(Permission::ClientsWrite)?;
+    let name = check("name", validate::name(&input.name))?;
+    let tz = check("timezone", validate::timezone(&input.timezone))?;
+    let address = check("address", validate::text(&input.address, 1000))?;
+    let now = now_us();
+    let mut tx = app.store.begin_audited().await?;
+    get_client(tx.tx(), client_id).await?.ok_or(ApiError::NotFound)?;
+    let s: Site = tx
+        .tx()
+        .fetch_one(
+            Query::insert()
+                .into_table(Sites::Table)
+                .columns([Sites::ClientId, Sites::Name, Sites::Timezone, Sites::Address, Sites::CreatedAt, Sites::UpdatedAt])
+                .values_panic([client_id.into(), name.into(), tz.into(), address.into(), now.into(), now.into()])
+                .returning(Query::returning().columns(super::SITE_COLS)),
+        )
+        .await?;
+    tx.commit(&p.actor(), Event::new("site.create", "site", s.id).client(client_id).details(json!({"after": s}))).await?;
+    Ok(s)
+}
+
+pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patch: SitePatch) -> Result<Site, ApiError> {
+    p.require(Permission::ClientsWrite)?;
+    let mut sets: Vec<(Sites, SimpleExpr)> = vec![];
+    if let Some(v) = &patch.name {
+        sets.push((Sites::Name, check("name", validate::name(v))?.into()));
+    }
+    if let Some(v) = &patch.timezone {
+        sets.push((Sites::Timezone, check("timezone", validate::timezone(v))?.into()));
+    }
+    if let Some(v) = &patch.address {
+        sets.push((Sites::Address, check("address", validate::text(v, 1000))?.into()));
+    }
+    if let Some(a) = patch.archived {
+        sets.push((Sites::Archived, a.into()));
+    }
+    let mut tx = app.store.begin_audited().await?;
+    let before = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
+    let mut q = Query::update();
+    q.table(Sites::Table).value(Sites::UpdatedAt, now_us()).and_where(Expr::col(Sites::Id).eq(id));
+    for (c, v) in sets {
+        q.value(c, v);
+    }
+    tx.tx().execute(&q).await?;
+    let after = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
+    tx.commit(&p.actor(), Event::new("site.update", "site", id).client(client_id).details(json!({"before": before, "after": after}))).await?;
+    Ok(after)
+}
+
+async fn check_site(db: &mut impl Db, client_id: i64, site_id: Option<i64>) -> Result<(), ApiError> {
+    if let Some(s) = site_id {
+        if get_site(db, client_id, s).await?.is_none() {
+            return Err(ApiError::invalid("site_id", "is not a site of this client"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create_contact(app: &App, p: &Principal, client_id: i64, input: NewContact) -> Result<Contact, ApiError> {
+    p.require(Permission::ClientsWrite)?;
+    let name = check("name", validate::name(&input.name))?;
+    let email = check("email", validate::email(&input.email, true))?;
+    let phone = check("phone", validate::phone(&input.phone))?;
+    let title = check("title", validate::text(&input.title, 200))?;
+    let now = now_us();
+    let mut tx = app.store.begin_audited().await?;
+    get_client(tx.tx(), client_id).await?.ok_or(ApiError::NotFound)?;
+    check_site(tx.tx(), client_id, input.site_id).await?;
+    let c: Contact = tx
+        .tx()
+        .fetch_one(
+            Query::insert()
+                .into_table(Contacts::Table)
+                .columns([
+                    Contacts::ClientId, Contacts::SiteId, Contacts::Name, Contacts::Email, Contacts::Phone, Contacts::Title,
+                    Contacts::CreatedAt, Contacts::UpdatedAt,
+                ])
+                .values_panic([
+                    client_id.into(), input.site_id.into(), name.into(), email.into(), phone.into(), title.into(), now.into(), now.into(),
+                ])
+                .returning(Query::returning().columns(super::CONTACT_COLS)),
+        )
+        .await?;
+    tx.commit(&p.actor(), Event::new("contact.create", "contact", c.id).client(client_id).details(json!({"after": c}))).await?;
+    Ok(c)
+}
+
+pub async fn update_contact(app: &App, p: &Principal, client_id: i64, id: i64, patch: ContactPatch) -> Result<Contact, ApiError> {
+    p.require(Permission::ClientsWrite)?;
+    let mut sets: Vec<(Contacts, SimpleExpr)> = vec![];
+    if let Some(v) = &patch.name {
+        sets.push((Contacts::Name, check("name", validate::name(v))?.into()));
+    }
+    if let Some(v) = &patch.email {
+        sets.push((Contacts::Email, check("email", validate::email(v, true))?.into()));
+    }
+    if let Some(v) = &patch.phone {
+        sets.push((Contacts::Phone, check("phone", validate::phone(v))?.into()));
+    }
+    if let Some(v) = &patch.title {
+        sets.push((Contacts::Title, check("title", validate::text(v, 200))?.into()));
+    }
+    if let Some(a) = patch.archived {
+        sets.push((Contacts::Archived, a.into()));
+    }
+    let mut tx = app.store.begin_audited().await?;
+    let before = get_contact(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
+    if let Some(site) = patch.site_id {
+        check_site(tx.tx(), client_id, site).await?;
+        sets.push((Contacts::SiteId, site.into()));
+    }
+    let mut q = Query::update();
+    q.table(Contacts::Table).value(Contacts::UpdatedAt, now_us()).and_where(Expr::col(Contacts::Id).eq(id));
+    for (c, v) in sets {
+        q.value(c, v);
+    }
+    tx.tx().execute(&q).await?;
+    let after = get_contact(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
+    tx.commit(&p.actor(), Event::new("contact.update", "contact", id).client(client_id).details(json!({"before": before, "after": after})))
+        .await?;
+    Ok(after)
+}
