@@ -128,9 +128,15 @@ impl Server {
 
     /// Starts a server on an existing environment with extra flags.
     pub async fn start_in(env: Env, extra: &[&str]) -> Server {
+        Server::start_with_env(env, extra, &[]).await
+    }
+
+    /// As [`Server::start_in`], with extra environment variables.
+    pub async fn start_with_env(env: Env, extra: &[&str], vars: &[(&str, &str)]) -> Server {
         let stderr_path = env.data_dir().join("server.stderr");
         let mut cmd = Command::new(bin());
         cmd.arg("serve").args(env.db_args()).args(["--listen", "127.0.0.1:0"]).args(extra);
+        cmd.envs(vars.iter().copied());
         cmd.env("STEWARD_LOG", "warn").stdout(Stdio::piped()).stderr(std::fs::File::create(&stderr_path).unwrap());
         let mut child = cmd.spawn().expect("spawn steward serve");
         let stdout = child.stdout.take().unwrap();
