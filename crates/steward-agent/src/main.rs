@@ -12,11 +12,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("--version") | Some("-V") | Some("version") => {
-            println!(
-                "steward-agent {} (protocol {})",
-                env!("CARGO_PKG_VERSION"),
-                steward_protocol::PROTOCOL_VERSION
-            );
+            println!("steward-agent {} (protocol {})", env!("CARGO_PKG_VERSION"), steward_protocol::PROTOCOL_VERSION);
             ExitCode::SUCCESS
         }
         _ => {

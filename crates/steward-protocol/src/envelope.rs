@@ -100,10 +100,8 @@ impl Envelope {
         for s in &self.signatures {
             let Some(key) = trusted.keys.get(&s.key_id) else { continue };
             let raw = B64.decode(&s.sig).map_err(|_| EnvelopeError::MalformedSignature(s.key_id.clone()))?;
-            let raw: [u8; 64] =
-                raw.try_into().map_err(|_| EnvelopeError::MalformedSignature(s.key_id.clone()))?;
-            key.verify(&bytes, &DalekSignature::from_bytes(&raw))
-                .map_err(|_| EnvelopeError::BadSignature(s.key_id.clone()))?;
+            let raw: [u8; 64] = raw.try_into().map_err(|_| EnvelopeError::MalformedSignature(s.key_id.clone()))?;
+            key.verify(&bytes, &DalekSignature::from_bytes(&raw)).map_err(|_| EnvelopeError::BadSignature(s.key_id.clone()))?;
             good.insert(s.key_id.clone());
         }
         let need = required.max(1);

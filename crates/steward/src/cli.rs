@@ -179,7 +179,10 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             let cfg = common.resolve()?;
             anyhow::ensure!(cfg.database_url.is_none(), "backup copies the embedded database; for PostgreSQL use pg_dump");
             store::backup_sqlite(&cfg.data_dir, &to).await?;
-            println!("backup written to {} (integrity check ok). Keep the master key file separately: it is not in the backup.", to.display());
+            println!(
+                "backup written to {} (integrity check ok). Keep the master key file separately: it is not in the backup.",
+                to.display()
+            );
         }
         Cmd::Restore { common, from } => {
             let cfg = common.resolve()?;
@@ -196,11 +199,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
     // One server per embedded database: hold the data directory's lock.
     let _lock = if cfg.database_url.is_none() {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(cfg.data_dir.join(store::backup::LOCK_FILE))?;
+        let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(cfg.data_dir.join(store::backup::LOCK_FILE))?;
         f.try_lock().map_err(|_| anyhow::anyhow!("another steward server is using {}", cfg.data_dir.display()))?;
         Some(f)
     } else {
@@ -239,7 +238,7 @@ async fn admin(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
             let store = open(&cfg).await?;
             let (rows, _) = users::list(&mut store.clone(), 10_000, 0).await?;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{:<6} {:<36} {:<15} {:<5} {}", "id", "email", "role", "mfa", "state")?;
+            writeln!(out, "{:<6} {:<36} {:<15} {:<5} state", "id", "email", "role", "mfa")?;
             for u in rows {
                 writeln!(
                     out,

@@ -89,8 +89,20 @@ impl Partial {
     pub fn over(self, lower: Partial) -> Partial {
         macro_rules! pick { ($($f:ident),*) => { Partial { $($f: self.$f.or(lower.$f)),* } } }
         pick!(
-            data_dir, listen, database_url, tls_cert, tls_key, plain_http, public_url, trust_forwarded_for, master_key_file,
-            body_limit_bytes, session_idle_minutes, session_absolute_hours, audit_anchor_file, audit_anchor_webhook,
+            data_dir,
+            listen,
+            database_url,
+            tls_cert,
+            tls_key,
+            plain_http,
+            public_url,
+            trust_forwarded_for,
+            master_key_file,
+            body_limit_bytes,
+            session_idle_minutes,
+            session_absolute_hours,
+            audit_anchor_file,
+            audit_anchor_webhook,
             audit_anchor_interval_secs
         )
     }

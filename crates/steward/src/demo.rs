@@ -85,13 +85,16 @@ pub async fn seed(app: &App) -> anyhow::Result<(String, String)> {
         password: password.clone(),
         clients: None,
     };
-    let admin = create_user(store, &cli, mk("admin@steward.example", "Alex Admin", Role::Admin)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let admin =
+        create_user(store, &cli, mk("admin@steward.example", "Alex Admin", Role::Admin)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let p = crate::auth::principal_for(app, admin.clone(), Via::Session { id: 0, csrf: String::new() }, "local".into(), None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ids = vec![];
     for c in CLIENTS {
-        let client = ops::create_client(app, &p, NewClient { name: c.name.into(), notes: c.notes.into() }).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let client = ops::create_client(app, &p, NewClient { name: c.name.into(), notes: c.notes.into() })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut site_ids = vec![];
         for (name, tz, addr) in c.sites {
             let s = ops::create_site(app, &p, client.id, NewSite { name: (*name).into(), timezone: (*tz).into(), address: (*addr).into() })
@@ -132,13 +135,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     // Fall back to any free port when the default one is taken.
     let listen = if std::net::TcpListener::bind(listen).is_ok() { listen } else { SocketAddr::new(listen.ip(), 0) };
-    let cfg = Partial {
-        data_dir: Some(dir.clone()),
-        listen: Some(listen),
-        plain_http: Some(true),
-        ..Default::default()
-    }
-    .finish()?;
+    let cfg = Partial { data_dir: Some(dir.clone()), listen: Some(listen), plain_http: Some(true), ..Default::default() }.finish()?;
     let store = Store::open(&cfg.data_dir, None).await?;
     let master = MasterKey::load_or_create(&cfg.master_key_path())?;
     let app = AppState::new(store, cfg, master);

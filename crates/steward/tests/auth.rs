@@ -37,7 +37,8 @@ async fn password_sign_in_and_errors_that_do_not_leak_accounts() {
 async fn session_cookie_is_host_prefixed_secure_httponly_lax_and_rotates() {
     let s = Server::start().await;
     let c = s.client();
-    let r = c.raw(reqwest::Method::POST, "/api/v1/auth/login").json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})).send().await.unwrap();
+    let r =
+        c.raw(reqwest::Method::POST, "/api/v1/auth/login").json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})).send().await.unwrap();
     let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.starts_with("__Host-steward_session="), "{cookie}");
     for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
@@ -45,7 +46,8 @@ async fn session_cookie_is_host_prefixed_secure_httponly_lax_and_rotates() {
     }
     assert!(!cookie.contains("Domain"), "{cookie}");
     let c = s.client();
-    let r2 = c.raw(reqwest::Method::POST, "/api/v1/auth/login").json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})).send().await.unwrap();
+    let r2 =
+        c.raw(reqwest::Method::POST, "/api/v1/auth/login").json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})).send().await.unwrap();
     let cookie2 = r2.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert_ne!(cookie.split(';').next(), cookie2.split(';').next(), "a new session id at every sign-in");
 }
@@ -152,21 +154,53 @@ async fn csrf_token_and_origin_are_required_for_cookie_writes() {
     let r = a.http.post(s.url("/api/v1/clients")).header("x-csrf-token", "nope").json(&json!({"name": "A"})).send().await.unwrap();
     assert_eq!(r.status(), 403);
     // Right token, foreign Origin.
-    let r = a.http.post(s.url("/api/v1/clients")).header("x-csrf-token", &csrf).header("origin", "https://evil.example").json(&json!({"name": "A"})).send().await.unwrap();
+    let r = a
+        .http
+        .post(s.url("/api/v1/clients"))
+        .header("x-csrf-token", &csrf)
+        .header("origin", "https://evil.example")
+        .json(&json!({"name": "A"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let v: serde_json::Value = r.json().await.unwrap();
     assert!(v["error"]["message"].as_str().unwrap().contains("cross-origin"));
     // Cross-site fetch metadata without Origin.
-    let r = a.http.post(s.url("/api/v1/clients")).header("x-csrf-token", &csrf).header("sec-fetch-site", "cross-site").json(&json!({"name": "A"})).send().await.unwrap();
+    let r = a
+        .http
+        .post(s.url("/api/v1/clients"))
+        .header("x-csrf-token", &csrf)
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({"name": "A"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // A form post without the _csrf field.
     let r = a.http.post(s.url("/clients")).header("origin", &s.base).form(&[("name", "A")]).send().await.unwrap();
     assert_eq!(r.status(), 403);
     // Login CSRF: a cross-origin sign-in form is refused.
-    let r = s.client().http.post(s.url("/login")).header("origin", "https://evil.example").form(&[("email", ADMIN_EMAIL), ("password", PASSWORD)]).send().await.unwrap();
+    let r = s
+        .client()
+        .http
+        .post(s.url("/login"))
+        .header("origin", "https://evil.example")
+        .form(&[("email", ADMIN_EMAIL), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // Same-origin with the token works.
-    let r = a.http.post(s.url("/api/v1/clients")).header("x-csrf-token", &csrf).header("origin", &s.base).json(&json!({"name": "A"})).send().await.unwrap();
+    let r = a
+        .http
+        .post(s.url("/api/v1/clients"))
+        .header("x-csrf-token", &csrf)
+        .header("origin", &s.base)
+        .json(&json!({"name": "A"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let (_, list) = a.get("/api/v1/clients").await;
     assert_eq!(list["total"], 1, "none of the refused writes happened");
@@ -180,7 +214,8 @@ async fn ten_failures_throttle_the_account_and_the_address_with_retry_after() {
         let (st, _) = c.login(ADMIN_EMAIL, "not the password!", None).await;
         assert_eq!(st, 401);
     }
-    let r = c.raw(reqwest::Method::POST, "/api/v1/auth/login").json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})).send().await.unwrap();
+    let r =
+        c.raw(reqwest::Method::POST, "/api/v1/auth/login").json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})).send().await.unwrap();
     assert_eq!(r.status(), 429, "even the right password is refused while throttled");
     let retry: u64 = r.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
@@ -206,7 +241,8 @@ async fn passwords_follow_the_policy_and_changing_one_signs_out_other_sessions()
         assert_eq!(st, 400, "{bad}");
         assert!(v["error"]["message"].as_str().unwrap().contains(why), "{v}");
     }
-    let (st, v) = a.post("/api/v1/me/password", json!({"current_password": "wrong wrong wrong", "new_password": "a brand new passphrase"})).await;
+    let (st, v) =
+        a.post("/api/v1/me/password", json!({"current_password": "wrong wrong wrong", "new_password": "a brand new passphrase"})).await;
     assert_eq!((st, v["error"]["field"].as_str()), (400, Some("current_password")));
     let (st, _) = a.post("/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"})).await;
     assert_eq!(st, 204);
@@ -236,7 +272,8 @@ async fn require_mfa_holds_users_to_enrolment_until_they_enrol() {
     assert_eq!(a.get("/api/v1/audit").await.0, 403);
     // The settings change is audited with before/after.
     let (_, out, _) = s.env.cli(&["audit", "export"], "");
-    let e: serde_json::Value = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|e| e["action"] == "settings.update").unwrap();
+    let e: serde_json::Value =
+        out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|e| e["action"] == "settings.update").unwrap();
     let d: serde_json::Value = serde_json::from_str(e["details"].as_str().unwrap()).unwrap();
     assert_eq!((d["before"].clone(), d["after"].clone()), (serde_json::Value::Null, json!("true")));
 }
@@ -265,7 +302,10 @@ async fn security_headers_are_on_every_response() {
         let r = a.http.get(s.url(path)).send().await.unwrap();
         let h = r.headers();
         let csp = h.get("content-security-policy").unwrap_or_else(|| panic!("no CSP on {path}")).to_str().unwrap();
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
         assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
         assert!(h.get("referrer-policy").is_some());
     }

@@ -93,7 +93,9 @@ async fn online_backup_under_write_load_restores_every_acknowledged_write() {
     let data_dir = s.env.data_dir().display().to_string();
     let backup_arg = backup.display().to_string();
     let (code, out, err) =
-        tokio::task::spawn_blocking(move || run_cli(&["backup".into(), "--data-dir".into(), data_dir, "--to".into(), backup_arg], "")).await.unwrap();
+        tokio::task::spawn_blocking(move || run_cli(&["backup".into(), "--data-dir".into(), data_dir, "--to".into(), backup_arg], ""))
+            .await
+            .unwrap();
     assert_eq!(code, 0, "{out}{err}");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     stop.store(true, Ordering::Relaxed);
@@ -120,7 +122,8 @@ async fn online_backup_under_write_load_restores_every_acknowledged_write() {
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let check: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&mut conn).await.unwrap();
     assert_eq!(check, ["ok"]);
-    let names: std::collections::HashSet<String> = sqlx::query_scalar("SELECT name FROM clients").fetch_all(&mut conn).await.unwrap().into_iter().collect();
+    let names: std::collections::HashSet<String> =
+        sqlx::query_scalar("SELECT name FROM clients").fetch_all(&mut conn).await.unwrap().into_iter().collect();
     conn.close().await.unwrap();
     let missing: Vec<&String> = before.iter().filter(|n| !names.contains(*n)).collect();
     assert!(missing.is_empty(), "{} acknowledged writes missing from the backup, e.g. {:?}", missing.len(), missing.first());
@@ -152,7 +155,8 @@ async fn configuration_precedence_is_defaults_file_env_flags() {
     let env = std::mem::replace(&mut s.env, Env::sqlite());
 
     // A flag beats the environment.
-    let s = Server::start_with_env(env, &["--config", &cfg_arg, "--body-limit-bytes", "100000"], &[("STEWARD_BODY_LIMIT_BYTES", "4096")]).await;
+    let s =
+        Server::start_with_env(env, &["--config", &cfg_arg, "--body-limit-bytes", "100000"], &[("STEWARD_BODY_LIMIT_BYTES", "4096")]).await;
     let a = s.admin().await;
     assert_eq!(a.post("/api/v1/clients", json!({"name": "y", "notes": "n".repeat(15_000)})).await.0, 201);
     // Unknown keys in the file are an error, named.
@@ -169,8 +173,18 @@ async fn the_openapi_document_is_3_1_and_describes_the_contract() {
     let (st, spec) = s.client().get("/api/v1/openapi.json").await;
     assert_eq!(st, 200);
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
-    for p in ["/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/clients", "/api/v1/clients/{id}", "/api/v1/clients/{id}/sites",
-        "/api/v1/clients/{id}/contacts", "/api/v1/users", "/api/v1/tokens", "/api/v1/audit"] {
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/clients",
+        "/api/v1/clients/{id}",
+        "/api/v1/clients/{id}/sites",
+        "/api/v1/clients/{id}/contacts",
+        "/api/v1/users",
+        "/api/v1/tokens",
+        "/api/v1/audit",
+    ] {
         assert!(spec["paths"][p].is_object(), "{p} missing from the OpenAPI document");
     }
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());

@@ -48,8 +48,23 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/settings",
 ];
 const GLOBAL_WEB: &[&str] = &[
-    "/", "/search", "/login", "/login/mfa", "/logout", "/profile", "/profile/password", "/profile/mfa/start", "/profile/mfa/confirm",
-    "/profile/sessions/{id}/revoke", "/tokens", "/tokens/{id}/revoke", "/clients", "/users", "/users/{id}", "/users/{id}/reset-mfa", "/audit",
+    "/",
+    "/search",
+    "/login",
+    "/login/mfa",
+    "/logout",
+    "/profile",
+    "/profile/password",
+    "/profile/mfa/start",
+    "/profile/mfa/confirm",
+    "/profile/sessions/{id}/revoke",
+    "/tokens",
+    "/tokens/{id}/revoke",
+    "/clients",
+    "/users",
+    "/users/{id}",
+    "/users/{id}/reset-mfa",
+    "/audit",
     "/settings",
 ];
 
@@ -163,7 +178,8 @@ async fn an_api_token_never_exceeds_its_creator() {
     // Asking for more than the role allows is refused.
     let (st, v) = tech.post("/api/v1/tokens", json!({"name": "too much", "scopes": ["clients:read", "users:write"]})).await;
     assert_eq!((st, v["error"]["field"].as_str()), (400, Some("scopes")));
-    let (st, v) = tech.post("/api/v1/tokens", json!({"name": "sync", "scopes": ["clients:read", "clients:write"], "expires_in_days": 30})).await;
+    let (st, v) =
+        tech.post("/api/v1/tokens", json!({"name": "sync", "scopes": ["clients:read", "clients:write"], "expires_in_days": 30})).await;
     assert_eq!(st, 201, "{v}");
     let secret = v["token"].as_str().unwrap().to_string();
     assert!(secret.starts_with("stw_") && secret.len() >= 40);

@@ -39,12 +39,13 @@ async fn clients_sites_and_contacts_round_trip_with_validation() {
     let other = make_client(&a, "Other Co").await;
     let (st, other_site) = a.post(&format!("/api/v1/clients/{other}/sites"), json!({"name": "X", "timezone": "UTC"})).await;
     assert_eq!(st, 201);
-    let (st, v) = a
-        .post(&format!("/api/v1/clients/{id}/contacts"), json!({"name": "Tom", "site_id": other_site["id"]}))
-        .await;
+    let (st, v) = a.post(&format!("/api/v1/clients/{id}/contacts"), json!({"name": "Tom", "site_id": other_site["id"]})).await;
     assert_eq!((st, v["error"]["field"].as_str()), (400, Some("site_id")));
     let (st, contact) = a
-        .post(&format!("/api/v1/clients/{id}/contacts"), json!({"name": "Tom Reyes", "email": "Tom@Harbor.Example", "phone": "+1 503 555 0177", "site_id": site_id}))
+        .post(
+            &format!("/api/v1/clients/{id}/contacts"),
+            json!({"name": "Tom Reyes", "email": "Tom@Harbor.Example", "phone": "+1 503 555 0177", "site_id": site_id}),
+        )
         .await;
     assert_eq!(st, 201, "{contact}");
     assert_eq!(contact["email"], "tom@harbor.example");
@@ -81,9 +82,7 @@ async fn bad_bodies_get_clear_errors_in_one_shape() {
     let s = Server::start().await;
     let a = s.admin().await;
 
-    let raw = |body: &'static str| {
-        a.raw(reqwest::Method::POST, "/api/v1/clients").header("content-type", "application/json").body(body)
-    };
+    let raw = |body: &'static str| a.raw(reqwest::Method::POST, "/api/v1/clients").header("content-type", "application/json").body(body);
     let r = raw("{\"name\": ").send().await.unwrap();
     assert_eq!(r.status(), 400);
     let v: serde_json::Value = r.json().await.unwrap();
@@ -100,7 +99,14 @@ async fn bad_bodies_get_clear_errors_in_one_shape() {
     // Over the 1 MiB default limit: 413 in the same shape.
     let big = format!("{{\"name\":\"x\",\"notes\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
     // (connection: close, because the server answers before reading the whole body.)
-    let r = a.raw(reqwest::Method::POST, "/api/v1/clients").header("content-type", "application/json").header("connection", "close").body(big).send().await.unwrap();
+    let r = a
+        .raw(reqwest::Method::POST, "/api/v1/clients")
+        .header("content-type", "application/json")
+        .header("connection", "close")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(error_code(&v), "payload_too_large");
@@ -143,9 +149,7 @@ async fn hostile_html_is_stored_verbatim_and_rendered_escaped() {
     let a = s.admin().await;
     let evil = "<script>alert('x')</script><img src=x onerror=alert(1)>";
     let id = make_client(&a, &format!("Evil {evil}")).await;
-    let (st, _) = a
-        .post(&format!("/api/v1/clients/{id}/contacts"), json!({"name": evil, "title": "\"><svg onload=alert(1)>"}))
-        .await;
+    let (st, _) = a.post(&format!("/api/v1/clients/{id}/contacts"), json!({"name": evil, "title": "\"><svg onload=alert(1)>"})).await;
     assert_eq!(st, 201);
     for page in [format!("/clients/{id}"), "/clients".to_string(), "/search?q=script".to_string(), "/audit".to_string()] {
         let (st, html) = a.get_text(&page).await;
@@ -155,7 +159,11 @@ async fn hostile_html_is_stored_verbatim_and_rendered_escaped() {
         assert!(!html.contains("<svg onload"), "{page} rendered a raw svg tag");
     }
     let (_, html) = a.get_text(&format!("/clients/{id}")).await;
-    assert!(html.contains("&#60;script&#62;alert(") || html.contains("&lt;script&gt;alert("), "escaped text is shown: {}", &html[html.find("<h1>").unwrap_or(0)..][..200]);
+    assert!(
+        html.contains("&#60;script&#62;alert(") || html.contains("&lt;script&gt;alert("),
+        "escaped text is shown: {}",
+        &html[html.find("<h1>").unwrap_or(0)..][..200]
+    );
 }
 
 #[tokio::test]

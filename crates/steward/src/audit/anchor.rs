@@ -32,13 +32,7 @@ pub async fn write(store: &Store, file: Option<&Path>, webhook: Option<&str>) ->
         f.sync_all()?;
     }
     if let Some(url) = webhook {
-        let resp = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
-            .build()?
-            .post(url)
-            .json(&a)
-            .send()
-            .await?;
+        let resp = reqwest::Client::builder().timeout(std::time::Duration::from_secs(15)).build()?.post(url).json(&a).send().await?;
         anyhow::ensure!(resp.status().is_success(), "anchor webhook answered {}", resp.status());
     }
     Ok(a)

@@ -101,6 +101,13 @@ pub async fn verify(State(app): State<App>, p: Principal) -> ApiResult {
     let r = super::verify(&app.store).await?;
     Ok(json(match r {
         Ok(n) => VerifyResult { ok: true, entries_verified: n, head_seq, head_hash, error: None, first_bad_seq: None },
-        Err(e) => VerifyResult { ok: false, entries_verified: e.seq() - 1, head_seq, head_hash, first_bad_seq: Some(e.seq()), error: Some(e.to_string()) },
+        Err(e) => VerifyResult {
+            ok: false,
+            entries_verified: e.seq() - 1,
+            head_seq,
+            head_hash,
+            first_bad_seq: Some(e.seq()),
+            error: Some(e.to_string()),
+        },
     }))
 }

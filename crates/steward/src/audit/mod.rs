@@ -156,23 +156,38 @@ impl AuditedTx {
                 Query::insert()
                     .into_table(A::Table)
                     .columns([
-                        A::Seq, A::At, A::ActorUserId, A::Actor, A::SourceIp, A::Action, A::TargetType, A::TargetId,
-                        A::ClientId, A::Details, A::PrevHash, A::Hash,
+                        A::Seq,
+                        A::At,
+                        A::ActorUserId,
+                        A::Actor,
+                        A::SourceIp,
+                        A::Action,
+                        A::TargetType,
+                        A::TargetId,
+                        A::ClientId,
+                        A::Details,
+                        A::PrevHash,
+                        A::Hash,
                     ])
                     .values_panic([
-                        e.seq.into(), e.at.into(), e.actor_user_id.into(), e.actor.clone().into(),
-                        e.source_ip.clone().into(), e.action.clone().into(), e.target_type.clone().into(),
-                        e.target_id.clone().into(), e.client_id.into(), e.details.clone().into(),
-                        e.prev_hash.clone().into(), e.hash.clone().into(),
+                        e.seq.into(),
+                        e.at.into(),
+                        e.actor_user_id.into(),
+                        e.actor.clone().into(),
+                        e.source_ip.clone().into(),
+                        e.action.clone().into(),
+                        e.target_type.clone().into(),
+                        e.target_id.clone().into(),
+                        e.client_id.into(),
+                        e.details.clone().into(),
+                        e.prev_hash.clone().into(),
+                        e.hash.clone().into(),
                     ]),
             )
             .await?;
         self.tx
             .execute(
-                Query::update()
-                    .table(AuditHead::Table)
-                    .value(AuditHead::Hash, e.hash.clone())
-                    .and_where(Expr::col(AuditHead::Id).eq(1)),
+                Query::update().table(AuditHead::Table).value(AuditHead::Hash, e.hash.clone()).and_where(Expr::col(AuditHead::Id).eq(1)),
             )
             .await?;
         self.tx.commit().await?;
@@ -243,7 +258,9 @@ pub async fn page_after(store: &Store, after: i64, limit: u64) -> Result<Vec<Ent
 pub async fn head(store: &Store) -> Result<(i64, String)> {
     let h: HeadRow = store
         .clone()
-        .fetch_one(Query::select().columns([AuditHead::Seq, AuditHead::Hash]).from(AuditHead::Table).and_where(Expr::col(AuditHead::Id).eq(1)))
+        .fetch_one(
+            Query::select().columns([AuditHead::Seq, AuditHead::Hash]).from(AuditHead::Table).and_where(Expr::col(AuditHead::Id).eq(1)),
+        )
         .await?;
     Ok((h.seq, h.hash))
 }

@@ -112,7 +112,8 @@ pub async fn change_password(app: &App, p: &Principal, current: &str, new: &str)
     session_only(p)?;
     super::password::check_policy(new).map_err(|e| ApiError::invalid("new_password", e.to_string()))?;
     let (cur, hash) = (current.to_string(), p.user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || super::password::verify(&cur, &hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok =
+        tokio::task::spawn_blocking(move || super::password::verify(&cur, &hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     if !ok {
         return Err(ApiError::invalid("current_password", "is wrong"));
     }
@@ -121,7 +122,8 @@ pub async fn change_password(app: &App, p: &Principal, current: &str, new: &str)
     let mut tx = app.store.begin_audited().await?;
     users::update(tx.tx(), p.user.id, vec![(Users::PasswordHash, hash.into())]).await?;
     let revoked = sessions::revoke_all(tx.tx(), p.user.id, p.session_id()).await?;
-    tx.commit(&p.actor(), Event::new("user.password_change", "user", p.user.id).details(json!({"other_sessions_revoked": revoked}))).await?;
+    tx.commit(&p.actor(), Event::new("user.password_change", "user", p.user.id).details(json!({"other_sessions_revoked": revoked})))
+        .await?;
     Ok(())
 }
 
@@ -286,8 +288,11 @@ pub async fn create_token_for(app: &App, p: &Principal, req: NewToken) -> Result
     let mut tx = app.store.begin_audited().await?;
     let (id, secret) = tokens::create(tx.tx(), p.user.id, &name, &perms.scopes(), expires).await?;
     let t = tokens::by_id(tx.tx(), id).await?.ok_or_else(|| ApiError::Internal("token vanished".into()))?;
-    tx.commit(&p.actor(), Event::new("token.create", "token", id).details(json!({"name": name, "scopes": perms.scopes(), "expires_at": rfc3339(expires)})))
-        .await?;
+    tx.commit(
+        &p.actor(),
+        Event::new("token.create", "token", id).details(json!({"name": name, "scopes": perms.scopes(), "expires_at": rfc3339(expires)})),
+    )
+    .await?;
     Ok(CreatedToken { token: secret, info: t.into() })
 }
 
@@ -333,4 +338,3 @@ pub async fn revoke_token(State(app): State<App>, p: Principal, Path(id): Path<i
     revoke_token_of(&app, &p, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
-

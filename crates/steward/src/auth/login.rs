@@ -62,7 +62,8 @@ pub async fn password_step(state: &App, ctx: &Ctx, email: &str, password: &str) 
     let user = users::by_email(&mut state.store.clone(), &email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| super::password::dummy_hash().to_string());
     let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || super::password::verify(&pw, &hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok =
+        tokio::task::spawn_blocking(move || super::password::verify(&pw, &hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     match user {
         Some(u) if ok && !u.disabled => Ok(if u.totp_enabled { PasswordStep::NeedsSecondFactor(u) } else { PasswordStep::Done(u) }),
         Some(u) if ok => {

@@ -54,7 +54,8 @@ pub async fn confirm(state: &App, actor: &Actor, user: &User, code: &str) -> Res
     let enc = user.totp_secret_enc.as_ref().ok_or_else(|| ApiError::BadRequest("start enrolment first".into()))?;
     let secret = state.master.open(&secret_context(user.id), enc).map_err(|e| ApiError::Internal(e.to_string()))?;
     let now = chrono::Utc::now().timestamp() as u64;
-    let step = totp::verify(&secret, code, now, user.totp_last_step).ok_or_else(|| ApiError::invalid("code", "does not match; check the time on your device"))?;
+    let step = totp::verify(&secret, code, now, user.totp_last_step)
+        .ok_or_else(|| ApiError::invalid("code", "does not match; check the time on your device"))?;
     let codes = totp::new_recovery_codes();
     let mut tx = state.store.begin_audited().await?;
     users::update(tx.tx(), user.id, vec![(Users::TotpEnabled, true.into()), (Users::TotpLastStep, step.into())]).await?;
@@ -95,12 +96,8 @@ pub async fn recovery_codes_left(store: &Store, user_id: i64) -> crate::store::R
 /// administrator's recovery path: `steward admin reset-mfa`, or the users API).
 pub async fn reset(store: &Store, actor: &Actor, user_id: i64) -> Result<(), ApiError> {
     let mut tx = store.begin_audited().await?;
-    users::update(
-        tx.tx(),
-        user_id,
-        vec![(Users::TotpEnabled, false.into()), (Users::TotpSecretEnc, Option::<String>::None.into())],
-    )
-    .await?;
+    users::update(tx.tx(), user_id, vec![(Users::TotpEnabled, false.into()), (Users::TotpSecretEnc, Option::<String>::None.into())])
+        .await?;
     replace_recovery_codes(tx.tx(), user_id, &[]).await?;
     sessions::revoke_all(tx.tx(), user_id, None).await?;
     tx.commit(actor, Event::new("user.mfa_reset", "user", user_id)).await?;

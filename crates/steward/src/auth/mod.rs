@@ -249,7 +249,9 @@ fn origin_ok(state: &App, req: &Request) -> bool {
         let origin = origin.to_str().unwrap_or("");
         return match expected_origin(state, req) {
             // Behind a proxy the scheme we see may differ; the host must match.
-            Some(exp) => origin == exp || (state.cfg.plain_http && origin.split_once("://").map(|x| x.1) == exp.split_once("://").map(|x| x.1)),
+            Some(exp) => {
+                origin == exp || (state.cfg.plain_http && origin.split_once("://").map(|x| x.1) == exp.split_once("://").map(|x| x.1))
+            }
             None => false,
         };
     }
@@ -336,7 +338,11 @@ pub async fn guard(axum::extract::State(state): axum::extract::State<App>, req: 
         }
         if p.must_enroll_mfa && !mfa_enrollment_allowed(&path) {
             if is_api(&path) {
-                return error_response(StatusCode::FORBIDDEN, "mfa_enrollment_required", "set up two-factor authentication first (your administrator requires it)");
+                return error_response(
+                    StatusCode::FORBIDDEN,
+                    "mfa_enrollment_required",
+                    "set up two-factor authentication first (your administrator requires it)",
+                );
             }
             return Redirect::to("/profile?mfa=required").into_response();
         }

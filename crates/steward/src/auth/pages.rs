@@ -307,4 +307,3 @@ pub async fn revoke_token(State(app): State<App>, p: Principal, Path(id): Path<i
     revoke_token_of(&app, &p, id).await?;
     Ok(see_other("/tokens"))
 }
-

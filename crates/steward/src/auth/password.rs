@@ -58,7 +58,7 @@ pub fn check_policy(pw: &str) -> Result<(), PolicyError> {
 /// True when the whole string is one chunk of up to 4 characters repeated.
 fn is_repetition(s: &str) -> bool {
     let c: Vec<char> = s.chars().collect();
-    (1..=4.min(c.len() / 2)).any(|k| c.len() % k == 0 && c.chunks(k).all(|ch| ch == &c[..k]))
+    (1..=4.min(c.len() / 2)).any(|k| c.len().is_multiple_of(k) && c.chunks(k).all(|ch| ch == &c[..k]))
 }
 
 /// Hashes a password for storage (PHC string).

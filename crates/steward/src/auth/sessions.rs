@@ -90,12 +90,26 @@ pub async fn create(
             Query::insert()
                 .into_table(Sessions::Table)
                 .columns([
-                    Sessions::TokenHash, Sessions::UserId, Sessions::CsrfToken, Sessions::MfaPending, Sessions::CreatedAt,
-                    Sessions::LastSeenAt, Sessions::ExpiresAt, Sessions::Ip, Sessions::UserAgent,
+                    Sessions::TokenHash,
+                    Sessions::UserId,
+                    Sessions::CsrfToken,
+                    Sessions::MfaPending,
+                    Sessions::CreatedAt,
+                    Sessions::LastSeenAt,
+                    Sessions::ExpiresAt,
+                    Sessions::Ip,
+                    Sessions::UserAgent,
                 ])
                 .values_panic([
-                    sha256_hex(&token).into(), user_id.into(), csrf.clone().into(), mfa_pending.into(), now.into(),
-                    now.into(), (now + lifetime_us).into(), ip.into(), ua.into(),
+                    sha256_hex(&token).into(),
+                    user_id.into(),
+                    csrf.clone().into(),
+                    mfa_pending.into(),
+                    now.into(),
+                    now.into(),
+                    (now + lifetime_us).into(),
+                    ip.into(),
+                    ua.into(),
                 ])
                 .returning_col(Sessions::Id),
         )
@@ -164,13 +178,9 @@ pub async fn revoke_all(db: &mut impl Db, user_id: i64, except: Option<i64>) -> 
 pub async fn prune(db: &mut impl Db) -> Result<u64> {
     let cutoff = now_us() - 86_400_000_000;
     db.execute(
-        Query::delete()
-            .from_table(Sessions::Table)
-            .cond_where(
-                sea_query::Cond::any()
-                    .add(Expr::col(Sessions::ExpiresAt).lt(cutoff))
-                    .add(Expr::col(Sessions::RevokedAt).lt(cutoff)),
-            ),
+        Query::delete().from_table(Sessions::Table).cond_where(
+            sea_query::Cond::any().add(Expr::col(Sessions::ExpiresAt).lt(cutoff)).add(Expr::col(Sessions::RevokedAt).lt(cutoff)),
+        ),
     )
     .await
 }

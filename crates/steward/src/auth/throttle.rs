@@ -75,8 +75,7 @@ pub async fn record(db: &mut impl Db, email: &str, ip: &str, success: bool) -> R
 
 /// Forgets attempts older than a day.
 pub async fn prune(db: &mut impl Db) -> Result<u64> {
-    db.execute(Query::delete().from_table(LoginAttempts::Table).and_where(Expr::col(LoginAttempts::At).lt(now_us() - 86_400_000_000)))
-        .await
+    db.execute(Query::delete().from_table(LoginAttempts::Table).and_where(Expr::col(LoginAttempts::At).lt(now_us() - 86_400_000_000))).await
 }
 
 #[cfg(test)]

@@ -75,8 +75,13 @@ pub async fn create(db: &mut impl Db, user_id: i64, name: &str, scopes: &[String
             Query::insert()
                 .into_table(ApiTokens::Table)
                 .columns([
-                    ApiTokens::UserId, ApiTokens::Name, ApiTokens::TokenHash, ApiTokens::Prefix, ApiTokens::Scopes,
-                    ApiTokens::CreatedAt, ApiTokens::ExpiresAt,
+                    ApiTokens::UserId,
+                    ApiTokens::Name,
+                    ApiTokens::TokenHash,
+                    ApiTokens::Prefix,
+                    ApiTokens::Scopes,
+                    ApiTokens::CreatedAt,
+                    ApiTokens::ExpiresAt,
                 ])
                 .values_panic([
                     user_id.into(),
@@ -94,8 +99,10 @@ pub async fn create(db: &mut impl Db, user_id: i64, name: &str, scopes: &[String
 }
 
 pub async fn by_secret(db: &mut impl Db, secret: &str) -> Result<Option<Token>> {
-    db.fetch_optional(Query::select().columns(COLS).from(ApiTokens::Table).and_where(Expr::col(ApiTokens::TokenHash).eq(sha256_hex(secret))))
-        .await
+    db.fetch_optional(
+        Query::select().columns(COLS).from(ApiTokens::Table).and_where(Expr::col(ApiTokens::TokenHash).eq(sha256_hex(secret))),
+    )
+    .await
 }
 
 pub async fn by_id(db: &mut impl Db, id: i64) -> Result<Option<Token>> {

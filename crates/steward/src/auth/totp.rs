@@ -26,7 +26,11 @@ pub fn secret_base32(secret: &[u8]) -> String {
 
 /// The `otpauth://` URI authenticator apps scan.
 pub fn otpauth_uri(secret: &[u8], account: &str, issuer: &str) -> String {
-    let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period={STEP_SECS}",
         enc(issuer),

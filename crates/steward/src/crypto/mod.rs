@@ -43,10 +43,8 @@ impl MasterKey {
     pub fn load_or_create(path: &Path) -> anyhow::Result<MasterKey> {
         if path.exists() {
             let text = std::fs::read_to_string(path)?;
-            let raw = hex::decode(text.trim())
-                .map_err(|_| anyhow::anyhow!("{}: master key must be 64 hex digits", path.display()))?;
-            let key: [u8; 32] =
-                raw.try_into().map_err(|_| anyhow::anyhow!("{}: master key must be 32 bytes", path.display()))?;
+            let raw = hex::decode(text.trim()).map_err(|_| anyhow::anyhow!("{}: master key must be 64 hex digits", path.display()))?;
+            let key: [u8; 32] = raw.try_into().map_err(|_| anyhow::anyhow!("{}: master key must be 32 bytes", path.display()))?;
             return Ok(MasterKey(key));
         }
         let mut key = [0u8; 32];
@@ -79,9 +77,8 @@ impl MasterKey {
             .encrypt(XNonce::from_slice(&n1), Payload { msg: &dek, aad: context.as_bytes() })
             .expect("encryption of 32 bytes cannot fail");
         let data = XChaCha20Poly1305::new((&dek).into());
-        let ct = data
-            .encrypt(XNonce::from_slice(&n2), Payload { msg: plaintext, aad: context.as_bytes() })
-            .expect("encryption cannot fail");
+        let ct =
+            data.encrypt(XNonce::from_slice(&n2), Payload { msg: plaintext, aad: context.as_bytes() }).expect("encryption cannot fail");
         format!("{VERSION}.{}.{}.{}.{}", B64.encode(n1), B64.encode(wrapped), B64.encode(n2), B64.encode(ct))
     }
 

@@ -158,8 +158,7 @@ pub async fn shutdown_signal() {
 /// in-flight requests finish (up to 30 s) and closes the database.
 pub async fn serve(app: App) -> anyhow::Result<()> {
     let cfg = &app.cfg;
-    let listener = std::net::TcpListener::bind(cfg.listen)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+    let listener = std::net::TcpListener::bind(cfg.listen).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
@@ -195,7 +194,9 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
 fn print_ready(app: &App) {
     use std::io::Write;
     if !app.admin_exists.load(Ordering::Relaxed) {
-        println!("steward: no administrator yet; create one on this host with: steward admin create --email you@example.com --password-stdin");
+        println!(
+            "steward: no administrator yet; create one on this host with: steward admin create --email you@example.com --password-stdin"
+        );
     }
     let _ = std::io::stdout().flush();
 }

@@ -26,10 +26,7 @@ pub async fn backup_sqlite(data_dir: &Path, to: &Path) -> Result<()> {
     if to.exists() {
         return Err(StoreError::Other(format!("{} already exists; refusing to overwrite it", to.display())));
     }
-    let target = to
-        .to_str()
-        .ok_or_else(|| StoreError::Other("backup path must be valid UTF-8".into()))?
-        .to_owned();
+    let target = to.to_str().ok_or_else(|| StoreError::Other("backup path must be valid UTF-8".into()))?.to_owned();
     let mut conn = sqlite_options(&db, false).connect().await?;
     sqlx::query("VACUUM INTO ?").bind(&target).execute(&mut conn).await?;
     conn.close().await?;
@@ -53,9 +50,7 @@ pub async fn restore_sqlite(data_dir: &Path, from: &Path) -> Result<()> {
     std::fs::create_dir_all(data_dir).map_err(io)?;
     let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(data_dir.join(LOCK_FILE)).map_err(io)?;
     if lock.try_lock().is_err() {
-        return Err(StoreError::Other(
-            "a steward server is running on this data directory; stop it before restoring".into(),
-        ));
+        return Err(StoreError::Other("a steward server is running on this data directory; stop it before restoring".into()));
     }
     integrity_check(from).await?;
     let db = data_dir.join(SQLITE_FILE);

@@ -21,14 +21,8 @@ impl Store {
     /// How many embedded migrations are not yet applied.
     pub async fn migrations_pending(&self) -> Result<usize> {
         let (migrator, applied): (&Migrator, Vec<i64>) = match &self.pool {
-            Pool::Sqlite(p) => (
-                &SQLITE,
-                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(p).await?,
-            ),
-            Pool::Postgres(p) => (
-                &POSTGRES,
-                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(p).await?,
-            ),
+            Pool::Sqlite(p) => (&SQLITE, sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(p).await?),
+            Pool::Postgres(p) => (&POSTGRES, sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(p).await?),
         };
         Ok(migrator.iter().filter(|m| !applied.contains(&m.version)).count())
     }

@@ -145,11 +145,7 @@ impl Store {
         let store = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let opts = PgConnectOptions::from_str(url)?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(opts)
-                    .await?;
+                let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
                 Store { pool: Pool::Postgres(pool), sqlite_path: None }
             }
             Some(url) => {
@@ -161,10 +157,7 @@ impl Store {
                 std::fs::create_dir_all(data_dir)
                     .map_err(|e| StoreError::Other(format!("cannot create data dir {}: {e}", data_dir.display())))?;
                 let path = data_dir.join(SQLITE_FILE);
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .connect_with(sqlite_options(&path, true))
-                    .await?;
+                let pool = SqlitePoolOptions::new().max_connections(8).connect_with(sqlite_options(&path, true)).await?;
                 Store { pool: Pool::Sqlite(pool), sqlite_path: Some(path) }
             }
         };
@@ -321,16 +314,12 @@ pub fn now_us() -> i64 {
 
 /// Formats stored microseconds for people (UTC, RFC 3339, second precision).
 pub fn fmt_time(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_default()
+    chrono::DateTime::from_timestamp_micros(us).map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
 }
 
 /// Formats stored microseconds as RFC 3339 for the API.
 pub fn rfc3339(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
+    chrono::DateTime::from_timestamp_micros(us).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
 }
 
 /// A `COUNT(..) AS n` result.

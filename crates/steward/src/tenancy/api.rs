@@ -6,7 +6,7 @@ use super::ops::{self, ClientPatch, ContactPatch, NewClient, NewContact, NewSite
 use super::{Client, ClientQuery, Contact, Site};
 use crate::auth::roles::Permission;
 use crate::auth::Principal;
-use crate::http::error::{json, ApiJson, ApiResult, ErrorEnvelope, ApiError};
+use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
 use crate::http::list::{PageParams, Paged};
 use crate::http::App;
 use axum::extract::{Path, Query, State};
@@ -105,7 +105,12 @@ pub async fn get_site(State(app): State<App>, p: Principal, Path((id, site_id)):
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/sites/{site_id}", tag = "tenancy", params(("id" = i64, Path), ("site_id" = i64, Path)),
     request_body = SitePatch, responses((status = 200, body = Site), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn update_site(State(app): State<App>, p: Principal, Path((id, site_id)): Path<(i64, i64)>, ApiJson(patch): ApiJson<SitePatch>) -> ApiResult {
+pub async fn update_site(
+    State(app): State<App>,
+    p: Principal,
+    Path((id, site_id)): Path<(i64, i64)>,
+    ApiJson(patch): ApiJson<SitePatch>,
+) -> ApiResult {
     Ok(json(ops::update_site(&app, &p, id, site_id, patch).await?))
 }
 

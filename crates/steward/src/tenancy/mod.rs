@@ -133,7 +133,11 @@ fn filter_clients(q: &mut SelectStatement, f: &ClientQuery) {
 
 pub async fn list_clients(db: &mut impl Db, f: &ClientQuery, limit: u64, offset: u64) -> Result<(Vec<Client>, i64)> {
     let mut q = Query::select();
-    q.columns(CLIENT_COLS).from(Clients::Table).order_by_expr(Func::lower(Expr::col(Clients::Name)).into(), Order::Asc).limit(limit).offset(offset);
+    q.columns(CLIENT_COLS)
+        .from(Clients::Table)
+        .order_by_expr(Func::lower(Expr::col(Clients::Name)).into(), Order::Asc)
+        .limit(limit)
+        .offset(offset);
     filter_clients(&mut q, f);
     let rows = db.fetch_all(&q).await?;
     let mut c = Query::select();
@@ -173,7 +177,10 @@ pub async fn get_site(db: &mut impl Db, client_id: i64, id: i64) -> Result<Optio
 
 pub async fn list_contacts(db: &mut impl Db, client_id: i64, include_archived: bool) -> Result<Vec<Contact>> {
     let mut q = Query::select();
-    q.columns(CONTACT_COLS).from(Contacts::Table).and_where(Expr::col(Contacts::ClientId).eq(client_id)).order_by(Contacts::Name, Order::Asc);
+    q.columns(CONTACT_COLS)
+        .from(Contacts::Table)
+        .and_where(Expr::col(Contacts::ClientId).eq(client_id))
+        .order_by(Contacts::Name, Order::Asc);
     if !include_archived {
         q.and_where(Expr::col(Contacts::Archived).eq(false));
     }
@@ -205,9 +212,19 @@ pub struct SearchHit {
 pub async fn search(db: &mut impl Db, scope: Option<&[i64]>, text: &str, limit: u64) -> Result<Vec<SearchHit>> {
     let pat = like_pattern(text.trim());
     let mut hits = Vec::new();
-    let (clients, _) =
-        list_clients(db, &ClientQuery { scope: scope.map(<[i64]>::to_vec), include_archived: false, search: Some(text.to_string()) }, limit, 0).await?;
-    hits.extend(clients.into_iter().map(|c| SearchHit { kind: "client", url: format!("/clients/{}", c.id), label: c.name, detail: String::new() }));
+    let (clients, _) = list_clients(
+        db,
+        &ClientQuery { scope: scope.map(<[i64]>::to_vec), include_archived: false, search: Some(text.to_string()) },
+        limit,
+        0,
+    )
+    .await?;
+    hits.extend(clients.into_iter().map(|c| SearchHit {
+        kind: "client",
+        url: format!("/clients/{}", c.id),
+        label: c.name,
+        detail: String::new(),
+    }));
 
     let mut q = Query::select();
     q.columns(SITE_COLS.map(|c| (Sites::Table, c)))
@@ -231,9 +248,7 @@ pub async fn search(db: &mut impl Db, scope: Option<&[i64]>, text: &str, limit: 
         .from(Contacts::Table)
         .and_where(Expr::col(Contacts::Archived).eq(false))
         .cond_where(
-            Cond::any()
-                .add(Expr::expr(Func::lower(Expr::col(Contacts::Name))).like(pat.clone()))
-                .add(Expr::col(Contacts::Email).like(pat)),
+            Cond::any().add(Expr::expr(Func::lower(Expr::col(Contacts::Name))).like(pat.clone())).add(Expr::col(Contacts::Email).like(pat)),
         )
         .limit(limit);
     if let Some(ids) = scope {

@@ -192,7 +192,8 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     }
     tx.tx().execute(&q).await?;
     let after = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
-    tx.commit(&p.actor(), Event::new("site.update", "site", id).client(client_id).details(json!({"before": before, "after": after}))).await?;
+    tx.commit(&p.actor(), Event::new("site.update", "site", id).client(client_id).details(json!({"before": before, "after": after})))
+        .await?;
     Ok(after)
 }
 
@@ -221,11 +222,24 @@ pub async fn create_contact(app: &App, p: &Principal, client_id: i64, input: New
             Query::insert()
                 .into_table(Contacts::Table)
                 .columns([
-                    Contacts::ClientId, Contacts::SiteId, Contacts::Name, Contacts::Email, Contacts::Phone, Contacts::Title,
-                    Contacts::CreatedAt, Contacts::UpdatedAt,
+                    Contacts::ClientId,
+                    Contacts::SiteId,
+                    Contacts::Name,
+                    Contacts::Email,
+                    Contacts::Phone,
+                    Contacts::Title,
+                    Contacts::CreatedAt,
+                    Contacts::UpdatedAt,
                 ])
                 .values_panic([
-                    client_id.into(), input.site_id.into(), name.into(), email.into(), phone.into(), title.into(), now.into(), now.into(),
+                    client_id.into(),
+                    input.site_id.into(),
+                    name.into(),
+                    email.into(),
+                    phone.into(),
+                    title.into(),
+                    now.into(),
+                    now.into(),
                 ])
                 .returning(Query::returning().columns(super::CONTACT_COLS)),
         )

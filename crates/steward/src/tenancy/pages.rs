@@ -206,8 +206,14 @@ pub async fn site_form(State(app): State<App>, p: Principal, Path((id, site_id))
     site_page(&app, &p, id, site_id, None).await
 }
 
-pub async fn update_site(State(app): State<App>, p: Principal, Path((id, site_id)): Path<(i64, i64)>, WebForm(f): WebForm<SiteForm>) -> PageResult {
-    let patch = SitePatch { name: Some(f.name), timezone: Some(f.timezone), address: Some(f.address), archived: Some(f.archived.is_some()) };
+pub async fn update_site(
+    State(app): State<App>,
+    p: Principal,
+    Path((id, site_id)): Path<(i64, i64)>,
+    WebForm(f): WebForm<SiteForm>,
+) -> PageResult {
+    let patch =
+        SitePatch { name: Some(f.name), timezone: Some(f.timezone), address: Some(f.address), archived: Some(f.archived.is_some()) };
     match ops::update_site(&app, &p, id, site_id, patch).await {
         Ok(_) => Ok(see_other(&format!("/clients/{id}#site-{site_id}"))),
         Err(e) => site_page(&app, &p, id, site_id, Some(form_error(e)?)).await,
@@ -237,7 +243,9 @@ fn site_of(f: &ContactForm) -> Result<Option<i64>, ApiError> {
 
 pub async fn create_contact(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<ContactForm>) -> PageResult {
     let r = match site_of(&f) {
-        Ok(site_id) => ops::create_contact(&app, &p, id, NewContact { site_id, name: f.name, email: f.email, phone: f.phone, title: f.title }).await,
+        Ok(site_id) => {
+            ops::create_contact(&app, &p, id, NewContact { site_id, name: f.name, email: f.email, phone: f.phone, title: f.title }).await
+        }
         Err(e) => Err(e),
     };
     match r {
@@ -262,7 +270,10 @@ async fn contact_page(app: &App, p: &Principal, id: i64, contact_id: i64, error:
     let c = super::get_contact(&mut db, id, contact_id).await?.ok_or(ApiError::NotFound)?;
     let sites = super::list_sites(&mut db, id, false).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    Ok(html_status(status, &ContactEditPage { l: Layout::new(p, format!("Contact {}", c.name), "clients").with_error(error), client, c, sites }))
+    Ok(html_status(
+        status,
+        &ContactEditPage { l: Layout::new(p, format!("Contact {}", c.name), "clients").with_error(error), client, c, sites },
+    ))
 }
 
 pub async fn contact_form(State(app): State<App>, p: Principal, Path((id, contact_id)): Path<(i64, i64)>) -> PageResult {
@@ -294,4 +305,3 @@ pub async fn update_contact(
         Err(e) => contact_page(&app, &p, id, contact_id, Some(form_error(e)?)).await,
     }
 }
-

@@ -79,22 +79,22 @@ pub async fn by_id(db: &mut impl Db, id: i64) -> Result<Option<User>> {
 }
 
 pub async fn by_email(db: &mut impl Db, email: &str) -> Result<Option<User>> {
-    db.fetch_optional(
-        Query::select().columns(COLS).from(Users::Table).and_where(Expr::col(Users::Email).eq(email.trim().to_lowercase())),
-    )
-    .await
+    db.fetch_optional(Query::select().columns(COLS).from(Users::Table).and_where(Expr::col(Users::Email).eq(email.trim().to_lowercase())))
+        .await
 }
 
 pub async fn list(db: &mut impl Db, limit: u64, offset: u64) -> Result<(Vec<User>, i64)> {
     let rows = db
         .fetch_all(Query::select().columns(COLS).from(Users::Table).order_by(Users::Email, Order::Asc).limit(limit).offset(offset))
         .await?;
-    let n: crate::store::Count = db.fetch_one(Query::select().expr_as(Expr::col(Users::Id).count(), crate::store::n()).from(Users::Table)).await?;
+    let n: crate::store::Count =
+        db.fetch_one(Query::select().expr_as(Expr::col(Users::Id).count(), crate::store::n()).from(Users::Table)).await?;
     Ok((rows, n.n))
 }
 
 pub async fn count(db: &mut impl Db) -> Result<i64> {
-    let n: crate::store::Count = db.fetch_one(Query::select().expr_as(Expr::col(Users::Id).count(), crate::store::n()).from(Users::Table)).await?;
+    let n: crate::store::Count =
+        db.fetch_one(Query::select().expr_as(Expr::col(Users::Id).count(), crate::store::n()).from(Users::Table)).await?;
     Ok(n.n)
 }
 
@@ -118,7 +118,15 @@ pub async fn insert(db: &mut impl Db, u: NewUser<'_>) -> Result<i64> {
         .fetch_one(
             Query::insert()
                 .into_table(Users::Table)
-                .columns([Users::Email, Users::Name, Users::PasswordHash, Users::Role, Users::ClientsLimited, Users::CreatedAt, Users::UpdatedAt])
+                .columns([
+                    Users::Email,
+                    Users::Name,
+                    Users::PasswordHash,
+                    Users::Role,
+                    Users::ClientsLimited,
+                    Users::CreatedAt,
+                    Users::UpdatedAt,
+                ])
                 .values_panic([
                     u.email.trim().to_lowercase().into(),
                     u.name.trim().into(),

@@ -1,6 +1,6 @@
 //! Audited changes to users, shared by the API, the pages and the CLI.
 
-use super::{Users, User};
+use super::{User, Users};
 use crate::audit::{Actor, Event};
 use crate::auth::roles::Role;
 use crate::auth::{password, sessions, tokens};
@@ -131,7 +131,8 @@ pub async fn update(store: &Store, actor: &Actor, actor_user_id: Option<i64>, id
         None => None,
     };
     check_clients(tx.tx(), role, &limit).await?;
-    let mut sets: Vec<(Users, sea_query::SimpleExpr)> = vec![(Users::Role, role.as_str().into()), (Users::ClientsLimited, limit.is_some().into())];
+    let mut sets: Vec<(Users, sea_query::SimpleExpr)> =
+        vec![(Users::Role, role.as_str().into()), (Users::ClientsLimited, limit.is_some().into())];
     if let Some(n) = &patch.name {
         sets.push((Users::Name, validate::name(n).map_err(|m| ApiError::invalid("name", m))?.into()));
     }
@@ -159,7 +160,8 @@ pub async fn update(store: &Store, actor: &Actor, actor_user_id: Option<i64>, id
     };
     tx.commit(
         actor,
-        Event::new(action, "user", id).details(json!({"before": before, "after": after, "password_set": new_hash.is_some(), "revoked": revoked})),
+        Event::new(action, "user", id)
+            .details(json!({"before": before, "after": after, "password_set": new_hash.is_some(), "revoked": revoked})),
     )
     .await?;
     Ok(u)

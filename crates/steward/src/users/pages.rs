@@ -42,7 +42,12 @@ async fn users_page(app: &App, p: &Principal, error: Option<String>) -> PageResu
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     Ok(html_status(
         status,
-        &UsersPage { l: Layout::new(p, "Users", "users").with_error(error), users, roles: role_options(), can_write: p.can(Permission::UsersWrite) },
+        &UsersPage {
+            l: Layout::new(p, "Users", "users").with_error(error),
+            users,
+            roles: role_options(),
+            can_write: p.can(Permission::UsersWrite),
+        },
     ))
 }
 
