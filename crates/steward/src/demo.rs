@@ -134,13 +134,17 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("steward-demo-{}", &crate::crypto::random_token()[..10]));
     std::fs::create_dir_all(&dir)?;
     // Fall back to any free port when the default one is taken.
-    let listen = if std::net::TcpListener::bind(listen).is_ok() { listen } else { SocketAddr::new(listen.ip(), 0) };
+    let listen = match std::net::TcpListener::bind(listen).or_else(|_| std::net::TcpListener::bind(SocketAddr::new(listen.ip(), 0))) {
+        Ok(l) => l.local_addr()?,
+        Err(e) => anyhow::bail!("cannot listen on {listen}: {e}"),
+    };
     let cfg = Partial { data_dir: Some(dir.clone()), listen: Some(listen), plain_http: Some(true), ..Default::default() }.finish()?;
     let store = Store::open(&cfg.data_dir, None).await?;
     let master = MasterKey::load_or_create(&cfg.master_key_path())?;
     let app = AppState::new(store, cfg, master);
     let (email, password) = seed(&app).await?;
     println!("Steward demo MSP on {} (deleted when you stop it)", dir.display());
+    println!("  open http://localhost:{}/", listen.port());
     println!("  sign in as {email} with password {password}");
     println!("  other users (same password): tech@, junior@ (limited to 2 clients), billing@, auditor@ (read-only) at steward.example");
     println!("  plain HTTP on loopback for the demo; a real install serves TLS (steward serve)");
