@@ -116,7 +116,14 @@ async fn bench(engine: &'static str, env: Env, rows: &mut Vec<Row>) {
     let took = t.elapsed();
     assert_eq!(code, 0, "{out}");
     let n: usize = out.split_whitespace().rev().nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
-    rows.push(Row { engine, what: "audit verify (whole chain, incl. process start)", n, p50: took, p99: took, per_sec: n as f64 / took.as_secs_f64() });
+    rows.push(Row {
+        engine,
+        what: "audit verify (whole chain, incl. process start)",
+        n,
+        p50: took,
+        p99: took,
+        per_sec: n as f64 / took.as_secs_f64(),
+    });
 }
 
 #[tokio::main]
@@ -132,10 +139,21 @@ async fn main() {
     } else {
         eprintln!("(PostgreSQL not measured: set STEWARD_TEST_DATABASE_URL)");
     }
-    println!("\nSteward foundation benchmark: {CONCURRENCY} concurrent HTTPS clients on loopback, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "\nSteward foundation benchmark: {CONCURRENCY} concurrent HTTPS clients on loopback, {} cores",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
     println!("| engine | operation | n | p50 | p99 | per second |");
     println!("|---|---|---:|---:|---:|---:|");
     for r in rows {
-        println!("| {} | {} | {} | {:.2} ms | {:.2} ms | {:.0} |", r.engine, r.what, r.n, r.p50.as_secs_f64() * 1e3, r.p99.as_secs_f64() * 1e3, r.per_sec);
+        println!(
+            "| {} | {} | {} | {:.2} ms | {:.2} ms | {:.0} |",
+            r.engine,
+            r.what,
+            r.n,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3,
+            r.per_sec
+        );
     }
 }

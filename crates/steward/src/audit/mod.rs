@@ -98,7 +98,9 @@ impl Event {
 
 /// A transaction whose commit appends one audit entry.
 pub struct AuditedTx {
+    // Field order matters: the transaction ends before the turn is released.
     tx: Tx<'static>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     seq: i64,
     prev: String,
 }
@@ -113,6 +115,7 @@ impl Store {
     /// Begins a transaction that will be committed together with its audit
     /// entry. Takes the chain head's lock first (see the module doc).
     pub async fn begin_audited(&self) -> Result<AuditedTx> {
+        let turn = self.write_turn().await;
         let mut tx = self.begin().await?;
         let head: HeadRow = tx
             .fetch_one(
@@ -123,7 +126,7 @@ impl Store {
                     .returning(Query::returning().columns([AuditHead::Seq, AuditHead::Hash])),
             )
             .await?;
-        Ok(AuditedTx { tx, seq: head.seq, prev: head.hash })
+        Ok(AuditedTx { tx, _turn: turn, seq: head.seq, prev: head.hash })
     }
 }
 

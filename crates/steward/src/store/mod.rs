@@ -71,6 +71,9 @@ enum Pool {
 pub struct Store {
     pool: Pool,
     sqlite_path: Option<PathBuf>,
+    /// Embedded database only: audited writers queue here instead of in
+    /// SQLite's busy handler, which sleeps and gives a long latency tail.
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// A row type readable from both engines.
@@ -146,7 +149,7 @@ impl Store {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let opts = PgConnectOptions::from_str(url)?;
                 let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
-                Store { pool: Pool::Postgres(pool), sqlite_path: None }
+                Store { pool: Pool::Postgres(pool), sqlite_path: None, writer: None }
             }
             Some(url) => {
                 return Err(StoreError::Other(format!(
@@ -158,7 +161,7 @@ impl Store {
                     .map_err(|e| StoreError::Other(format!("cannot create data dir {}: {e}", data_dir.display())))?;
                 let path = data_dir.join(SQLITE_FILE);
                 let pool = SqlitePoolOptions::new().max_connections(8).connect_with(sqlite_options(&path, true)).await?;
-                Store { pool: Pool::Sqlite(pool), sqlite_path: Some(path) }
+                Store { pool: Pool::Sqlite(pool), sqlite_path: Some(path), writer: Some(Default::default()) }
             }
         };
         store.migrate().await?;
@@ -169,6 +172,15 @@ impl Store {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Waits for this process's turn to write, on the embedded database
+    /// (`None` on PostgreSQL, where row locks do the queueing).
+    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
         }
     }
 
