@@ -138,3 +138,46 @@ async fn an_action_whose_audit_entry_cannot_be_written_does_not_happen() {
     assert_eq!(list["total"], 0, "the client was not created without its audit entry");
     assert_eq!(verify(&s.env).0, 0);
 }
+
+#[tokio::test]
+async fn anchors_can_be_posted_to_a_webhook() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (s, _a) = busy_server().await;
+    // A real HTTP receiver on loopback that records what it was sent.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/steward-anchor", listener.local_addr().unwrap());
+    let receiver = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = sock.read(&mut chunk).await.unwrap();
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await.unwrap();
+                    return (head.to_string(), body.to_string());
+                }
+            }
+            if n == 0 {
+                panic!("connection closed early");
+            }
+        }
+    });
+    let args: Vec<String> =
+        ["audit", "anchor", "--audit-anchor-webhook", &url].iter().map(|s| s.to_string()).chain(s.env.db_args()).collect();
+    let (code, out, err) = tokio::task::spawn_blocking(move || run_cli(&args, "")).await.unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    let (head, body) = receiver.await.unwrap();
+    assert!(head.starts_with("POST /steward-anchor"), "{head}");
+    let anchor: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (_, export, _) = s.env.cli(&["audit", "export"], "");
+    let last: serde_json::Value = serde_json::from_str(export.lines().last().unwrap()).unwrap();
+    assert_eq!(anchor["seq"], last["seq"]);
+    assert_eq!(anchor["hash"], last["hash"]);
+}

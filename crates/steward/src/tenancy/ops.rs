@@ -10,9 +10,25 @@ use crate::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::App;
 use crate::store::{now_us, Db};
-use sea_query::{Expr, Query, SimpleExpr};
+use sea_query::{Expr, Query, SimpleExpr, UpdateStatement};
 use serde::Deserialize;
 use serde_json::json;
+
+/// `UPDATE table SET sets…, updated_at = now WHERE id = ?`.
+fn update_by_id<T: sea_query::Iden + Copy + 'static>(
+    table: T,
+    id_col: T,
+    updated_at: T,
+    id: i64,
+    sets: Vec<(T, SimpleExpr)>,
+) -> UpdateStatement {
+    let mut q = Query::update();
+    q.table(table).value(updated_at, now_us()).and_where(Expr::col(id_col).eq(id));
+    for (c, v) in sets {
+        q.value(c, v);
+    }
+    q
+}
 
 fn check<T>(field: &str, r: Result<T, String>) -> Result<T, ApiError> {
     r.map_err(|m| ApiError::invalid(field, m))
@@ -130,12 +146,7 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
     }
     let mut tx = app.store.begin_audited().await?;
     let before = get_client(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
-    let mut q = Query::update();
-    q.table(Clients::Table).value(Clients::UpdatedAt, now_us()).and_where(Expr::col(Clients::Id).eq(id));
-    for (c, v) in sets {
-        q.value(c, v);
-    }
-    tx.tx().execute(&q).await?;
+    tx.tx().execute(&update_by_id(Clients::Table, Clients::Id, Clients::UpdatedAt, id, sets)).await?;
     let after = get_client(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
     let action = match patch.archived {
         Some(true) if !before.archived => "client.archive",
@@ -185,12 +196,7 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     }
     let mut tx = app.store.begin_audited().await?;
     let before = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
-    let mut q = Query::update();
-    q.table(Sites::Table).value(Sites::UpdatedAt, now_us()).and_where(Expr::col(Sites::Id).eq(id));
-    for (c, v) in sets {
-        q.value(c, v);
-    }
-    tx.tx().execute(&q).await?;
+    tx.tx().execute(&update_by_id(Sites::Table, Sites::Id, Sites::UpdatedAt, id, sets)).await?;
     let after = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit(&p.actor(), Event::new("site.update", "site", id).client(client_id).details(json!({"before": before, "after": after})))
         .await?;
@@ -272,12 +278,7 @@ pub async fn update_contact(app: &App, p: &Principal, client_id: i64, id: i64, p
         check_site(tx.tx(), client_id, site).await?;
         sets.push((Contacts::SiteId, site.into()));
     }
-    let mut q = Query::update();
-    q.table(Contacts::Table).value(Contacts::UpdatedAt, now_us()).and_where(Expr::col(Contacts::Id).eq(id));
-    for (c, v) in sets {
-        q.value(c, v);
-    }
-    tx.tx().execute(&q).await?;
+    tx.tx().execute(&update_by_id(Contacts::Table, Contacts::Id, Contacts::UpdatedAt, id, sets)).await?;
     let after = get_contact(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit(&p.actor(), Event::new("contact.update", "contact", id).client(client_id).details(json!({"before": before, "after": after})))
         .await?;
