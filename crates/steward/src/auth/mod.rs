@@ -239,7 +239,12 @@ fn expected_origin(state: &App, req: &Request) -> Option<String> {
     if let Some(u) = &state.cfg.public_url {
         return Some(u.clone());
     }
-    let host = req.headers().get(header::HOST)?.to_str().ok()?;
+    // HTTP/2 carries the host as the `:authority` pseudo-header (in the URI),
+    // HTTP/1.1 as the Host header.
+    let host = match req.uri().authority() {
+        Some(a) => a.as_str(),
+        None => req.headers().get(header::HOST)?.to_str().ok()?,
+    };
     let scheme = if state.cfg.plain_http { "http" } else { "https" };
     Some(format!("{scheme}://{host}"))
 }
