@@ -127,8 +127,11 @@ async fn sessions_can_be_listed_and_revoked() {
     let laptop = s.admin().await;
     let phone = s.admin().await;
     let (_, list) = laptop.get("/api/v1/me/sessions").await;
-    let list = list.as_array().unwrap().clone();
+    assert_eq!(list["total"], 2);
+    let list = list["items"].as_array().unwrap().clone();
     assert_eq!(list.len(), 2);
+    let (_, one) = laptop.get("/api/v1/me/sessions?limit=1&offset=1").await;
+    assert_eq!((one["items"].as_array().unwrap().len(), one["total"].as_i64()), (1, Some(2)));
     let other = list.iter().find(|x| x["current"] == false).unwrap()["id"].as_i64().unwrap();
     let (st, _) = laptop.delete(&format!("/api/v1/me/sessions/{other}")).await;
     assert_eq!(st, 204);

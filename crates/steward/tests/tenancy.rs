@@ -146,6 +146,14 @@ async fn lists_paginate_with_a_total() {
     assert_eq!(f["total"], 7);
     let (_, f) = a.get("/api/v1/clients?q=05").await;
     assert_eq!(f["total"], 1);
+    // Every list pages the same way, sites and contacts included.
+    let id = p1["items"][0]["id"].as_i64().unwrap();
+    for tz in ["UTC", "Europe/Paris", "Asia/Tokyo"] {
+        let (st, _) = a.post(&format!("/api/v1/clients/{id}/sites"), json!({"name": tz, "timezone": tz})).await;
+        assert_eq!(st, 201);
+    }
+    let (_, sites) = a.get(&format!("/api/v1/clients/{id}/sites?limit=2&offset=2")).await;
+    assert_eq!((sites["total"].as_i64(), sites["items"].as_array().unwrap().len()), (Some(3), 1));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use super::roles::{self, Role};
 use super::{mfa, sessions, tokens, Ctx, Principal, Via};
 use crate::audit::Event;
 use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
+use crate::http::list::{PageParams, Paged};
 use crate::http::App;
 use crate::store::{now_us, rfc3339};
 use crate::users::{self, Users};
@@ -189,11 +190,11 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", responses((status = 200, body = Vec<SessionInfo>)))]
-pub async fn list_sessions(State(app): State<App>, p: Principal) -> ApiResult {
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", params(PageParams), responses((status = 200, body = Paged<SessionInfo>)))]
+pub async fn list_sessions(State(app): State<App>, p: Principal, Query(page): Query<PageParams>) -> ApiResult {
     let rows = sessions::list_for_user(&mut app.store.clone(), p.user.id).await?;
     let cur = p.session_id();
-    Ok(json(
+    Ok(json(Paged::from_all(
         rows.into_iter()
             .map(|s| SessionInfo {
                 current: Some(s.id) == cur,
@@ -205,7 +206,8 @@ pub async fn list_sessions(State(app): State<App>, p: Principal) -> ApiResult {
                 user_agent: s.user_agent,
             })
             .collect::<Vec<_>>(),
-    ))
+        &page,
+    )))
 }
 
 /// Revokes one of the caller's sessions.
@@ -316,13 +318,16 @@ pub struct TokenFilter {
     /// Administrators: list every user's tokens.
     #[serde(default)]
     pub all: bool,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", params(TokenFilter), responses((status = 200, body = Vec<TokenInfo>)))]
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", params(TokenFilter), responses((status = 200, body = Paged<TokenInfo>)))]
 pub async fn list_tokens(State(app): State<App>, p: Principal, Query(f): Query<TokenFilter>) -> ApiResult {
     let owner = if f.all && p.role == Role::Admin { None } else { Some(p.user.id) };
     let rows = tokens::list(&mut app.store.clone(), owner).await?;
-    Ok(json(rows.into_iter().map(TokenInfo::from).collect::<Vec<_>>()))
+    let page = PageParams { limit: f.limit, offset: f.offset };
+    Ok(json(Paged::from_all(rows.into_iter().map(TokenInfo::from).collect(), &page)))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = NewToken,

@@ -184,3 +184,38 @@ pub async fn prune(db: &mut impl Db) -> Result<u64> {
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn session(created: i64, last_seen: i64, expires: i64, revoked: Option<i64>) -> Session {
+        Session {
+            id: 1,
+            user_id: 1,
+            csrf_token: String::new(),
+            mfa_pending: false,
+            created_at: created,
+            last_seen_at: last_seen,
+            expires_at: expires,
+            ip: String::new(),
+            user_agent: String::new(),
+            revoked_at: revoked,
+        }
+    }
+
+    const L: Lifetimes = Lifetimes { idle_us: 1_000, absolute_us: 10_000 };
+
+    proptest! {
+        #[test]
+        fn a_session_lives_only_before_its_idle_and_absolute_limits(seen in 0i64..10_000, now in 0i64..20_000) {
+            prop_assume!(now >= seen);
+            let s = session(0, seen, L.absolute_us, None);
+            let expected = now - seen < L.idle_us && now < L.absolute_us;
+            prop_assert_eq!(s.live(now, L), expected);
+            // Revoked is dead whatever the clock says.
+            prop_assert!(!session(0, seen, L.absolute_us, Some(seen)).live(now, L));
+        }
+    }
+}

@@ -151,3 +151,28 @@ pub async fn revoke_all(db: &mut impl Db, user_id: i64) -> Result<u64> {
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_works_until_it_expires_or_is_revoked() {
+        let t = Token {
+            id: 1,
+            user_id: 1,
+            name: "n".into(),
+            prefix: "stw_abcdef".into(),
+            scopes: "[\"clients:read\"]".into(),
+            created_at: 0,
+            expires_at: 100,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        assert!(t.live(99));
+        assert!(!t.live(100));
+        assert!(!Token { revoked_at: Some(5), ..t.clone() }.live(10));
+        assert_eq!(t.scope_list(), vec!["clients:read".to_string()]);
+        assert!(Token { scopes: "garbage".into(), ..t }.scope_list().is_empty(), "unreadable scopes grant nothing");
+    }
+}

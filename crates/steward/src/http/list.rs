@@ -38,4 +38,12 @@ impl<T> Paged<T> {
     pub fn new(items: Vec<T>, total: i64, p: &PageParams) -> Self {
         Paged { items, total, limit: p.limit(), offset: p.offset() }
     }
+
+    /// Pages a list that is small by nature (one client's sites, one user's
+    /// tokens) and was read whole.
+    pub fn from_all(all: Vec<T>, p: &PageParams) -> Self {
+        let total = all.len() as i64;
+        let items = all.into_iter().skip(p.offset() as usize).take(p.limit() as usize).collect();
+        Paged::new(items, total, p)
+    }
 }

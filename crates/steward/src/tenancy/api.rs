@@ -27,12 +27,21 @@ pub struct ClientFilter {
     pub offset: Option<u64>,
 }
 
-/// Whether archived records are included.
+/// Whether archived records are included, and the page.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ArchivedFilter {
+    /// Include archived records.
     #[serde(default)]
     pub archived: bool,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+impl ArchivedFilter {
+    fn page(&self) -> PageParams {
+        PageParams { limit: self.limit, offset: self.offset }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/clients", tag = "tenancy", params(ClientFilter),
@@ -85,8 +94,7 @@ pub async fn list_sites(State(app): State<App>, p: Principal, Path(id): Path<i64
     p.require(Permission::ClientsRead)?;
     existing_client(&app, id).await?;
     let items = super::list_sites(&mut app.store.clone(), id, f.archived).await?;
-    let n = items.len() as i64;
-    Ok(json(Paged { items, total: n, limit: n as u64, offset: 0 }))
+    Ok(json(Paged::from_all(items, &f.page())))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/sites", tag = "tenancy", params(("id" = i64, Path)), request_body = NewSite,
@@ -120,8 +128,7 @@ pub async fn list_contacts(State(app): State<App>, p: Principal, Path(id): Path<
     p.require(Permission::ClientsRead)?;
     existing_client(&app, id).await?;
     let items = super::list_contacts(&mut app.store.clone(), id, f.archived).await?;
-    let n = items.len() as i64;
-    Ok(json(Paged { items, total: n, limit: n as u64, offset: 0 }))
+    Ok(json(Paged::from_all(items, &f.page())))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/contacts", tag = "tenancy", params(("id" = i64, Path)), request_body = NewContact,
