@@ -31,6 +31,8 @@ pub struct Config {
     pub audit_anchor_file: Option<PathBuf>,
     pub audit_anchor_webhook: Option<String>,
     pub audit_anchor_interval_secs: u64,
+    /// The SPKI SHA-256 agents pin, when TLS ends at a proxy in front of us.
+    pub agent_pin: Option<String>,
 }
 
 /// Every setting optional: one layer of configuration.
@@ -82,6 +84,9 @@ pub struct Partial {
     /// Seconds between audit anchors.
     #[arg(long, env = "STEWARD_AUDIT_ANCHOR_INTERVAL_SECS")]
     pub audit_anchor_interval_secs: Option<u64>,
+    /// SPKI SHA-256 (hex) of the certificate agents see, when a proxy terminates TLS.
+    #[arg(long, env = "STEWARD_AGENT_PIN")]
+    pub agent_pin: Option<String>,
 }
 
 impl Partial {
@@ -103,7 +108,8 @@ impl Partial {
             session_absolute_hours,
             audit_anchor_file,
             audit_anchor_webhook,
-            audit_anchor_interval_secs
+            audit_anchor_interval_secs,
+            agent_pin
         )
     }
 
@@ -130,7 +136,11 @@ impl Partial {
             audit_anchor_file: self.audit_anchor_file,
             audit_anchor_webhook: self.audit_anchor_webhook,
             audit_anchor_interval_secs: self.audit_anchor_interval_secs.unwrap_or(3600),
+            agent_pin: self.agent_pin.map(|p| p.trim().to_lowercase()),
         };
+        if let Some(pin) = &c.agent_pin {
+            anyhow::ensure!(pin.len() == 64 && pin.bytes().all(|b| b.is_ascii_hexdigit()), "agent_pin must be 64 hex digits (a SHA-256)");
+        }
         anyhow::ensure!(c.tls_cert.is_some() == c.tls_key.is_some(), "--tls-cert and --tls-key go together");
         anyhow::ensure!(c.body_limit_bytes >= 1024, "body_limit_bytes must be at least 1024");
         anyhow::ensure!(c.session_idle_minutes >= 1 && c.session_absolute_hours >= 1, "session timeouts must be positive");

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod devices;
 pub mod http;
 pub mod jobs;
 pub mod settings;

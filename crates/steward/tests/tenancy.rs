@@ -146,6 +146,12 @@ async fn lists_paginate_with_a_total() {
     assert_eq!(f["total"], 7);
     let (_, f) = a.get("/api/v1/clients?q=05").await;
     assert_eq!(f["total"], 1);
+    // Search text is matched literally: % and _ are not wildcards.
+    make_client(&a, "100% Pure_Water").await;
+    for (q, n) in [("100%25", 1), ("e_w", 1), ("%25", 1), ("_", 1), ("client", 7)] {
+        let (_, f) = a.get(&format!("/api/v1/clients?q={q}")).await;
+        assert_eq!(f["total"], n, "q={q}");
+    }
     // Every list pages the same way, sites and contacts included.
     let id = p1["items"][0]["id"].as_i64().unwrap();
     for tz in ["UTC", "Europe/Paris", "Asia/Tokyo"] {

@@ -214,7 +214,7 @@ pub struct Filter {
 
 fn apply(q: &mut sea_query::SelectStatement, f: &Filter) {
     if let Some(p) = &f.action_prefix {
-        q.and_where(Expr::col(AuditLog::Action).like(format!("{}%", p.replace(['%', '_'], ""))));
+        q.and_where(Expr::col(AuditLog::Action).like(crate::store::like_prefix(p)));
     }
     if let Some(u) = f.actor_user_id {
         q.and_where(Expr::col(AuditLog::ActorUserId).eq(u));

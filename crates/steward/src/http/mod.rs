@@ -33,6 +33,8 @@ pub struct AppState {
     pub cfg: Config,
     pub master: MasterKey,
     pub lifetimes: Lifetimes,
+    /// SPKI SHA-256 agents pin: `--agent-pin`, else our TLS certificate's.
+    pub agent_pin: std::sync::OnceLock<String>,
     admin_exists: AtomicBool,
 }
 
@@ -45,7 +47,11 @@ impl AppState {
             idle_us: cfg.session_idle_minutes as i64 * 60_000_000,
             absolute_us: cfg.session_absolute_hours as i64 * 3_600_000_000,
         };
-        Arc::new(AppState { store, cfg, master, lifetimes, admin_exists: AtomicBool::new(false) })
+        let agent_pin = std::sync::OnceLock::new();
+        if let Some(pin) = &cfg.agent_pin {
+            let _ = agent_pin.set(pin.clone());
+        }
+        Arc::new(AppState { store, cfg, master, lifetimes, agent_pin, admin_exists: AtomicBool::new(false) })
     }
 
     /// Whether the first administrator has been created (on the host, with
@@ -180,6 +186,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     } else {
         let tls = tls::load(&cfg.data_dir, cfg.tls_cert.as_deref(), cfg.tls_key.as_deref())?;
         println!("steward TLS certificate {} SPKI SHA-256 {}", tls.cert_path.display(), tls.spki_sha256);
+        let _ = app.agent_pin.set(tls.spki_sha256.clone());
         println!("steward listening on https://{addr}");
         print_ready(&app);
         let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);

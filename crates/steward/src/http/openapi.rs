@@ -13,7 +13,7 @@ use utoipa_axum::routes;
     info(title = "Steward API", description = "The Steward MSP platform's JSON API. Authenticate with `Authorization: Bearer stw_…` (an API token) or the session cookie plus `X-CSRF-Token`. Errors are always `{\"error\":{\"code\",\"message\"}}`."),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "tenancy"), (name = "users"), (name = "audit"), (name = "settings"))
+    tags((name = "auth"), (name = "tenancy"), (name = "users"), (name = "audit"), (name = "settings"), (name = "devices"))
 )]
 struct ApiDoc;
 
@@ -32,7 +32,7 @@ impl Modify for Security {
 
 /// Every `/api/v1` route.
 pub fn api_router() -> OpenApiRouter<App> {
-    use crate::{audit, auth, settings, tenancy, users};
+    use crate::{audit, auth, devices, settings, tenancy, users};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::api::login))
         .routes(routes!(auth::api::logout))
@@ -56,6 +56,8 @@ pub fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(audit::api::list))
         .routes(routes!(audit::api::verify))
         .routes(routes!(settings::api::get, settings::api::update))
+        .routes(routes!(devices::api::list, devices::api::create))
+        .routes(routes!(devices::api::revoke))
 }
 
 /// The OpenAPI document as served.

@@ -344,3 +344,17 @@ pub struct Count {
 pub fn n() -> sea_query::Alias {
     sea_query::Alias::new("n")
 }
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// `LIKE 'text%'` with the user's text matched literally (both engines).
+pub fn like_prefix(s: &str) -> sea_query::LikeExpr {
+    sea_query::LikeExpr::new(format!("{}%", like_escape(s))).escape('\\')
+}
+
+/// `LIKE '%text%'` with the user's text matched literally (both engines).
+pub fn like_contains(s: &str) -> sea_query::LikeExpr {
+    sea_query::LikeExpr::new(format!("%{}%", like_escape(s))).escape('\\')
+}

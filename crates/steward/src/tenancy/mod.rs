@@ -115,8 +115,8 @@ pub struct ClientQuery {
     pub search: Option<String>,
 }
 
-fn like_pattern(s: &str) -> String {
-    format!("%{}%", s.to_lowercase().replace(['%', '_', '\\'], ""))
+fn like_pattern(s: &str) -> sea_query::LikeExpr {
+    crate::store::like_contains(&s.to_lowercase())
 }
 
 fn filter_clients(q: &mut SelectStatement, f: &ClientQuery) {

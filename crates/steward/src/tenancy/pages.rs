@@ -183,9 +183,22 @@ struct SiteEditPage {
     client: Client,
     s: Site,
     timezones: Vec<&'static str>,
+    tokens: Vec<crate::devices::api::EnrollmentTokenInfo>,
+    created: Option<crate::devices::api::CreatedEnrollmentToken>,
 }
 
 async fn site_page(app: &App, p: &Principal, id: i64, site_id: i64, error: Option<String>) -> PageResult {
+    site_page_with(app, p, id, site_id, error, None).await
+}
+
+async fn site_page_with(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    site_id: i64,
+    error: Option<String>,
+    created: Option<crate::devices::api::CreatedEnrollmentToken>,
+) -> PageResult {
     p.require(Permission::ClientsWrite)?;
     let mut db = app.store.clone();
     let client = super::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
@@ -196,10 +209,59 @@ async fn site_page(app: &App, p: &Principal, id: i64, site_id: i64, error: Optio
         &SiteEditPage {
             l: Layout::new(p, format!("Site {}", s.name), "clients").with_error(error),
             client,
+            tokens: crate::devices::enrollment::list(&mut db, id, site_id).await?.into_iter().map(Into::into).collect(),
             s,
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect(),
+            created,
         },
     ))
+}
+
+#[derive(Deserialize)]
+pub struct EnrollForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expires_in_hours: String,
+    #[serde(default)]
+    max_uses: String,
+}
+
+pub async fn create_enrollment_token(
+    State(app): State<App>,
+    p: Principal,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    Path((id, site_id)): Path<(i64, i64)>,
+    WebForm(f): WebForm<EnrollForm>,
+) -> PageResult {
+    let num = |field: &str, v: &str| -> Result<Option<u32>, ApiError> {
+        match v.trim() {
+            "" => Ok(None),
+            n => n.parse().map(Some).map_err(|_| ApiError::invalid(field, "must be a whole number")),
+        }
+    };
+    let req = (|| {
+        Ok::<_, ApiError>(crate::devices::api::NewEnrollmentToken {
+            name: f.name.clone(),
+            expires_in_hours: num("expires_in_hours", &f.expires_in_hours)?,
+            max_uses: num("max_uses", &f.max_uses)?,
+        })
+    })();
+    let url = crate::devices::api::server_url(&app, &headers, &uri);
+    match async { crate::devices::api::create_for(&app, &p, id, site_id, req?, url).await }.await {
+        Ok(t) => site_page_with(&app, &p, id, site_id, None, Some(t)).await,
+        Err(e) => site_page(&app, &p, id, site_id, Some(form_error(e)?)).await,
+    }
+}
+
+pub async fn revoke_enrollment_token(
+    State(app): State<App>,
+    p: Principal,
+    Path((id, site_id, token_id)): Path<(i64, i64, i64)>,
+) -> PageResult {
+    crate::devices::api::revoke_for(&app, &p, id, site_id, token_id).await?;
+    Ok(see_other(&format!("/clients/{id}/sites/{site_id}#enrollment")))
 }
 
 pub async fn site_form(State(app): State<App>, p: Principal, Path((id, site_id)): Path<(i64, i64)>) -> PageResult {

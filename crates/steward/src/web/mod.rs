@@ -85,6 +85,8 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<App>)> {
         ("/clients/{id}/archive", post(tenancy::pages::archive)),
         ("/clients/{id}/sites", post(tenancy::pages::create_site)),
         ("/clients/{id}/sites/{site_id}", get(tenancy::pages::site_form).post(tenancy::pages::update_site)),
+        ("/clients/{id}/sites/{site_id}/enrollment-tokens", post(tenancy::pages::create_enrollment_token)),
+        ("/clients/{id}/sites/{site_id}/enrollment-tokens/{token_id}/revoke", post(tenancy::pages::revoke_enrollment_token)),
         ("/clients/{id}/contacts", post(tenancy::pages::create_contact)),
         ("/clients/{id}/contacts/{contact_id}", get(tenancy::pages::contact_form).post(tenancy::pages::update_contact)),
         ("/users", get(users::pages::list).post(users::pages::create)),
