@@ -32,7 +32,7 @@ pub struct Envelope {
 }
 
 /// Why an envelope was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
     #[error("payload is not valid base64")]
     BadPayload,

@@ -8,10 +8,16 @@
 //!   signatures, so that a later step (technician-held keys, an offline root,
 //!   two signatures for fleet-wide actions) needs no protocol break.
 //!
-//! The agent-side message set (heartbeat, inventory, metrics, scripts) is
-//! added by the agent issue; it extends these types without changing them.
+//! - [`messages`]: the connection handshake (challenge, enroll/hello with a
+//!   proof signature) and heartbeats;
+//! - [`command`]: signed commands with id, expiry and nonce, and the replay
+//!   guard the agent applies to them;
+//! - [`spki`]: the certificate pin, computed the same way on both sides.
 
+pub mod command;
 pub mod envelope;
+pub mod messages;
+pub mod spki;
 
 /// The newest protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

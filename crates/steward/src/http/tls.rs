@@ -4,7 +4,6 @@
 
 use anyhow::Context;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,10 +14,10 @@ pub struct Tls {
     pub cert_path: PathBuf,
 }
 
-/// Hex SHA-256 of a DER certificate's SubjectPublicKeyInfo.
+/// Hex SHA-256 of a DER certificate's SubjectPublicKeyInfo: the pin, computed
+/// by the same code the agent checks it with.
 pub fn spki_sha256(cert_der: &[u8]) -> anyhow::Result<String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(cert_der).map_err(|e| anyhow::anyhow!("cannot parse certificate: {e}"))?;
-    Ok(hex::encode(Sha256::digest(cert.tbs_certificate.subject_pki.raw)))
+    steward_protocol::spki::spki_sha256_hex(cert_der).ok_or_else(|| anyhow::anyhow!("cannot find the public key in the certificate"))
 }
 
 /// Loads `cert`/`key`, or generates `DATA_DIR/tls/{cert,key}.pem` once.

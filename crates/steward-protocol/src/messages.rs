@@ -1,0 +1,118 @@
+//! The messages of one agent connection (WebSocket text frames, JSON).
+//!
+//! ```text
+//! server → Challenge{nonce}
+//! agent  → Enroll{token, public_key, proof, …}   (first contact)
+//!        | Hello{device_id, proof}               (every later connection)
+//! server → Enrolled{device_id, command_keys} + Welcome | Welcome | Refused
+//! agent  → Heartbeat …            server → Command(Envelope) …
+//! ```
+//!
+//! `proof` is the agent's Ed25519 signature over [`proof_bytes`]: the fresh
+//! nonce with a domain label and the device id, so a signature made for one
+//! purpose, connection or device is worthless for any other. Unknown fields
+//! are ignored (not rejected) here on purpose: an older peer must keep
+//! working when a newer one adds fields.
+
+use serde::{Deserialize, Serialize};
+
+/// Agent → server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentMsg {
+    /// First contact: enrol with a site's token and our new public key.
+    Enroll {
+        protocol: u32,
+        token: String,
+        /// Base64 of the 32-byte Ed25519 public key.
+        public_key: String,
+        /// Signature over `proof_bytes(Purpose::Enroll, nonce, 0)`.
+        proof: String,
+        hostname: String,
+        os: String,
+        agent_version: String,
+    },
+    /// Every later connection: prove we hold the enrolled key.
+    Hello {
+        protocol: u32,
+        device_id: i64,
+        /// Signature over `proof_bytes(Purpose::Connect, nonce, device_id)`.
+        proof: String,
+        agent_version: String,
+    },
+    Heartbeat {
+        seq: u64,
+    },
+}
+
+/// Server → agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// Sent first on every connection.
+    Challenge {
+        protocol: u32,
+        /// Base64 of 32 fresh random bytes.
+        nonce: String,
+    },
+    /// Enrollment accepted: our id and the keys whose signatures commands carry.
+    Enrolled {
+        device_id: i64,
+        /// Base64 Ed25519 public keys (see `envelope::key_id`).
+        command_keys: Vec<String>,
+    },
+    /// Authenticated; the channel is open.
+    Welcome { device_id: i64, heartbeat_secs: u32, command_keys: Vec<String> },
+    /// Refused; the server closes the connection after this.
+    Refused {
+        /// `token_unknown`, `token_expired`, `token_revoked`, `token_used_up`,
+        /// `device_unknown`, `device_revoked`, `bad_proof`, `protocol`, `bad_message`.
+        code: String,
+        message: String,
+    },
+}
+
+/// What a proof signature is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Enroll,
+    Connect,
+}
+
+/// The bytes an agent signs to answer a challenge.
+pub fn proof_bytes(purpose: Purpose, nonce: &[u8], device_id: i64) -> Vec<u8> {
+    let label: &[u8] = match purpose {
+        Purpose::Enroll => b"steward-agent-enroll-v1\0",
+        Purpose::Connect => b"steward-agent-connect-v1\0",
+    };
+    let mut v = Vec::with_capacity(label.len() + nonce.len() + 8);
+    v.extend_from_slice(label);
+    v.extend_from_slice(&(nonce.len() as u32).to_be_bytes());
+    v.extend_from_slice(nonce);
+    v.extend_from_slice(&device_id.to_be_bytes());
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_and_tolerate_unknown_fields() {
+        let m = AgentMsg::Heartbeat { seq: 7 };
+        let s = serde_json::to_string(&m).unwrap();
+        assert_eq!(s, r#"{"type":"heartbeat","seq":7}"#);
+        let newer: AgentMsg = serde_json::from_str(r#"{"type":"heartbeat","seq":7,"added_later":true}"#).unwrap();
+        assert_eq!(newer, m);
+        let w: ServerMsg = serde_json::from_str(r#"{"type":"welcome","device_id":3,"heartbeat_secs":30,"command_keys":[]}"#).unwrap();
+        assert!(matches!(w, ServerMsg::Welcome { device_id: 3, .. }));
+    }
+
+    #[test]
+    fn proofs_differ_by_purpose_device_and_nonce() {
+        let n = [1u8; 32];
+        assert_ne!(proof_bytes(Purpose::Enroll, &n, 0), proof_bytes(Purpose::Connect, &n, 0));
+        assert_ne!(proof_bytes(Purpose::Connect, &n, 1), proof_bytes(Purpose::Connect, &n, 2));
+        assert_ne!(proof_bytes(Purpose::Connect, &n, 1), proof_bytes(Purpose::Connect, &[2u8; 32], 1));
+    }
+}
