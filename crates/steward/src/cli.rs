@@ -207,7 +207,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
     let store = open(&cfg).await?;
     let master = MasterKey::load_or_create(&cfg.master_key_path()).context("loading the master key")?;
-    http::serve(AppState::new(store, cfg, master)).await
+    http::serve(AppState::open(store, cfg, master).await?).await
 }
 
 fn read_password() -> anyhow::Result<String> {

@@ -141,7 +141,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
     let cfg = Partial { data_dir: Some(dir.clone()), listen: Some(listen), plain_http: Some(true), ..Default::default() }.finish()?;
     let store = Store::open(&cfg.data_dir, None).await?;
     let master = MasterKey::load_or_create(&cfg.master_key_path())?;
-    let app = AppState::new(store, cfg, master);
+    let app = AppState::open(store, cfg, master).await?;
     let (email, password) = seed(&app).await?;
     println!("Steward demo MSP on {} (deleted when you stop it)", dir.display());
     println!("  open http://localhost:{}/", listen.port());

@@ -46,6 +46,7 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/audit",
     "/api/v1/audit/verify",
     "/api/v1/settings",
+    "/api/v1/devices",
 ];
 const GLOBAL_WEB: &[&str] = &[
     "/",

@@ -183,3 +183,68 @@ pub async fn revoke(State(app): State<App>, p: Principal, Path((id, site_id, tok
     revoke_for(&app, &p, id, site_id, token_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// A device as listed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceInfo {
+    pub id: i64,
+    pub client_id: i64,
+    pub site_id: i64,
+    pub hostname: String,
+    pub os: String,
+    pub agent_version: String,
+    pub enrolled_at: String,
+    pub last_seen_at: Option<String>,
+    /// Connected to this server right now.
+    pub online: bool,
+    pub revoked: bool,
+}
+
+impl DeviceInfo {
+    fn of(d: super::store::Device, app: &App) -> Self {
+        DeviceInfo {
+            online: d.revoked_at.is_none() && app.agents.is_online(d.id),
+            revoked: d.revoked_at.is_some(),
+            id: d.id,
+            client_id: d.client_id,
+            site_id: d.site_id,
+            hostname: d.hostname,
+            os: d.os,
+            agent_version: d.agent_version,
+            enrolled_at: rfc3339(d.enrolled_at),
+            last_seen_at: d.last_seen_at.map(rfc3339),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", params(PageParams),
+    responses((status = 200, body = Paged<DeviceInfo>), (status = 403, body = ErrorEnvelope)))]
+pub async fn list_all(State(app): State<App>, p: Principal, Query(page): Query<PageParams>) -> ApiResult {
+    p.require(Permission::ClientsRead)?;
+    let rows = super::store::list(&mut app.store.clone(), p.clients.as_deref()).await?;
+    Ok(json(Paged::from_all(rows.into_iter().map(|d| DeviceInfo::of(d, &app)).collect(), &page)))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/devices", tag = "devices", params(("id" = i64, Path), PageParams),
+    responses((status = 200, body = Paged<DeviceInfo>), (status = 404, body = ErrorEnvelope)))]
+pub async fn list_for_client(State(app): State<App>, p: Principal, Path(id): Path<i64>, Query(page): Query<PageParams>) -> ApiResult {
+    p.require(Permission::ClientsRead)?;
+    let mut db = app.store.clone();
+    crate::tenancy::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
+    let rows = super::store::list(&mut db, Some(&[id])).await?;
+    Ok(json(Paged::from_all(rows.into_iter().map(|d| DeviceInfo::of(d, &app)).collect(), &page)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
+    params(("id" = i64, Path), ("device_id" = i64, Path)),
+    responses((status = 204, description = "revoked; its connection is closed at once"), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_device(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
+    p.require(Permission::ClientsWrite)?;
+    let mut tx = app.store.begin_audited().await?;
+    let d = super::store::by_id(tx.tx(), device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
+    super::store::revoke(tx.tx(), device_id).await?;
+    tx.commit(&p.actor(), Event::new("device.revoke", "device", device_id).client(id).details(json!({"hostname": d.hostname})))
+        .await?;
+    app.agents.disconnect(device_id, super::gateway::refused("device_revoked", "this device was removed from Steward"));
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,7 +1,9 @@
-//! Devices and the agents on them (the RMM half). So far: enrollment
-//! tokens, which a site's technician creates and an installer hands to
-//! `steward-agent install`. The agent gateway, inventory and metrics come
-//! with the rest of the agent issue.
+//! Devices and the agents on them (the RMM half): enrollment tokens a
+//! site's technician creates for `steward-agent install`, the enrolled
+//! devices, and the gateway agents hold a WebSocket to. Inventory, metrics
+//! and scripts come with the rest of the agent issue.
 
 pub mod api;
 pub mod enrollment;
+pub mod gateway;
+pub mod store;

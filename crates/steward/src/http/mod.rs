@@ -35,6 +35,10 @@ pub struct AppState {
     pub lifetimes: Lifetimes,
     /// SPKI SHA-256 agents pin: `--agent-pin`, else our TLS certificate's.
     pub agent_pin: std::sync::OnceLock<String>,
+    /// Signs every command to an agent; sealed in the database by the master key.
+    pub command_key: ed25519_dalek::SigningKey,
+    /// Connected agents.
+    pub agents: crate::devices::gateway::Registry,
     admin_exists: AtomicBool,
 }
 
@@ -42,7 +46,8 @@ pub struct AppState {
 pub type App = Arc<AppState>;
 
 impl AppState {
-    pub fn new(store: Store, cfg: Config, master: MasterKey) -> App {
+    pub async fn open(store: Store, cfg: Config, master: MasterKey) -> anyhow::Result<App> {
+        let command_key = crate::devices::store::command_key(&store, &master).await?;
         let lifetimes = Lifetimes {
             idle_us: cfg.session_idle_minutes as i64 * 60_000_000,
             absolute_us: cfg.session_absolute_hours as i64 * 3_600_000_000,
@@ -51,7 +56,16 @@ impl AppState {
         if let Some(pin) = &cfg.agent_pin {
             let _ = agent_pin.set(pin.clone());
         }
-        Arc::new(AppState { store, cfg, master, lifetimes, agent_pin, admin_exists: AtomicBool::new(false) })
+        Ok(Arc::new(AppState {
+            store,
+            cfg,
+            master,
+            lifetimes,
+            agent_pin,
+            command_key,
+            agents: Default::default(),
+            admin_exists: AtomicBool::new(false),
+        }))
     }
 
     /// Whether the first administrator has been created (on the host, with
@@ -132,6 +146,7 @@ pub fn router(app: App) -> Router {
         )
         .merge(crate::web::router())
         .merge(assets::router())
+        .route("/agent/v1/connect", get(crate::devices::gateway::connect))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(fallback)

@@ -58,6 +58,9 @@ pub fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(settings::api::get, settings::api::update))
         .routes(routes!(devices::api::list, devices::api::create))
         .routes(routes!(devices::api::revoke))
+        .routes(routes!(devices::api::list_all))
+        .routes(routes!(devices::api::list_for_client))
+        .routes(routes!(devices::api::revoke_device))
 }
 
 /// The OpenAPI document as served.

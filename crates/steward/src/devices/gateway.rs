@@ -1,0 +1,283 @@
+//! The agent gateway: one WebSocket per agent at `/agent/v1/connect`.
+//!
+//! Every connection starts with a fresh server nonce. The agent answers with
+//! `Enroll` (a site's token plus its new public key, first contact) or
+//! `Hello` (its device id), each carrying a signature over the nonce that
+//! proves it holds the private key. Only then is it welcome. The registry
+//! maps each online device to its connection, so revoking a device closes
+//! its socket at once, and commands can be pushed to it.
+//!
+//! Everything an agent sends is untrusted: frames are size-limited, names
+//! are validated and length-capped before they are stored.
+
+use super::enrollment::{self, Refusal};
+use super::store::{self as devices, NewDevice};
+use crate::audit::{Actor, Event};
+use crate::http::App;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::response::Response;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use steward_protocol::messages::{proof_bytes, AgentMsg, Purpose, ServerMsg};
+use steward_protocol::PROTOCOL_VERSION;
+use tokio::sync::mpsc;
+
+/// Largest frame an agent may send.
+pub const MAX_FRAME: usize = 64 * 1024;
+/// How long an agent has to answer the challenge.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Heartbeat period agents are told to use.
+pub const HEARTBEAT_SECS: u32 = 30;
+
+/// What the server can push down a connection.
+#[derive(Debug)]
+pub enum Outbound {
+    Msg(ServerMsg),
+    /// Close with this refusal (device revoked).
+    Close(ServerMsg),
+}
+
+/// Online devices → their connection's sender.
+#[derive(Default)]
+pub struct Registry {
+    conns: Mutex<HashMap<i64, (u64, mpsc::Sender<Outbound>)>>,
+    next: AtomicU64,
+}
+
+impl Registry {
+    fn insert(&self, device: i64, tx: mpsc::Sender<Outbound>) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        if let Some((_, old)) = self.conns.lock().expect("registry lock").insert(device, (id, tx)) {
+            // A second connection for one device replaces the first.
+            let _ = old.try_send(Outbound::Close(refused("replaced", "another connection for this device took over")));
+        }
+        id
+    }
+
+    fn remove(&self, device: i64, conn: u64) {
+        let mut m = self.conns.lock().expect("registry lock");
+        if m.get(&device).is_some_and(|(c, _)| *c == conn) {
+            m.remove(&device);
+        }
+    }
+
+    /// Closes a device's connection, if it has one.
+    pub fn disconnect(&self, device: i64, why: ServerMsg) {
+        if let Some((_, tx)) = self.conns.lock().expect("registry lock").remove(&device) {
+            let _ = tx.try_send(Outbound::Close(why));
+        }
+    }
+
+    pub fn is_online(&self, device: i64) -> bool {
+        self.conns.lock().expect("registry lock").contains_key(&device)
+    }
+
+    pub fn len(&self) -> usize {
+        self.conns.lock().expect("registry lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+pub fn refused(code: &str, message: &str) -> ServerMsg {
+    ServerMsg::Refused { code: code.into(), message: message.into() }
+}
+
+/// Cleans an agent-supplied label: trimmed, control characters removed,
+/// at most `max` characters; never empty.
+pub fn clean_label(s: &str, max: usize) -> String {
+    let t: String = s.chars().filter(|c| !c.is_control()).take(max).collect::<String>().trim().to_string();
+    if t.is_empty() {
+        "unknown".into()
+    } else {
+        t
+    }
+}
+
+pub async fn connect(State(app): State<App>, ConnectInfo(addr): ConnectInfo<SocketAddr>, ws: WebSocketUpgrade) -> Response {
+    ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| session(app, socket, addr.ip().to_string()))
+}
+
+async fn send(socket: &mut WebSocket, m: &ServerMsg) -> bool {
+    let text = serde_json::to_string(m).expect("messages serialise");
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn refuse(socket: &mut WebSocket, code: &str, message: &str) {
+    let _ = send(socket, &refused(code, message)).await;
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+fn decode_key(b64: &str) -> Option<VerifyingKey> {
+    let raw: [u8; 32] = B64.decode(b64).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&raw).ok()
+}
+
+fn proof_ok(key: &VerifyingKey, proof: &str, msg: &[u8]) -> bool {
+    let Some(raw) = B64.decode(proof).ok().and_then(|r| <[u8; 64]>::try_from(r).ok()) else { return false };
+    key.verify(msg, &Signature::from_bytes(&raw)).is_ok()
+}
+
+async fn next_text(socket: &mut WebSocket) -> Option<String> {
+    loop {
+        match socket.recv().await? {
+            Ok(Message::Text(t)) => return Some(t.to_string()),
+            Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,
+            _ => return None,
+        }
+    }
+}
+
+async fn session(app: App, mut socket: WebSocket, ip: String) {
+    let nonce = crate::crypto::random_bytes::<32>();
+    if !send(&mut socket, &ServerMsg::Challenge { protocol: PROTOCOL_VERSION, nonce: B64.encode(nonce) }).await {
+        return;
+    }
+    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, next_text(&mut socket)).await {
+        Ok(Some(t)) => t,
+        _ => return refuse(&mut socket, "bad_message", "no answer to the challenge").await,
+    };
+    let Ok(msg) = serde_json::from_str::<AgentMsg>(&first) else {
+        return refuse(&mut socket, "bad_message", "expected enroll or hello").await;
+    };
+    let command_keys = vec![B64.encode(app.command_key.verifying_key().as_bytes())];
+    let device = match msg {
+        AgentMsg::Enroll { protocol, token, public_key, proof, hostname, os, agent_version } => {
+            if steward_protocol::negotiate(protocol).is_none() {
+                return refuse(&mut socket, "protocol", "agent protocol too old").await;
+            }
+            let Some(key) = decode_key(&public_key) else { return refuse(&mut socket, "bad_message", "public_key is not an Ed25519 key").await };
+            if !proof_ok(&key, &proof, &proof_bytes(Purpose::Enroll, &nonce, 0)) {
+                return refuse(&mut socket, "bad_proof", "the proof does not verify").await;
+            }
+            match enroll(&app, &ip, &token, &public_key, &hostname, &os, &agent_version).await {
+                Ok(d) => {
+                    if !send(&mut socket, &ServerMsg::Enrolled { device_id: d.id, command_keys: command_keys.clone() }).await {
+                        return;
+                    }
+                    d
+                }
+                Err((code, message)) => return refuse(&mut socket, code, &message).await,
+            }
+        }
+        AgentMsg::Hello { protocol, device_id, proof, agent_version } => {
+            if steward_protocol::negotiate(protocol).is_none() {
+                return refuse(&mut socket, "protocol", "agent protocol too old").await;
+            }
+            let d = match devices::by_id(&mut app.store.clone(), device_id).await {
+                Ok(Some(d)) => d,
+                Ok(None) => return refuse(&mut socket, "device_unknown", "no such device: enrol again").await,
+                Err(e) => {
+                    tracing::error!(error = %e, "gateway: device lookup failed");
+                    return refuse(&mut socket, "unavailable", "try again later").await;
+                }
+            };
+            if d.revoked_at.is_some() {
+                return refuse(&mut socket, "device_revoked", "this device was removed from Steward").await;
+            }
+            let Some(key) = decode_key(&d.public_key) else { return refuse(&mut socket, "device_unknown", "stored key unreadable").await };
+            if !proof_ok(&key, &proof, &proof_bytes(Purpose::Connect, &nonce, device_id)) {
+                return refuse(&mut socket, "bad_proof", "the proof does not verify").await;
+            }
+            let _ = devices::set_presence(&mut app.store.clone(), d.id, true, Some(&clean_label(&agent_version, 64))).await;
+            d
+        }
+        AgentMsg::Heartbeat { .. } => return refuse(&mut socket, "bad_message", "authenticate first").await,
+    };
+    let _ = devices::set_presence(&mut app.store.clone(), device.id, true, None).await;
+    if !send(&mut socket, &ServerMsg::Welcome { device_id: device.id, heartbeat_secs: HEARTBEAT_SECS, command_keys }).await {
+        return;
+    }
+    let (tx, mut rx) = mpsc::channel(16);
+    let conn = app.agents.insert(device.id, tx);
+    run(&app, &mut socket, device.id, &mut rx).await;
+    app.agents.remove(device.id, conn);
+    if !app.agents.is_online(device.id) {
+        let _ = devices::set_presence(&mut app.store.clone(), device.id, false, None).await;
+    }
+}
+
+async fn run(app: &App, socket: &mut WebSocket, device: i64, rx: &mut mpsc::Receiver<Outbound>) {
+    loop {
+        tokio::select! {
+            m = socket.recv() => match m {
+                Some(Ok(Message::Text(t))) => match serde_json::from_str::<AgentMsg>(&t) {
+                    Ok(AgentMsg::Heartbeat { .. }) => {
+                        // One write per heartbeat for now; batched ingest comes with metrics.
+                        let _ = devices::set_presence(&mut app.store.clone(), device, true, None).await;
+                    }
+                    _ => return refuse(socket, "bad_message", "unexpected message").await,
+                },
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                _ => return,
+            },
+            o = rx.recv() => match o {
+                Some(Outbound::Msg(m)) => if !send(socket, &m).await { return },
+                Some(Outbound::Close(m)) => {
+                    let _ = send(socket, &m).await;
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+                None => return,
+            },
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn enroll(
+    app: &App,
+    ip: &str,
+    token: &str,
+    public_key: &str,
+    hostname: &str,
+    os: &str,
+    agent_version: &str,
+) -> Result<devices::Device, (&'static str, String)> {
+    let internal = |e: crate::store::StoreError| {
+        tracing::error!(error = %e, "gateway: enrollment failed");
+        ("unavailable", "try again later".to_string())
+    };
+    let mut tx = app.store.begin_audited().await.map_err(internal)?;
+    let t = match enrollment::consume(tx.tx(), token).await.map_err(internal)? {
+        Ok(t) => t,
+        Err(r) => {
+            let code = match r {
+                Refusal::Revoked => "token_revoked",
+                Refusal::Expired => "token_expired",
+                Refusal::UsedUp => "token_used_up",
+                Refusal::Unknown => "token_unknown",
+            };
+            drop(tx);
+            let actor = Actor { user_id: None, label: "agent".into(), ip: ip.into() };
+            let _ = crate::audit::record(&app.store, &actor, Event::new("device.enroll_refused", "enrollment_token", "").details(serde_json::json!({"reason": code}))).await;
+            return Err((code, r.to_string()));
+        }
+    };
+    let (hostname, os, agent_version) = (clean_label(hostname, 253), clean_label(os, 200), clean_label(agent_version, 64));
+    let new = NewDevice { client_id: t.client_id, site_id: t.site_id, token_id: t.id, hostname: &hostname, os: &os, agent_version: &agent_version, public_key };
+    let d = match devices::insert(tx.tx(), new).await {
+        Ok(d) => d,
+        Err(crate::store::StoreError::Conflict) => return Err(("bad_message", "this key is already enrolled".into())),
+        Err(e) => return Err(internal(e)),
+    };
+    let actor = Actor { user_id: None, label: format!("agent:{hostname}"), ip: ip.into() };
+    tx.commit(
+        &actor,
+        Event::new("device.enroll", "device", d.id)
+            .client(d.client_id)
+            .details(serde_json::json!({"site_id": d.site_id, "hostname": hostname, "os": os, "token_prefix": t.prefix})),
+    )
+    .await
+    .map_err(internal)?;
+    Ok(d)
+}

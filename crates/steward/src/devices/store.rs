@@ -1,0 +1,196 @@
+//! Device rows and the server's command key.
+
+use crate::crypto::MasterKey;
+use crate::store::{now_us, Db, Result, Store};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::SigningKey;
+use sea_query::{Expr, Iden, Order, Query};
+use serde::Serialize;
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Devices {
+    Table,
+    Id,
+    ClientId,
+    SiteId,
+    EnrollmentTokenId,
+    Hostname,
+    Os,
+    AgentVersion,
+    PublicKey,
+    EnrolledAt,
+    LastSeenAt,
+    Online,
+    RevokedAt,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Device {
+    pub id: i64,
+    pub client_id: i64,
+    pub site_id: i64,
+    pub hostname: String,
+    pub os: String,
+    pub agent_version: String,
+    /// Base64 Ed25519 public key the agent proves on every connection.
+    pub public_key: String,
+    pub enrolled_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub online: bool,
+    pub revoked_at: Option<i64>,
+}
+
+const COLS: [Devices; 11] = [
+    Devices::Id,
+    Devices::ClientId,
+    Devices::SiteId,
+    Devices::Hostname,
+    Devices::Os,
+    Devices::AgentVersion,
+    Devices::PublicKey,
+    Devices::EnrolledAt,
+    Devices::LastSeenAt,
+    Devices::Online,
+    Devices::RevokedAt,
+];
+
+/// A device to add.
+pub struct NewDevice<'a> {
+    pub client_id: i64,
+    pub site_id: i64,
+    pub token_id: i64,
+    pub hostname: &'a str,
+    pub os: &'a str,
+    pub agent_version: &'a str,
+    pub public_key: &'a str,
+}
+
+pub async fn insert(db: &mut impl Db, d: NewDevice<'_>) -> Result<Device> {
+    db.fetch_one(
+        Query::insert()
+            .into_table(Devices::Table)
+            .columns([
+                Devices::ClientId,
+                Devices::SiteId,
+                Devices::EnrollmentTokenId,
+                Devices::Hostname,
+                Devices::Os,
+                Devices::AgentVersion,
+                Devices::PublicKey,
+                Devices::EnrolledAt,
+            ])
+            .values_panic([
+                d.client_id.into(),
+                d.site_id.into(),
+                d.token_id.into(),
+                d.hostname.into(),
+                d.os.into(),
+                d.agent_version.into(),
+                d.public_key.into(),
+                now_us().into(),
+            ])
+            .returning(Query::returning().columns(COLS)),
+    )
+    .await
+}
+
+pub async fn by_id(db: &mut impl Db, id: i64) -> Result<Option<Device>> {
+    db.fetch_optional(Query::select().columns(COLS).from(Devices::Table).and_where(Expr::col(Devices::Id).eq(id))).await
+}
+
+/// Devices of some clients (`None`: all), by host name.
+pub async fn list(db: &mut impl Db, clients: Option<&[i64]>) -> Result<Vec<Device>> {
+    let mut q = Query::select();
+    q.columns(COLS).from(Devices::Table).order_by(Devices::Hostname, Order::Asc).order_by(Devices::Id, Order::Asc);
+    if let Some(ids) = clients {
+        q.and_where(Expr::col(Devices::ClientId).is_in(ids.to_vec()));
+    }
+    db.fetch_all(&q).await
+}
+
+/// Records presence: online or offline, seen now.
+pub async fn set_presence(db: &mut impl Db, id: i64, online: bool, agent_version: Option<&str>) -> Result<()> {
+    let mut q = Query::update();
+    q.table(Devices::Table).value(Devices::Online, online).value(Devices::LastSeenAt, now_us()).and_where(Expr::col(Devices::Id).eq(id));
+    if let Some(v) = agent_version {
+        q.value(Devices::AgentVersion, v);
+    }
+    db.execute(&q).await?;
+    Ok(())
+}
+
+pub async fn revoke(db: &mut impl Db, id: i64) -> Result<bool> {
+    Ok(db
+        .execute(
+            Query::update()
+                .table(Devices::Table)
+                .value(Devices::RevokedAt, now_us())
+                .value(Devices::Online, false)
+                .and_where(Expr::col(Devices::Id).eq(id))
+                .and_where(Expr::col(Devices::RevokedAt).is_null()),
+        )
+        .await?
+        > 0)
+}
+
+#[derive(Iden)]
+enum ServerKeys {
+    Table,
+    Id,
+    Purpose,
+    PublicKey,
+    PrivateKeyEnc,
+    CreatedAt,
+    RetiredAt,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    id: i64,
+    private_key_enc: String,
+}
+
+const COMMAND: &str = "command";
+
+/// The server's command signing key, created (and sealed with the master
+/// key) on first use. Its public half is what agents trust.
+pub async fn command_key(store: &Store, master: &MasterKey) -> anyhow::Result<SigningKey> {
+    let row: Option<KeyRow> = store
+        .fetch_optional(
+            Query::select()
+                .columns([ServerKeys::Id, ServerKeys::PrivateKeyEnc])
+                .from(ServerKeys::Table)
+                .and_where(Expr::col(ServerKeys::Purpose).eq(COMMAND))
+                .and_where(Expr::col(ServerKeys::RetiredAt).is_null())
+                .order_by(ServerKeys::Id, Order::Desc)
+                .limit(1),
+        )
+        .await?;
+    if let Some(r) = row {
+        let raw = master.open(&format!("server_keys.{COMMAND}:{}", r.id), &r.private_key_enc).map_err(|e| anyhow::anyhow!("command key: {e}"))?;
+        let bytes: [u8; 32] = raw.try_into().map_err(|_| anyhow::anyhow!("command key has the wrong length"))?;
+        return Ok(SigningKey::from_bytes(&bytes));
+    }
+    let key = SigningKey::from_bytes(&crate::crypto::random_bytes::<32>());
+    let mut tx = store.begin().await?;
+    #[derive(sqlx::FromRow)]
+    struct Id {
+        id: i64,
+    }
+    let id: Id = tx
+        .fetch_one(
+            Query::insert()
+                .into_table(ServerKeys::Table)
+                .columns([ServerKeys::Purpose, ServerKeys::PublicKey, ServerKeys::PrivateKeyEnc, ServerKeys::CreatedAt])
+                .values_panic([COMMAND.into(), B64.encode(key.verifying_key().as_bytes()).into(), "".into(), now_us().into()])
+                .returning_col(ServerKeys::Id),
+        )
+        .await?;
+    let sealed = master.seal(&format!("server_keys.{COMMAND}:{}", id.id), &key.to_bytes());
+    tx.execute(Query::update().table(ServerKeys::Table).value(ServerKeys::PrivateKeyEnc, sealed).and_where(Expr::col(ServerKeys::Id).eq(id.id)))
+        .await?;
+    tx.commit().await?;
+    Ok(key)
+}
