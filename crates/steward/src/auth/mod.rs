@@ -151,7 +151,12 @@ pub(crate) fn is_api(path: &str) -> bool {
 
 fn always_open(path: &str) -> bool {
     // Agents authenticate inside their own protocol (devices::gateway).
-    path == "/healthz" || path == "/readyz" || path.starts_with("/assets/") || path.starts_with("/agent/") || path == "/api/v1/openapi.json" || path == "/favicon.ico"
+    path == "/healthz"
+        || path == "/readyz"
+        || path.starts_with("/assets/")
+        || path.starts_with("/agent/")
+        || path == "/api/v1/openapi.json"
+        || path == "/favicon.ico"
 }
 
 /// Paths a user who must enrol MFA may still use.

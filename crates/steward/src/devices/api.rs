@@ -243,8 +243,7 @@ pub async fn revoke_device(State(app): State<App>, p: Principal, Path((id, devic
     let mut tx = app.store.begin_audited().await?;
     let d = super::store::by_id(tx.tx(), device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
     super::store::revoke(tx.tx(), device_id).await?;
-    tx.commit(&p.actor(), Event::new("device.revoke", "device", device_id).client(id).details(json!({"hostname": d.hostname})))
-        .await?;
+    tx.commit(&p.actor(), Event::new("device.revoke", "device", device_id).client(id).details(json!({"hostname": d.hostname}))).await?;
     app.agents.disconnect(device_id, super::gateway::refused("device_revoked", "this device was removed from Steward"));
     Ok(StatusCode::NO_CONTENT.into_response())
 }

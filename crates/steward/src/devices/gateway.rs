@@ -155,7 +155,9 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
             if steward_protocol::negotiate(protocol).is_none() {
                 return refuse(&mut socket, "protocol", "agent protocol too old").await;
             }
-            let Some(key) = decode_key(&public_key) else { return refuse(&mut socket, "bad_message", "public_key is not an Ed25519 key").await };
+            let Some(key) = decode_key(&public_key) else {
+                return refuse(&mut socket, "bad_message", "public_key is not an Ed25519 key").await;
+            };
             if !proof_ok(&key, &proof, &proof_bytes(Purpose::Enroll, &nonce, 0)) {
                 return refuse(&mut socket, "bad_proof", "the proof does not verify").await;
             }
@@ -259,12 +261,25 @@ async fn enroll(
             };
             drop(tx);
             let actor = Actor { user_id: None, label: "agent".into(), ip: ip.into() };
-            let _ = crate::audit::record(&app.store, &actor, Event::new("device.enroll_refused", "enrollment_token", "").details(serde_json::json!({"reason": code}))).await;
+            let _ = crate::audit::record(
+                &app.store,
+                &actor,
+                Event::new("device.enroll_refused", "enrollment_token", "").details(serde_json::json!({"reason": code})),
+            )
+            .await;
             return Err((code, r.to_string()));
         }
     };
     let (hostname, os, agent_version) = (clean_label(hostname, 253), clean_label(os, 200), clean_label(agent_version, 64));
-    let new = NewDevice { client_id: t.client_id, site_id: t.site_id, token_id: t.id, hostname: &hostname, os: &os, agent_version: &agent_version, public_key };
+    let new = NewDevice {
+        client_id: t.client_id,
+        site_id: t.site_id,
+        token_id: t.id,
+        hostname: &hostname,
+        os: &os,
+        agent_version: &agent_version,
+        public_key,
+    };
     let d = match devices::insert(tx.tx(), new).await {
         Ok(d) => d,
         Err(crate::store::StoreError::Conflict) => return Err(("bad_message", "this key is already enrolled".into())),

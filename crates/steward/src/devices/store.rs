@@ -169,7 +169,8 @@ pub async fn command_key(store: &Store, master: &MasterKey) -> anyhow::Result<Si
         )
         .await?;
     if let Some(r) = row {
-        let raw = master.open(&format!("server_keys.{COMMAND}:{}", r.id), &r.private_key_enc).map_err(|e| anyhow::anyhow!("command key: {e}"))?;
+        let raw =
+            master.open(&format!("server_keys.{COMMAND}:{}", r.id), &r.private_key_enc).map_err(|e| anyhow::anyhow!("command key: {e}"))?;
         let bytes: [u8; 32] = raw.try_into().map_err(|_| anyhow::anyhow!("command key has the wrong length"))?;
         return Ok(SigningKey::from_bytes(&bytes));
     }
@@ -189,8 +190,10 @@ pub async fn command_key(store: &Store, master: &MasterKey) -> anyhow::Result<Si
         )
         .await?;
     let sealed = master.seal(&format!("server_keys.{COMMAND}:{}", id.id), &key.to_bytes());
-    tx.execute(Query::update().table(ServerKeys::Table).value(ServerKeys::PrivateKeyEnc, sealed).and_where(Expr::col(ServerKeys::Id).eq(id.id)))
-        .await?;
+    tx.execute(
+        Query::update().table(ServerKeys::Table).value(ServerKeys::PrivateKeyEnc, sealed).and_where(Expr::col(ServerKeys::Id).eq(id.id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(key)
 }

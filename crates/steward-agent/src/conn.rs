@@ -1,0 +1,92 @@
+//! One connection to the server: TLS (pinned), WebSocket, then the
+//! challenge-response handshake of `steward_protocol::messages`.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{Signer, SigningKey};
+use futures_util::{SinkExt, StreamExt};
+use rustls::pki_types::ServerName;
+use steward_protocol::messages::{proof_bytes, AgentMsg, Purpose, ServerMsg};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+pub type Ws = WebSocketStream<TlsStream<TcpStream>>;
+
+/// Splits `https://host[:port][/...]` into (host, port).
+pub fn host_port(server: &str) -> Result<(String, u16), String> {
+    let rest = server.trim().strip_prefix("https://").ok_or_else(|| format!("the server URL must start with https:// (got {server:?})"))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or("bad IPv6 address in the server URL")?;
+        (h.to_string(), after.strip_prefix(':').map(|p| p.parse::<u16>()).transpose().map_err(|_| "bad port")?.unwrap_or(443))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p.parse().map_err(|_| format!("bad port in {server:?}"))?),
+            None => (authority.to_string(), 443),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("no host in {server:?}"));
+    }
+    Ok((host, port))
+}
+
+/// Connects and opens the WebSocket; returns it with the server's nonce.
+pub async fn open(server: &str, pin: &str) -> Result<(Ws, Vec<u8>), String> {
+    let (host, port) = host_port(server)?;
+    let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    let name = ServerName::try_from(host.clone()).map_err(|_| format!("bad host name {host:?}"))?;
+    let tls = tokio_rustls::TlsConnector::from(crate::pin::client_config(pin))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS to {host}:{port} failed: {e}"))?;
+    let authority = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let req = format!("wss://{authority}/agent/v1/connect").into_client_request().map_err(|e| e.to_string())?;
+    let (mut ws, _) = tokio_tungstenite::client_async(req, tls).await.map_err(|e| format!("WebSocket handshake failed: {e}"))?;
+    match recv(&mut ws).await? {
+        ServerMsg::Challenge { nonce, .. } => Ok((ws, B64.decode(nonce).map_err(|_| "bad challenge")?)),
+        other => Err(format!("expected a challenge, got {other:?}")),
+    }
+}
+
+pub async fn send(ws: &mut Ws, m: &AgentMsg) -> Result<(), String> {
+    ws.send(Message::Text(serde_json::to_string(m).expect("serialises").into())).await.map_err(|e| format!("send failed: {e}"))
+}
+
+pub async fn recv(ws: &mut Ws) -> Result<ServerMsg, String> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).map_err(|e| format!("unreadable message from the server: {e}")),
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Binary(_))) => return Err("unexpected binary message".into()),
+            Some(Ok(Message::Close(_))) | None => return Err("the server closed the connection".into()),
+            Some(Err(e)) => return Err(format!("connection error: {e}")),
+        }
+    }
+}
+
+pub fn sign(key: &SigningKey, purpose: Purpose, nonce: &[u8], device_id: i64) -> String {
+    B64.encode(key.sign(&proof_bytes(purpose, nonce, device_id)).to_bytes())
+}
+
+/// Turns a refusal into the message people read.
+pub fn refusal_text(code: &str, message: &str) -> String {
+    let hint = match code {
+        "token_expired" => "ask for a new enrollment token",
+        "token_revoked" => "the token was revoked; ask for a new one",
+        "token_used_up" => "the token has enrolled as many devices as allowed; ask for a new one",
+        "token_unknown" => "check the token in the install command",
+        "device_revoked" => "this device was removed from Steward; reinstall with a new token to add it again",
+        "device_unknown" => "this device is not known to the server; reinstall with a new token",
+        _ => "",
+    };
+    if hint.is_empty() {
+        format!("refused by the server: {message} ({code})")
+    } else {
+        format!("refused by the server: {message} ({code}): {hint}")
+    }
+}

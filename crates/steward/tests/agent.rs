@@ -1,0 +1,317 @@
+//! The real `steward-agent` process against the real server: enrollment with
+//! good, revoked, used-up and unknown tokens; a wrong pin refused; presence
+//! online and offline; a revoked device cut off at once; and forged or
+//! replayed handshake proofs refused (by a hand-made client).
+
+mod common;
+use base64::Engine as _;
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `steward-agent` from the same target directory as this test.
+fn agent_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join(if cfg!(windows) { "steward-agent.exe" } else { "steward-agent" });
+    assert!(bin.exists(), "{} is missing: run `cargo test --workspace` (it builds the agent)", bin.display());
+    bin
+}
+
+fn agent(args: &[&str]) -> (i32, String) {
+    let out = Command::new(agent_bin()).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+async fn token(a: &Client, client: i64, site: i64, body: Value) -> String {
+    let (st, t) = a.post(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens"), body).await;
+    assert_eq!(st, 201, "{t}");
+    t["token"].as_str().unwrap().to_string()
+}
+
+async fn setup() -> (Server, Client, i64, i64) {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "Chicago", "timezone": "America/Chicago"})).await;
+    let site = site["id"].as_i64().unwrap();
+    (s, a, client, site)
+}
+
+async fn wait_for<F: Fn(&Value) -> bool>(a: &Client, path: &str, what: &str, f: F) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, v) = a.get(path).await;
+        if f(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
+    let (s, a, client, site) = setup().await;
+    let tok = token(&a, client, site, json!({"max_uses": 1})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().display().to_string();
+    let (code, out) = agent(&["install", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--config-dir", &cfg, "--no-service"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("enrolled as device"), "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("agent.json")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the key file is readable by its owner only");
+    }
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("agent.json")).unwrap()).unwrap();
+    let device = saved["device_id"].as_i64().unwrap();
+
+    // The single-use token is spent: a second install is refused, clearly.
+    let other = tempfile::tempdir().unwrap();
+    let (code, out) = agent(&[
+        "install",
+        "--server",
+        &s.base,
+        "--token",
+        &tok,
+        "--pin",
+        &s.spki,
+        "--config-dir",
+        &other.path().display().to_string(),
+        "--no-service",
+    ]);
+    assert_ne!(code, 0);
+    assert!(out.contains("token_used_up"), "{out}");
+
+    // The server knows the device; the server never saw the private key.
+    let (_, list) = a.get(&format!("/api/v1/clients/{client}/devices")).await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id"], device);
+    assert_eq!(list["items"][0]["online"], false);
+    assert!(!list.to_string().contains(saved["private_key"].as_str().unwrap()));
+
+    // Run it: online within moments.
+    let mut run =
+        Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    wait_for(&a, &format!("/api/v1/clients/{client}/devices"), "online", |v| v["items"][0]["online"] == true).await;
+
+    // Revoke: the open connection is closed at once and the agent stops for good.
+    assert_eq!(a.delete(&format!("/api/v1/clients/{client}/devices/{device}")).await.0, 204);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = run.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the agent kept running after its device was revoked");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(err.contains("device_revoked"), "{err}");
+    let v = wait_for(&a, "/api/v1/devices", "offline", |v| v["items"][0]["online"] == false).await;
+    assert_eq!(v["items"][0]["revoked"], true);
+    // And it cannot come back.
+    let (code, out) = agent(&["run", "--config-dir", &cfg]);
+    assert_ne!(code, 0);
+    assert!(out.contains("device_revoked"), "{out}");
+    // Enrolment and revocation are audited under the client.
+    let (_, log) = a.get(&format!("/api/v1/audit?action=device.&client_id={client}")).await;
+    let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"device.enroll") && actions.contains(&"device.revoke"), "{actions:?}");
+}
+
+#[tokio::test]
+async fn bad_tokens_wrong_pins_and_unreachable_servers_get_clear_messages() {
+    let (s, a, client, site) = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().display().to_string();
+    let install = |tok: &str, pin: &str, server: &str| {
+        agent(&["install", "--server", server, "--token", tok, "--pin", pin, "--config-dir", &cfg, "--no-service"])
+    };
+
+    let wrong_pin = "0".repeat(64);
+    let tok = token(&a, client, site, json!({})).await;
+    let (code, out) = install(&tok, &wrong_pin, &s.base);
+    assert_ne!(code, 0);
+    assert!(out.contains("pin mismatch"), "{out}");
+
+    let (code, out) = install("ste_made-up", &s.spki, &s.base);
+    assert_ne!(code, 0);
+    assert!(out.contains("token_unknown"), "{out}");
+
+    let revoked = token(&a, client, site, json!({})).await;
+    let (_, list) = a.get(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens")).await;
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    a.delete(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens/{id}")).await;
+    let (code, out) = install(&revoked, &s.spki, &s.base);
+    assert_ne!(code, 0);
+    assert!(out.contains("token_revoked"), "{out}");
+
+    let dead = format!("https://127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    let (code, out) = install(&tok, &s.spki, &dead);
+    assert_ne!(code, 0);
+    assert!(out.contains("cannot reach"), "{out}");
+    let (code, out) = install(&tok, "not-a-pin", &s.base);
+    assert_ne!(code, 0);
+    assert!(out.contains("--pin"), "{out}");
+
+    // None of that enrolled anything; refusals are audited.
+    let (_, devices) = a.get("/api/v1/devices").await;
+    assert_eq!(devices["total"], 0);
+    let (_, log) = a.get("/api/v1/audit?action=device.enroll_refused").await;
+    assert!(log["total"].as_i64().unwrap() >= 2);
+}
+
+// ---- a hand-made client, to send what a real agent never would ----
+
+#[derive(Debug)]
+struct AnyCert;
+impl tokio_rustls::rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        _: &[tokio_rustls::rustls::pki_types::CertificateDer<'_>],
+        _: &tokio_rustls::rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: tokio_rustls::rustls::pki_types::UnixTime,
+    ) -> Result<tokio_rustls::rustls::client::danger::ServerCertVerified, tokio_rustls::rustls::Error> {
+        Ok(tokio_rustls::rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        _: &tokio_rustls::rustls::DigitallySignedStruct,
+    ) -> Result<tokio_rustls::rustls::client::danger::HandshakeSignatureValid, tokio_rustls::rustls::Error> {
+        Ok(tokio_rustls::rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        _: &tokio_rustls::rustls::DigitallySignedStruct,
+    ) -> Result<tokio_rustls::rustls::client::danger::HandshakeSignatureValid, tokio_rustls::rustls::Error> {
+        Ok(tokio_rustls::rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<tokio_rustls::rustls::SignatureScheme> {
+        tokio_rustls::rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes()
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
+
+async fn raw_connect(base: &str) -> (Ws, Vec<u8>) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let hostport = base.strip_prefix("https://").unwrap().to_string();
+    let tcp = tokio::net::TcpStream::connect(&hostport).await.unwrap();
+    let cfg = tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .dangerous()
+    .with_custom_certificate_verifier(std::sync::Arc::new(AnyCert))
+    .with_no_client_auth();
+    let name = tokio_rustls::rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg)).connect(name, tcp).await.unwrap();
+    let (mut ws, _) =
+        tokio_tungstenite::client_async(format!("wss://{hostport}/agent/v1/connect").into_client_request().unwrap(), tls).await.unwrap();
+    let challenge = raw_recv(&mut ws).await;
+    assert_eq!(challenge["type"], "challenge");
+    let nonce = base64::engine::general_purpose::STANDARD.decode(challenge["nonce"].as_str().unwrap()).unwrap();
+    (ws, nonce)
+}
+
+async fn raw_recv(ws: &mut Ws) -> Value {
+    loop {
+        match ws.next().await {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+            Some(Ok(_)) => continue,
+            other => return json!({"closed": format!("{other:?}")}),
+        }
+    }
+}
+
+async fn raw_send(ws: &mut Ws, v: Value) {
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(v.to_string().into())).await.unwrap();
+}
+
+#[tokio::test]
+async fn forged_and_replayed_handshake_proofs_are_refused() {
+    use ed25519_dalek::Signer;
+    use steward_protocol::messages::{proof_bytes, Purpose};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let (s, a, client, site) = setup().await;
+    let tok = token(&a, client, site, json!({})).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+
+    // Enrol with a proof made by a different key: refused, and the token is not spent.
+    let (mut ws, nonce) = raw_connect(&s.base).await;
+    let other = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+    raw_send(
+        &mut ws,
+        json!({"type": "enroll", "protocol": 1, "token": tok, "public_key": b64(key.verifying_key().as_bytes()),
+        "proof": b64(&other.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes()), "hostname": "h", "os": "o", "agent_version": "1"}),
+    )
+    .await;
+    assert_eq!(raw_recv(&mut ws).await["code"], "bad_proof");
+
+    // A proper enrolment, with hostile, oversized labels.
+    let (mut ws, nonce) = raw_connect(&s.base).await;
+    let evil = format!("<script>alert(1)</script>{}\u{0}\u{7}", "x".repeat(10_000));
+    raw_send(
+        &mut ws,
+        json!({"type": "enroll", "protocol": 1, "token": tok, "public_key": b64(key.verifying_key().as_bytes()),
+        "proof": b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes()), "hostname": evil, "os": evil, "agent_version": evil}),
+    )
+    .await;
+    let enrolled = raw_recv(&mut ws).await;
+    assert_eq!(enrolled["type"], "enrolled", "{enrolled}");
+    let device = enrolled["device_id"].as_i64().unwrap();
+    assert_eq!(raw_recv(&mut ws).await["type"], "welcome");
+    drop(ws);
+    let (_, d) = a.get(&format!("/api/v1/clients/{client}/devices")).await;
+    let host = d["items"][0]["hostname"].as_str().unwrap();
+    assert!(host.chars().count() <= 253 && !host.contains('\u{0}') && !host.contains('\u{7}'), "labels are capped and cleaned");
+    assert!(d["items"][0]["agent_version"].as_str().unwrap().chars().count() <= 64);
+
+    // Hello with a proof for another connection's nonce (a replay): refused.
+    let (mut ws1, nonce1) = raw_connect(&s.base).await;
+    let captured = b64(&key.sign(&proof_bytes(Purpose::Connect, &nonce1, device)).to_bytes());
+    raw_send(&mut ws1, json!({"type": "hello", "protocol": 1, "device_id": device, "proof": captured, "agent_version": "1"})).await;
+    assert_eq!(raw_recv(&mut ws1).await["type"], "welcome");
+    let (mut ws2, _nonce2) = raw_connect(&s.base).await;
+    raw_send(&mut ws2, json!({"type": "hello", "protocol": 1, "device_id": device, "proof": captured, "agent_version": "1"})).await;
+    assert_eq!(raw_recv(&mut ws2).await["code"], "bad_proof", "a proof is bound to its connection's nonce");
+
+    // A proof for another device, an enroll-purpose proof, garbage, and a heartbeat before hello.
+    let (mut ws3, nonce3) = raw_connect(&s.base).await;
+    raw_send(
+        &mut ws3,
+        json!({"type": "hello", "protocol": 1, "device_id": device, "agent_version": "1",
+        "proof": b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce3, 0)).to_bytes())}),
+    )
+    .await;
+    assert_eq!(raw_recv(&mut ws3).await["code"], "bad_proof");
+    let (mut ws4, _) = raw_connect(&s.base).await;
+    raw_send(&mut ws4, json!({"type": "hello", "protocol": 1, "device_id": 999_999, "proof": captured, "agent_version": "1"})).await;
+    assert_eq!(raw_recv(&mut ws4).await["code"], "device_unknown");
+    let (mut ws5, _) = raw_connect(&s.base).await;
+    raw_send(&mut ws5, json!("not a message")).await;
+    assert_eq!(raw_recv(&mut ws5).await["code"], "bad_message");
+    let (mut ws6, _) = raw_connect(&s.base).await;
+    raw_send(&mut ws6, json!({"type": "heartbeat", "seq": 1})).await;
+    assert_eq!(raw_recv(&mut ws6).await["code"], "bad_message");
+    // An oversized frame is refused by the server (connection closed).
+    let (mut ws7, _) = raw_connect(&s.base).await;
+    let _ = ws7.send(tokio_tungstenite::tungstenite::Message::Text("x".repeat(200_000).into())).await;
+    let answer = raw_recv(&mut ws7).await;
+    assert!(answer.get("closed").is_some() || answer["code"] == "bad_message", "{answer}");
+    assert!(raw_recv(&mut ws7).await.get("closed").is_some(), "and the connection is closed");
+}
