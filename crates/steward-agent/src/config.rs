@@ -11,6 +11,9 @@ pub struct AgentConfig {
     pub device_id: i64,
     /// Base64 of the 32-byte Ed25519 secret key.
     pub private_key: String,
+    /// Base64 Ed25519 keys whose signatures commands must carry (from enrolment).
+    #[serde(default)]
+    pub command_keys: Vec<String>,
 }
 
 pub const FILE: &str = "agent.json";

@@ -20,10 +20,12 @@ mod pin;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use config::AgentConfig;
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use steward_protocol::command::{accept, Command, CommandBody, ReplayGuard};
+use steward_protocol::envelope::TrustedKeys;
 use steward_protocol::messages::{AgentMsg, Purpose, ServerMsg};
 use steward_protocol::PROTOCOL_VERSION;
 
@@ -124,13 +126,13 @@ async fn install(server: &str, token: &str, pin: &str, dir: &std::path::Path, se
         },
     )
     .await?;
-    let device_id = match conn::recv(&mut ws).await? {
-        ServerMsg::Enrolled { device_id, .. } => device_id,
+    let (device_id, command_keys) = match conn::recv(&mut ws).await? {
+        ServerMsg::Enrolled { device_id, command_keys } => (device_id, command_keys),
         ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
         other => return Err(format!("unexpected answer: {other:?}")),
     };
     let _ = ws.close(None).await;
-    config::save(dir, &AgentConfig { server: server.to_string(), pin, device_id, private_key: B64.encode(key.to_bytes()) })?;
+    config::save(dir, &AgentConfig { server: server.to_string(), pin, device_id, private_key: B64.encode(key.to_bytes()), command_keys })?;
     println!("enrolled as device {device_id}; configuration in {}", dir.join(config::FILE).display());
     if service {
         install_service(dir)?;
@@ -186,9 +188,16 @@ async fn run(dir: &std::path::Path) -> Result<(), String> {
     let raw: [u8; 32] =
         B64.decode(&cfg.private_key).ok().and_then(|k| k.try_into().ok()).ok_or("the private key in the configuration is damaged")?;
     let key = SigningKey::from_bytes(&raw);
+    let mut trusted = TrustedKeys::new();
+    for k in &cfg.command_keys {
+        let raw: [u8; 32] = B64.decode(k).ok().and_then(|k| k.try_into().ok()).ok_or("a command key in the configuration is damaged")?;
+        trusted.add(VerifyingKey::from_bytes(&raw).map_err(|_| "a command key in the configuration is not an Ed25519 key")?);
+    }
+    // Survives reconnections, so a command cannot be replayed on a new connection.
+    let mut guard = ReplayGuard::default();
     let mut attempt = 0u32;
     loop {
-        match session(&cfg, &key).await {
+        match session(&cfg, &key, &trusted, &mut guard).await {
             Ok(()) => attempt = 0,
             Err(e) if fatal(&e) => return Err(e),
             Err(e) => {
@@ -200,7 +209,7 @@ async fn run(dir: &std::path::Path) -> Result<(), String> {
     }
 }
 
-async fn session(cfg: &AgentConfig, key: &SigningKey) -> Result<(), String> {
+async fn session(cfg: &AgentConfig, key: &SigningKey, trusted: &TrustedKeys, guard: &mut ReplayGuard) -> Result<(), String> {
     let (mut ws, nonce) = conn::open(&cfg.server, &cfg.pin).await?;
     conn::send(
         &mut ws,
@@ -228,9 +237,27 @@ async fn session(cfg: &AgentConfig, key: &SigningKey) -> Result<(), String> {
             }
             m = conn::recv(&mut ws) => match m? {
                 ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
+                ServerMsg::Command { envelope } => {
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+                    let reply = match accept(&envelope, trusted, 1, cfg.device_id, now, guard) {
+                        Ok(cmd) => execute(cmd),
+                        Err(r) => {
+                            eprintln!("steward-agent: refused a command: {r}");
+                            AgentMsg::CommandRefused { reason: r.to_string() }
+                        }
+                    };
+                    conn::send(&mut ws, &reply).await?;
+                }
                 other => eprintln!("steward-agent: ignoring {other:?}"),
             }
         }
+    }
+}
+
+/// Carries out an accepted command.
+fn execute(cmd: Command) -> AgentMsg {
+    match cmd.body {
+        CommandBody::Ping => AgentMsg::CommandResult { id: cmd.id, ok: true, output: "pong".into() },
     }
 }
 

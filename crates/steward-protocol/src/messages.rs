@@ -43,6 +43,17 @@ pub enum AgentMsg {
     Heartbeat {
         seq: u64,
     },
+    /// The outcome of a command the agent accepted.
+    CommandResult {
+        id: String,
+        ok: bool,
+        output: String,
+    },
+    /// A command the agent refused (unsigned, tampered, expired, replayed,
+    /// misaddressed). Its id is not echoed: nothing in it can be trusted.
+    CommandRefused {
+        reason: String,
+    },
 }
 
 /// Server → agent.
@@ -63,6 +74,8 @@ pub enum ServerMsg {
     },
     /// Authenticated; the channel is open.
     Welcome { device_id: i64, heartbeat_secs: u32, command_keys: Vec<String> },
+    /// A signed [`crate::command::Command`].
+    Command { envelope: crate::envelope::Envelope },
     /// Refused; the server closes the connection after this.
     Refused {
         /// `token_unknown`, `token_expired`, `token_revoked`, `token_used_up`,

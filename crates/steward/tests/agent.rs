@@ -100,6 +100,14 @@ async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
         Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     wait_for(&a, &format!("/api/v1/clients/{client}/devices"), "online", |v| v["items"][0]["online"] == true).await;
 
+    // A signed command makes the round trip through the real agent.
+    let (st, pong) = a.post(&format!("/api/v1/clients/{client}/devices/{device}/ping"), json!({})).await;
+    assert_eq!(st, 200, "{pong}");
+    assert_eq!((pong["ok"].as_bool(), pong["output"].as_str()), (Some(true), Some("pong")));
+    assert!(pong["round_trip_ms"].as_f64().unwrap() > 0.0);
+    let (_, log) = a.get("/api/v1/audit?action=device.command").await;
+    assert_eq!(log["total"], 1, "every action on an endpoint is audited");
+
     // Revoke: the open connection is closed at once and the agent stops for good.
     assert_eq!(a.delete(&format!("/api/v1/clients/{client}/devices/{device}")).await.0, 204);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -116,6 +124,9 @@ async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
     assert!(err.contains("device_revoked"), "{err}");
     let v = wait_for(&a, "/api/v1/devices", "offline", |v| v["items"][0]["online"] == false).await;
     assert_eq!(v["items"][0]["revoked"], true);
+    // Commands to it are refused.
+    let (st, _) = a.post(&format!("/api/v1/clients/{client}/devices/{device}/ping"), json!({})).await;
+    assert_eq!(st, 404);
     // And it cannot come back.
     let (code, out) = agent(&["run", "--config-dir", &cfg]);
     assert_ne!(code, 0);
@@ -314,4 +325,158 @@ async fn forged_and_replayed_handshake_proofs_are_refused() {
     let answer = raw_recv(&mut ws7).await;
     assert!(answer.get("closed").is_some() || answer["code"] == "bad_message", "{answer}");
     assert!(raw_recv(&mut ws7).await.get("closed").is_some(), "and the connection is closed");
+}
+
+// ---- a stand-in server, to send the real agent what a real server never would ----
+
+mod fake_server {
+    use super::*;
+    use steward_protocol::command::{Command, CommandBody};
+    use steward_protocol::envelope::Envelope;
+    use tokio_rustls::rustls;
+
+    pub struct Fake {
+        pub url: String,
+        pub pin: String,
+        listener: tokio::net::TcpListener,
+        acceptor: tokio_rustls::TlsAcceptor,
+    }
+
+    pub type SWs = tokio_tungstenite::WebSocketStream<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>;
+
+    impl Fake {
+        pub async fn start() -> Fake {
+            let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+            let der = ck.cert.der().to_vec();
+            let pin = steward::http::tls::spki_sha256(&der).unwrap();
+            let key = rustls::pki_types::PrivateKeyDer::try_from(ck.key_pair.serialize_der()).unwrap();
+            let cfg = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![rustls::pki_types::CertificateDer::from(der)], key)
+                .unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("https://{}", listener.local_addr().unwrap());
+            Fake { url, pin, listener, acceptor: tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(cfg)) }
+        }
+
+        /// Accepts one agent connection and sends the challenge.
+        pub async fn accept(&self) -> (SWs, Value) {
+            let (tcp, _) = self.listener.accept().await.unwrap();
+            let tls = self.acceptor.accept(tcp).await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tls).await.unwrap();
+            let nonce = base64::engine::general_purpose::STANDARD.encode([5u8; 32]);
+            ws.send(tokio_tungstenite::tungstenite::Message::Text(
+                json!({"type": "challenge", "protocol": 1, "nonce": nonce}).to_string().into(),
+            ))
+            .await
+            .unwrap();
+            let first = recv(&mut ws).await;
+            (ws, first)
+        }
+    }
+
+    pub async fn recv(ws: &mut SWs) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            match tokio::time::timeout_at(deadline, ws.next()).await.expect("agent answered in time") {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] != "heartbeat" {
+                        return v;
+                    }
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("agent connection ended: {other:?}"),
+            }
+        }
+    }
+
+    pub async fn send(ws: &mut SWs, v: Value) {
+        ws.send(tokio_tungstenite::tungstenite::Message::Text(v.to_string().into())).await.unwrap();
+    }
+
+    pub fn command(key: &ed25519_dalek::SigningKey, nonce: &str, device_id: i64, issued_at: i64, ttl: i64) -> Envelope {
+        let c = Command {
+            id: format!("cmd-{nonce}"),
+            nonce: nonce.into(),
+            device_id,
+            issued_at,
+            expires_at: issued_at + ttl,
+            body: CommandBody::Ping,
+        };
+        Envelope::sign(&serde_json::to_vec(&c).unwrap(), key)
+    }
+}
+
+#[tokio::test]
+async fn the_real_agent_refuses_unsigned_tampered_expired_misaddressed_and_replayed_commands() {
+    use fake_server::*;
+    let fake = Fake::start().await;
+    let server_key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().display().to_string();
+
+    // Enrol against the stand-in, which hands out its command key.
+    let (url, pin, cfg2) = (fake.url.clone(), fake.pin.clone(), cfg.clone());
+    let install = std::thread::spawn(move || {
+        agent(&["install", "--server", &url, "--token", "ste_x", "--pin", &pin, "--config-dir", &cfg2, "--no-service"])
+    });
+    let (mut ws, first) = fake.accept().await;
+    assert_eq!(first["type"], "enroll");
+    send(&mut ws, json!({"type": "enrolled", "device_id": 77, "command_keys": [b64(server_key.verifying_key().as_bytes())]})).await;
+    let (code, out) = tokio::task::spawn_blocking(move || install.join().unwrap()).await.unwrap();
+    assert_eq!(code, 0, "{out}");
+
+    let mut run =
+        Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let (mut ws, hello) = fake.accept().await;
+    assert_eq!((hello["type"].as_str(), hello["device_id"].as_i64()), (Some("hello"), Some(77)));
+    send(&mut ws, json!({"type": "welcome", "device_id": 77, "heartbeat_secs": 30, "command_keys": []})).await;
+    let now = chrono::Utc::now().timestamp();
+
+    // A good command is carried out.
+    let good = command(&server_key, "n1", 77, now, 60);
+    send(&mut ws, json!({"type": "command", "envelope": good})).await;
+    let r = recv(&mut ws).await;
+    assert_eq!((r["type"].as_str(), r["id"].as_str(), r["output"].as_str()), (Some("command_result"), Some("cmd-n1"), Some("pong")));
+
+    // The same envelope again: replayed.
+    send(&mut ws, json!({"type": "command", "envelope": good})).await;
+    let r = recv(&mut ws).await;
+    assert_eq!(r["type"], "command_refused");
+    assert!(r["reason"].as_str().unwrap().contains("replayed"), "{r}");
+
+    // Tampered: another payload under the good signature.
+    let other = command(&server_key, "n2", 77, now, 60);
+    let tampered = json!({"payload": other.payload, "signatures": good.signatures});
+    // Unsigned, signed by a stranger, expired, for another device, and too long-lived.
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let mut unsigned = command(&server_key, "n3", 77, now, 60);
+    unsigned.signatures.clear();
+    let cases = [
+        (tampered, "signature"),
+        (serde_json::to_value(unsigned).unwrap(), "signature"),
+        (serde_json::to_value(command(&stranger, "n4", 77, now, 60)).unwrap(), "signature"),
+        (serde_json::to_value(command(&server_key, "n5", 77, now - 4000, 60)).unwrap(), "expired"),
+        (serde_json::to_value(command(&server_key, "n6", 78, now, 60)).unwrap(), "device 78"),
+        (serde_json::to_value(command(&server_key, "n7", 77, now, 86_400)).unwrap(), "too long"),
+    ];
+    for (envelope, why) in cases {
+        send(&mut ws, json!({"type": "command", "envelope": envelope})).await;
+        let r = recv(&mut ws).await;
+        assert_eq!(r["type"], "command_refused", "{why}: {r}");
+        assert!(r["reason"].as_str().unwrap().contains(why), "expected {why}: {r}");
+    }
+
+    // A fresh, valid command still works, and each refusal was logged by the agent.
+    send(&mut ws, json!({"type": "command", "envelope": command(&server_key, "n8", 77, now, 60)})).await;
+    assert_eq!(recv(&mut ws).await["type"], "command_result");
+    run.kill().unwrap();
+    let _ = run.wait();
+    let mut err = String::new();
+    std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(err.matches("refused a command").count(), 7, "{err}");
 }

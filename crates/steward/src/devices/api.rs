@@ -247,3 +247,26 @@ pub async fn revoke_device(State(app): State<App>, p: Principal, Path((id, devic
     app.agents.disconnect(device_id, super::gateway::refused("device_revoked", "this device was removed from Steward"));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// The result of a ping.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PingResult {
+    pub ok: bool,
+    pub output: String,
+    /// Server → agent → server, including signature checks on the agent.
+    pub round_trip_ms: f64,
+}
+
+#[utoipa::path(post, path = "/api/v1/clients/{id}/devices/{device_id}/ping", tag = "devices",
+    params(("id" = i64, Path), ("device_id" = i64, Path)),
+    responses((status = 200, body = PingResult), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "offline or no answer")))]
+pub async fn ping(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
+    p.require(Permission::ClientsWrite)?;
+    let d = super::store::by_id(&mut app.store.clone(), device_id)
+        .await?
+        .filter(|d| d.client_id == id && d.revoked_at.is_none())
+        .ok_or(ApiError::NotFound)?;
+    let (ok, output, rtt) =
+        super::commands::run(&app, &p, id, d.id, steward_protocol::command::CommandBody::Ping, std::time::Duration::from_secs(10)).await?;
+    Ok(json(PingResult { ok, output, round_trip_ms: rtt.as_secs_f64() * 1000.0 }))
+}

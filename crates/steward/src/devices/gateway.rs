@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use steward_protocol::messages::{proof_bytes, AgentMsg, Purpose, ServerMsg};
 use steward_protocol::PROTOCOL_VERSION;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Largest frame an agent may send.
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -44,11 +44,12 @@ pub enum Outbound {
     Close(ServerMsg),
 }
 
-/// Online devices → their connection's sender.
+/// Online devices → their connection's sender; commands awaiting results.
 #[derive(Default)]
 pub struct Registry {
     conns: Mutex<HashMap<i64, (u64, mpsc::Sender<Outbound>)>>,
     next: AtomicU64,
+    pending: Mutex<HashMap<String, (i64, oneshot::Sender<(bool, String)>)>>,
 }
 
 impl Registry {
@@ -72,6 +73,33 @@ impl Registry {
     pub fn disconnect(&self, device: i64, why: ServerMsg) {
         if let Some((_, tx)) = self.conns.lock().expect("registry lock").remove(&device) {
             let _ = tx.try_send(Outbound::Close(why));
+        }
+    }
+
+    /// Queues a message for a connected device; false when it is offline.
+    pub fn send(&self, device: i64, m: ServerMsg) -> bool {
+        let tx = self.conns.lock().expect("registry lock").get(&device).map(|(_, tx)| tx.clone());
+        tx.is_some_and(|tx| tx.try_send(Outbound::Msg(m)).is_ok())
+    }
+
+    /// Waits for the result of command `id` sent to `device`.
+    pub fn expect_result(&self, device: i64, id: &str) -> oneshot::Receiver<(bool, String)> {
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().expect("registry lock").insert(id.to_string(), (device, tx));
+        rx
+    }
+
+    pub fn forget(&self, id: &str) {
+        self.pending.lock().expect("registry lock").remove(id);
+    }
+
+    /// A device reported a result: only for a command sent to that device.
+    fn resolve(&self, device: i64, id: &str, ok: bool, output: String) {
+        let mut p = self.pending.lock().expect("registry lock");
+        if p.get(id).is_some_and(|(d, _)| *d == device) {
+            if let Some((_, tx)) = p.remove(id) {
+                let _ = tx.send((ok, output));
+            }
         }
     }
 
@@ -193,7 +221,9 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
             let _ = devices::set_presence(&mut app.store.clone(), d.id, true, Some(&clean_label(&agent_version, 64))).await;
             d
         }
-        AgentMsg::Heartbeat { .. } => return refuse(&mut socket, "bad_message", "authenticate first").await,
+        AgentMsg::Heartbeat { .. } | AgentMsg::CommandResult { .. } | AgentMsg::CommandRefused { .. } => {
+            return refuse(&mut socket, "bad_message", "authenticate first").await
+        }
     };
     let _ = devices::set_presence(&mut app.store.clone(), device.id, true, None).await;
     if !send(&mut socket, &ServerMsg::Welcome { device_id: device.id, heartbeat_secs: HEARTBEAT_SECS, command_keys }).await {
@@ -209,16 +239,30 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
 }
 
 async fn run(app: &App, socket: &mut WebSocket, device: i64, rx: &mut mpsc::Receiver<Outbound>) {
+    // Silence for three heartbeat periods means the agent is gone.
+    let silence = Duration::from_secs(3 * HEARTBEAT_SECS as u64);
+    let mut deadline = tokio::time::Instant::now() + silence;
     loop {
         tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return refuse(socket, "silent", "no heartbeat").await,
             m = socket.recv() => match m {
-                Some(Ok(Message::Text(t))) => match serde_json::from_str::<AgentMsg>(&t) {
-                    Ok(AgentMsg::Heartbeat { .. }) => {
-                        // One write per heartbeat for now; batched ingest comes with metrics.
-                        let _ = devices::set_presence(&mut app.store.clone(), device, true, None).await;
+                Some(Ok(Message::Text(t))) => {
+                    deadline = tokio::time::Instant::now() + silence;
+                    match serde_json::from_str::<AgentMsg>(&t) {
+                        Ok(AgentMsg::Heartbeat { .. }) => {
+                            // One write per heartbeat for now; batched ingest comes with metrics.
+                            let _ = devices::set_presence(&mut app.store.clone(), device, true, None).await;
+                        }
+                        Ok(AgentMsg::CommandResult { id, ok, output }) => {
+                            let output: String = output.chars().take(64 * 1024).collect();
+                            app.agents.resolve(device, &id, ok, output);
+                        }
+                        Ok(AgentMsg::CommandRefused { reason }) => {
+                            tracing::warn!(device, reason = %clean_label(&reason, 200), "agent refused a command");
+                        }
+                        _ => return refuse(socket, "bad_message", "unexpected message").await,
                     }
-                    _ => return refuse(socket, "bad_message", "unexpected message").await,
-                },
+                }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 _ => return,
             },

@@ -4,6 +4,7 @@
 //! and scripts come with the rest of the agent issue.
 
 pub mod api;
+pub mod commands;
 pub mod enrollment;
 pub mod gateway;
 pub mod store;

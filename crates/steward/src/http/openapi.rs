@@ -61,6 +61,7 @@ pub fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(devices::api::list_all))
         .routes(routes!(devices::api::list_for_client))
         .routes(routes!(devices::api::revoke_device))
+        .routes(routes!(devices::api::ping))
 }
 
 /// The OpenAPI document as served.

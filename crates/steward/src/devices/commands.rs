@@ -1,0 +1,58 @@
+//! Sending signed commands to connected agents and waiting for their
+//! results. Every command is audited before it is sent.
+
+use crate::audit::Event;
+use crate::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::App;
+use std::time::{Duration, Instant};
+use steward_protocol::command::{Command, CommandBody};
+use steward_protocol::envelope::Envelope;
+use steward_protocol::messages::ServerMsg;
+
+/// How long a command stays valid.
+const TTL_SECS: i64 = 60;
+
+/// Signs `body` for `device`, audits it, sends it, and waits for the result.
+/// Returns (ok, output, round trip).
+pub async fn run(
+    app: &App,
+    p: &Principal,
+    client_id: i64,
+    device_id: i64,
+    body: CommandBody,
+    wait: Duration,
+) -> Result<(bool, String, Duration), ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let cmd = Command {
+        id: crate::crypto::random_token()[..22].to_string(),
+        nonce: crate::crypto::random_token(),
+        device_id,
+        issued_at: now,
+        expires_at: now + TTL_SECS,
+        body,
+    };
+    let bytes = serde_json::to_vec(&cmd).expect("commands serialise");
+    let envelope = Envelope::sign(&bytes, &app.command_key);
+    crate::audit::record(
+        &app.store,
+        &p.actor(),
+        Event::new("device.command", "device", device_id)
+            .client(client_id)
+            .details(serde_json::json!({"command_id": cmd.id, "body": cmd.body})),
+    )
+    .await?;
+    let rx = app.agents.expect_result(device_id, &cmd.id);
+    let start = Instant::now();
+    if !app.agents.send(device_id, ServerMsg::Command { envelope }) {
+        app.agents.forget(&cmd.id);
+        return Err(ApiError::Conflict("the device is offline".into()));
+    }
+    match tokio::time::timeout(wait, rx).await {
+        Ok(Ok((ok, output))) => Ok((ok, output, start.elapsed())),
+        _ => {
+            app.agents.forget(&cmd.id);
+            Err(ApiError::Conflict("the device did not answer in time".into()))
+        }
+    }
+}
