@@ -49,8 +49,11 @@ pub enum Outbound {
 pub struct Registry {
     conns: Mutex<HashMap<i64, (u64, mpsc::Sender<Outbound>)>>,
     next: AtomicU64,
-    pending: Mutex<HashMap<String, (i64, oneshot::Sender<(bool, String)>)>>,
+    pending: Mutex<HashMap<String, Waiter>>,
 }
+
+/// Who waits for a command's result: (the device it went to, the channel).
+type Waiter = (i64, oneshot::Sender<(bool, String)>);
 
 impl Registry {
     fn insert(&self, device: i64, tx: mpsc::Sender<Outbound>) -> u64 {
