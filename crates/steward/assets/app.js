@@ -24,7 +24,7 @@
 
   // Keyboard shortcuts: "/" search, "g x" go to, "n" new, "?" help.
   var pendingG = false;
-  var go = { h: "/", c: "/clients", u: "/users", t: "/tokens", a: "/audit", s: "/settings", p: "/profile" };
+  var go = { h: "/", d: "/devices", c: "/clients", u: "/users", t: "/tokens", a: "/audit", s: "/settings", p: "/profile" };
   function typing(t) {
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   }

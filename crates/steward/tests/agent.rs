@@ -107,6 +107,12 @@ async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
     assert!(pong["round_trip_ms"].as_f64().unwrap() > 0.0);
     let (_, log) = a.get("/api/v1/audit?action=device.command").await;
     assert_eq!(log["total"], 1, "every action on an endpoint is audited");
+    // The pages show it online, and ping it too.
+    let (_, html) = a.get_text("/devices?state=online").await;
+    assert!(html.contains(">online<") && html.contains("Northwind"), "device list");
+    let (st, _, html) = a.form(&format!("/clients/{client}/devices/{device}/ping"), &[]).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("Device answered “pong”"), "ping from the page");
 
     // Revoke: the open connection is closed at once and the agent stops for good.
     assert_eq!(a.delete(&format!("/api/v1/clients/{client}/devices/{device}")).await.0, 204);
@@ -291,6 +297,12 @@ async fn forged_and_replayed_handshake_proofs_are_refused() {
     let host = d["items"][0]["hostname"].as_str().unwrap();
     assert!(host.chars().count() <= 253 && !host.contains('\u{0}') && !host.contains('\u{7}'), "labels are capped and cleaned");
     assert!(d["items"][0]["agent_version"].as_str().unwrap().chars().count() <= 64);
+    for page in ["/devices".to_string(), format!("/clients/{client}")] {
+        let (st, html) = a.get_text(&page).await;
+        assert_eq!(st, 200);
+        assert!(!html.contains("<script>alert(1)"), "{page} shows agent-reported text escaped");
+        assert!(html.contains("&#60;script&#62;alert(1)") || html.contains("&lt;script&gt;alert(1)"), "{page}");
+    }
 
     // Hello with a proof for another connection's nonce (a replay): refused.
     let (mut ws1, nonce1) = raw_connect(&s.base).await;

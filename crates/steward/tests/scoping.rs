@@ -67,6 +67,7 @@ const GLOBAL_WEB: &[&str] = &[
     "/users/{id}/reset-mfa",
     "/audit",
     "/settings",
+    "/devices",
 ];
 
 #[tokio::test]

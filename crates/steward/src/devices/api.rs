@@ -201,7 +201,7 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
-    fn of(d: super::store::Device, app: &App) -> Self {
+    pub fn of(d: super::store::Device, app: &App) -> Self {
         DeviceInfo {
             online: d.revoked_at.is_none() && app.agents.is_online(d.id),
             revoked: d.revoked_at.is_some(),
@@ -239,13 +239,19 @@ pub async fn list_for_client(State(app): State<App>, p: Principal, Path(id): Pat
     params(("id" = i64, Path), ("device_id" = i64, Path)),
     responses((status = 204, description = "revoked; its connection is closed at once"), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_device(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
+    revoke_device_for(&app, &p, id, device_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Revokes a device and closes its connection (shared with the pages).
+pub async fn revoke_device_for(app: &App, p: &Principal, id: i64, device_id: i64) -> Result<(), ApiError> {
     p.require(Permission::ClientsWrite)?;
     let mut tx = app.store.begin_audited().await?;
     let d = super::store::by_id(tx.tx(), device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
     super::store::revoke(tx.tx(), device_id).await?;
     tx.commit(&p.actor(), Event::new("device.revoke", "device", device_id).client(id).details(json!({"hostname": d.hostname}))).await?;
     app.agents.disconnect(device_id, super::gateway::refused("device_revoked", "this device was removed from Steward"));
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(())
 }
 
 /// The result of a ping.
@@ -261,12 +267,17 @@ pub struct PingResult {
     params(("id" = i64, Path), ("device_id" = i64, Path)),
     responses((status = 200, body = PingResult), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "offline or no answer")))]
 pub async fn ping(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
+    Ok(json(ping_for(&app, &p, id, device_id).await?))
+}
+
+/// Pings a device through the signed command channel (shared with the pages).
+pub async fn ping_for(app: &App, p: &Principal, id: i64, device_id: i64) -> Result<PingResult, ApiError> {
     p.require(Permission::ClientsWrite)?;
     let d = super::store::by_id(&mut app.store.clone(), device_id)
         .await?
         .filter(|d| d.client_id == id && d.revoked_at.is_none())
         .ok_or(ApiError::NotFound)?;
     let (ok, output, rtt) =
-        super::commands::run(&app, &p, id, d.id, steward_protocol::command::CommandBody::Ping, std::time::Duration::from_secs(10)).await?;
-    Ok(json(PingResult { ok, output, round_trip_ms: rtt.as_secs_f64() * 1000.0 }))
+        super::commands::run(app, p, id, d.id, steward_protocol::command::CommandBody::Ping, std::time::Duration::from_secs(10)).await?;
+    Ok(PingResult { ok, output, round_trip_ms: rtt.as_secs_f64() * 1000.0 })
 }

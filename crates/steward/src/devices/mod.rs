@@ -7,4 +7,5 @@ pub mod api;
 pub mod commands;
 pub mod enrollment;
 pub mod gateway;
+pub mod pages;
 pub mod store;

@@ -108,6 +108,7 @@ struct ContactRow {
 #[template(path = "client.html")]
 struct ClientPage {
     l: Layout,
+    devices: Vec<crate::devices::pages::Row>,
     c: Client,
     created: String,
     sites: Vec<SiteRow>,
@@ -116,7 +117,16 @@ struct ClientPage {
     timezones: Vec<&'static str>,
 }
 
+/// The client page with a message at the top (after an action).
+pub async fn client_page_with_notice(app: &App, p: &Principal, id: i64, notice: String) -> PageResult {
+    client_page_full(app, p, id, None, Some(notice)).await
+}
+
 async fn client_page(app: &App, p: &Principal, id: i64, error: Option<String>) -> PageResult {
+    client_page_full(app, p, id, error, None).await
+}
+
+async fn client_page_full(app: &App, p: &Principal, id: i64, error: Option<String>, notice: Option<String>) -> PageResult {
     p.require(Permission::ClientsRead)?;
     let mut db = app.store.clone();
     let c = super::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
@@ -128,7 +138,8 @@ async fn client_page(app: &App, p: &Principal, id: i64, error: Option<String>) -
     Ok(html_status(
         status,
         &ClientPage {
-            l: Layout::new(p, c.name.clone(), "clients").with_error(error),
+            l: Layout::new(p, c.name.clone(), "clients").with_error(error).with_notice(notice),
+            devices: crate::devices::pages::rows(app, Some(&[id])).await?,
             created: fmt_time(c.created_at),
             c,
             sites: sites.into_iter().map(|s| SiteRow { s }).collect(),

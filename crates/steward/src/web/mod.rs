@@ -66,7 +66,7 @@ impl Layout {
 
 /// Every web route. Built as a table so tests can walk it.
 pub fn routes() -> Vec<(&'static str, MethodRouter<App>)> {
-    use crate::{audit, auth, settings, tenancy, users};
+    use crate::{audit, auth, devices, settings, tenancy, users};
     vec![
         ("/", get(home)),
         ("/search", get(search)),
@@ -88,6 +88,9 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<App>)> {
         ("/clients/{id}/sites/{site_id}/enrollment-tokens", post(tenancy::pages::create_enrollment_token)),
         ("/clients/{id}/sites/{site_id}/enrollment-tokens/{token_id}/revoke", post(tenancy::pages::revoke_enrollment_token)),
         ("/clients/{id}/contacts", post(tenancy::pages::create_contact)),
+        ("/clients/{id}/devices/{device_id}/revoke", post(devices::pages::revoke)),
+        ("/clients/{id}/devices/{device_id}/ping", post(devices::pages::ping)),
+        ("/devices", get(devices::pages::list)),
         ("/clients/{id}/contacts/{contact_id}", get(tenancy::pages::contact_form).post(tenancy::pages::update_contact)),
         ("/users", get(users::pages::list).post(users::pages::create)),
         ("/users/{id}", get(users::pages::show).post(users::pages::update)),
