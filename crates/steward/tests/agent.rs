@@ -95,6 +95,8 @@ async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
     assert_eq!(list["items"][0]["online"], false);
     assert!(!list.to_string().contains(saved["private_key"].as_str().unwrap()));
 
+    // The install's own short connection has come and gone.
+    wait_for(&a, &format!("/api/v1/clients/{client}/devices/{device}/presence"), "install connection closed", |v| v["total"] == 2).await;
     // Run it: online within moments.
     let mut run =
         Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
@@ -133,6 +135,17 @@ async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
     // Commands to it are refused.
     let (st, _) = a.post(&format!("/api/v1/clients/{client}/devices/{device}/ping"), json!({})).await;
     assert_eq!(st, 404);
+    // The presence history kept every transition, newest first: the install's
+    // short connection, then the service's until it was revoked.
+    let (_, hist) = a.get(&format!("/api/v1/clients/{client}/devices/{device}/presence")).await;
+    let seen: Vec<(bool, String)> = hist["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["online"].as_bool().unwrap(), e["reason"].as_str().unwrap().split(" from ").next().unwrap().to_string()))
+        .collect();
+    let expected = [(false, "revoked"), (true, "connected"), (false, "disconnected"), (true, "connected")];
+    assert_eq!(seen, expected.map(|(o, r)| (o, r.to_string())).to_vec(), "{hist}");
     // And it cannot come back.
     let (code, out) = agent(&["run", "--config-dir", &cfg]);
     assert_ne!(code, 0);

@@ -281,3 +281,30 @@ pub async fn ping_for(app: &App, p: &Principal, id: i64, device_id: i64) -> Resu
         super::commands::run(app, p, id, d.id, steward_protocol::command::CommandBody::Ping, std::time::Duration::from_secs(10)).await?;
     Ok(PingResult { ok, output, round_trip_ms: rtt.as_secs_f64() * 1000.0 })
 }
+
+/// An online/offline transition.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PresenceEvent {
+    pub online: bool,
+    pub at: String,
+    /// `connected from ADDRESS`, `disconnected`, `silent`, `revoked`, …
+    pub reason: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/devices/{device_id}/presence", tag = "devices",
+    params(("id" = i64, Path), ("device_id" = i64, Path), PageParams),
+    responses((status = 200, body = Paged<PresenceEvent>, description = "newest first"), (status = 404, body = ErrorEnvelope)))]
+pub async fn presence(
+    State(app): State<App>,
+    p: Principal,
+    Path((id, device_id)): Path<(i64, i64)>,
+    Query(page): Query<PageParams>,
+) -> ApiResult {
+    p.require(Permission::ClientsRead)?;
+    let mut db = app.store.clone();
+    super::store::by_id(&mut db, device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
+    let rows = super::store::transitions(&mut db, device_id, page.limit(), page.offset()).await?;
+    let total = super::store::count_transitions(&mut db, device_id).await?;
+    let items = rows.into_iter().map(|t| PresenceEvent { online: t.online, at: rfc3339(t.at), reason: t.reason }).collect();
+    Ok(json(Paged::new(items, total, &page)))
+}

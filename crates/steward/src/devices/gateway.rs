@@ -234,20 +234,27 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
     }
     let (tx, mut rx) = mpsc::channel(16);
     let conn = app.agents.insert(device.id, tx);
-    run(&app, &mut socket, device.id, &mut rx).await;
+    let _ = devices::record_transition(&mut app.store.clone(), device.id, true, &format!("connected from {ip}")).await;
+    let why = run(&app, &mut socket, device.id, &mut rx).await;
     app.agents.remove(device.id, conn);
     if !app.agents.is_online(device.id) {
-        let _ = devices::set_presence(&mut app.store.clone(), device.id, false, None).await;
+        let mut db = app.store.clone();
+        let _ = devices::set_presence(&mut db, device.id, false, None).await;
+        let _ = devices::record_transition(&mut db, device.id, false, why).await;
     }
 }
 
-async fn run(app: &App, socket: &mut WebSocket, device: i64, rx: &mut mpsc::Receiver<Outbound>) {
+/// Serves an authenticated connection; returns why it ended.
+async fn run(app: &App, socket: &mut WebSocket, device: i64, rx: &mut mpsc::Receiver<Outbound>) -> &'static str {
     // Silence for three heartbeat periods means the agent is gone.
     let silence = Duration::from_secs(3 * HEARTBEAT_SECS as u64);
     let mut deadline = tokio::time::Instant::now() + silence;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => return refuse(socket, "silent", "no heartbeat").await,
+            _ = tokio::time::sleep_until(deadline) => {
+                refuse(socket, "silent", "no heartbeat").await;
+                return "silent";
+            }
             m = socket.recv() => match m {
                 Some(Ok(Message::Text(t))) => {
                     deadline = tokio::time::Instant::now() + silence;
@@ -263,20 +270,26 @@ async fn run(app: &App, socket: &mut WebSocket, device: i64, rx: &mut mpsc::Rece
                         Ok(AgentMsg::CommandRefused { reason }) => {
                             tracing::warn!(device, reason = %clean_label(&reason, 200), "agent refused a command");
                         }
-                        _ => return refuse(socket, "bad_message", "unexpected message").await,
+                        _ => {
+                            refuse(socket, "bad_message", "unexpected message").await;
+                            return "protocol error";
+                        }
                     }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                _ => return,
+                _ => return "disconnected",
             },
             o = rx.recv() => match o {
-                Some(Outbound::Msg(m)) => if !send(socket, &m).await { return },
+                Some(Outbound::Msg(m)) => if !send(socket, &m).await { return "disconnected" },
                 Some(Outbound::Close(m)) => {
                     let _ = send(socket, &m).await;
                     let _ = socket.send(Message::Close(None)).await;
-                    return;
+                    return match m {
+                        ServerMsg::Refused { code, .. } if code == "device_revoked" => "revoked",
+                        _ => "replaced by a newer connection",
+                    };
                 }
-                None => return,
+                None => return "disconnected",
             },
         }
     }

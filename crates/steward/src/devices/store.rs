@@ -197,3 +197,59 @@ pub async fn command_key(store: &Store, master: &MasterKey) -> anyhow::Result<Si
     tx.commit().await?;
     Ok(key)
 }
+
+#[derive(Iden)]
+enum DevicePresence {
+    Table,
+    Id,
+    DeviceId,
+    Online,
+    At,
+    Reason,
+}
+
+/// One online/offline transition.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Transition {
+    pub online: bool,
+    pub at: i64,
+    pub reason: String,
+}
+
+/// Records a transition (connected, disconnected, revoked, silent…).
+pub async fn record_transition(db: &mut impl Db, device_id: i64, online: bool, reason: &str) -> Result<()> {
+    db.execute(
+        Query::insert()
+            .into_table(DevicePresence::Table)
+            .columns([DevicePresence::DeviceId, DevicePresence::Online, DevicePresence::At, DevicePresence::Reason])
+            .values_panic([device_id.into(), online.into(), now_us().into(), reason.into()]),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A device's transitions, newest first.
+pub async fn transitions(db: &mut impl Db, device_id: i64, limit: u64, offset: u64) -> Result<Vec<Transition>> {
+    db.fetch_all(
+        Query::select()
+            .columns([DevicePresence::Online, DevicePresence::At, DevicePresence::Reason])
+            .from(DevicePresence::Table)
+            .and_where(Expr::col(DevicePresence::DeviceId).eq(device_id))
+            .order_by(DevicePresence::Id, Order::Desc)
+            .limit(limit)
+            .offset(offset),
+    )
+    .await
+}
+
+pub async fn count_transitions(db: &mut impl Db, device_id: i64) -> Result<i64> {
+    let n: crate::store::Count = db
+        .fetch_one(
+            Query::select()
+                .expr_as(Expr::col(DevicePresence::DeviceId).count(), crate::store::n())
+                .from(DevicePresence::Table)
+                .and_where(Expr::col(DevicePresence::DeviceId).eq(device_id)),
+        )
+        .await?;
+    Ok(n.n)
+}

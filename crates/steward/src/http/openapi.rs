@@ -62,6 +62,7 @@ pub fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(devices::api::list_for_client))
         .routes(routes!(devices::api::revoke_device))
         .routes(routes!(devices::api::ping))
+        .routes(routes!(devices::api::presence))
 }
 
 /// The OpenAPI document as served.
