@@ -322,6 +322,16 @@ async fn forged_and_replayed_handshake_proofs_are_refused() {
     let captured = b64(&key.sign(&proof_bytes(Purpose::Connect, &nonce1, device)).to_bytes());
     raw_send(&mut ws1, json!({"type": "hello", "protocol": 1, "device_id": device, "proof": captured, "agent_version": "1"})).await;
     assert_eq!(raw_recv(&mut ws1).await["type"], "welcome");
+    // Heartbeats on the open connection land (batched) within about a second.
+    let seen = |v: &Value| v["items"][0]["last_seen_at"].as_str().map(str::to_string);
+    let (_, before) = a.get(&format!("/api/v1/clients/{client}/devices")).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    raw_send(&mut ws1, json!({"type": "heartbeat", "seq": 1})).await;
+    let before = seen(&before);
+    wait_for(&a, &format!("/api/v1/clients/{client}/devices"), "the heartbeat to be recorded", |v| {
+        seen(v) != before && v["items"][0]["online"] == true
+    })
+    .await;
     let (mut ws2, _nonce2) = raw_connect(&s.base).await;
     raw_send(&mut ws2, json!({"type": "hello", "protocol": 1, "device_id": device, "proof": captured, "agent_version": "1"})).await;
     assert_eq!(raw_recv(&mut ws2).await["code"], "bad_proof", "a proof is bound to its connection's nonce");

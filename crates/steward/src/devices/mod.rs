@@ -7,5 +7,6 @@ pub mod api;
 pub mod commands;
 pub mod enrollment;
 pub mod gateway;
+pub mod ingest;
 pub mod pages;
 pub mod store;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub command_key: ed25519_dalek::SigningKey,
     /// Connected agents.
     pub agents: crate::devices::gateway::Registry,
+    /// Batched presence writes from agents' heartbeats.
+    pub heartbeats: crate::devices::ingest::Heartbeats,
     admin_exists: AtomicBool,
 }
 
@@ -56,6 +58,7 @@ impl AppState {
         if let Some(pin) = &cfg.agent_pin {
             let _ = agent_pin.set(pin.clone());
         }
+        let heartbeats = crate::devices::ingest::Heartbeats::start(store.clone());
         Ok(Arc::new(AppState {
             store,
             cfg,
@@ -64,6 +67,7 @@ impl AppState {
             agent_pin,
             command_key,
             agents: Default::default(),
+            heartbeats,
             admin_exists: AtomicBool::new(false),
         }))
     }

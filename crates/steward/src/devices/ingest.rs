@@ -1,0 +1,76 @@
+//! Batched presence ingest: heartbeats from every connection go into one
+//! queue, and a single task writes them as one `UPDATE … WHERE id IN (…)`
+//! per batch (at most every [`FLUSH_EVERY`] or [`MAX_BATCH`] devices),
+//! instead of a transaction per message.
+
+use super::store::Devices;
+use crate::store::{now_us, Store};
+use sea_query::{Expr, Query};
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+pub const MAX_BATCH: usize = 5000;
+
+/// The sending side, held by the gateway.
+#[derive(Clone)]
+pub struct Heartbeats(mpsc::Sender<i64>);
+
+impl Heartbeats {
+    /// Starts the writer task.
+    pub fn start(store: Store) -> Heartbeats {
+        let (tx, rx) = mpsc::channel(65_536);
+        tokio::spawn(writer(store, rx));
+        Heartbeats(tx)
+    }
+
+    /// Queues one heartbeat; never blocks the connection (a full queue drops
+    /// it, and the next heartbeat carries the same news).
+    pub fn seen(&self, device: i64) {
+        let _ = self.0.try_send(device);
+    }
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<i64>) {
+    let mut batch: HashSet<i64> = HashSet::new();
+    loop {
+        let deadline = tokio::time::sleep(FLUSH_EVERY);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                id = rx.recv() => match id {
+                    Some(id) => {
+                        batch.insert(id);
+                        if batch.len() >= MAX_BATCH {
+                            break;
+                        }
+                    }
+                    None => {
+                        flush(&store, &mut batch).await;
+                        return;
+                    }
+                },
+                _ = &mut deadline => break,
+            }
+        }
+        flush(&store, &mut batch).await;
+    }
+}
+
+async fn flush(store: &Store, batch: &mut HashSet<i64>) {
+    if batch.is_empty() {
+        return;
+    }
+    let ids: Vec<i64> = batch.drain().collect();
+    let q = Query::update()
+        .table(Devices::Table)
+        .value(Devices::LastSeenAt, now_us())
+        .value(Devices::Online, true)
+        .and_where(Expr::col(Devices::Id).is_in(ids.clone()))
+        .and_where(Expr::col(Devices::RevokedAt).is_null())
+        .to_owned();
+    if let Err(e) = store.execute(&q).await {
+        tracing::warn!(error = %e, devices = ids.len(), "heartbeat batch not written");
+    }
+}
