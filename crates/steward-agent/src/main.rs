@@ -8,6 +8,9 @@
 //!   systemd service (Linux) unless `--no-service`;
 //! - `run [--config-dir DIR]`: connects and stays connected (heartbeats),
 //!   reconnecting forever with exponential backoff and full jitter;
+//! - `simulate --server URL --token TOKEN --pin PIN --count N`: N simulated
+//!   agents in one process (real protocol, real keys), for tests, the demo
+//!   and benchmarks;
 //! - `--version`.
 //!
 //! Inventory, metrics, scripts and the Windows service arrive with the rest
@@ -16,6 +19,7 @@
 mod config;
 mod conn;
 mod pin;
+mod simulate;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -35,7 +39,8 @@ fn usage() -> ExitCode {
     eprintln!(
         "steward-agent {VERSION}\n\
          usage:\n  steward-agent install --server https://HOST:PORT --token TOKEN --pin SPKI_SHA256 [--config-dir DIR] [--no-service]\n  \
-         steward-agent run [--config-dir DIR]\n  steward-agent --version"
+         steward-agent run [--config-dir DIR]\n  \
+         steward-agent simulate --server URL --token TOKEN --pin SPKI_SHA256 --count N [--ramp-secs S]\n  steward-agent --version"
     );
     ExitCode::from(2)
 }
@@ -79,6 +84,15 @@ fn main() -> ExitCode {
             rt.block_on(install(server, token, pin, &dir, !args.switches.iter().any(|s| s == "no-service")))
         }
         "run" => rt.block_on(run(&dir)),
+        "simulate" => {
+            let (Some(server), Some(token), Some(pin)) = (args.flags.get("server"), args.flags.get("token"), args.flags.get("pin")) else {
+                return usage();
+            };
+            let count = args.flags.get("count").and_then(|c| c.parse().ok()).unwrap_or(10);
+            let ramp = args.flags.get("ramp-secs").and_then(|c| c.parse().ok()).unwrap_or(0.0);
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+            rt.block_on(simulate::run(server, token, pin, count, ramp))
+        }
         _ => return usage(),
     };
     match result {
@@ -106,13 +120,19 @@ fn os_name() -> String {
     pretty.unwrap_or_else(|| std::env::consts::OS.to_string())
 }
 
-async fn install(server: &str, token: &str, pin: &str, dir: &std::path::Path, service: bool) -> Result<(), String> {
+/// Checks a pin's form: 64 hex digits.
+fn normalise_pin(pin: &str) -> Result<String, String> {
     let pin = pin.trim().to_lowercase();
     if pin.len() != 64 || !pin.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("--pin must be the 64 hex digits of the server's SPKI SHA-256".into());
     }
+    Ok(pin)
+}
+
+/// Makes a new identity and enrols it; returns the configuration to keep.
+pub(crate) async fn enroll(server: &str, pin: &str, token: &str, hostname: String, os: String) -> Result<AgentConfig, String> {
     let key = SigningKey::generate(&mut rand_core::OsRng);
-    let (mut ws, nonce) = conn::open(server, &pin).await?;
+    let (mut ws, nonce) = conn::open(server, pin).await?;
     conn::send(
         &mut ws,
         &AgentMsg::Enroll {
@@ -120,8 +140,8 @@ async fn install(server: &str, token: &str, pin: &str, dir: &std::path::Path, se
             token: token.to_string(),
             public_key: B64.encode(key.verifying_key().as_bytes()),
             proof: conn::sign(&key, Purpose::Enroll, &nonce, 0),
-            hostname: hostname(),
-            os: os_name(),
+            hostname,
+            os,
             agent_version: VERSION.into(),
         },
     )
@@ -132,7 +152,14 @@ async fn install(server: &str, token: &str, pin: &str, dir: &std::path::Path, se
         other => return Err(format!("unexpected answer: {other:?}")),
     };
     let _ = ws.close(None).await;
-    config::save(dir, &AgentConfig { server: server.to_string(), pin, device_id, private_key: B64.encode(key.to_bytes()), command_keys })?;
+    Ok(AgentConfig { server: server.to_string(), pin: pin.to_string(), device_id, private_key: B64.encode(key.to_bytes()), command_keys })
+}
+
+async fn install(server: &str, token: &str, pin: &str, dir: &std::path::Path, service: bool) -> Result<(), String> {
+    let pin = normalise_pin(pin)?;
+    let cfg = enroll(server, &pin, token, hostname(), os_name()).await?;
+    let device_id = cfg.device_id;
+    config::save(dir, &cfg)?;
     println!("enrolled as device {device_id}; configuration in {}", dir.join(config::FILE).display());
     if service {
         install_service(dir)?;
@@ -185,6 +212,12 @@ fn fatal(e: &str) -> bool {
 
 async fn run(dir: &std::path::Path) -> Result<(), String> {
     let cfg = config::load(dir)?;
+    keep_connected(&cfg, true).await
+}
+
+/// Stays connected forever (reconnecting with backoff); returns only on a
+/// refusal that retrying cannot fix.
+pub(crate) async fn keep_connected(cfg: &AgentConfig, verbose: bool) -> Result<(), String> {
     let raw: [u8; 32] =
         B64.decode(&cfg.private_key).ok().and_then(|k| k.try_into().ok()).ok_or("the private key in the configuration is damaged")?;
     let key = SigningKey::from_bytes(&raw);
@@ -197,11 +230,13 @@ async fn run(dir: &std::path::Path) -> Result<(), String> {
     let mut guard = ReplayGuard::default();
     let mut attempt = 0u32;
     loop {
-        match session(&cfg, &key, &trusted, &mut guard).await {
+        match session(cfg, &key, &trusted, &mut guard, verbose).await {
             Ok(()) => attempt = 0,
             Err(e) if fatal(&e) => return Err(e),
             Err(e) => {
-                eprintln!("steward-agent: {e}");
+                if verbose {
+                    eprintln!("steward-agent: {e}");
+                }
                 attempt = attempt.saturating_add(1);
             }
         }
@@ -209,7 +244,7 @@ async fn run(dir: &std::path::Path) -> Result<(), String> {
     }
 }
 
-async fn session(cfg: &AgentConfig, key: &SigningKey, trusted: &TrustedKeys, guard: &mut ReplayGuard) -> Result<(), String> {
+async fn session(cfg: &AgentConfig, key: &SigningKey, trusted: &TrustedKeys, guard: &mut ReplayGuard, verbose: bool) -> Result<(), String> {
     let (mut ws, nonce) = conn::open(&cfg.server, &cfg.pin).await?;
     conn::send(
         &mut ws,
@@ -226,7 +261,9 @@ async fn session(cfg: &AgentConfig, key: &SigningKey, trusted: &TrustedKeys, gua
         ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
         other => return Err(format!("unexpected answer: {other:?}")),
     };
-    eprintln!("steward-agent: connected to {} as device {}", cfg.server, cfg.device_id);
+    if verbose {
+        eprintln!("steward-agent: connected to {} as device {}", cfg.server, cfg.device_id);
+    }
     let mut tick = tokio::time::interval(Duration::from_secs(heartbeat as u64));
     let mut seq = 0u64;
     loop {

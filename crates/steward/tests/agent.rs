@@ -515,3 +515,35 @@ async fn the_real_agent_refuses_unsigned_tampered_expired_misaddressed_and_repla
     std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert_eq!(err.matches("refused a command").count(), 7, "{err}");
 }
+
+#[tokio::test]
+async fn the_fleet_simulator_brings_many_real_protocol_agents_online() {
+    let (s, a, client, site) = setup().await;
+    let n = 25;
+    let tok = token(&a, client, site, json!({"max_uses": n})).await;
+    let mut sim = Command::new(agent_bin())
+        .args(["simulate", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--count", &n.to_string(), "--ramp-secs", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let all_online = |v: &Value| v["total"] == n && v["items"].as_array().unwrap().iter().all(|d| d["online"] == true);
+    let v = wait_for(&a, "/api/v1/devices?limit=500", "every simulated agent online", all_online).await;
+    assert!(v["items"][0]["hostname"].as_str().unwrap().starts_with("sim-"));
+    // Each has its own identity and answers signed commands.
+    let keys: std::collections::HashSet<String> = {
+        let store = steward::store::Store::open(s.env.data_dir(), s.env.database_url.as_deref()).await.unwrap();
+        steward::devices::store::list(&mut store.clone(), None).await.unwrap().into_iter().map(|d| d.public_key).collect()
+    };
+    assert_eq!(keys.len(), n as usize, "one key per simulated agent");
+    let id = v["items"][7]["id"].as_i64().unwrap();
+    let (st, pong) = a.post(&format!("/api/v1/clients/{client}/devices/{id}/ping"), json!({})).await;
+    assert_eq!((st, pong["output"].as_str()), (200, Some("pong")), "{pong}");
+    // The token is spent; stopping the process takes the whole fleet offline.
+    let (_, t) = a.get(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens")).await;
+    assert_eq!(t["items"][0]["state"], "used up");
+    sim.kill().unwrap();
+    let _ = sim.wait();
+    wait_for(&a, "/api/v1/devices?limit=500", "the fleet offline", |v| v["items"].as_array().unwrap().iter().all(|d| d["online"] == false))
+        .await;
+}

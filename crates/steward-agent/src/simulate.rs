@@ -1,0 +1,50 @@
+//! `steward-agent simulate`: many agents in one process, each with its own
+//! Ed25519 identity, speaking the real protocol (enrolment, proofs,
+//! heartbeats, signed commands). For tests, the demo and fleet benchmarks.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn run(server: &str, token: &str, pin: &str, count: usize, ramp_secs: f64) -> Result<(), String> {
+    let pin = crate::normalise_pin(pin)?;
+    let enrolled = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let step = if count > 1 { Duration::from_secs_f64(ramp_secs.max(0.0) / count as f64) } else { Duration::ZERO };
+    let mut tasks = Vec::with_capacity(count);
+    for i in 0..count {
+        let (server, token, pin, enrolled, failed) = (server.to_string(), token.to_string(), pin.clone(), enrolled.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let cfg = match crate::enroll(&server, &pin, &token, format!("sim-{i:05}"), "Simulated Linux".into()).await {
+                Ok(c) => c,
+                Err(e) => {
+                    if failed.fetch_add(1, Ordering::Relaxed) == 0 {
+                        eprintln!("steward-agent simulate: enrolment failed: {e}");
+                    }
+                    return;
+                }
+            };
+            enrolled.fetch_add(1, Ordering::Relaxed);
+            if let Err(e) = crate::keep_connected(&cfg, false).await {
+                eprintln!("steward-agent simulate: sim-{i:05} stopped: {e}");
+            }
+        }));
+        tokio::time::sleep(step).await;
+    }
+    // Report progress until every agent enrolled or failed, then keep running.
+    loop {
+        let (e, f) = (enrolled.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+        println!("simulate: {e} enrolled, {f} failed, of {count}");
+        if e + f >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    if failed.load(Ordering::Relaxed) == count {
+        return Err("no simulated agent could enrol".into());
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    Ok(())
+}
