@@ -397,8 +397,10 @@ mod fake_server {
         }
 
         /// Accepts one agent connection and sends the challenge.
+        /// Gives up after 30 s, so an agent that never came cannot hang the suite.
         pub async fn accept(&self) -> (SWs, Value) {
-            let (tcp, _) = self.listener.accept().await.unwrap();
+            let wait = tokio::time::timeout(Duration::from_secs(30), self.listener.accept());
+            let (tcp, _) = wait.await.expect("the agent connected within 30 s").unwrap();
             let tls = self.acceptor.accept(tcp).await.unwrap();
             let mut ws = tokio_tungstenite::accept_async(tls).await.unwrap();
             let nonce = base64::engine::general_purpose::STANDARD.encode([5u8; 32]);
