@@ -13,23 +13,24 @@
 //!   and benchmarks;
 //! - `--version`.
 //!
-//! Inventory, metrics, scripts and the Windows service arrive with the rest
-//! of the agent issue; commands are verified with `steward_protocol::command`.
+//! Once connected the agent reports its inventory and a metric sample a
+//! minute ([`report`]), buffering samples on disk while offline; commands
+//! are verified with `steward_protocol::command` ([`link`]). Scripts and the
+//! Windows service arrive with the rest of the agent issue.
 
 mod config;
 mod conn;
+mod link;
 mod pin;
+mod report;
 mod simulate;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use config::AgentConfig;
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use ed25519_dalek::SigningKey;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
-use steward_protocol::command::{accept, Command, CommandBody, ReplayGuard};
-use steward_protocol::envelope::TrustedKeys;
 use steward_protocol::messages::{AgentMsg, Purpose, ServerMsg};
 use steward_protocol::PROTOCOL_VERSION;
 
@@ -196,121 +197,15 @@ fn install_service(_dir: &std::path::Path) -> Result<(), String> {
         .into())
 }
 
-/// Full-jitter exponential backoff: a random wait in [0, min(cap, base·2^n)].
-fn backoff(attempt: u32) -> Duration {
-    let cap_ms: u64 = 300_000;
-    let ceiling = 1_000u64.saturating_mul(1u64 << attempt.min(16)).min(cap_ms);
-    let mut b = [0u8; 8];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
-    Duration::from_millis(u64::from_le_bytes(b) % (ceiling + 1))
-}
-
-/// Errors after which retrying cannot help.
-fn fatal(e: &str) -> bool {
-    e.contains("(device_revoked)") || e.contains("(device_unknown)") || e.contains("pin mismatch")
-}
-
 async fn run(dir: &std::path::Path) -> Result<(), String> {
     let cfg = config::load(dir)?;
-    keep_connected(&cfg, true).await
-}
-
-/// Stays connected forever (reconnecting with backoff); returns only on a
-/// refusal that retrying cannot fix.
-pub(crate) async fn keep_connected(cfg: &AgentConfig, verbose: bool) -> Result<(), String> {
-    let raw: [u8; 32] =
-        B64.decode(&cfg.private_key).ok().and_then(|k| k.try_into().ok()).ok_or("the private key in the configuration is damaged")?;
-    let key = SigningKey::from_bytes(&raw);
-    let mut trusted = TrustedKeys::new();
-    for k in &cfg.command_keys {
-        let raw: [u8; 32] = B64.decode(k).ok().and_then(|k| k.try_into().ok()).ok_or("a command key in the configuration is damaged")?;
-        trusted.add(VerifyingKey::from_bytes(&raw).map_err(|_| "a command key in the configuration is not an Ed25519 key")?);
-    }
-    // Survives reconnections, so a command cannot be replayed on a new connection.
-    let mut guard = ReplayGuard::default();
-    let mut attempt = 0u32;
-    loop {
-        match session(cfg, &key, &trusted, &mut guard, verbose).await {
-            Ok(()) => attempt = 0,
-            Err(e) if fatal(&e) => return Err(e),
-            Err(e) => {
-                if verbose {
-                    eprintln!("steward-agent: {e}");
-                }
-                attempt = attempt.saturating_add(1);
-            }
-        }
-        tokio::time::sleep(backoff(attempt)).await;
-    }
-}
-
-async fn session(cfg: &AgentConfig, key: &SigningKey, trusted: &TrustedKeys, guard: &mut ReplayGuard, verbose: bool) -> Result<(), String> {
-    let (mut ws, nonce) = conn::open(&cfg.server, &cfg.pin).await?;
-    conn::send(
-        &mut ws,
-        &AgentMsg::Hello {
-            protocol: PROTOCOL_VERSION,
-            device_id: cfg.device_id,
-            proof: conn::sign(key, Purpose::Connect, &nonce, cfg.device_id),
-            agent_version: VERSION.into(),
-        },
-    )
-    .await?;
-    let heartbeat = match conn::recv(&mut ws).await? {
-        ServerMsg::Welcome { heartbeat_secs, .. } => heartbeat_secs.clamp(5, 3600),
-        ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
-        other => return Err(format!("unexpected answer: {other:?}")),
-    };
-    if verbose {
-        eprintln!("steward-agent: connected to {} as device {}", cfg.server, cfg.device_id);
-    }
-    let mut tick = tokio::time::interval(Duration::from_secs(heartbeat as u64));
-    let mut seq = 0u64;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                seq += 1;
-                conn::send(&mut ws, &AgentMsg::Heartbeat { seq }).await?;
-            }
-            m = conn::recv(&mut ws) => match m? {
-                ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
-                ServerMsg::Command { envelope } => {
-                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-                    let reply = match accept(&envelope, trusted, 1, cfg.device_id, now, guard) {
-                        Ok(cmd) => execute(cmd),
-                        Err(r) => {
-                            eprintln!("steward-agent: refused a command: {r}");
-                            AgentMsg::CommandRefused { reason: r.to_string() }
-                        }
-                    };
-                    conn::send(&mut ws, &reply).await?;
-                }
-                other => eprintln!("steward-agent: ignoring {other:?}"),
-            }
-        }
-    }
-}
-
-/// Carries out an accepted command.
-fn execute(cmd: Command) -> AgentMsg {
-    match cmd.body {
-        CommandBody::Ping => AgentMsg::CommandResult { id: cmd.id, ok: true, output: "pong".into() },
-    }
+    let spool = report::spool::Spool::open(Some(dir.join(report::spool::FILE)), report::spool::DEFAULT_MAX);
+    link::keep_connected(&cfg, report::Machine::Real, spool, true).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_stays_within_its_ceiling() {
-        for attempt in 0..40 {
-            let ceiling = Duration::from_millis((1_000u64 << attempt.min(16)).min(300_000));
-            for _ in 0..50 {
-                assert!(backoff(attempt) <= ceiling);
-            }
-        }
-    }
 
     #[test]
     fn server_urls_parse() {

@@ -1,6 +1,7 @@
 //! `steward-agent simulate`: many agents in one process, each with its own
 //! Ed25519 identity, speaking the real protocol (enrolment, proofs,
-//! heartbeats, signed commands). For tests, the demo and fleet benchmarks.
+//! heartbeats, signed commands) and reporting a believable made-up machine
+//! (`report::simulated`). For tests, the demo and fleet benchmarks.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -25,7 +26,9 @@ pub async fn run(server: &str, token: &str, pin: &str, count: usize, ramp_secs: 
                 }
             };
             enrolled.fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = crate::keep_connected(&cfg, false).await {
+            let machine = crate::report::Machine::Simulated { seed: cfg.device_id as u64, hostname: format!("sim-{i:05}") };
+            let spool = crate::report::spool::Spool::open(None, crate::report::spool::DEFAULT_MAX);
+            if let Err(e) = crate::link::keep_connected(&cfg, machine, spool, false).await {
                 eprintln!("steward-agent simulate: sim-{i:05} stopped: {e}");
             }
         }));

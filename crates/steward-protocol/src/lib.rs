@@ -12,11 +12,13 @@
 //!   proof signature) and heartbeats;
 //! - [`command`]: signed commands with id, expiry and nonce, and the replay
 //!   guard the agent applies to them;
+//! - [`report`]: what an agent reports (inventory, metric samples);
 //! - [`spki`]: the certificate pin, computed the same way on both sides.
 
 pub mod command;
 pub mod envelope;
 pub mod messages;
+pub mod report;
 pub mod spki;
 
 /// The newest protocol version this build speaks.

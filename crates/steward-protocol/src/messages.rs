@@ -11,13 +11,14 @@
 //! `proof` is the agent's Ed25519 signature over [`proof_bytes`]: the fresh
 //! nonce with a domain label and the device id, so a signature made for one
 //! purpose, connection or device is worthless for any other. Unknown fields
-//! are ignored (not rejected) here on purpose: an older peer must keep
-//! working when a newer one adds fields.
+//! are ignored (not rejected) here on purpose, and an unknown message type
+//! reads as `Unknown`, which the receiver skips: an older peer must keep
+//! working when a newer one adds fields or messages.
 
 use serde::{Deserialize, Serialize};
 
 /// Agent → server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentMsg {
     /// First contact: enrol with a site's token and our new public key.
@@ -54,6 +55,24 @@ pub enum AgentMsg {
     CommandRefused {
         reason: String,
     },
+    /// The machine's inventory: after every connection, and when it changes.
+    Inventory {
+        /// Unix seconds when it was read.
+        collected_at: i64,
+        /// Boxed: far larger than every other message.
+        inventory: Box<crate::report::Inventory>,
+    },
+    /// Metric samples, oldest first; after an outage, the buffered ones.
+    Metrics {
+        samples: Vec<crate::report::Sample>,
+        /// Samples the agent had to drop (its buffer was full) since it last
+        /// reported a count.
+        #[serde(default)]
+        dropped: u64,
+    },
+    /// A message type this build does not know (sent by a newer peer).
+    #[serde(other)]
+    Unknown,
 }
 
 /// Server → agent.
@@ -73,7 +92,14 @@ pub enum ServerMsg {
         command_keys: Vec<String>,
     },
     /// Authenticated; the channel is open.
-    Welcome { device_id: i64, heartbeat_secs: u32, command_keys: Vec<String> },
+    Welcome {
+        device_id: i64,
+        heartbeat_secs: u32,
+        command_keys: Vec<String>,
+        /// Seconds between metric samples (absent from older servers: 60).
+        #[serde(default = "default_metrics_secs")]
+        metrics_secs: u32,
+    },
     /// A signed [`crate::command::Command`].
     Command { envelope: crate::envelope::Envelope },
     /// Refused; the server closes the connection after this.
@@ -83,6 +109,16 @@ pub enum ServerMsg {
         code: String,
         message: String,
     },
+    /// Metric samples up to and including `upto` (Unix seconds) are stored:
+    /// the agent may forget them.
+    MetricsStored { upto: i64 },
+    /// A message type this build does not know (sent by a newer peer).
+    #[serde(other)]
+    Unknown,
+}
+
+fn default_metrics_secs() -> u32 {
+    60
 }
 
 /// What a proof signature is for.
@@ -119,6 +155,11 @@ mod tests {
         assert_eq!(newer, m);
         let w: ServerMsg = serde_json::from_str(r#"{"type":"welcome","device_id":3,"heartbeat_secs":30,"command_keys":[]}"#).unwrap();
         assert!(matches!(w, ServerMsg::Welcome { device_id: 3, .. }));
+        // A message type from a newer peer is recognisably unknown, not an error.
+        let later: AgentMsg = serde_json::from_str(r#"{"type":"added_in_v9","x":1}"#).unwrap();
+        assert_eq!(later, AgentMsg::Unknown);
+        let later: ServerMsg = serde_json::from_str(r#"{"type":"added_in_v9"}"#).unwrap();
+        assert_eq!(later, ServerMsg::Unknown);
     }
 
     #[test]

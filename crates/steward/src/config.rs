@@ -33,6 +33,10 @@ pub struct Config {
     pub audit_anchor_interval_secs: u64,
     /// The SPKI SHA-256 agents pin, when TLS ends at a proxy in front of us.
     pub agent_pin: Option<String>,
+    pub metrics_raw_days: u32,
+    pub metrics_5m_days: u32,
+    pub metrics_1h_days: u32,
+    pub agent_metrics_secs: u32,
 }
 
 /// Every setting optional: one layer of configuration.
@@ -87,6 +91,18 @@ pub struct Partial {
     /// SPKI SHA-256 (hex) of the certificate agents see, when a proxy terminates TLS.
     #[arg(long, env = "STEWARD_AGENT_PIN")]
     pub agent_pin: Option<String>,
+    /// Days raw metric samples (one a minute per device) are kept.
+    #[arg(long, env = "STEWARD_METRICS_RAW_DAYS")]
+    pub metrics_raw_days: Option<u32>,
+    /// Days 5-minute metric rollups (min/avg/max) are kept.
+    #[arg(long, env = "STEWARD_METRICS_5M_DAYS")]
+    pub metrics_5m_days: Option<u32>,
+    /// Days hourly metric rollups are kept.
+    #[arg(long, env = "STEWARD_METRICS_1H_DAYS")]
+    pub metrics_1h_days: Option<u32>,
+    /// Seconds between the metric samples agents take (default 60).
+    #[arg(long, env = "STEWARD_AGENT_METRICS_SECS")]
+    pub agent_metrics_secs: Option<u32>,
 }
 
 impl Partial {
@@ -109,7 +125,11 @@ impl Partial {
             audit_anchor_file,
             audit_anchor_webhook,
             audit_anchor_interval_secs,
-            agent_pin
+            agent_pin,
+            metrics_raw_days,
+            metrics_5m_days,
+            metrics_1h_days,
+            agent_metrics_secs
         )
     }
 
@@ -137,6 +157,10 @@ impl Partial {
             audit_anchor_webhook: self.audit_anchor_webhook,
             audit_anchor_interval_secs: self.audit_anchor_interval_secs.unwrap_or(3600),
             agent_pin: self.agent_pin.map(|p| p.trim().to_lowercase()),
+            metrics_raw_days: self.metrics_raw_days.unwrap_or(14),
+            metrics_5m_days: self.metrics_5m_days.unwrap_or(90),
+            metrics_1h_days: self.metrics_1h_days.unwrap_or(730),
+            agent_metrics_secs: self.agent_metrics_secs.unwrap_or(60),
         };
         if let Some(pin) = &c.agent_pin {
             anyhow::ensure!(pin.len() == 64 && pin.bytes().all(|b| b.is_ascii_hexdigit()), "agent_pin must be 64 hex digits (a SHA-256)");
@@ -145,6 +169,11 @@ impl Partial {
         anyhow::ensure!(c.body_limit_bytes >= 1024, "body_limit_bytes must be at least 1024");
         anyhow::ensure!(c.session_idle_minutes >= 1 && c.session_absolute_hours >= 1, "session timeouts must be positive");
         anyhow::ensure!(c.audit_anchor_interval_secs >= 1, "audit_anchor_interval_secs must be positive");
+        anyhow::ensure!((1..=3600).contains(&c.agent_metrics_secs), "agent_metrics_secs must be between 1 and 3600");
+        anyhow::ensure!(
+            1 <= c.metrics_raw_days && c.metrics_raw_days <= c.metrics_5m_days && c.metrics_5m_days <= c.metrics_1h_days,
+            "metric retention must satisfy 1 <= metrics_raw_days <= metrics_5m_days <= metrics_1h_days"
+        );
         Ok(c)
     }
 }

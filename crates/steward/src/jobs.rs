@@ -1,5 +1,6 @@
 //! Background jobs of one server process: the periodic audit anchor and
-//! pruning of expired sessions and old sign-in attempts.
+//! pruning of expired sessions, old sign-in attempts and metrics past their
+//! retention.
 //!
 //! With several nodes on PostgreSQL each node runs these; they are
 //! idempotent (pruning) or harmless when repeated (an extra anchor line).
@@ -26,6 +27,13 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
                     let mut db = app.store.clone();
                     if let Err(e) = crate::auth::sessions::prune(&mut db).await { tracing::warn!(error = %e, "session pruning failed"); }
                     if let Err(e) = crate::auth::throttle::prune(&mut db).await { tracing::warn!(error = %e, "sign-in attempt pruning failed"); }
+                    let c = &app.cfg;
+                    let _turn = app.store.write_turn().await;
+                    match crate::monitoring::store::prune(&mut db, crate::store::now_us(), c.metrics_raw_days, c.metrics_5m_days, c.metrics_1h_days).await {
+                        Ok(n) if n > 0 => tracing::info!(rows = n, "metrics past their retention pruned"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "metric pruning failed"),
+                    }
                 }
             }
         }

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod devices;
 pub mod http;
 pub mod jobs;
+pub mod monitoring;
 pub mod settings;
 pub mod store;
 pub mod tenancy;

@@ -5,53 +5,11 @@
 
 mod common;
 use base64::Engine as _;
-use common::*;
+use common::agents::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// `steward-agent` from the same target directory as this test.
-fn agent_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join(if cfg!(windows) { "steward-agent.exe" } else { "steward-agent" });
-    assert!(bin.exists(), "{} is missing: run `cargo test --workspace` (it builds the agent)", bin.display());
-    bin
-}
-
-fn agent(args: &[&str]) -> (i32, String) {
-    let out = Command::new(agent_bin()).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-}
-
-async fn token(a: &Client, client: i64, site: i64, body: Value) -> String {
-    let (st, t) = a.post(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens"), body).await;
-    assert_eq!(st, 201, "{t}");
-    t["token"].as_str().unwrap().to_string()
-}
-
-async fn setup() -> (Server, Client, i64, i64) {
-    let s = Server::start().await;
-    let a = s.admin().await;
-    let client = make_client(&a, "Northwind").await;
-    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "Chicago", "timezone": "America/Chicago"})).await;
-    let site = site["id"].as_i64().unwrap();
-    (s, a, client, site)
-}
-
-async fn wait_for<F: Fn(&Value) -> bool>(a: &Client, path: &str, what: &str, f: F) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, v) = a.get(path).await;
-        if f(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}: {v}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test]
 async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
@@ -196,80 +154,6 @@ async fn bad_tokens_wrong_pins_and_unreachable_servers_get_clear_messages() {
     assert_eq!(devices["total"], 0);
     let (_, log) = a.get("/api/v1/audit?action=device.enroll_refused").await;
     assert!(log["total"].as_i64().unwrap() >= 2);
-}
-
-// ---- a hand-made client, to send what a real agent never would ----
-
-#[derive(Debug)]
-struct AnyCert;
-impl tokio_rustls::rustls::client::danger::ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
-        _: &[tokio_rustls::rustls::pki_types::CertificateDer<'_>],
-        _: &tokio_rustls::rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: tokio_rustls::rustls::pki_types::UnixTime,
-    ) -> Result<tokio_rustls::rustls::client::danger::ServerCertVerified, tokio_rustls::rustls::Error> {
-        Ok(tokio_rustls::rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
-        _: &tokio_rustls::rustls::DigitallySignedStruct,
-    ) -> Result<tokio_rustls::rustls::client::danger::HandshakeSignatureValid, tokio_rustls::rustls::Error> {
-        Ok(tokio_rustls::rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
-        _: &tokio_rustls::rustls::DigitallySignedStruct,
-    ) -> Result<tokio_rustls::rustls::client::danger::HandshakeSignatureValid, tokio_rustls::rustls::Error> {
-        Ok(tokio_rustls::rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<tokio_rustls::rustls::SignatureScheme> {
-        tokio_rustls::rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes()
-    }
-}
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
-
-async fn raw_connect(base: &str) -> (Ws, Vec<u8>) {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let hostport = base.strip_prefix("https://").unwrap().to_string();
-    let tcp = tokio::net::TcpStream::connect(&hostport).await.unwrap();
-    let cfg = tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .dangerous()
-    .with_custom_certificate_verifier(std::sync::Arc::new(AnyCert))
-    .with_no_client_auth();
-    let name = tokio_rustls::rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg)).connect(name, tcp).await.unwrap();
-    let (mut ws, _) =
-        tokio_tungstenite::client_async(format!("wss://{hostport}/agent/v1/connect").into_client_request().unwrap(), tls).await.unwrap();
-    let challenge = raw_recv(&mut ws).await;
-    assert_eq!(challenge["type"], "challenge");
-    let nonce = base64::engine::general_purpose::STANDARD.decode(challenge["nonce"].as_str().unwrap()).unwrap();
-    (ws, nonce)
-}
-
-async fn raw_recv(ws: &mut Ws) -> Value {
-    loop {
-        match ws.next().await {
-            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
-            Some(Ok(_)) => continue,
-            other => return json!({"closed": format!("{other:?}")}),
-        }
-    }
-}
-
-async fn raw_send(ws: &mut Ws, v: Value) {
-    ws.send(tokio_tungstenite::tungstenite::Message::Text(v.to_string().into())).await.unwrap();
 }
 
 #[tokio::test]
@@ -471,7 +355,9 @@ async fn the_real_agent_refuses_unsigned_tampered_expired_misaddressed_and_repla
         Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let (mut ws, hello) = fake.accept().await;
     assert_eq!((hello["type"].as_str(), hello["device_id"].as_i64()), (Some("hello"), Some(77)));
-    send(&mut ws, json!({"type": "welcome", "device_id": 77, "heartbeat_secs": 30, "command_keys": []})).await;
+    // An hour between samples: only the inventory comes before the commands.
+    send(&mut ws, json!({"type": "welcome", "device_id": 77, "heartbeat_secs": 30, "command_keys": [], "metrics_secs": 3600})).await;
+    assert_eq!(recv(&mut ws).await["type"], "inventory");
     let now = chrono::Utc::now().timestamp();
 
     // A good command is carried out.
@@ -548,4 +434,67 @@ async fn the_fleet_simulator_brings_many_real_protocol_agents_online() {
     let _ = sim.wait();
     wait_for(&a, "/api/v1/devices?limit=500", "the fleet offline", |v| v["items"].as_array().unwrap().iter().all(|d| d["online"] == false))
         .await;
+}
+
+#[tokio::test]
+async fn metric_samples_are_kept_on_disk_until_the_server_says_they_are_stored() {
+    use fake_server::*;
+    let fake = Fake::start().await;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let server_key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().display().to_string();
+    let (url, pin, cfg2) = (fake.url.clone(), fake.pin.clone(), cfg.clone());
+    let install = std::thread::spawn(move || {
+        agent(&["install", "--server", &url, "--token", "ste_x", "--pin", &pin, "--config-dir", &cfg2, "--no-service"])
+    });
+    let (mut ws, _) = fake.accept().await;
+    send(&mut ws, json!({"type": "enrolled", "device_id": 5, "command_keys": [b64(server_key.verifying_key().as_bytes())]})).await;
+    assert_eq!(tokio::task::spawn_blocking(move || install.join().unwrap()).await.unwrap().0, 0);
+
+    let start = || {
+        KillOnDrop(
+            Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
+        )
+    };
+    // Connects, says hello, gets a one-second sample period, sends its inventory.
+    async fn open(fake: &Fake) -> SWs {
+        let (mut ws, hello) = fake.accept().await;
+        assert_eq!(hello["type"], "hello");
+        send(&mut ws, json!({"type": "welcome", "device_id": 5, "heartbeat_secs": 30, "command_keys": [], "metrics_secs": 1})).await;
+        assert_eq!(recv(&mut ws).await["type"], "inventory");
+        ws
+    }
+    let times = |m: &Value| -> Vec<i64> {
+        assert_eq!(m["type"], "metrics", "{m}");
+        m["samples"].as_array().unwrap().iter().map(|s| s["at"].as_i64().unwrap()).collect()
+    };
+
+    // Three samples arrive and are not acknowledged; the connection drops.
+    let mut agent_proc = start();
+    let mut ws = open(&fake).await;
+    let mut unacked = vec![];
+    while unacked.len() < 3 {
+        unacked.extend(times(&recv(&mut ws).await));
+    }
+    drop(ws);
+    // On the next connection they come again, oldest first.
+    let mut ws = open(&fake).await;
+    let mut again = vec![];
+    while again.len() < unacked.len() {
+        again.extend(times(&recv(&mut ws).await));
+    }
+    assert_eq!(again[..unacked.len()], unacked[..], "unacknowledged samples are sent again");
+    let upto = *again.last().unwrap();
+    send(&mut ws, json!({"type": "metrics_stored", "upto": upto})).await;
+    // The acknowledgement reaches the disk buffer: give the agent a moment, then restart it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(ws);
+    drop(agent_proc);
+    assert!(dir.path().join("metrics.spool").exists(), "the buffer lives beside the configuration");
+    agent_proc = start();
+    let mut ws = open(&fake).await;
+    let after = times(&recv(&mut ws).await);
+    assert!(after.iter().all(|t| *t > upto), "acknowledged samples are not sent again after a restart: {after:?} vs {upto}");
+    drop(agent_proc);
 }

@@ -235,6 +235,15 @@ pub async fn list_for_client(State(app): State<App>, p: Principal, Path(id): Pat
     Ok(json(Paged::from_all(rows.into_iter().map(|d| DeviceInfo::of(d, &app)).collect(), &page)))
 }
 
+#[utoipa::path(get, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
+    params(("id" = i64, Path), ("device_id" = i64, Path)),
+    responses((status = 200, body = DeviceInfo), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_device(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
+    p.require(Permission::ClientsRead)?;
+    let d = super::store::by_id(&mut app.store.clone(), device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
+    Ok(json(DeviceInfo::of(d, &app)))
+}
+
 #[utoipa::path(delete, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
     params(("id" = i64, Path), ("device_id" = i64, Path)),
     responses((status = 204, description = "revoked; its connection is closed at once"), (status = 404, body = ErrorEnvelope)))]

@@ -29,8 +29,11 @@ use steward_protocol::messages::{proof_bytes, AgentMsg, Purpose, ServerMsg};
 use steward_protocol::PROTOCOL_VERSION;
 use tokio::sync::{mpsc, oneshot};
 
-/// Largest frame an agent may send.
-pub const MAX_FRAME: usize = 64 * 1024;
+/// Largest frame an agent may send (an inventory with thousands of
+/// packages, or a batch of buffered samples, fits).
+pub const MAX_FRAME: usize = 1024 * 1024;
+/// Samples per `Metrics` message at most (a day of one a minute).
+pub const MAX_SAMPLES: usize = 1440;
 /// How long an agent has to answer the challenge.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Heartbeat period agents are told to use.
@@ -230,18 +233,26 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
             let _ = devices::set_presence(&mut app.store.clone(), d.id, true, Some(&clean_label(&agent_version, 64))).await;
             d
         }
-        AgentMsg::Heartbeat { .. } | AgentMsg::CommandResult { .. } | AgentMsg::CommandRefused { .. } => {
-            return refuse(&mut socket, "bad_message", "authenticate first").await
-        }
+        _ => return refuse(&mut socket, "bad_message", "authenticate first").await,
     };
     let _ = devices::set_presence(&mut app.store.clone(), device.id, true, None).await;
-    if !send(&mut socket, &ServerMsg::Welcome { device_id: device.id, heartbeat_secs: HEARTBEAT_SECS, command_keys }).await {
+    if !send(
+        &mut socket,
+        &ServerMsg::Welcome {
+            device_id: device.id,
+            heartbeat_secs: HEARTBEAT_SECS,
+            command_keys,
+            metrics_secs: app.cfg.agent_metrics_secs,
+        },
+    )
+    .await
+    {
         return;
     }
     let (tx, mut rx) = mpsc::channel(16);
-    let conn = app.agents.insert(device.id, tx);
+    let conn = app.agents.insert(device.id, tx.clone());
     let _ = devices::record_transition(&mut app.store.clone(), device.id, true, &format!("connected from {ip}")).await;
-    let why = run(&app, &mut socket, device.id, &mut rx).await;
+    let why = run(&app, &mut socket, device.id, &tx, &mut rx).await;
     app.agents.remove(device.id, conn);
     if !app.agents.is_online(device.id) {
         let mut db = app.store.clone();
@@ -251,7 +262,13 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
 }
 
 /// Serves an authenticated connection; returns why it ended.
-async fn run(app: &App, socket: &mut WebSocket, device: i64, rx: &mut mpsc::Receiver<Outbound>) -> &'static str {
+async fn run(
+    app: &App,
+    socket: &mut WebSocket,
+    device: i64,
+    tx: &mpsc::Sender<Outbound>,
+    rx: &mut mpsc::Receiver<Outbound>,
+) -> &'static str {
     // Silence for three heartbeat periods means the agent is gone.
     let silence = Duration::from_secs(3 * HEARTBEAT_SECS as u64);
     let mut deadline = tokio::time::Instant::now() + silence;
@@ -273,6 +290,17 @@ async fn run(app: &App, socket: &mut WebSocket, device: i64, rx: &mut mpsc::Rece
                         Ok(AgentMsg::CommandRefused { reason }) => {
                             tracing::warn!(device, reason = %clean_label(&reason, 200), "agent refused a command");
                         }
+                        Ok(AgentMsg::Inventory { collected_at, inventory }) => {
+                            let now = chrono::Utc::now().timestamp();
+                            let inv = super::inventory::clean(*inventory, now);
+                            let at = collected_at.clamp(0, now) * 1_000_000;
+                            if let Err(e) = super::inventory_store::record(&app.store, device, at, &inv).await {
+                                tracing::warn!(device, error = %e, "inventory not stored");
+                            }
+                        }
+                        Ok(AgentMsg::Metrics { samples, dropped }) => metrics(app, device, tx, &samples, dropped),
+                        // From a newer agent: skipped, so that it keeps working with us.
+                        Ok(AgentMsg::Unknown) => {}
                         _ => {
                             refuse(socket, "bad_message", "unexpected message").await;
                             return "protocol error";
@@ -296,6 +324,26 @@ async fn run(app: &App, socket: &mut WebSocket, device: i64, rx: &mut mpsc::Rece
             },
         }
     }
+}
+
+/// Checks a batch of samples and hands it to the metric writer, which
+/// acknowledges it to the agent once stored.
+fn metrics(app: &App, device: i64, tx: &mpsc::Sender<Outbound>, samples: &[steward_protocol::report::Sample], dropped: u64) {
+    let now = chrono::Utc::now().timestamp();
+    let oldest = now - app.cfg.metrics_raw_days as i64 * 86_400;
+    let samples = &samples[..samples.len().min(MAX_SAMPLES)];
+    let (points, refused) = crate::monitoring::samples::check(device, samples, now, oldest);
+    if refused > 0 || dropped > 0 {
+        tracing::info!(device, refused, dropped_by_agent = dropped, "metric values refused or lost");
+    }
+    // Acknowledge up to the newest sample sent, refused ones included:
+    // sending them again would not make them acceptable.
+    let Some(upto) = samples.iter().map(|s| s.at).max() else { return };
+    let tx = tx.clone();
+    let ack = Box::new(move |upto: i64| {
+        let _ = tx.try_send(Outbound::Msg(ServerMsg::MetricsStored { upto }));
+    });
+    app.metrics.submit(points, upto, ack);
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -1,12 +1,16 @@
 //! Devices and the agents on them (the RMM half): enrollment tokens a
 //! site's technician creates for `steward-agent install`, the enrolled
-//! devices, and the gateway agents hold a WebSocket to. Inventory, metrics
-//! and scripts come with the rest of the agent issue.
+//! devices, the gateway agents hold a WebSocket to, and each device's
+//! inventory with its history of changes. Metrics live in `monitoring`;
+//! scripts come with the rest of the agent issue.
 
 pub mod api;
 pub mod commands;
 pub mod enrollment;
 pub mod gateway;
 pub mod ingest;
+pub mod inventory;
+pub mod inventory_api;
+pub mod inventory_store;
 pub mod pages;
 pub mod store;

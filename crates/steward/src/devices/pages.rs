@@ -89,3 +89,78 @@ pub async fn ping(State(app): State<App>, p: Principal, Path((id, device_id)): P
     };
     crate::tenancy::pages::client_page_with_notice(&app, &p, id, notice).await
 }
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    range: String,
+}
+
+/// Ranges the device page offers for its charts.
+pub const RANGES: [&str; 7] = ["1h", "6h", "24h", "7d", "30d", "90d", "365d"];
+
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage {
+    l: Layout,
+    d: DeviceInfo,
+    client: String,
+    site: String,
+    inv: super::inventory_api::InventoryInfo,
+    uptime: String,
+    changes: Vec<super::inventory_api::ChangeSetInfo>,
+    presence: Vec<super::store::Transition>,
+    range: String,
+    ranges: [&'static str; 7],
+}
+
+fn human_duration(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    if d > 0 {
+        format!("{d} d {h} h")
+    } else if h > 0 {
+        format!("{h} h {m} min")
+    } else {
+        format!("{m} min")
+    }
+}
+
+/// The device page: summary, inventory and its history, metric charts, presence.
+pub async fn show(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>, Query(q): Query<ShowQuery>) -> PageResult {
+    p.require(Permission::ClientsRead)?;
+    let mut db = app.store.clone();
+    let d = super::store::by_id(&mut db, device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
+    let client = crate::tenancy::get_client(&mut db, id).await?.map(|c| c.name).unwrap_or_default();
+    let site = crate::tenancy::get_site(&mut db, id, d.site_id).await?.map(|s| s.name).unwrap_or_default();
+    let inv = super::inventory_api::inventory_for(&app, &p, id, device_id).await?;
+    let page = crate::http::list::PageParams { limit: Some(50), offset: None };
+    let changes = super::inventory_api::changes_for(&app, &p, id, device_id, &page).await?.items;
+    let presence = super::store::transitions(&mut db, device_id, 20, 0).await?;
+    let range = if RANGES.contains(&q.range.as_str()) { q.range } else { "24h".into() };
+    let uptime = inv.uptime_secs.map(human_duration).unwrap_or_default();
+    let title = d.hostname.clone();
+    Ok(html(&DevicePage {
+        l: Layout::new(&p, &title, "devices"),
+        d: DeviceInfo::of(d, &app),
+        client,
+        site,
+        inv,
+        uptime,
+        changes,
+        presence,
+        range,
+        ranges: RANGES,
+    }))
+}
+
+impl DevicePage {
+    fn bytes(&self, n: &u64) -> String {
+        super::inventory::human_bytes(*n)
+    }
+    fn when(&self, us: &i64) -> String {
+        crate::store::fmt_time(*us)
+    }
+    fn metrics_url(&self) -> String {
+        format!("/api/v1/clients/{}/devices/{}/metrics", self.d.client_id, self.d.id)
+    }
+}

@@ -1,4 +1,4 @@
-//! Static assets, embedded in the binary: vendored htmx (see
+//! Static assets, embedded in the binary: vendored htmx and uPlot (see
 //! `assets/vendor/README.md`) and our own CSS and JS.
 
 use super::App;
@@ -8,6 +8,9 @@ use axum::routing::get;
 use axum::Router;
 
 const HTMX: &[u8] = include_bytes!("../../assets/vendor/htmx-2.0.11/htmx.min.js");
+const UPLOT_JS: &[u8] = include_bytes!("../../assets/vendor/uplot-1.6.32/uPlot.iife.min.js");
+const UPLOT_CSS: &[u8] = include_bytes!("../../assets/vendor/uplot-1.6.32/uPlot.min.css");
+const CHARTS_JS: &[u8] = include_bytes!("../../assets/charts.js");
 const APP_JS: &[u8] = include_bytes!("../../assets/app.js");
 const APP_CSS: &[u8] = include_bytes!("../../assets/app.css");
 const ICON: &[u8] = include_bytes!("../../assets/icon.svg");
@@ -19,6 +22,9 @@ fn asset(body: &'static [u8], ctype: &'static str) -> impl IntoResponse {
 pub fn router() -> Router<App> {
     Router::new()
         .route("/assets/htmx.min.js", get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }))
+        .route("/assets/uPlot.iife.min.js", get(|| async { asset(UPLOT_JS, "text/javascript; charset=utf-8") }))
+        .route("/assets/uPlot.min.css", get(|| async { asset(UPLOT_CSS, "text/css; charset=utf-8") }))
+        .route("/assets/charts.js", get(|| async { asset(CHARTS_JS, "text/javascript; charset=utf-8") }))
         .route("/assets/app.js", get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))
         .route("/assets/app.css", get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }))
         .route("/assets/icon.svg", get(|| async { asset(ICON, "image/svg+xml") }))

@@ -41,6 +41,8 @@ pub struct AppState {
     pub agents: crate::devices::gateway::Registry,
     /// Batched presence writes from agents' heartbeats.
     pub heartbeats: crate::devices::ingest::Heartbeats,
+    /// Batched metric writes, acknowledged to agents once stored.
+    pub metrics: crate::monitoring::ingest::MetricsIngest,
     admin_exists: AtomicBool,
 }
 
@@ -59,6 +61,7 @@ impl AppState {
             let _ = agent_pin.set(pin.clone());
         }
         let heartbeats = crate::devices::ingest::Heartbeats::start(store.clone());
+        let metrics = crate::monitoring::ingest::MetricsIngest::start(store.clone());
         Ok(Arc::new(AppState {
             store,
             cfg,
@@ -68,6 +71,7 @@ impl AppState {
             command_key,
             agents: Default::default(),
             heartbeats,
+            metrics,
             admin_exists: AtomicBool::new(false),
         }))
     }

@@ -60,9 +60,12 @@ pub fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(devices::api::revoke))
         .routes(routes!(devices::api::list_all))
         .routes(routes!(devices::api::list_for_client))
-        .routes(routes!(devices::api::revoke_device))
+        .routes(routes!(devices::api::get_device, devices::api::revoke_device))
         .routes(routes!(devices::api::ping))
         .routes(routes!(devices::api::presence))
+        .routes(routes!(devices::inventory_api::inventory))
+        .routes(routes!(devices::inventory_api::changes))
+        .routes(routes!(crate::monitoring::api::metrics))
 }
 
 /// The OpenAPI document as served.

@@ -88,6 +88,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<App>)> {
         ("/clients/{id}/sites/{site_id}/enrollment-tokens", post(tenancy::pages::create_enrollment_token)),
         ("/clients/{id}/sites/{site_id}/enrollment-tokens/{token_id}/revoke", post(tenancy::pages::revoke_enrollment_token)),
         ("/clients/{id}/contacts", post(tenancy::pages::create_contact)),
+        ("/clients/{id}/devices/{device_id}", get(devices::pages::show)),
         ("/clients/{id}/devices/{device_id}/revoke", post(devices::pages::revoke)),
         ("/clients/{id}/devices/{device_id}/ping", post(devices::pages::ping)),
         ("/devices", get(devices::pages::list)),

@@ -3,6 +3,8 @@
 //! when `STEWARD_TEST_DATABASE_URL` is set) and talks to it over HTTPS.
 #![allow(dead_code)]
 
+pub mod agents;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -137,7 +139,9 @@ impl Server {
         let mut cmd = Command::new(bin());
         cmd.arg("serve").args(env.db_args()).args(["--listen", "127.0.0.1:0"]).args(extra);
         cmd.envs(vars.iter().copied());
-        cmd.env("STEWARD_LOG", "warn").stdout(Stdio::piped()).stderr(std::fs::File::create(&stderr_path).unwrap());
+        // STEWARD_TEST_SERVER_LOG=debug shows more of what a failing test's server did.
+        let log = std::env::var("STEWARD_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into());
+        cmd.env("STEWARD_LOG", log).stdout(Stdio::piped()).stderr(std::fs::File::create(&stderr_path).unwrap());
         let mut child = cmd.spawn().expect("spawn steward serve");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();

@@ -1,0 +1,232 @@
+//! Staying connected to the server: reconnecting forever with full-jitter
+//! backoff, and on each connection the handshake, heartbeats, the
+//! inventory (on connecting, then whenever it changes), metric samples
+//! from the buffer (removed only once the server says they are stored), and
+//! signed commands, each checked before anything is done.
+
+use crate::config::AgentConfig;
+use crate::conn;
+use crate::report::spool::Spool;
+use crate::report::Machine;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use steward_protocol::command::{accept, Command, CommandBody, ReplayGuard};
+use steward_protocol::envelope::TrustedKeys;
+use steward_protocol::messages::{AgentMsg, Purpose, ServerMsg};
+use steward_protocol::PROTOCOL_VERSION;
+use tokio::sync::{watch, Notify};
+
+/// How often the inventory is read again to see whether it changed.
+const INVENTORY_EVERY: Duration = Duration::from_secs(15 * 60);
+/// Samples per `Metrics` message (the server takes up to a day's worth).
+const BATCH: usize = 500;
+
+/// Full-jitter exponential backoff: a random wait in [0, min(cap, base·2^n)].
+pub fn backoff(attempt: u32) -> Duration {
+    let cap_ms: u64 = 300_000;
+    let ceiling = 1_000u64.saturating_mul(1u64 << attempt.min(16)).min(cap_ms);
+    let mut b = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+    Duration::from_millis(u64::from_le_bytes(b) % (ceiling + 1))
+}
+
+/// Errors after which retrying cannot help.
+fn fatal(e: &str) -> bool {
+    e.contains("(device_revoked)") || e.contains("(device_unknown)") || e.contains("pin mismatch")
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// What a connection shares with the sampler, which runs whether or not
+/// the server is reachable.
+struct Reporting {
+    machine: Machine,
+    spool: Arc<Mutex<Spool>>,
+    fresh: Arc<Notify>,
+    /// Seconds between samples, as the server last said.
+    metrics_secs: watch::Sender<u64>,
+}
+
+/// Stops the sampler when the agent stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Stays connected forever (reconnecting with backoff); returns only on a
+/// refusal that retrying cannot fix.
+pub async fn keep_connected(cfg: &AgentConfig, machine: Machine, spool: Spool, verbose: bool) -> Result<(), String> {
+    let raw: [u8; 32] =
+        B64.decode(&cfg.private_key).ok().and_then(|k| k.try_into().ok()).ok_or("the private key in the configuration is damaged")?;
+    let key = SigningKey::from_bytes(&raw);
+    let mut trusted = TrustedKeys::new();
+    for k in &cfg.command_keys {
+        let raw: [u8; 32] = B64.decode(k).ok().and_then(|k| k.try_into().ok()).ok_or("a command key in the configuration is damaged")?;
+        trusted.add(VerifyingKey::from_bytes(&raw).map_err(|_| "a command key in the configuration is not an Ed25519 key")?);
+    }
+    let rep =
+        Reporting { spool: Arc::new(Mutex::new(spool)), fresh: Arc::new(Notify::new()), metrics_secs: watch::Sender::new(60), machine };
+    let _sampler =
+        AbortOnDrop(tokio::spawn(sample_forever(rep.machine.clone(), rep.spool.clone(), rep.fresh.clone(), rep.metrics_secs.subscribe())));
+    // Survives reconnections, so a command cannot be replayed on a new connection.
+    let mut guard = ReplayGuard::default();
+    let mut attempt = 0u32;
+    loop {
+        match session(cfg, &key, &trusted, &mut guard, &rep, verbose).await {
+            Ok(()) => attempt = 0,
+            Err(e) if fatal(&e) => return Err(e),
+            Err(e) => {
+                if verbose {
+                    eprintln!("steward-agent: {e}");
+                }
+                attempt = attempt.saturating_add(1);
+            }
+        }
+        tokio::time::sleep(backoff(attempt)).await;
+    }
+}
+
+/// Takes a sample every period into the buffer, connected or not.
+async fn sample_forever(machine: Machine, spool: Arc<Mutex<Spool>>, fresh: Arc<Notify>, mut secs: watch::Receiver<u64>) {
+    let mut sampler = machine.sampler();
+    loop {
+        let period = Duration::from_secs((*secs.borrow_and_update()).max(1));
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            // A new period from the server starts a fresh wait.
+            _ = secs.changed() => continue,
+        }
+        if let Some(s) = sampler.sample(now()) {
+            spool.lock().expect("spool lock").push(s);
+            fresh.notify_one();
+        }
+    }
+}
+
+async fn read_inventory(machine: &Machine) -> steward_protocol::report::Inventory {
+    match machine {
+        // Runs commands (dpkg-query, systemctl): off the async threads.
+        Machine::Real => {
+            let m = machine.clone();
+            tokio::task::spawn_blocking(move || m.inventory()).await.unwrap_or_default()
+        }
+        Machine::Simulated { .. } => machine.inventory(),
+    }
+}
+
+/// Sends buffered samples newer than `sent_upto`; returns the newest sent.
+async fn send_pending(ws: &mut conn::Ws, spool: &Mutex<Spool>, mut sent_upto: i64) -> Result<i64, String> {
+    loop {
+        let (samples, dropped) = {
+            let mut s = spool.lock().expect("spool lock");
+            let batch = s.after(sent_upto, BATCH);
+            let dropped = if batch.is_empty() { 0 } else { s.take_dropped() };
+            (batch, dropped)
+        };
+        let Some(last) = samples.last().map(|s| s.at) else { return Ok(sent_upto) };
+        conn::send(ws, &AgentMsg::Metrics { samples, dropped }).await?;
+        sent_upto = last;
+    }
+}
+
+async fn session(
+    cfg: &AgentConfig,
+    key: &SigningKey,
+    trusted: &TrustedKeys,
+    guard: &mut ReplayGuard,
+    rep: &Reporting,
+    verbose: bool,
+) -> Result<(), String> {
+    let (mut ws, nonce) = conn::open(&cfg.server, &cfg.pin).await?;
+    conn::send(
+        &mut ws,
+        &AgentMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            device_id: cfg.device_id,
+            proof: conn::sign(key, Purpose::Connect, &nonce, cfg.device_id),
+            agent_version: crate::VERSION.into(),
+        },
+    )
+    .await?;
+    let heartbeat = match conn::recv(&mut ws).await? {
+        ServerMsg::Welcome { heartbeat_secs, metrics_secs, .. } => {
+            rep.metrics_secs.send_if_modified(|v| std::mem::replace(v, metrics_secs.clamp(1, 3600) as u64) != *v);
+            heartbeat_secs.clamp(5, 3600)
+        }
+        ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
+        other => return Err(format!("unexpected answer: {other:?}")),
+    };
+    if verbose {
+        eprintln!("steward-agent: connected to {} as device {}", cfg.server, cfg.device_id);
+    }
+    let inventory = read_inventory(&rep.machine).await;
+    let mut last_inventory = serde_json::to_string(&inventory).unwrap_or_default();
+    conn::send(&mut ws, &AgentMsg::Inventory { collected_at: now(), inventory: Box::new(inventory) }).await?;
+    let mut sent_upto = send_pending(&mut ws, &rep.spool, i64::MIN).await?;
+    let mut tick = tokio::time::interval(Duration::from_secs(heartbeat as u64));
+    let mut inventory_tick = tokio::time::interval_at(tokio::time::Instant::now() + INVENTORY_EVERY, INVENTORY_EVERY);
+    let mut seq = 0u64;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                seq += 1;
+                conn::send(&mut ws, &AgentMsg::Heartbeat { seq }).await?;
+            }
+            _ = inventory_tick.tick() => {
+                let inventory = read_inventory(&rep.machine).await;
+                let text = serde_json::to_string(&inventory).unwrap_or_default();
+                if text != last_inventory {
+                    last_inventory = text;
+                    conn::send(&mut ws, &AgentMsg::Inventory { collected_at: now(), inventory: Box::new(inventory) }).await?;
+                }
+            }
+            _ = rep.fresh.notified() => sent_upto = send_pending(&mut ws, &rep.spool, sent_upto).await?,
+            m = conn::recv(&mut ws) => match m? {
+                ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
+                ServerMsg::MetricsStored { upto } => rep.spool.lock().expect("spool lock").ack(upto),
+                ServerMsg::Command { envelope } => {
+                    let reply = match accept(&envelope, trusted, 1, cfg.device_id, now(), guard) {
+                        Ok(cmd) => execute(cmd),
+                        Err(r) => {
+                            eprintln!("steward-agent: refused a command: {r}");
+                            AgentMsg::CommandRefused { reason: r.to_string() }
+                        }
+                    };
+                    conn::send(&mut ws, &reply).await?;
+                }
+                // From a newer server: skipped, so that this agent keeps working.
+                ServerMsg::Unknown => {}
+                other => eprintln!("steward-agent: ignoring {other:?}"),
+            }
+        }
+    }
+}
+
+/// Carries out an accepted command.
+fn execute(cmd: Command) -> AgentMsg {
+    match cmd.body {
+        CommandBody::Ping => AgentMsg::CommandResult { id: cmd.id, ok: true, output: "pong".into() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_within_its_ceiling() {
+        for attempt in 0..40 {
+            let ceiling = Duration::from_millis((1_000u64 << attempt.min(16)).min(300_000));
+            for _ in 0..50 {
+                assert!(backoff(attempt) <= ceiling);
+            }
+        }
+    }
+}

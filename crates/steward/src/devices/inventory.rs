@@ -1,0 +1,319 @@
+//! Inventory as the server keeps it (pure logic, no I/O): what an agent
+//! reported, cleaned of anything hostile or absurd, and the difference
+//! between two inventories, which is what "what changed on this machine"
+//! shows.
+//!
+//! Cleaning caps every string and list, drops control characters, clamps
+//! numbers to what a page and JavaScript can show exactly, and sorts lists,
+//! so two reports of an unchanged machine are byte-for-byte equal (the
+//! server stores a new version only when the hash changes).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use steward_protocol::report::{Disk, Interface, Inventory, Service, Software};
+
+/// Largest integer JavaScript holds exactly (2^53 − 1).
+const JS_SAFE: u64 = (1 << 53) - 1;
+
+fn text(s: &str, max: usize) -> String {
+    s.chars().filter(|c| !c.is_control()).take(max).collect::<String>().trim().to_string()
+}
+
+fn capped<T>(mut v: Vec<T>, max: usize) -> Vec<T> {
+    v.truncate(max);
+    v
+}
+
+/// Cleans a reported inventory. `now` (Unix seconds) bounds the boot time.
+pub fn clean(inv: Inventory, now: i64) -> Inventory {
+    let mut software: Vec<Software> = capped(inv.software, 20_000)
+        .into_iter()
+        .map(|s| Software { name: text(&s.name, 256), version: text(&s.version, 128), publisher: text(&s.publisher, 256) })
+        .filter(|s| !s.name.is_empty())
+        .collect();
+    software.sort_by(|a, b| (&a.name, &a.version, &a.publisher).cmp(&(&b.name, &b.version, &b.publisher)));
+    software.dedup();
+    let mut services: Vec<Service> = capped(inv.services, 5_000)
+        .into_iter()
+        .map(|s| Service { name: text(&s.name, 256), state: text(&s.state, 32) })
+        .filter(|s| !s.name.is_empty())
+        .collect();
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    services.dedup_by(|a, b| a.name == b.name);
+    let mut disks: Vec<Disk> = capped(inv.disks, 128)
+        .into_iter()
+        .map(|d| Disk { mount: text(&d.mount, 256), fs: text(&d.fs, 32), total_bytes: d.total_bytes.min(JS_SAFE) })
+        .filter(|d| !d.mount.is_empty())
+        .collect();
+    disks.sort_by(|a, b| a.mount.cmp(&b.mount));
+    disks.dedup_by(|a, b| a.mount == b.mount);
+    let mut interfaces: Vec<Interface> = capped(inv.interfaces, 256)
+        .into_iter()
+        .map(|i| {
+            let mut addresses: Vec<String> = capped(i.addresses, 64).iter().map(|a| text(a, 64)).filter(|a| !a.is_empty()).collect();
+            addresses.sort();
+            addresses.dedup();
+            Interface { name: text(&i.name, 64), mac: text(&i.mac, 64).to_lowercase(), addresses }
+        })
+        .filter(|i| !i.name.is_empty())
+        .collect();
+    interfaces.sort_by(|a, b| a.name.cmp(&b.name));
+    interfaces.dedup_by(|a, b| a.name == b.name);
+    let mut users: Vec<String> = capped(inv.users, 256).iter().map(|u| text(u, 128)).filter(|u| !u.is_empty()).collect();
+    users.sort();
+    users.dedup();
+    let (os, hw) = (inv.os, inv.hardware);
+    Inventory {
+        hostname: text(&inv.hostname, 253),
+        os: steward_protocol::report::OsInfo {
+            family: text(&os.family, 32),
+            name: text(&os.name, 200),
+            version: text(&os.version, 100),
+            kernel: text(&os.kernel, 200),
+            arch: text(&os.arch, 32),
+        },
+        hardware: steward_protocol::report::Hardware {
+            vendor: text(&hw.vendor, 128),
+            model: text(&hw.model, 128),
+            serial: text(&hw.serial, 128),
+            cpu_model: text(&hw.cpu_model, 200),
+            cpu_cores: hw.cpu_cores.min(65_536),
+            memory_bytes: hw.memory_bytes.min(JS_SAFE),
+        },
+        disks,
+        interfaces,
+        users,
+        software,
+        services,
+        boot_time: if (0..=now + 86_400).contains(&inv.boot_time) { inv.boot_time } else { 0 },
+    }
+}
+
+/// SHA-256 (hex) of a cleaned inventory: equal exactly when nothing changed.
+pub fn hash(inv: &Inventory) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(serde_json::to_vec(inv).expect("inventory serialises")))
+}
+
+/// One difference between two inventories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Change {
+    /// `os`, `hardware`, `disks`, `interfaces`, `users`, `software`, `services`, `boot`.
+    pub section: String,
+    /// `added`, `removed` or `changed`.
+    pub kind: String,
+    /// What changed: a package, a service, a mount, a field.
+    pub item: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Compares keyed values of one section.
+fn keyed(section: &str, old: BTreeMap<String, String>, new: BTreeMap<String, String>, out: &mut Vec<Change>) {
+    for (k, v) in &old {
+        match new.get(k) {
+            None => {
+                out.push(Change { section: section.into(), kind: "removed".into(), item: k.clone(), before: Some(v.clone()), after: None })
+            }
+            Some(n) if n != v => out.push(Change {
+                section: section.into(),
+                kind: "changed".into(),
+                item: k.clone(),
+                before: Some(v.clone()),
+                after: Some(n.clone()),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (k, v) in new {
+        if !old.contains_key(&k) {
+            out.push(Change { section: section.into(), kind: "added".into(), item: k, before: None, after: Some(v) });
+        }
+    }
+}
+
+fn os_fields(i: &Inventory) -> BTreeMap<String, String> {
+    let o = &i.os;
+    [("hostname", &i.hostname), ("family", &o.family), ("name", &o.name), ("version", &o.version), ("kernel", &o.kernel), ("arch", &o.arch)]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn hardware_fields(i: &Inventory) -> BTreeMap<String, String> {
+    let h = &i.hardware;
+    let mut m: BTreeMap<String, String> = [("vendor", &h.vendor), ("model", &h.model), ("serial", &h.serial), ("cpu", &h.cpu_model)]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    if h.cpu_cores > 0 {
+        m.insert("cpu cores".into(), h.cpu_cores.to_string());
+    }
+    if h.memory_bytes > 0 {
+        m.insert("memory".into(), human_bytes(h.memory_bytes));
+    }
+    m
+}
+
+/// Several installed versions of one name (kernels, runtimes) read as one item.
+fn software_versions(i: &Inventory) -> BTreeMap<String, String> {
+    let mut m: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for s in &i.software {
+        m.entry(s.name.clone()).or_default().push(&s.version);
+    }
+    m.into_iter().map(|(k, v)| (k, v.join(", "))).collect()
+}
+
+/// The differences from `old` to `new` (both cleaned). `old` = `None` is the
+/// first inventory: no changes, the history starts there.
+pub fn diff(old: &Inventory, new: &Inventory) -> Vec<Change> {
+    let mut out = vec![];
+    keyed("os", os_fields(old), os_fields(new), &mut out);
+    keyed("hardware", hardware_fields(old), hardware_fields(new), &mut out);
+    let disks = |i: &Inventory| i.disks.iter().map(|d| (d.mount.clone(), format!("{} {}", human_bytes(d.total_bytes), d.fs))).collect();
+    keyed("disks", disks(old), disks(new), &mut out);
+    let ifs = |i: &Inventory| {
+        i.interfaces.iter().map(|n| (n.name.clone(), format!("{} {}", n.mac, n.addresses.join(" ")).trim().to_string())).collect()
+    };
+    keyed("interfaces", ifs(old), ifs(new), &mut out);
+    let users = |i: &Inventory| i.users.iter().map(|u| (u.clone(), "signed in".to_string())).collect();
+    keyed("users", users(old), users(new), &mut out);
+    keyed("software", software_versions(old), software_versions(new), &mut out);
+    let svcs = |i: &Inventory| i.services.iter().map(|s| (s.name.clone(), s.state.clone())).collect();
+    keyed("services", svcs(old), svcs(new), &mut out);
+    if old.boot_time != new.boot_time && new.boot_time != 0 {
+        let when = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+        out.push(Change {
+            section: "boot".into(),
+            kind: "changed".into(),
+            item: "last boot".into(),
+            before: if old.boot_time == 0 { None } else { when(old.boot_time) },
+            after: when(new.boot_time),
+        });
+    }
+    out
+}
+
+/// 1536 → "1.5 KiB".
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use steward_protocol::report::{Hardware, OsInfo};
+
+    fn arb_inventory() -> impl Strategy<Value = Inventory> {
+        let name = "[a-z]{1,6}";
+        (
+            prop::collection::vec((name, "[0-9]\\.[0-9]"), 0..8),
+            prop::collection::vec((name, prop::sample::select(vec!["running", "stopped"])), 0..5),
+            prop::collection::vec(name, 0..3),
+            // Whole GiB, as a person reads sizes (the diff shows sizes rounded).
+            prop::collection::vec(("/[a-z]{0,4}", (1u64..1000).prop_map(|g| g << 30)), 0..3),
+            0u32..64,
+            0i64..2_000_000_000,
+        )
+            .prop_map(|(sw, svc, users, disks, cores, boot)| Inventory {
+                hostname: "pc".into(),
+                os: OsInfo { name: "Linux".into(), ..Default::default() },
+                hardware: Hardware { cpu_cores: cores, ..Default::default() },
+                disks: disks.into_iter().map(|(m, t)| Disk { mount: m, fs: "ext4".into(), total_bytes: t }).collect(),
+                interfaces: vec![],
+                users,
+                software: sw.into_iter().map(|(n, v)| Software { name: n, version: v, publisher: String::new() }).collect(),
+                services: svc.into_iter().map(|(n, s)| Service { name: n, state: s.into() }).collect(),
+                boot_time: boot,
+            })
+    }
+
+    const NOW: i64 = 2_000_000_000;
+
+    proptest! {
+        #[test]
+        fn cleaning_is_idempotent(a in arb_inventory()) {
+            let once = clean(a, NOW);
+            prop_assert_eq!(clean(once.clone(), NOW), once);
+        }
+
+        #[test]
+        fn no_changes_exactly_when_the_cleaned_inventories_are_equal(a in arb_inventory(), b in arb_inventory()) {
+            let (a, b) = (clean(a, NOW), clean(b, NOW));
+            prop_assert!(diff(&a, &a).is_empty());
+            // Equal hashes and an empty diff agree, except for a boot time reset to unknown (0), which is not news.
+            if b.boot_time != 0 || a.boot_time == 0 {
+                prop_assert_eq!(diff(&a, &b).is_empty(), hash(&a) == hash(&b), "{:?}", diff(&a, &b));
+            }
+        }
+
+        #[test]
+        fn what_one_direction_adds_the_other_removes(a in arb_inventory(), b in arb_inventory()) {
+            let (a, b) = (clean(a, NOW), clean(b, NOW));
+            let items = |d: Vec<Change>, kind: &str| {
+                let mut v: Vec<(String, String)> = d.into_iter().filter(|c| c.kind == kind).map(|c| (c.section, c.item)).collect();
+                v.sort();
+                v
+            };
+            prop_assert_eq!(items(diff(&a, &b), "added"), items(diff(&b, &a), "removed"));
+        }
+
+        #[test]
+        fn hostile_strings_come_out_bounded_and_free_of_control_characters(s in ".{0,600}", n in any::<u64>(), boot in any::<i64>()) {
+            let inv = Inventory {
+                hostname: s.repeat(3),
+                software: vec![Software { name: s.clone(), version: s.clone(), publisher: s.clone() }],
+                hardware: Hardware { memory_bytes: n, ..Default::default() },
+                boot_time: boot,
+                ..Default::default()
+            };
+            let c = clean(inv, NOW);
+            prop_assert!(c.hostname.chars().count() <= 253 && !c.hostname.chars().any(char::is_control));
+            prop_assert!(c.software.iter().all(|s| s.name.chars().count() <= 256 && !s.name.chars().any(char::is_control)));
+            prop_assert!(c.hardware.memory_bytes <= JS_SAFE);
+            prop_assert!(c.boot_time >= 0 && c.boot_time <= NOW + 86_400);
+        }
+    }
+
+    #[test]
+    fn an_upgrade_a_new_package_and_a_stopped_service_read_as_people_expect() {
+        let base = Inventory {
+            software: vec![
+                Software { name: "openssl".into(), version: "3.0.1".into(), ..Default::default() },
+                Software { name: "vim".into(), version: "9.0".into(), ..Default::default() },
+            ],
+            services: vec![Service { name: "ssh".into(), state: "running".into() }],
+            ..Default::default()
+        };
+        let mut next = base.clone();
+        next.software[0].version = "3.0.2".into();
+        next.software.push(Software { name: "curl".into(), version: "8.1".into(), ..Default::default() });
+        next.services[0].state = "stopped".into();
+        let d = diff(&clean(base, NOW), &clean(next, NOW));
+        let show: Vec<String> = d.iter().map(|c| format!("{} {} {} {:?}→{:?}", c.section, c.kind, c.item, c.before, c.after)).collect();
+        assert_eq!(
+            show,
+            [
+                "software changed openssl Some(\"3.0.1\")→Some(\"3.0.2\")",
+                "software added curl None→Some(\"8.1\")",
+                "services changed ssh Some(\"running\")→Some(\"stopped\")",
+            ]
+        );
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(17_179_869_184), "16.0 GiB");
+    }
+}

@@ -1,0 +1,136 @@
+//! Helpers for tests that involve agents: the real `steward-agent` binary,
+//! enrollment tokens, polling, and a hand-made agent connection that can
+//! send what a real agent never would.
+
+use super::*;
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// `steward-agent` from the same target directory as this test.
+pub fn agent_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join(if cfg!(windows) { "steward-agent.exe" } else { "steward-agent" });
+    assert!(bin.exists(), "{} is missing: run `cargo test --workspace` (it builds the agent)", bin.display());
+    bin
+}
+
+pub fn agent(args: &[&str]) -> (i32, String) {
+    let out = Command::new(agent_bin()).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+pub async fn token(a: &Client, client: i64, site: i64, body: Value) -> String {
+    let (st, t) = a.post(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens"), body).await;
+    assert_eq!(st, 201, "{t}");
+    t["token"].as_str().unwrap().to_string()
+}
+
+pub async fn setup() -> (Server, Client, i64, i64) {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "Chicago", "timezone": "America/Chicago"})).await;
+    let site = site["id"].as_i64().unwrap();
+    (s, a, client, site)
+}
+
+pub async fn wait_for<F: Fn(&Value) -> bool>(a: &Client, path: &str, what: &str, f: F) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, v) = a.get(path).await;
+        if f(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// ---- a hand-made client, to send what a real agent never would ----
+
+#[derive(Debug)]
+pub struct AnyCert;
+impl tokio_rustls::rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        _: &[tokio_rustls::rustls::pki_types::CertificateDer<'_>],
+        _: &tokio_rustls::rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: tokio_rustls::rustls::pki_types::UnixTime,
+    ) -> Result<tokio_rustls::rustls::client::danger::ServerCertVerified, tokio_rustls::rustls::Error> {
+        Ok(tokio_rustls::rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        _: &tokio_rustls::rustls::DigitallySignedStruct,
+    ) -> Result<tokio_rustls::rustls::client::danger::HandshakeSignatureValid, tokio_rustls::rustls::Error> {
+        Ok(tokio_rustls::rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        _: &tokio_rustls::rustls::DigitallySignedStruct,
+    ) -> Result<tokio_rustls::rustls::client::danger::HandshakeSignatureValid, tokio_rustls::rustls::Error> {
+        Ok(tokio_rustls::rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<tokio_rustls::rustls::SignatureScheme> {
+        tokio_rustls::rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes()
+    }
+}
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
+
+pub async fn raw_connect(base: &str) -> (Ws, Vec<u8>) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let hostport = base.strip_prefix("https://").unwrap().to_string();
+    let tcp = tokio::net::TcpStream::connect(&hostport).await.unwrap();
+    let cfg = tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .dangerous()
+    .with_custom_certificate_verifier(std::sync::Arc::new(AnyCert))
+    .with_no_client_auth();
+    let name = tokio_rustls::rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg)).connect(name, tcp).await.unwrap();
+    let (mut ws, _) =
+        tokio_tungstenite::client_async(format!("wss://{hostport}/agent/v1/connect").into_client_request().unwrap(), tls).await.unwrap();
+    let challenge = raw_recv(&mut ws).await;
+    assert_eq!(challenge["type"], "challenge");
+    let nonce = base64::engine::general_purpose::STANDARD.decode(challenge["nonce"].as_str().unwrap()).unwrap();
+    (ws, nonce)
+}
+
+pub async fn raw_recv(ws: &mut Ws) -> Value {
+    loop {
+        match ws.next().await {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+            Some(Ok(_)) => continue,
+            other => return json!({"closed": format!("{other:?}")}),
+        }
+    }
+}
+
+pub async fn raw_send(ws: &mut Ws, v: Value) {
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// A child process killed when the test ends, pass or fail (no orphan agents).
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
