@@ -90,3 +90,17 @@ pub fn refusal_text(code: &str, message: &str) -> String {
         format!("refused by the server: {message} ({code}): {hint}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_parse() {
+        assert_eq!(host_port("https://steward.example.com").unwrap(), ("steward.example.com".into(), 443));
+        assert_eq!(host_port("https://127.0.0.1:8443/").unwrap(), ("127.0.0.1".into(), 8443));
+        assert_eq!(host_port("https://[::1]:9000").unwrap(), ("::1".into(), 9000));
+        assert!(host_port("http://plain.example").is_err());
+        assert!(host_port("https://:80").is_err());
+    }
+}

@@ -17,7 +17,7 @@ use steward_protocol::command::{accept, Command, CommandBody, ReplayGuard};
 use steward_protocol::envelope::TrustedKeys;
 use steward_protocol::messages::{AgentMsg, Purpose, ServerMsg};
 use steward_protocol::PROTOCOL_VERSION;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 
 /// How often the inventory is read again to see whether it changed.
 const INVENTORY_EVERY: Duration = Duration::from_secs(15 * 60);
@@ -50,6 +50,28 @@ struct Reporting {
     fresh: Arc<Notify>,
     /// Seconds between samples, as the server last said.
     metrics_secs: watch::Sender<u64>,
+    /// Results of scripts still running or not yet sent; they wait here
+    /// across reconnections.
+    results_tx: mpsc::UnboundedSender<AgentMsg>,
+    results_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<AgentMsg>>,
+    /// Where the replay memory is kept (`None`: memory only).
+    replay_file: Option<std::path::PathBuf>,
+}
+
+/// The replay memory survives a restart of the agent, so a captured command
+/// cannot be replayed by restarting it within the command's validity.
+pub const REPLAY_FILE: &str = "replay.json";
+
+fn load_guard(path: Option<&std::path::Path>) -> ReplayGuard {
+    path.and_then(|p| std::fs::read_to_string(p).ok()).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+fn save_guard(path: Option<&std::path::Path>, guard: &ReplayGuard) {
+    let Some(p) = path else { return };
+    let tmp = p.with_extension("tmp");
+    if std::fs::write(&tmp, serde_json::to_vec(guard).expect("serialises")).is_ok() {
+        let _ = std::fs::rename(&tmp, p);
+    }
 }
 
 /// Stops the sampler when the agent stops.
@@ -62,7 +84,13 @@ impl Drop for AbortOnDrop {
 
 /// Stays connected forever (reconnecting with backoff); returns only on a
 /// refusal that retrying cannot fix.
-pub async fn keep_connected(cfg: &AgentConfig, machine: Machine, spool: Spool, verbose: bool) -> Result<(), String> {
+pub async fn keep_connected(
+    cfg: &AgentConfig,
+    machine: Machine,
+    spool: Spool,
+    state_dir: Option<&std::path::Path>,
+    verbose: bool,
+) -> Result<(), String> {
     let raw: [u8; 32] =
         B64.decode(&cfg.private_key).ok().and_then(|k| k.try_into().ok()).ok_or("the private key in the configuration is damaged")?;
     let key = SigningKey::from_bytes(&raw);
@@ -71,12 +99,21 @@ pub async fn keep_connected(cfg: &AgentConfig, machine: Machine, spool: Spool, v
         let raw: [u8; 32] = B64.decode(k).ok().and_then(|k| k.try_into().ok()).ok_or("a command key in the configuration is damaged")?;
         trusted.add(VerifyingKey::from_bytes(&raw).map_err(|_| "a command key in the configuration is not an Ed25519 key")?);
     }
-    let rep =
-        Reporting { spool: Arc::new(Mutex::new(spool)), fresh: Arc::new(Notify::new()), metrics_secs: watch::Sender::new(60), machine };
+    let (results_tx, results_rx) = mpsc::unbounded_channel();
+    let rep = Reporting {
+        spool: Arc::new(Mutex::new(spool)),
+        fresh: Arc::new(Notify::new()),
+        metrics_secs: watch::Sender::new(60),
+        machine,
+        results_tx,
+        results_rx: tokio::sync::Mutex::new(results_rx),
+        replay_file: state_dir.map(|d| d.join(REPLAY_FILE)),
+    };
     let _sampler =
         AbortOnDrop(tokio::spawn(sample_forever(rep.machine.clone(), rep.spool.clone(), rep.fresh.clone(), rep.metrics_secs.subscribe())));
-    // Survives reconnections, so a command cannot be replayed on a new connection.
-    let mut guard = ReplayGuard::default();
+    // Survives reconnections (and, on disk, restarts), so a command cannot
+    // be replayed on a new connection.
+    let mut guard = load_guard(rep.replay_file.as_deref());
     let mut attempt = 0u32;
     loop {
         match session(cfg, &key, &trusted, &mut guard, &rep, verbose).await {
@@ -170,6 +207,7 @@ async fn session(
     let mut last_inventory = serde_json::to_string(&inventory).unwrap_or_default();
     conn::send(&mut ws, &AgentMsg::Inventory { collected_at: now(), inventory: Box::new(inventory) }).await?;
     let mut sent_upto = send_pending(&mut ws, &rep.spool, i64::MIN).await?;
+    let mut results = rep.results_rx.lock().await;
     let mut tick = tokio::time::interval(Duration::from_secs(heartbeat as u64));
     let mut inventory_tick = tokio::time::interval_at(tokio::time::Instant::now() + INVENTORY_EVERY, INVENTORY_EVERY);
     let mut seq = 0u64;
@@ -188,18 +226,30 @@ async fn session(
                 }
             }
             _ = rep.fresh.notified() => sent_upto = send_pending(&mut ws, &rep.spool, sent_upto).await?,
+            Some(done) = results.recv() => {
+                if let Err(e) = conn::send(&mut ws, &done).await {
+                    // Kept for the next connection.
+                    let _ = rep.results_tx.send(done);
+                    return Err(e);
+                }
+            }
             m = conn::recv(&mut ws) => match m? {
                 ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
                 ServerMsg::MetricsStored { upto } => rep.spool.lock().expect("spool lock").ack(upto),
                 ServerMsg::Command { envelope } => {
                     let reply = match accept(&envelope, trusted, 1, cfg.device_id, now(), guard) {
-                        Ok(cmd) => execute(cmd),
+                        Ok(cmd) => {
+                            save_guard(rep.replay_file.as_deref(), guard);
+                            execute(cmd, &rep.machine, &rep.results_tx)
+                        }
                         Err(r) => {
                             eprintln!("steward-agent: refused a command: {r}");
-                            AgentMsg::CommandRefused { reason: r.to_string() }
+                            Some(AgentMsg::CommandRefused { reason: r.to_string() })
                         }
                     };
-                    conn::send(&mut ws, &reply).await?;
+                    if let Some(reply) = reply {
+                        conn::send(&mut ws, &reply).await?;
+                    }
                 }
                 // From a newer server: skipped, so that this agent keeps working.
                 ServerMsg::Unknown => {}
@@ -209,10 +259,22 @@ async fn session(
     }
 }
 
-/// Carries out an accepted command.
-fn execute(cmd: Command) -> AgentMsg {
+/// Carries out an accepted command: answers at once, or (a script) starts
+/// it and answers through `results` when it ends.
+fn execute(cmd: Command, machine: &Machine, results: &mpsc::UnboundedSender<AgentMsg>) -> Option<AgentMsg> {
     match cmd.body {
-        CommandBody::Ping => AgentMsg::CommandResult { id: cmd.id, ok: true, output: "pong".into() },
+        CommandBody::Ping => Some(AgentMsg::CommandResult { id: cmd.id, ok: true, output: "pong".into() }),
+        // A simulated machine never runs anything on the machine it lives on.
+        CommandBody::RunScript(s) if matches!(machine, Machine::Simulated { .. }) => {
+            Some(crate::report::simulated::script_result(cmd.id, &s))
+        }
+        CommandBody::RunScript(s) => {
+            let results = results.clone();
+            tokio::spawn(async move {
+                let _ = results.send(crate::scripts::run(cmd.id, s).await);
+            });
+            None
+        }
     }
 }
 

@@ -18,30 +18,17 @@
 //! are verified with `steward_protocol::command` ([`link`]). Scripts and the
 //! Windows service arrive with the rest of the agent issue.
 
-mod config;
-mod conn;
-mod link;
-mod pin;
-mod report;
-mod simulate;
-
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use config::AgentConfig;
-use ed25519_dalek::SigningKey;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use steward_protocol::messages::{AgentMsg, Purpose, ServerMsg};
+use steward_agent::{config, enroll, hostname, link, normalise_pin, os_name, report, simulate, VERSION};
 use steward_protocol::PROTOCOL_VERSION;
-
-const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn usage() -> ExitCode {
     eprintln!(
         "steward-agent {VERSION}\n\
          usage:\n  steward-agent install --server https://HOST:PORT --token TOKEN --pin SPKI_SHA256 [--config-dir DIR] [--no-service]\n  \
          steward-agent run [--config-dir DIR]\n  \
-         steward-agent simulate --server URL --token TOKEN --pin SPKI_SHA256 --count N [--ramp-secs S]\n  steward-agent --version"
+         steward-agent simulate --server URL --token TOKEN --pin SPKI_SHA256 --count N [--ramp-secs S] [--prefix NAME-]\n  steward-agent --version"
     );
     ExitCode::from(2)
 }
@@ -89,10 +76,13 @@ fn main() -> ExitCode {
             let (Some(server), Some(token), Some(pin)) = (args.flags.get("server"), args.flags.get("token"), args.flags.get("pin")) else {
                 return usage();
             };
-            let count = args.flags.get("count").and_then(|c| c.parse().ok()).unwrap_or(10);
+            let Some(count) = args.flags.get("count").map_or(Some(10), |c| c.parse::<usize>().ok().filter(|n| *n > 0)) else {
+                return usage();
+            };
             let ramp = args.flags.get("ramp-secs").and_then(|c| c.parse().ok()).unwrap_or(0.0);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-            rt.block_on(simulate::run(server, token, pin, count, ramp))
+            let name_prefix = args.flags.get("prefix").cloned().unwrap_or_else(|| "sim-".into());
+            rt.block_on(simulate::run(server, token, pin, simulate::Options { count, ramp_secs: ramp, name_prefix, progress: true }))
         }
         _ => return usage(),
     };
@@ -103,57 +93,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn os_name() -> String {
-    let pretty = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string())));
-    pretty.unwrap_or_else(|| std::env::consts::OS.to_string())
-}
-
-/// Checks a pin's form: 64 hex digits.
-fn normalise_pin(pin: &str) -> Result<String, String> {
-    let pin = pin.trim().to_lowercase();
-    if pin.len() != 64 || !pin.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err("--pin must be the 64 hex digits of the server's SPKI SHA-256".into());
-    }
-    Ok(pin)
-}
-
-/// Makes a new identity and enrols it; returns the configuration to keep.
-pub(crate) async fn enroll(server: &str, pin: &str, token: &str, hostname: String, os: String) -> Result<AgentConfig, String> {
-    let key = SigningKey::generate(&mut rand_core::OsRng);
-    let (mut ws, nonce) = conn::open(server, pin).await?;
-    conn::send(
-        &mut ws,
-        &AgentMsg::Enroll {
-            protocol: PROTOCOL_VERSION,
-            token: token.to_string(),
-            public_key: B64.encode(key.verifying_key().as_bytes()),
-            proof: conn::sign(&key, Purpose::Enroll, &nonce, 0),
-            hostname,
-            os,
-            agent_version: VERSION.into(),
-        },
-    )
-    .await?;
-    let (device_id, command_keys) = match conn::recv(&mut ws).await? {
-        ServerMsg::Enrolled { device_id, command_keys } => (device_id, command_keys),
-        ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
-        other => return Err(format!("unexpected answer: {other:?}")),
-    };
-    let _ = ws.close(None).await;
-    Ok(AgentConfig { server: server.to_string(), pin: pin.to_string(), device_id, private_key: B64.encode(key.to_bytes()), command_keys })
 }
 
 async fn install(server: &str, token: &str, pin: &str, dir: &std::path::Path, service: bool) -> Result<(), String> {
@@ -200,19 +139,5 @@ fn install_service(_dir: &std::path::Path) -> Result<(), String> {
 async fn run(dir: &std::path::Path) -> Result<(), String> {
     let cfg = config::load(dir)?;
     let spool = report::spool::Spool::open(Some(dir.join(report::spool::FILE)), report::spool::DEFAULT_MAX);
-    link::keep_connected(&cfg, report::Machine::Real, spool, true).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_urls_parse() {
-        assert_eq!(conn::host_port("https://steward.example.com").unwrap(), ("steward.example.com".into(), 443));
-        assert_eq!(conn::host_port("https://127.0.0.1:8443/").unwrap(), ("127.0.0.1".into(), 8443));
-        assert_eq!(conn::host_port("https://[::1]:9000").unwrap(), ("::1".into(), 9000));
-        assert!(conn::host_port("http://plain.example").is_err());
-        assert!(conn::host_port("https://:80").is_err());
-    }
+    link::keep_connected(&cfg, report::Machine::Real, spool, Some(dir), true).await
 }

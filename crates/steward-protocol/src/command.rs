@@ -21,6 +21,25 @@ pub const SKEW_SECS: i64 = 120;
 pub enum CommandBody {
     /// Answer to measure the round trip.
     Ping,
+    /// Run a script from the library; the agent answers with
+    /// `AgentMsg::ScriptResult` carrying the command's id.
+    RunScript(RunScript),
+}
+
+/// A script to run, exactly as the server's library holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunScript {
+    /// `bash`, `sh`, `python`, `powershell` or `cmd`.
+    pub shell: String,
+    pub script: String,
+    /// Handed to the script as environment variables `STEWARD_PARAM_<NAME>`
+    /// (never spliced into its text, so a value cannot change the script).
+    pub params: std::collections::BTreeMap<String, String>,
+    pub timeout_secs: u32,
+    /// `system` (the agent's own account: root or SYSTEM) or a user name.
+    pub run_as: String,
+    /// Output kept per stream; the rest is dropped and the cut is reported.
+    pub max_output_bytes: u32,
 }
 
 /// A command as signed by the server.
@@ -55,8 +74,9 @@ pub enum Refusal {
     Replayed,
 }
 
-/// Remembers nonces until their command expires.
-#[derive(Debug, Default)]
+/// Remembers nonces until their command expires. Serialisable, so the
+/// agent can keep it on disk and a restart does not reopen the window.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ReplayGuard {
     seen: HashMap<String, i64>,
 }

@@ -55,6 +55,23 @@ pub enum AgentMsg {
     CommandRefused {
         reason: String,
     },
+    /// How a `RunScript` command ended.
+    ScriptResult {
+        /// The command's id.
+        id: String,
+        /// `None` when the script did not run to an exit (timeout, cannot start).
+        exit_code: Option<i32>,
+        stdout: String,
+        stderr: String,
+        #[serde(default)]
+        stdout_truncated: bool,
+        #[serde(default)]
+        stderr_truncated: bool,
+        duration_ms: u64,
+        /// Why it did not run or did not finish, for people.
+        #[serde(default)]
+        error: Option<String>,
+    },
     /// The machine's inventory: after every connection, and when it changes.
     Inventory {
         /// Unix seconds when it was read.

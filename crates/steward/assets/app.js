@@ -24,7 +24,7 @@
 
   // Keyboard shortcuts: "/" search, "g x" go to, "n" new, "?" help.
   var pendingG = false;
-  var go = { h: "/", d: "/devices", c: "/clients", u: "/users", t: "/tokens", a: "/audit", s: "/settings", p: "/profile" };
+  var go = { h: "/", d: "/devices", r: "/scripts", c: "/clients", u: "/users", t: "/tokens", a: "/audit", s: "/settings", p: "/profile" };
   function typing(t) {
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   }
@@ -44,4 +44,31 @@
     }
     pendingG = e.key === "g";
   });
+
+  // Live device state: pages with [data-device] elements listen to
+  // /devices/events (server-sent, scoped to the user's clients) and update
+  // each device's state badge in place.
+  var live = null;
+  var BADGES = { online: ["ok", "online"], offline: ["warn", "offline"], removed: ["muted", "removed"] };
+  function applyPresence(e) {
+    var c;
+    try { c = JSON.parse(e.data); } catch (err) { return; }
+    var b = BADGES[c.state];
+    if (!b) return;
+    document.querySelectorAll('[data-device="' + Number(c.device_id) + '"] .state').forEach(function (cell) {
+      var span = document.createElement("span");
+      span.className = "badge " + b[0];
+      span.textContent = b[1];
+      cell.replaceChildren(span);
+      cell.setAttribute("data-live", c.state);
+    });
+  }
+  function listen() {
+    if (live || !window.EventSource || !document.querySelector("[data-device]")) return;
+    live = new EventSource("/devices/events");
+    live.addEventListener("presence", applyPresence);
+    live.addEventListener("resync", function () { if (document.querySelector("[data-device]")) window.location.reload(); });
+  }
+  document.addEventListener("DOMContentLoaded", listen);
+  document.addEventListener("htmx:load", listen);
 })();

@@ -35,7 +35,8 @@
     if (net.length) out.push({ name: "net", series: net });
     return out;
   }
-  function chart(box, g, resolution, width) {
+  function chart(box, g, m, width) {
+    var resolution = m.resolution_secs;
     var fig = document.createElement("figure");
     fig.className = "chart";
     fig.setAttribute("data-series", g.name);
@@ -60,7 +61,8 @@
       width: width,
       height: 180,
       series: cfg,
-      scales: pct ? { y: { range: [0, 100] } } : {},
+      // The whole range asked for, not just the span that has data.
+      scales: pct ? { x: { time: true, range: [m.from, m.to] }, y: { range: [0, 100] } } : { x: { time: true, range: [m.from, m.to] } },
       axes: [{}, { size: 60 }],
     }, data, fig);
   }
@@ -80,7 +82,7 @@
         note.textContent = m.resolution_secs ? "Each point: " + m.resolution_secs / 60 + "-minute min / average / max." : "Raw samples.";
         box.appendChild(note);
         var width = Math.max(300, box.clientWidth - 10);
-        groups(m.series).forEach(function (g) { chart(box, g, m.resolution_secs, width); });
+        groups(m.series).forEach(function (g) { chart(box, g, m, width); });
         box.setAttribute("data-drawn", String(m.series.length));
       })
       .catch(function () { box.textContent = "Metrics could not be loaded."; });

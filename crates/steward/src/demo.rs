@@ -1,6 +1,10 @@
 //! `steward demo`: a believable MSP on a fresh temporary data directory,
 //! served until Ctrl-C. Everything goes through the same audited operations
-//! as real use, so the demo's audit log verifies too.
+//! as real use, so the demo's audit log verifies too. A fleet of simulated
+//! agents (the agent crate's simulator, in this process) enrols on every
+//! site over the real protocol and keeps reporting, so the device pages are
+//! alive: they connect over TLS to a second, loopback-only listener, because
+//! agents never speak plain HTTP.
 
 use crate::audit::Actor;
 use crate::auth::roles::Role;
@@ -74,7 +78,16 @@ const CLIENTS: &[DemoClient] = &[
 ];
 
 /// Seeds a demo MSP; returns the admin's email and password.
-pub async fn seed(app: &App) -> anyhow::Result<(String, String)> {
+/// What the seed made that the fleet needs.
+pub struct Seeded {
+    pub email: String,
+    pub password: String,
+    /// (client id, site id, host-name prefix) for every site.
+    pub sites: Vec<(i64, i64, String)>,
+    admin: crate::auth::Principal,
+}
+
+pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     let password = format!("demo-{}", &crate::crypto::random_token()[..16]);
     let store = &app.store;
     let cli = Actor::cli();
@@ -91,6 +104,7 @@ pub async fn seed(app: &App) -> anyhow::Result<(String, String)> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ids = vec![];
+    let mut sites = vec![];
     for c in CLIENTS {
         let client = ops::create_client(app, &p, NewClient { name: c.name.into(), notes: c.notes.into() })
             .await
@@ -101,6 +115,9 @@ pub async fn seed(app: &App) -> anyhow::Result<(String, String)> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             site_ids.push(s.id);
+            let initials: String =
+                c.name.split_whitespace().filter_map(|w| w.chars().next()).filter(|ch| ch.is_ascii_alphabetic()).take(3).collect();
+            sites.push((client.id, s.id, format!("{}{}-", initials.to_uppercase(), site_ids.len())));
         }
         for (i, (name, title, email, phone)) in c.contacts.iter().enumerate() {
             let req = NewContact {
@@ -126,7 +143,47 @@ pub async fn seed(app: &App) -> anyhow::Result<(String, String)> {
         req.clients = limit;
         create_user(store, &actor, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    Ok((admin.email, password))
+    Ok(Seeded { email: admin.email, password, sites, admin: p })
+}
+
+/// Agents per demo site.
+const AGENTS_PER_SITE: usize = 6;
+
+/// Serves the app over TLS on a loopback port for agents, and starts a
+/// simulated fleet on every site. Returns how many agents were started.
+async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<usize> {
+    let tls = crate::http::tls::load(&app.cfg.data_dir, None, None)?;
+    let _ = app.agent_pin.set(tls.spki_sha256.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let url = format!("https://{}", listener.local_addr()?);
+    let service = crate::http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);
+    tokio::spawn(async move {
+        if let Err(e) = axum_server::from_tcp_rustls(listener, rustls).serve(service).await {
+            eprintln!("steward demo: the agents' listener stopped: {e}");
+        }
+    });
+    let mut started = 0;
+    for (client, site, prefix) in &seeded.sites {
+        let req = crate::devices::api::NewEnrollmentToken {
+            name: "demo fleet".into(),
+            expires_in_hours: Some(1),
+            max_uses: Some(AGENTS_PER_SITE as u32),
+        };
+        let t = crate::devices::api::create_for(app, &seeded.admin, *client, *site, req, url.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (url, pin, prefix) = (url.clone(), tls.spki_sha256.clone(), prefix.clone());
+        tokio::spawn(async move {
+            let opts = steward_agent::simulate::Options { count: AGENTS_PER_SITE, ramp_secs: 2.0, name_prefix: prefix, progress: false };
+            if let Err(e) = steward_agent::simulate::run(&url, &t.token, &pin, opts).await {
+                eprintln!("steward demo: simulated agents stopped: {e}");
+            }
+        });
+        started += AGENTS_PER_SITE;
+    }
+    Ok(started)
 }
 
 /// Runs the demo until Ctrl-C.
@@ -142,11 +199,14 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
     let store = Store::open(&cfg.data_dir, None).await?;
     let master = MasterKey::load_or_create(&cfg.master_key_path())?;
     let app = AppState::open(store, cfg, master).await?;
-    let (email, password) = seed(&app).await?;
+    let seeded = seed(&app).await?;
+    let fleet = start_fleet(&app, &seeded).await?;
+    let (email, password) = (&seeded.email, &seeded.password);
     println!("Steward demo MSP on {} (deleted when you stop it)", dir.display());
     println!("  open http://localhost:{}/", listen.port());
     println!("  sign in as {email} with password {password}");
     println!("  other users (same password): tech@, junior@ (limited to 2 clients), billing@, auditor@ (read-only) at steward.example");
+    println!("  {fleet} simulated agents report live over the real agent protocol (TLS, loopback only)");
     println!("  plain HTTP on loopback for the demo; a real install serves TLS (steward serve)");
     let r = crate::http::serve(app).await;
     let _ = std::fs::remove_dir_all(&dir);

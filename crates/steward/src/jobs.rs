@@ -1,4 +1,5 @@
-//! Background jobs of one server process: the periodic audit anchor and
+//! Background jobs of one server process: starting scheduled script runs,
+//! the periodic audit anchor and
 //! pruning of expired sessions, old sign-in attempts and metrics past their
 //! retention.
 //!
@@ -14,6 +15,7 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
         let anchoring = app.cfg.audit_anchor_file.is_some() || app.cfg.audit_anchor_webhook.is_some();
         let mut anchor = tokio::time::interval(anchor_every);
         let mut prune = tokio::time::interval(Duration::from_secs(3600));
+        let mut scheduled = tokio::time::interval(Duration::from_secs(10));
         loop {
             tokio::select! {
                 _ = anchor.tick(), if anchoring => {
@@ -22,6 +24,9 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
                         Ok(a) => tracing::info!(seq = a.seq, hash = %a.hash, "audit anchor written"),
                         Err(e) => tracing::error!(error = %e, "audit anchor failed"),
                     }
+                }
+                _ = scheduled.tick() => {
+                    if let Err(e) = crate::scripts::dispatch::start_due(&app).await { tracing::warn!(error = %e, "scheduled script runs not started"); }
                 }
                 _ = prune.tick() => {
                     let mut db = app.store.clone();

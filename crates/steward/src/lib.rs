@@ -17,6 +17,7 @@ pub mod devices;
 pub mod http;
 pub mod jobs;
 pub mod monitoring;
+pub mod scripts;
 pub mod settings;
 pub mod store;
 pub mod tenancy;

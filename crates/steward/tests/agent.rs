@@ -402,6 +402,18 @@ async fn the_real_agent_refuses_unsigned_tampered_expired_misaddressed_and_repla
     let mut err = String::new();
     std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert_eq!(err.matches("refused a command").count(), 7, "{err}");
+
+    // The replay memory is on disk: a restarted agent still refuses the first command again.
+    assert!(dir.path().join("replay.json").exists());
+    let _run = KillOnDrop(
+        Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
+    );
+    let (mut ws, _) = fake.accept().await;
+    send(&mut ws, json!({"type": "welcome", "device_id": 77, "heartbeat_secs": 30, "command_keys": [], "metrics_secs": 3600})).await;
+    assert_eq!(recv(&mut ws).await["type"], "inventory");
+    send(&mut ws, json!({"type": "command", "envelope": good})).await;
+    let r = recv(&mut ws).await;
+    assert!(r["type"] == "command_refused" && r["reason"].as_str().unwrap().contains("replayed"), "{r}");
 }
 
 #[tokio::test]

@@ -166,25 +166,16 @@ async fn h1(b: &fantoccini::Client) -> Option<String> {
     b.find(Locator::Css("main h1")).await.ok()?.text().await.ok()
 }
 
-#[tokio::test]
-async fn sign_in_with_totp_and_create_a_client_in_chromium() {
+/// Starts ChromeDriver and headless Chromium with a throwaway profile;
+/// `None` (said loudly, or a failure under STEWARD_TEST_REQUIRE_ALL) when
+/// they are not installed.
+async fn launch() -> Option<(Driver, fantoccini::Client)> {
     let (Some(driver_bin), true) = (chromedriver(), std::path::Path::new(CHROMIUM).exists()) else {
         let msg = "Chromium or ChromeDriver is missing (apt-get install chromium chromium-driver): the browser test did NOT run";
         assert!(!require_all(), "{msg}");
         eprintln!("\n!!! {msg} !!!\n");
-        return;
+        return None;
     };
-    let started = Instant::now();
-    let s = Server::start().await;
-    let api = s.admin().await;
-    // Enrolment consumes the current step's code; the browser uses the next one.
-    let (secret, _) = enrol_mfa(&api).await;
-
-    // The CSP on a bare (signed-out) page and, below, on an app page.
-    let r = s.client().raw(reqwest::Method::GET, "/login").send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    assert_strict_csp(&r, "/login");
-
     // ChromeDriver on a free port; Chromium with a throwaway profile.
     let port = free_port();
     let driver = Driver {
@@ -217,6 +208,23 @@ async fn sign_in_with_totp_and_create_a_client_in_chromium() {
         async move { builder.connect(&url).await.ok() }
     })
     .await;
+    Some((driver, b))
+}
+
+#[tokio::test]
+async fn sign_in_with_totp_and_create_a_client_in_chromium() {
+    let Some((_driver, b)) = launch().await else { return };
+    let started = Instant::now();
+    let s = Server::start().await;
+    let api = s.admin().await;
+    // Enrolment consumes the current step's code; the browser uses the next one.
+    let (secret, _) = enrol_mfa(&api).await;
+
+    // The CSP on a bare (signed-out) page and, below, on an app page.
+    let r = s.client().raw(reqwest::Method::GET, "/login").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_strict_csp(&r, "/login");
+
     let mut log = Vec::new();
 
     // Sign in: password step, then the TOTP step.
@@ -301,4 +309,73 @@ async fn sign_in_with_totp_and_create_a_client_in_chromium() {
 
     b.close().await.unwrap();
     eprintln!("browser test: flow passed in {:.1}s; screenshot at {SCREENSHOT}", started.elapsed().as_secs_f64());
+}
+
+/// The device page in a real browser: uPlot draws the metric charts from the
+/// API (under the CSP), and the state badge turns offline live, over
+/// server-sent events, when the agent goes away, without a reload.
+#[tokio::test]
+async fn the_device_page_draws_charts_and_follows_state_live_in_chromium() {
+    use common::agents::*;
+    let Some((_driver, b)) = launch().await else { return };
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--agent-metrics-secs", "1"]).await;
+    let api = s.admin().await;
+    let client = make_client(&api, "Lakeside Clinic").await;
+    let (_, site) = api.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "Main", "timezone": "America/Chicago"})).await;
+    let tok = token(&api, client, site["id"].as_i64().unwrap(), json!({})).await;
+    let sim = KillOnDrop(
+        Command::new(agent_bin())
+            .args(["simulate", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--count", "1", "--prefix", "LC-PC-"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let list = wait_for(&api, &format!("/api/v1/clients/{client}/devices"), "the device online", |v| v["items"][0]["online"] == true).await;
+    let device = list["items"][0]["id"].as_i64().unwrap();
+    let metrics = format!("/api/v1/clients/{client}/devices/{device}/metrics?range=1h");
+    wait_for(&api, &metrics, "two samples", |v| v["series"][0]["t"].as_array().is_some_and(|t| t.len() >= 2)).await;
+
+    // Sign in (no MFA for this administrator) and open the device page.
+    b.goto(&s.url("/login")).await.unwrap();
+    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
+    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+    b.goto(&s.url(&format!("/clients/{client}/devices/{device}?range=1h"))).await.unwrap();
+    until("the device page", || async { h1(&b).await.filter(|h| h.contains("LC-PC-00000")) }).await;
+    assert_no_inline_script(&b, "the device page").await;
+
+    // Charts: one per percent series and one for the network, drawn by uPlot on canvases.
+    let drawn = until("the charts", || async {
+        let v = b
+            .execute("const c = document.querySelector('[data-metrics]'); return c && c.getAttribute('data-drawn');", vec![])
+            .await
+            .ok()?;
+        v.as_str().map(str::to_string)
+    })
+    .await;
+    assert!(drawn.parse::<usize>().unwrap() >= 4, "cpu, mem, a disk and the network: {drawn}");
+    let canvases = b.execute("return document.querySelectorAll('.charts canvas').length;", vec![]).await.unwrap();
+    assert!(canvases.as_u64().unwrap() >= 4, "{canvases}");
+    let titles = b.execute("return [...document.querySelectorAll('.charts .u-title')].map(t => t.textContent);", vec![]).await.unwrap();
+    assert!(titles.to_string().contains("CPU use (%)") && titles.to_string().contains("Network"), "{titles}");
+    assert_eq!(b.find(Locator::Css("h1 .state")).await.unwrap().text().await.unwrap(), "online");
+
+    // The agent goes away: the badge follows without a reload.
+    b.execute("window.stillTheSamePage = true;", vec![]).await.unwrap();
+    drop(sim);
+    until("the badge to turn offline", || async {
+        let t = b.find(Locator::Css("h1 .state")).await.ok()?.text().await.ok()?;
+        (t == "offline").then_some(())
+    })
+    .await;
+    assert_eq!(b.execute("return window.stillTheSamePage === true;", vec![]).await.unwrap(), json!(true), "no reload happened");
+    let log = console(&b).await;
+    assert!(!log.iter().any(|m| is_csp(m)), "CSP violations: {log:#?}");
+    let png = b.screenshot().await.unwrap();
+    std::fs::write("/tmp/steward-device.png", png).unwrap();
+    b.close().await.unwrap();
 }

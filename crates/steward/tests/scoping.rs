@@ -29,6 +29,14 @@ fn fill(path: &str, client: i64, other: i64) -> String {
 /// live under `/clients/{id}` (and so be scoped by the guard) or be listed
 /// here after thought.
 const GLOBAL_API: &[&str] = &[
+    // The script library is global; runs are scoped by their devices (tests/scripts.rs).
+    "/api/v1/scripts",
+    "/api/v1/scripts/{id}",
+    "/api/v1/scripts/{id}/runs",
+    "/api/v1/script-runs",
+    "/api/v1/script-runs/{id}",
+    "/api/v1/script-runs/{id}/approve",
+    "/api/v1/script-runs/{id}/reject",
     "/api/v1/auth/login",
     "/api/v1/auth/logout",
     "/api/v1/me",
@@ -50,6 +58,15 @@ const GLOBAL_API: &[&str] = &[
 ];
 const GLOBAL_WEB: &[&str] = &[
     "/",
+    // Streams only the user's clients' devices (tests/live.rs).
+    "/devices/events",
+    // The library is global; runs are scoped by their devices (tests/scripts.rs).
+    "/scripts",
+    "/scripts/{id}",
+    "/scripts/{id}/run",
+    "/script-runs/{id}",
+    "/script-runs/{id}/approve",
+    "/script-runs/{id}/reject",
     "/search",
     "/login",
     "/login/mfa",

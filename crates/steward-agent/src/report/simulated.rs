@@ -13,7 +13,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -22,10 +22,10 @@ impl Rng {
     }
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[(self.next() % v.len() as u64) as usize]
+        &v[(self.next_u64() % v.len() as u64) as usize]
     }
 }
 
@@ -178,6 +178,21 @@ impl Walk {
             ("net_rx".to_string(), net),
             ("net_tx".to_string(), net * (0.1 + r.unit() * 0.3)),
         ])
+    }
+}
+
+/// What a simulated machine answers to a script: it is not run (a
+/// simulator must never execute anything on its host), and says so.
+pub fn script_result(id: String, s: &steward_protocol::command::RunScript) -> steward_protocol::messages::AgentMsg {
+    steward_protocol::messages::AgentMsg::ScriptResult {
+        id,
+        exit_code: Some(0),
+        stdout: format!("(simulated machine: this {} script was not executed)\n", s.shell),
+        stderr: String::new(),
+        stdout_truncated: false,
+        stderr_truncated: false,
+        duration_ms: 5,
+        error: None,
     }
 }
 

@@ -34,9 +34,13 @@ impl Spool {
         s
     }
 
-    #[cfg(test)]
+    /// Samples waiting.
     pub fn len(&self) -> usize {
         self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
     /// Adds a sample (newest last).

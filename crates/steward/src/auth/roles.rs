@@ -50,7 +50,7 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Perms::all(),
-            Role::Technician => Perms::of(&[ClientsRead, ClientsWrite]),
+            Role::Technician => Perms::of(&[ClientsRead, ClientsWrite, ScriptsRun, ScriptsWrite]),
             Role::Billing => Perms::of(&[ClientsRead, BillingRead, BillingWrite]),
             Role::ReadOnly => Perms::of(&[ClientsRead, UsersRead, BillingRead]),
             Role::ClientContact => Perms::empty(),
@@ -80,10 +80,14 @@ pub enum Permission {
     SettingsWrite,
     BillingRead,
     BillingWrite,
+    /// Run library scripts on devices (of the clients one may see).
+    ScriptsRun,
+    /// Add and change library scripts.
+    ScriptsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ClientsRead,
         Permission::ClientsWrite,
         Permission::UsersRead,
@@ -92,6 +96,8 @@ impl Permission {
         Permission::SettingsWrite,
         Permission::BillingRead,
         Permission::BillingWrite,
+        Permission::ScriptsRun,
+        Permission::ScriptsWrite,
     ];
 
     pub fn scope(self) -> &'static str {
@@ -104,6 +110,8 @@ impl Permission {
             Permission::SettingsWrite => "settings:write",
             Permission::BillingRead => "billing:read",
             Permission::BillingWrite => "billing:write",
+            Permission::ScriptsRun => "scripts:run",
+            Permission::ScriptsWrite => "scripts:write",
         }
     }
 

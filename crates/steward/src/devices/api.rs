@@ -217,22 +217,56 @@ impl DeviceInfo {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", params(PageParams),
-    responses((status = 200, body = Paged<DeviceInfo>), (status = 403, body = ErrorEnvelope)))]
-pub async fn list_all(State(app): State<App>, p: Principal, Query(page): Query<PageParams>) -> ApiResult {
-    p.require(Permission::ClientsRead)?;
-    let rows = super::store::list(&mut app.store.clone(), p.clients.as_deref()).await?;
-    Ok(json(Paged::from_all(rows.into_iter().map(|d| DeviceInfo::of(d, &app)).collect(), &page)))
+/// A device with its client's and site's names, as lists show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceListItem {
+    #[serde(flatten)]
+    pub device: DeviceInfo,
+    pub client_name: String,
+    pub site_name: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/clients/{id}/devices", tag = "devices", params(("id" = i64, Path), PageParams),
-    responses((status = 200, body = Paged<DeviceInfo>), (status = 404, body = ErrorEnvelope)))]
-pub async fn list_for_client(State(app): State<App>, p: Principal, Path(id): Path<i64>, Query(page): Query<PageParams>) -> ApiResult {
+/// One page of devices (shared by the API and the pages).
+pub async fn search_for(
+    app: &App,
+    p: &Principal,
+    filter: &super::query::DeviceFilter,
+    page: &PageParams,
+) -> Result<Paged<DeviceListItem>, ApiError> {
     p.require(Permission::ClientsRead)?;
-    let mut db = app.store.clone();
-    crate::tenancy::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
-    let rows = super::store::list(&mut db, Some(&[id])).await?;
-    Ok(json(Paged::from_all(rows.into_iter().map(|d| DeviceInfo::of(d, &app)).collect(), &page)))
+    filter.validate().map_err(|(field, m)| ApiError::invalid(field, m))?;
+    let (rows, total) = super::query::search(&mut app.store.clone(), p.clients.as_deref(), filter, page.limit(), page.offset()).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| DeviceListItem { device: DeviceInfo::of(r.device, app), client_name: r.client_name, site_name: r.site_name })
+        .collect();
+    Ok(Paged::new(items, total, page))
+}
+
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", params(super::query::DeviceFilter, PageParams),
+    responses((status = 200, body = Paged<DeviceListItem>), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn list_all(
+    State(app): State<App>,
+    p: Principal,
+    Query(filter): Query<super::query::DeviceFilter>,
+    Query(page): Query<PageParams>,
+) -> ApiResult {
+    Ok(json(search_for(&app, &p, &filter, &page).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/devices", tag = "devices", params(("id" = i64, Path), super::query::DeviceFilter, PageParams),
+    responses((status = 200, body = Paged<DeviceListItem>), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn list_for_client(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<i64>,
+    Query(mut filter): Query<super::query::DeviceFilter>,
+    Query(page): Query<PageParams>,
+) -> ApiResult {
+    p.require(Permission::ClientsRead)?;
+    crate::tenancy::get_client(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
+    filter.client_id = Some(id);
+    Ok(json(search_for(&app, &p, &filter, &page).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
@@ -260,6 +294,7 @@ pub async fn revoke_device_for(app: &App, p: &Principal, id: i64, device_id: i64
     super::store::revoke(tx.tx(), device_id).await?;
     tx.commit(&p.actor(), Event::new("device.revoke", "device", device_id).client(id).details(json!({"hostname": d.hostname}))).await?;
     app.agents.disconnect(device_id, super::gateway::refused("device_revoked", "this device was removed from Steward"));
+    app.live.publish(device_id, id, "removed");
     Ok(())
 }
 

@@ -13,6 +13,22 @@ use steward_protocol::messages::ServerMsg;
 /// How long a command stays valid.
 const TTL_SECS: i64 = 60;
 
+/// A command for `device_id`, valid `ttl_secs` from now, signed with the
+/// server's command key: its id and the envelope to send.
+pub fn sign(app: &App, device_id: i64, body: CommandBody, ttl_secs: i64) -> (Command, Envelope) {
+    let now = chrono::Utc::now().timestamp();
+    let cmd = Command {
+        id: crate::crypto::random_token()[..22].to_string(),
+        nonce: crate::crypto::random_token(),
+        device_id,
+        issued_at: now,
+        expires_at: now + ttl_secs,
+        body,
+    };
+    let envelope = Envelope::sign(&serde_json::to_vec(&cmd).expect("commands serialise"), &app.command_key);
+    (cmd, envelope)
+}
+
 /// Signs `body` for `device`, audits it, sends it, and waits for the result.
 /// Returns (ok, output, round trip).
 pub async fn run(
@@ -23,17 +39,7 @@ pub async fn run(
     body: CommandBody,
     wait: Duration,
 ) -> Result<(bool, String, Duration), ApiError> {
-    let now = chrono::Utc::now().timestamp();
-    let cmd = Command {
-        id: crate::crypto::random_token()[..22].to_string(),
-        nonce: crate::crypto::random_token(),
-        device_id,
-        issued_at: now,
-        expires_at: now + TTL_SECS,
-        body,
-    };
-    let bytes = serde_json::to_vec(&cmd).expect("commands serialise");
-    let envelope = Envelope::sign(&bytes, &app.command_key);
+    let (cmd, envelope) = sign(app, device_id, body, TTL_SECS);
     crate::audit::record(
         &app.store,
         &p.actor(),

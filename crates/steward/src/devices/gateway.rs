@@ -190,6 +190,7 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
         return refuse(&mut socket, "bad_message", "expected enroll or hello").await;
     };
     let command_keys = vec![B64.encode(app.command_key.verifying_key().as_bytes())];
+    let mut reported_version = None;
     let device = match msg {
         AgentMsg::Enroll { protocol, token, public_key, proof, hostname, os, agent_version } => {
             if steward_protocol::negotiate(protocol).is_none() {
@@ -230,12 +231,11 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
             if !proof_ok(&key, &proof, &proof_bytes(Purpose::Connect, &nonce, device_id)) {
                 return refuse(&mut socket, "bad_proof", "the proof does not verify").await;
             }
-            let _ = devices::set_presence(&mut app.store.clone(), d.id, true, Some(&clean_label(&agent_version, 64))).await;
+            reported_version = Some(clean_label(&agent_version, 64));
             d
         }
         _ => return refuse(&mut socket, "bad_message", "authenticate first").await,
     };
-    let _ = devices::set_presence(&mut app.store.clone(), device.id, true, None).await;
     if !send(
         &mut socket,
         &ServerMsg::Welcome {
@@ -251,6 +251,12 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
     }
     let (tx, mut rx) = mpsc::channel(16);
     let conn = app.agents.insert(device.id, tx.clone());
+    // Written after registering, so that a previous connection's teardown
+    // (below) can tell it has been replaced.
+    let _ = devices::set_presence(&mut app.store.clone(), device.id, true, reported_version.as_deref()).await;
+    app.live.publish(device.id, device.client_id, "online");
+    // Scripts that waited for this device go out now.
+    tokio::spawn(crate::scripts::dispatch::device_connected(app.clone(), device.id));
     let _ = devices::record_transition(&mut app.store.clone(), device.id, true, &format!("connected from {ip}")).await;
     let why = run(&app, &mut socket, device.id, &tx, &mut rx).await;
     app.agents.remove(device.id, conn);
@@ -258,6 +264,12 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
         let mut db = app.store.clone();
         let _ = devices::set_presence(&mut db, device.id, false, None).await;
         let _ = devices::record_transition(&mut db, device.id, false, why).await;
+        // A new connection may have registered while we wrote: it wins.
+        if app.agents.is_online(device.id) {
+            let _ = devices::set_presence(&mut db, device.id, true, None).await;
+        } else {
+            app.live.publish(device.id, device.client_id, if why == "revoked" { "removed" } else { "offline" });
+        }
     }
 }
 
@@ -299,6 +311,18 @@ async fn run(
                             }
                         }
                         Ok(AgentMsg::Metrics { samples, dropped }) => metrics(app, device, tx, &samples, dropped),
+                        Ok(AgentMsg::ScriptResult { id, exit_code, stdout, stderr, stdout_truncated, stderr_truncated, duration_ms, error }) => {
+                            let outcome = crate::scripts::store::Outcome {
+                                exit_code: exit_code.map(i64::from),
+                                stdout,
+                                stderr,
+                                stdout_truncated,
+                                stderr_truncated,
+                                error,
+                                duration_ms: duration_ms.min(i64::MAX as u64) as i64,
+                            };
+                            crate::scripts::dispatch::result(app, device, &clean_label(&id, 64), outcome).await;
+                        }
                         // From a newer agent: skipped, so that it keeps working with us.
                         Ok(AgentMsg::Unknown) => {}
                         _ => {

@@ -12,5 +12,7 @@ pub mod ingest;
 pub mod inventory;
 pub mod inventory_api;
 pub mod inventory_store;
+pub mod live;
 pub mod pages;
+pub mod query;
 pub mod store;

@@ -2,6 +2,7 @@
 //! (revoke, ping). Everything an agent reported is shown escaped.
 
 use super::api::DeviceInfo;
+use super::query::DeviceFilter;
 use crate::auth::roles::Permission;
 use crate::auth::Principal;
 use crate::http::error::ApiError;
@@ -11,7 +12,6 @@ use crate::web::{see_other, Layout, PageResult};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 pub struct Row {
     pub d: DeviceInfo,
@@ -19,61 +19,123 @@ pub struct Row {
     pub site: String,
 }
 
-#[derive(Deserialize)]
-pub struct DevicesQuery {
-    #[serde(default)]
-    state: String,
-}
-
 #[derive(Template)]
 #[template(path = "devices.html")]
 struct DevicesPage {
     l: Layout,
     rows: Vec<Row>,
-    state: String,
-    online: usize,
-    total: usize,
+    f: DeviceFilter,
+    clients: Vec<(i64, String)>,
+    sites: Vec<(i64, String)>,
+    os_names: Vec<String>,
+    total: i64,
+    offset: u64,
+    limit: u64,
 }
 
-/// Devices with their client and site names, for the given clients.
-pub async fn rows(app: &App, clients: Option<&[i64]>) -> Result<Vec<Row>, ApiError> {
-    let mut db = app.store.clone();
-    let devices = super::store::list(&mut db, clients).await?;
-    let (all, _) = crate::tenancy::list_clients(
-        &mut db,
-        &crate::tenancy::ClientQuery { scope: clients.map(<[i64]>::to_vec), include_archived: true, search: None },
-        10_000,
-        0,
-    )
-    .await?;
-    let names: HashMap<i64, String> = all.into_iter().map(|c| (c.id, c.name)).collect();
-    let mut site_names: HashMap<i64, String> = HashMap::new();
-    let mut out = Vec::with_capacity(devices.len());
-    for d in devices {
-        if let std::collections::hash_map::Entry::Vacant(e) = site_names.entry(d.site_id) {
-            let s = crate::tenancy::get_site(&mut db, d.client_id, d.site_id).await?;
-            e.insert(s.map(|s| s.name).unwrap_or_default());
-        }
-        let (client, site) = (names.get(&d.client_id).cloned().unwrap_or_default(), site_names[&d.site_id].clone());
-        out.push(Row { d: DeviceInfo::of(d, app), client, site });
+/// The device list's URL for a filter and an offset.
+fn list_url(f: &DeviceFilter, offset: u64) -> String {
+    let pairs = [
+        ("client_id", f.client_id.map(|v| v.to_string())),
+        ("site_id", f.site_id.map(|v| v.to_string())),
+        ("os", f.os.clone()),
+        ("state", f.state.clone()),
+        ("q", f.q.clone()),
+        ("sort", f.sort.clone()),
+        ("order", f.order.clone()),
+        ("offset", (offset > 0).then(|| offset.to_string())),
+    ];
+    let q: Vec<String> = pairs.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencoding(v)))).collect();
+    format!("/devices?{}", q.join("&"))
+}
+
+impl DevicesPage {
+    /// A column header's link: sorts by it, flipping the order when it already does.
+    fn sort_link(&self, key: &str) -> String {
+        let flip = self.f.sort.as_deref().unwrap_or("hostname") == key && self.f.order.as_deref() != Some("desc");
+        let f = DeviceFilter { sort: Some(key.to_string()), order: Some(if flip { "desc" } else { "asc" }.to_string()), ..self.f.clone() };
+        list_url(&f, 0)
     }
-    Ok(out)
+
+    fn sort_mark(&self, key: &str) -> &'static str {
+        match (self.f.sort.as_deref().unwrap_or("hostname") == key, self.f.order.as_deref() == Some("desc")) {
+            (false, _) => "",
+            (true, true) => " ↓",
+            (true, false) => " ↑",
+        }
+    }
+
+    fn prev(&self) -> Option<String> {
+        (self.offset > 0).then(|| list_url(&self.f, self.offset.saturating_sub(self.limit)))
+    }
+
+    fn next(&self) -> Option<String> {
+        (self.offset + self.limit < self.total as u64).then(|| list_url(&self.f, self.offset + self.limit))
+    }
+
+    fn shown_to(&self) -> u64 {
+        (self.offset + self.rows.len() as u64).min(self.total as u64)
+    }
 }
 
-pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<DevicesQuery>) -> PageResult {
-    p.require(Permission::ClientsRead)?;
-    let all = rows(&app, p.clients.as_deref()).await?;
-    let total = all.len();
-    let online = all.iter().filter(|r| r.d.online).count();
-    let rows = all
-        .into_iter()
-        .filter(|r| match q.state.as_str() {
-            "online" => r.d.online,
-            "offline" => !r.d.online && !r.d.revoked,
-            _ => true,
+/// Percent-encodes a query-string value.
+fn urlencoding(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
         })
-        .collect();
-    Ok(html(&DevicesPage { l: Layout::new(&p, "Devices", "devices"), rows, state: q.state, online, total }))
+        .collect()
+}
+
+/// Up to 500 devices of some clients, for the client page (the device list
+/// pages through the rest).
+pub async fn rows(app: &App, clients: Option<&[i64]>) -> Result<Vec<Row>, ApiError> {
+    let (found, _) = super::query::search(&mut app.store.clone(), clients, &DeviceFilter::default(), 500, 0).await?;
+    Ok(found.into_iter().map(|r| Row { d: DeviceInfo::of(r.device, app), client: r.client_name, site: r.site_name }).collect())
+}
+
+pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<Vec<(String, String)>>) -> PageResult {
+    p.require(Permission::ClientsRead)?;
+    // Read by hand: an empty select ("any client") arrives as client_id=.
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|v| !v.trim().is_empty());
+    let num = |k: &str| get(k).and_then(|v| v.parse::<i64>().ok());
+    let mut f = DeviceFilter {
+        client_id: num("client_id"),
+        site_id: num("site_id"),
+        os: get("os"),
+        state: get("state"),
+        q: get("q"),
+        sort: get("sort"),
+        order: get("order"),
+    };
+    if f.client_id.is_none() {
+        f.site_id = None;
+    }
+    let page = crate::http::list::PageParams { limit: Some(50), offset: num("offset").map(|o| o.max(0) as u64) };
+    let found = super::api::search_for(&app, &p, &f, &page).await?;
+    let mut db = app.store.clone();
+    let scope = p.clients.as_deref();
+    let query = crate::tenancy::ClientQuery { scope: scope.map(<[i64]>::to_vec), include_archived: false, search: None };
+    let (all, _) = crate::tenancy::list_clients(&mut db, &query, 10_000, 0).await?;
+    let clients = all.into_iter().map(|c| (c.id, c.name)).collect();
+    let sites = match f.client_id {
+        Some(c) => crate::tenancy::list_sites(&mut db, c, false).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+        None => vec![],
+    };
+    let os_names = super::query::os_names(&mut db, scope).await?;
+    let rows = found.items.into_iter().map(|i| Row { d: i.device, client: i.client_name, site: i.site_name }).collect();
+    Ok(html(&DevicesPage {
+        l: Layout::new(&p, "Devices", "devices"),
+        rows,
+        f,
+        clients,
+        sites,
+        os_names,
+        total: found.total,
+        offset: found.offset,
+        limit: found.limit,
+    }))
 }
 
 pub async fn revoke(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> PageResult {
@@ -112,6 +174,9 @@ struct DevicePage {
     presence: Vec<super::store::Transition>,
     range: String,
     ranges: [&'static str; 7],
+    /// Scripts this user may run here (empty: none, or no permission).
+    scripts: Vec<(i64, String)>,
+    results: Vec<crate::scripts::store::ResultRow>,
 }
 
 fn human_duration(secs: i64) -> String {
@@ -138,6 +203,12 @@ pub async fn show(State(app): State<App>, p: Principal, Path((id, device_id)): P
     let presence = super::store::transitions(&mut db, device_id, 20, 0).await?;
     let range = if RANGES.contains(&q.range.as_str()) { q.range } else { "24h".into() };
     let uptime = inv.uptime_secs.map(human_duration).unwrap_or_default();
+    let (scripts, results) = if p.can(Permission::ScriptsRun) {
+        let lib = crate::scripts::store::list_scripts(&mut db, false).await?;
+        (lib.into_iter().map(|s| (s.id, s.name)).collect(), crate::scripts::store::results_of_device(&mut db, device_id, 20).await?)
+    } else {
+        (vec![], vec![])
+    };
     let title = d.hostname.clone();
     Ok(html(&DevicePage {
         l: Layout::new(&p, &title, "devices"),
@@ -150,6 +221,8 @@ pub async fn show(State(app): State<App>, p: Principal, Path((id, device_id)): P
         presence,
         range,
         ranges: RANGES,
+        scripts,
+        results,
     }))
 }
 
@@ -159,6 +232,9 @@ impl DevicePage {
     }
     fn when(&self, us: &i64) -> String {
         crate::store::fmt_time(*us)
+    }
+    fn when_opt(&self, us: &Option<i64>) -> String {
+        us.map(crate::store::fmt_time).unwrap_or_default()
     }
     fn metrics_url(&self) -> String {
         format!("/api/v1/clients/{}/devices/{}/metrics", self.d.client_id, self.d.id)

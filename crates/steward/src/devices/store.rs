@@ -42,7 +42,7 @@ pub struct Device {
     pub revoked_at: Option<i64>,
 }
 
-const COLS: [Devices; 11] = [
+pub(crate) const COLS: [Devices; 11] = [
     Devices::Id,
     Devices::ClientId,
     Devices::SiteId,
@@ -119,6 +119,14 @@ pub async fn set_presence(db: &mut impl Db, id: i64, online: bool, agent_version
     }
     db.execute(&q).await?;
     Ok(())
+}
+
+/// At start, no agent is connected to this process yet: clear the online
+/// flags a previous run (or a crash) left behind. Agents set them again as
+/// they reconnect. (One node per database today; with several nodes this
+/// must become per-node.)
+pub async fn reset_presence(store: &Store) -> Result<u64> {
+    store.execute(Query::update().table(Devices::Table).value(Devices::Online, false).and_where(Expr::col(Devices::Online).eq(true))).await
 }
 
 pub async fn revoke(db: &mut impl Db, id: i64) -> Result<bool> {

@@ -41,6 +41,8 @@ pub struct AppState {
     pub agents: crate::devices::gateway::Registry,
     /// Batched presence writes from agents' heartbeats.
     pub heartbeats: crate::devices::ingest::Heartbeats,
+    /// Device state changes, streamed to open pages.
+    pub live: crate::devices::live::Live,
     /// Batched metric writes, acknowledged to agents once stored.
     pub metrics: crate::monitoring::ingest::MetricsIngest,
     admin_exists: AtomicBool,
@@ -52,6 +54,7 @@ pub type App = Arc<AppState>;
 impl AppState {
     pub async fn open(store: Store, cfg: Config, master: MasterKey) -> anyhow::Result<App> {
         let command_key = crate::devices::store::command_key(&store, &master).await?;
+        crate::devices::store::reset_presence(&store).await?;
         let lifetimes = Lifetimes {
             idle_us: cfg.session_idle_minutes as i64 * 60_000_000,
             absolute_us: cfg.session_absolute_hours as i64 * 3_600_000_000,
@@ -72,6 +75,7 @@ impl AppState {
             agents: Default::default(),
             heartbeats,
             metrics,
+            live: Default::default(),
             admin_exists: AtomicBool::new(false),
         }))
     }

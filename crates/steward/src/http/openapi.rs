@@ -13,7 +13,7 @@ use utoipa_axum::routes;
     info(title = "Steward API", description = "The Steward MSP platform's JSON API. Authenticate with `Authorization: Bearer stw_…` (an API token) or the session cookie plus `X-CSRF-Token`. Errors are always `{\"error\":{\"code\",\"message\"}}`."),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "tenancy"), (name = "users"), (name = "audit"), (name = "settings"), (name = "devices"))
+    tags((name = "auth"), (name = "tenancy"), (name = "users"), (name = "audit"), (name = "settings"), (name = "devices"), (name = "scripts"))
 )]
 struct ApiDoc;
 
@@ -66,6 +66,14 @@ pub fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(devices::inventory_api::inventory))
         .routes(routes!(devices::inventory_api::changes))
         .routes(routes!(crate::monitoring::api::metrics))
+        .routes(routes!(crate::scripts::api::list, crate::scripts::api::create))
+        .routes(routes!(crate::scripts::api::get, crate::scripts::api::update))
+        .routes(routes!(crate::scripts::api::run))
+        .routes(routes!(crate::scripts::api::list_runs))
+        .routes(routes!(crate::scripts::api::get_run))
+        .routes(routes!(crate::scripts::api::approve))
+        .routes(routes!(crate::scripts::api::reject))
+        .routes(routes!(crate::scripts::api::device_results))
 }
 
 /// The OpenAPI document as served.

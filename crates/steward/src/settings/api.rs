@@ -2,7 +2,7 @@
 
 use crate::auth::roles::Permission;
 use crate::auth::Principal;
-use crate::http::error::{json, ApiJson, ApiResult, ErrorEnvelope};
+use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
 use crate::http::App;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct SettingsDoc {
     /// Every staff user must enrol TOTP before doing anything else.
     pub require_mfa: bool,
+    /// A script run on more devices than this (or on devices of more than
+    /// one client) needs a second person's approval.
+    pub script_approval_threshold: u32,
 }
 
 /// Changes to settings.
@@ -19,12 +22,21 @@ pub struct SettingsDoc {
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     pub require_mfa: Option<bool>,
+    /// 0–100,000.
+    pub script_approval_threshold: Option<u32>,
+}
+
+async fn doc(app: &App) -> Result<SettingsDoc, ApiError> {
+    Ok(SettingsDoc {
+        require_mfa: super::require_mfa(&app.store).await?,
+        script_approval_threshold: super::script_approval_threshold(&app.store).await?,
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings", responses((status = 200, body = SettingsDoc), (status = 403, body = ErrorEnvelope)))]
 pub async fn get(State(app): State<App>, p: Principal) -> ApiResult {
     p.require(Permission::SettingsWrite)?;
-    Ok(json(SettingsDoc { require_mfa: super::require_mfa(&app.store).await? }))
+    Ok(json(doc(&app).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/settings", tag = "settings", request_body = SettingsPatch,
@@ -34,5 +46,11 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJso
     if let Some(v) = patch.require_mfa {
         super::set(&app.store, &p.actor(), super::REQUIRE_MFA, if v { "true" } else { "false" }).await?;
     }
-    Ok(json(SettingsDoc { require_mfa: super::require_mfa(&app.store).await? }))
+    if let Some(n) = patch.script_approval_threshold {
+        if n > 100_000 {
+            return Err(ApiError::invalid("script_approval_threshold", "between 0 and 100000"));
+        }
+        super::set(&app.store, &p.actor(), super::SCRIPT_APPROVAL_THRESHOLD, &n.to_string()).await?;
+    }
+    Ok(json(doc(&app).await?))
 }

@@ -1,7 +1,8 @@
 //! Installation-wide settings (key/value), their API and page.
 //!
 //! Today: `require_mfa`, which makes every staff user enrol TOTP before they
-//! can do anything else. Every change is audited with before and after.
+//! can do anything else, and `script_approval_threshold`, past which a
+//! script run needs a second person's approval. Every change is audited with before and after.
 
 pub mod api;
 pub mod pages;
@@ -23,6 +24,9 @@ struct Row {
 }
 
 pub const REQUIRE_MFA: &str = "require_mfa";
+/// A script run on more devices than this needs a second person's approval.
+pub const SCRIPT_APPROVAL_THRESHOLD: &str = "script_approval_threshold";
+pub const DEFAULT_SCRIPT_APPROVAL_THRESHOLD: u32 = 10;
 
 pub async fn get(store: &Store, key: &str) -> Result<Option<String>> {
     let r: Option<Row> = store
@@ -33,6 +37,10 @@ pub async fn get(store: &Store, key: &str) -> Result<Option<String>> {
 
 pub async fn require_mfa(store: &Store) -> Result<bool> {
     Ok(get(store, REQUIRE_MFA).await?.as_deref() == Some("true"))
+}
+
+pub async fn script_approval_threshold(store: &Store) -> Result<u32> {
+    Ok(get(store, SCRIPT_APPROVAL_THRESHOLD).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SCRIPT_APPROVAL_THRESHOLD))
 }
 
 /// Sets a value, audited with its old and new values.

@@ -189,10 +189,14 @@ impl Store {
         self.sqlite_path.as_deref()
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the
+    /// write lock at once (waiting up to the busy timeout), because a
+    /// deferred transaction that reads first and then writes fails at once
+    /// with SQLITE_BUSY_SNAPSHOT when any other connection wrote meanwhile
+    /// (heartbeats do, every second).
     pub async fn begin(&self) -> Result<Tx<'static>> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

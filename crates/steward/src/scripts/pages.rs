@@ -1,0 +1,222 @@
+//! Script pages: the library (`/scripts`, `/scripts/{id}`), a run with its
+//! per-device output and the approve/reject buttons (`/script-runs/{id}`),
+//! and running a script from a device's page.
+
+use super::api::{self, RunRequest, ScriptInfo, ScriptRequest};
+use super::model::ParamSpec;
+use crate::auth::roles::Permission;
+use crate::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::page::html;
+use crate::http::App;
+use crate::web::{see_other, Layout, PageResult, WebForm};
+use askama::Template;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Template)]
+#[template(path = "scripts.html")]
+struct ScriptsPage {
+    l: Layout,
+    scripts: Vec<ScriptInfo>,
+    runs: Vec<api::RunInfo>,
+    can_edit: bool,
+}
+
+pub async fn list(State(app): State<App>, p: Principal) -> PageResult {
+    p.require(Permission::ScriptsRun)?;
+    let mut db = app.store.clone();
+    let scripts = super::store::list_scripts(&mut db, true).await?.into_iter().map(ScriptInfo::from).collect();
+    let (runs, _) = super::store::list_runs(&mut db, p.clients.as_deref(), 25, 0).await?;
+    let can_edit = p.can(Permission::ScriptsWrite) && p.clients.is_none();
+    Ok(html(&ScriptsPage {
+        l: Layout::new(&p, "Scripts", "scripts"),
+        scripts,
+        runs: runs.iter().map(api::RunInfo::from).collect(),
+        can_edit,
+    }))
+}
+
+/// The script form as posted.
+#[derive(Deserialize)]
+pub struct ScriptForm {
+    name: String,
+    #[serde(default)]
+    description: String,
+    shell: String,
+    body: String,
+    /// One per line: `name`, `name*` (required) or `name=default`.
+    #[serde(default)]
+    parameters: String,
+    timeout_secs: Option<String>,
+    run_as: Option<String>,
+    archived: Option<String>,
+}
+
+fn parse_params(text: &str) -> Vec<ParamSpec> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (head, default) = l.split_once('=').map(|(h, d)| (h.trim(), d.trim())).unwrap_or((l, ""));
+            let (name, required) = head.strip_suffix('*').map(|n| (n.trim(), true)).unwrap_or((head, false));
+            ParamSpec { name: name.to_string(), label: String::new(), default: default.to_string(), required }
+        })
+        .collect()
+}
+
+/// Shows parameters the way the form takes them.
+pub fn params_text(ps: &[ParamSpec]) -> String {
+    ps.iter()
+        .map(|p| match (p.required, p.default.is_empty()) {
+            (true, _) => format!("{}*", p.name),
+            (false, true) => p.name.clone(),
+            (false, false) => format!("{}={}", p.name, p.default),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl ScriptForm {
+    fn request(self) -> Result<ScriptRequest, ApiError> {
+        let timeout_secs = match self.timeout_secs.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) => Some(t.parse().map_err(|_| ApiError::invalid("timeout_secs", "a whole number of seconds"))?),
+        };
+        Ok(ScriptRequest {
+            name: self.name,
+            description: self.description,
+            shell: self.shell,
+            // Browsers send CRLF line ends; scripts want LF.
+            body: self.body.replace("\r\n", "\n"),
+            parameters: parse_params(&self.parameters),
+            timeout_secs,
+            run_as: self.run_as.filter(|r| !r.trim().is_empty()),
+            archived: self.archived.is_some(),
+        })
+    }
+}
+
+pub async fn create(State(app): State<App>, p: Principal, WebForm(f): WebForm<ScriptForm>) -> PageResult {
+    let s = api::create_for(&app, &p, f.request()?).await?;
+    Ok(see_other(&format!("/scripts/{}", s.id)))
+}
+
+#[derive(Template)]
+#[template(path = "script.html")]
+struct ScriptPage {
+    l: Layout,
+    s: ScriptInfo,
+    params: String,
+    clients: Vec<(i64, String)>,
+    can_edit: bool,
+}
+
+pub async fn show(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+    p.require(Permission::ScriptsRun)?;
+    let mut db = app.store.clone();
+    let s: ScriptInfo = super::store::get_script(&mut db, id).await?.ok_or(ApiError::NotFound)?.into();
+    let query = crate::tenancy::ClientQuery { scope: p.clients.clone(), include_archived: false, search: None };
+    let (clients, _) = crate::tenancy::list_clients(&mut db, &query, 10_000, 0).await?;
+    let can_edit = p.can(Permission::ScriptsWrite) && p.clients.is_none();
+    Ok(html(&ScriptPage {
+        l: Layout::new(&p, &s.name, "scripts"),
+        params: params_text(&s.parameters),
+        s,
+        clients: clients.into_iter().map(|c| (c.id, c.name)).collect(),
+        can_edit,
+    }))
+}
+
+pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<ScriptForm>) -> PageResult {
+    api::update_for(&app, &p, id, f.request()?).await?;
+    Ok(see_other(&format!("/scripts/{id}")))
+}
+
+/// Running a script from its page (a client's devices) or a device's page.
+#[derive(Deserialize)]
+pub struct RunForm {
+    client_id: Option<String>,
+    /// One per line: `name=value`.
+    #[serde(default)]
+    params: String,
+    /// `datetime-local`, taken as UTC.
+    #[serde(default)]
+    at: String,
+    script_id: Option<String>,
+}
+
+fn parse_values(text: &str) -> BTreeMap<String, String> {
+    text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect()
+}
+
+fn at_utc(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| if s.len() == 16 { format!("{s}:00Z") } else { format!("{s}Z") })
+}
+
+pub async fn run(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<RunForm>) -> PageResult {
+    let client_id = f.client_id.as_deref().and_then(|c| c.parse().ok()).ok_or_else(|| ApiError::invalid("client_id", "choose a client"))?;
+    let req = RunRequest { client_id: Some(client_id), params: parse_values(&f.params), at: at_utc(&f.at), ..Default::default() };
+    let r = api::run_for(&app, &p, id, req).await?;
+    Ok(see_other(&format!("/script-runs/{}", r.id)))
+}
+
+pub async fn run_on_device(
+    State(app): State<App>,
+    p: Principal,
+    Path((id, device_id)): Path<(i64, i64)>,
+    WebForm(f): WebForm<RunForm>,
+) -> PageResult {
+    let script = f.script_id.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::invalid("script_id", "choose a script"))?;
+    // The device must be this client's (the guard has checked the client).
+    crate::devices::store::by_id(&mut app.store.clone(), device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
+    let req = RunRequest { device_ids: Some(vec![device_id]), params: parse_values(&f.params), at: at_utc(&f.at), ..Default::default() };
+    let r = api::run_for(&app, &p, script, req).await?;
+    Ok(see_other(&format!("/script-runs/{}", r.id)))
+}
+
+#[derive(Template)]
+#[template(path = "script_run.html")]
+struct RunPage {
+    l: Layout,
+    d: api::RunDetail,
+    can_decide: bool,
+}
+
+impl RunPage {
+    fn when(&self, us: &Option<i64>) -> String {
+        us.map(crate::store::fmt_time).unwrap_or_default()
+    }
+}
+
+pub async fn show_run(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+    let d = api::detail_for(&app, &p, id).await?;
+    let can_decide = d.run.state == "awaiting_approval" && d.run.requested_by != p.user.id;
+    Ok(html(&RunPage { l: Layout::new(&p, format!("Run #{id}"), "scripts"), d, can_decide }))
+}
+
+pub async fn approve(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+    api::decide_for(&app, &p, id, true).await?;
+    Ok(see_other(&format!("/script-runs/{id}")))
+}
+
+pub async fn reject(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+    api::decide_for(&app, &p, id, false).await?;
+    Ok(see_other(&format!("/script-runs/{id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_lines_read_as_people_write_them() {
+        let ps = parse_params("who*\n  path = /tmp \n\nverbose");
+        assert_eq!(params_text(&ps), "who*\npath=/tmp\nverbose");
+        assert_eq!(parse_values("a=1\nb = two words\nnoise"), BTreeMap::from([("a".into(), "1".into()), ("b".into(), "two words".into())]));
+        assert_eq!(at_utc("2026-12-01T02:30").as_deref(), Some("2026-12-01T02:30:00Z"));
+        assert_eq!(at_utc(" "), None);
+    }
+}
