@@ -1,6 +1,7 @@
 //! The Steward endpoint agent as a library: the connection and its
 //! handshake ([`conn`], [`pin`]), staying connected and reporting
-//! ([`link`], [`report`]), running scripts ([`scripts`]), the
+//! ([`link`], [`report`]), running scripts ([`scripts`]), the OS service
+//! ([`service`]), the
 //! configuration file ([`config`]) and the
 //! fleet simulator ([`simulate`], which the server's demo runs in-process).
 //! The `steward-agent` binary (`main.rs`) is the command line around it.
@@ -11,6 +12,7 @@ pub mod link;
 pub mod pin;
 pub mod report;
 pub mod scripts;
+pub mod service;
 pub mod simulate;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -21,6 +23,13 @@ use steward_protocol::messages::{AgentMsg, Purpose, ServerMsg};
 use steward_protocol::PROTOCOL_VERSION;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Runs the agent installed in `dir` (the foreground `run` and the services).
+pub async fn run_installed(dir: &std::path::Path) -> Result<(), String> {
+    let cfg = config::load(dir)?;
+    let spool = report::spool::Spool::open(Some(dir.join(report::spool::FILE)), report::spool::DEFAULT_MAX);
+    link::keep_connected(&cfg, report::Machine::Real, spool, Some(dir), true).await
+}
 
 pub fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")

@@ -1,26 +1,27 @@
-//! `steward-agent`: the endpoint agent that runs on client machines.
+//! `steward-agent`: the endpoint agent that runs on client machines (the
+//! command line around the `steward_agent` library).
 //!
 //! Deliberately small and dependency-light (every crate in it runs on
 //! customers' machines). Commands:
 //! - `install --server URL --token TOKEN --pin SPKI_SHA256 [--config-dir DIR] [--no-service]`:
 //!   makes this machine's Ed25519 identity key, enrols over a pinned TLS
 //!   WebSocket, writes the configuration (owner-only), and installs the
-//!   systemd service (Linux) unless `--no-service`;
-//! - `run [--config-dir DIR]`: connects and stays connected (heartbeats),
-//!   reconnecting forever with exponential backoff and full jitter;
+//!   systemd service (Linux) or Windows service unless `--no-service`;
+//! - `run [--config-dir DIR]`: runs in the foreground: connects and stays
+//!   connected, reporting inventory and metrics and taking signed commands
+//!   and scripts, reconnecting forever with backoff and full jitter;
+//! - `uninstall [--config-dir DIR]`: removes the service, the configuration
+//!   and the key;
+//! - `service [--config-dir DIR]` (Windows): the entry the Service Control
+//!   Manager starts;
 //! - `simulate --server URL --token TOKEN --pin PIN --count N`: N simulated
-//!   agents in one process (real protocol, real keys), for tests, the demo
+//!   machines in one process (real protocol, real keys), for tests, the demo
 //!   and benchmarks;
 //! - `--version`.
-//!
-//! Once connected the agent reports its inventory and a metric sample a
-//! minute ([`report`]), buffering samples on disk while offline; commands
-//! are verified with `steward_protocol::command` ([`link`]). Scripts and the
-//! Windows service arrive with the rest of the agent issue.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use steward_agent::{config, enroll, hostname, link, normalise_pin, os_name, report, simulate, VERSION};
+use steward_agent::{config, enroll, hostname, normalise_pin, os_name, simulate, VERSION};
 use steward_protocol::PROTOCOL_VERSION;
 
 fn usage() -> ExitCode {
@@ -28,6 +29,7 @@ fn usage() -> ExitCode {
         "steward-agent {VERSION}\n\
          usage:\n  steward-agent install --server https://HOST:PORT --token TOKEN --pin SPKI_SHA256 [--config-dir DIR] [--no-service]\n  \
          steward-agent run [--config-dir DIR]\n  \
+         steward-agent uninstall [--config-dir DIR]\n  \
          steward-agent simulate --server URL --token TOKEN --pin SPKI_SHA256 --count N [--ramp-secs S] [--prefix NAME-]\n  steward-agent --version"
     );
     ExitCode::from(2)
@@ -71,7 +73,10 @@ fn main() -> ExitCode {
             };
             rt.block_on(install(server, token, pin, &dir, !args.switches.iter().any(|s| s == "no-service")))
         }
-        "run" => rt.block_on(run(&dir)),
+        "run" => rt.block_on(steward_agent::run_installed(&dir)),
+        "uninstall" => steward_agent::service::remove_all(&dir),
+        #[cfg(windows)]
+        "service" => steward_agent::service::serve(dir),
         "simulate" => {
             let (Some(server), Some(token), Some(pin)) = (args.flags.get("server"), args.flags.get("token"), args.flags.get("pin")) else {
                 return usage();
@@ -102,42 +107,7 @@ async fn install(server: &str, token: &str, pin: &str, dir: &std::path::Path, se
     config::save(dir, &cfg)?;
     println!("enrolled as device {device_id}; configuration in {}", dir.join(config::FILE).display());
     if service {
-        install_service(dir)?;
+        steward_agent::service::install(dir)?;
     }
     Ok(())
-}
-
-#[cfg(target_os = "linux")]
-fn install_service(dir: &std::path::Path) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let unit = format!(
-        "[Unit]\nDescription=Steward agent\nAfter=network-online.target\nWants=network-online.target\n\n\
-         [Service]\nExecStart={} run --config-dir {}\nRestart=always\nRestartSec=5\nLimitNOFILE=65536\n\n[Install]\nWantedBy=multi-user.target\n",
-        exe.display(),
-        dir.display()
-    );
-    std::fs::write("/etc/systemd/system/steward-agent.service", unit)
-        .map_err(|e| format!("cannot write the systemd unit: {e} (run as root, or use --no-service)"))?;
-    let ok = std::process::Command::new("systemctl")
-        .args(["enable", "--now", "steward-agent.service"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        return Err("systemctl enable --now steward-agent.service failed".into());
-    }
-    println!("installed and started the steward-agent systemd service");
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn install_service(_dir: &std::path::Path) -> Result<(), String> {
-    Err("installing the service is not supported on this OS yet: run `steward-agent run` under your service manager, or pass --no-service"
-        .into())
-}
-
-async fn run(dir: &std::path::Path) -> Result<(), String> {
-    let cfg = config::load(dir)?;
-    let spool = report::spool::Spool::open(Some(dir.join(report::spool::FILE)), report::spool::DEFAULT_MAX);
-    link::keep_connected(&cfg, report::Machine::Real, spool, Some(dir), true).await
 }

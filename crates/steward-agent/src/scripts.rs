@@ -68,9 +68,15 @@ impl RunDir {
         let mut b = [0u8; 8];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
         let p = std::env::temp_dir().join(format!("steward-run-{:016x}", u64::from_le_bytes(b)));
-        let mut d = std::fs::DirBuilder::new();
         #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut d, 0o700);
+        let d = {
+            let mut d = std::fs::DirBuilder::new();
+            std::os::unix::fs::DirBuilderExt::mode(&mut d, 0o700);
+            d
+        };
+        // On Windows the directory inherits the temp folder's ACL (SYSTEM's temp for the service).
+        #[cfg(not(unix))]
+        let d = std::fs::DirBuilder::new();
         d.create(&p)?;
         Ok(RunDir(p))
     }

@@ -64,3 +64,20 @@ fn a_malformed_pin_is_refused_before_any_connection() {
     assert!(out.contains("--pin must be the 64 hex digits"), "{out}");
     assert!(!dir.path().join("agent.json").exists(), "nothing written");
 }
+
+#[test]
+fn uninstall_removes_the_configuration_key_and_buffers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("steward");
+    std::fs::create_dir(&cfg).unwrap();
+    for f in ["agent.json", "metrics.spool", "replay.json"] {
+        std::fs::write(cfg.join(f), "{}").unwrap();
+    }
+    let (code, out) = agent(&["uninstall", "--config-dir", &cfg.display().to_string()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("removed the agent's configuration and key"), "{out}");
+    assert!(!cfg.exists(), "the emptied directory is gone too");
+    // Nothing left to remove: still fine.
+    let (code, out) = agent(&["uninstall", "--config-dir", &cfg.display().to_string()]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -3,33 +3,30 @@
 //! signed commands) on loopback, on this machine.
 //!
 //! Reports: time for the fleet to come online, server resident memory per
-//! connection, server CPU while idling with heartbeats, command round trips.
+//! connection, server CPU while idling with heartbeats, command round trips,
+//! and the time to reconnect after a server restart.
 //! The 100,000-agent figure follows from the per-connection numbers; this
-//! machine caps each process at 20,000 open files, so one simulator process
-//! stays below that.
+//! machine caps each process at 20,000 open files, so the fleet is split
+//! over simulator processes of at most 5,000 agents, and one server process
+//! can hold up to ~19,000. Then the server is restarted and the time for the
+//! whole fleet to return is measured.
 //!
 //! Run: `cargo build --release -p steward-agent && cargo bench -p steward --bench fleet`
 //! (`STEWARD_FLEET=N` sets the fleet size, default 2000).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "shared/proc_stats.rs"]
+mod proc_stats;
 
 use common::*;
+use proc_stats::*;
 use serde_json::json;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn rss_kib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(0)
-}
-
-fn cpu_ticks(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-}
+/// Agents per simulator process (each process may open at most 20,000 files here).
+const PER_PROCESS: usize = 5000;
 
 #[tokio::main]
 async fn main() {
@@ -43,35 +40,48 @@ async fn main() {
 
     let env = Env::sqlite();
     env.create_admin(ADMIN_EMAIL);
-    let s = Server::start_in(env, &[]).await;
+    let mut s = Server::start_in(env, &[]).await;
     let pid = s.child.as_ref().unwrap().id();
     let a = s.admin().await;
     let client = make_client(&a, "Fleet").await;
     let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "DC", "timezone": "UTC"})).await;
-    let (_, tok) = a.post(&format!("/api/v1/clients/{client}/sites/{}/enrollment-tokens", site["id"]), json!({"max_uses": n})).await;
-    let token = tok["token"].as_str().unwrap();
+
+    // Waits until `n` devices are online (as the database says); returns how long it took.
+    let wait_online = |start: Instant, what: &'static str| {
+        let a = &a;
+        async move {
+            loop {
+                let (_, v) = a.get("/api/v1/devices?state=online&limit=1").await;
+                let online = v["total"].as_i64().unwrap_or(0) as usize;
+                if online >= n {
+                    return start.elapsed();
+                }
+                assert!(start.elapsed() < Duration::from_secs(900), "{what}: only {online} of {n} online");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
 
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_before = rss_kib(pid);
+    let rss_before = status_kib(pid, "VmRSS:");
     let start = Instant::now();
-    let mut sim = Command::new(&agent)
-        .args(["simulate", "--server", &s.base, "--token", token, "--pin", &s.spki, "--count", &n.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let online = loop {
-        let (_, all) = a.get(&format!("/api/v1/clients/{client}/devices?limit=500&offset={}", n.saturating_sub(500))).await;
-        let enrolled = all["total"].as_i64().unwrap_or(0) as usize;
-        // Every device enrolled, and the last page of the list registered online.
-        if enrolled >= n && all["items"].as_array().is_some_and(|i| i.iter().all(|d| d["online"] == true)) {
-            break start.elapsed();
-        }
-        assert!(start.elapsed() < Duration::from_secs(600), "the fleet did not come online ({enrolled} enrolled)");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    // Several simulator processes: each process here may hold at most 20,000 open files.
+    let mut sims = vec![];
+    for (k, count) in (0..n).collect::<Vec<_>>().chunks(PER_PROCESS).map(|c| c.len()).enumerate() {
+        let (_, tok) =
+            a.post(&format!("/api/v1/clients/{client}/sites/{}/enrollment-tokens", site["id"]), json!({"max_uses": count})).await;
+        let child = Command::new(&agent)
+            .args(["simulate", "--server", &s.base, "--token", tok["token"].as_str().unwrap(), "--pin", &s.spki])
+            .args(["--count", &count.to_string(), "--ramp-secs", "5", "--prefix", &format!("f{k}-")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        sims.push(child);
+    }
+    let online = wait_online(start, "enrolment").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_after = rss_kib(pid);
+    let rss_after = status_kib(pid, "VmRSS:");
 
     // Idle with heartbeats: server CPU over 60 s (two heartbeat periods).
     let hz = 100.0;
@@ -91,12 +101,31 @@ async fn main() {
         rtt.push(t.elapsed());
     }
     rtt.sort();
-    let _ = sim.kill();
-    let _ = sim.wait();
+
+    // A server restart: every agent comes back on its own (backoff with jitter).
+    let t = Instant::now();
+    s.restart();
+    let a = s.admin().await;
+    let reconnect = {
+        let start = t;
+        loop {
+            let (_, v) = a.get("/api/v1/devices?state=online&limit=1").await;
+            if v["total"].as_i64().unwrap_or(0) as usize >= n {
+                break start.elapsed();
+            }
+            assert!(start.elapsed() < Duration::from_secs(900), "the fleet did not come back: {v}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    for mut sim in sims {
+        let _ = sim.kill();
+        let _ = sim.wait();
+    }
 
     let per_conn = (rss_after.saturating_sub(rss_before)) as f64 / n as f64;
     println!(
-        "\nSteward fleet benchmark: {n} simulated agents (one simulator process), one server, loopback, {} cores",
+        "\nSteward fleet benchmark: {n} simulated agents in {} simulator process(es), one server on SQLite, loopback, {} cores",
+        n.div_ceil(PER_PROCESS),
         std::thread::available_parallelism().map(|v| v.get()).unwrap_or(0)
     );
     println!("| measure | value |");
@@ -113,4 +142,5 @@ async fn main() {
         rtt[rtt.len() / 2].as_secs_f64() * 1e3,
         rtt[rtt.len() * 99 / 100].as_secs_f64() * 1e3
     );
+    println!("| whole fleet back online after a server restart | {:.1} s |", reconnect.as_secs_f64());
 }

@@ -73,6 +73,7 @@ pub fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(crate::scripts::api::get_run))
         .routes(routes!(crate::scripts::api::approve))
         .routes(routes!(crate::scripts::api::reject))
+        .routes(routes!(crate::scripts::api::cancel))
         .routes(routes!(crate::scripts::api::device_results))
 }
 

@@ -194,6 +194,21 @@ pub struct RunRequest {
     pub params: BTreeMap<String, String>,
     /// RFC 3339 time to run at (absent: now).
     pub at: Option<String>,
+    /// `hourly`, `daily` or `weekly`: run again at that interval from `at`
+    /// (each time on the devices the target then has), until cancelled.
+    pub repeat: Option<String>,
+}
+
+/// What a run targets, kept so that later occurrences find the devices
+/// there are then.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Target {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_ids: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<i64>,
 }
 
 /// A run as listed.
@@ -203,7 +218,7 @@ pub struct RunInfo {
     pub script_id: i64,
     pub script_name: String,
     pub script_hash: String,
-    /// `awaiting_approval`, `scheduled`, `running`, `done` or `rejected`.
+    /// `awaiting_approval`, `scheduled`, `running`, `done`, `rejected` or `cancelled`.
     pub state: String,
     pub requested_by: i64,
     pub requested_at: String,
@@ -212,6 +227,8 @@ pub struct RunInfo {
     pub device_count: i64,
     pub client_ids: Vec<i64>,
     pub params: BTreeMap<String, String>,
+    /// `hourly`, `daily` or `weekly` for a recurring run.
+    pub repeat: Option<String>,
 }
 
 impl From<&Run> for RunInfo {
@@ -229,6 +246,7 @@ impl From<&Run> for RunInfo {
             device_count: r.device_count,
             client_ids: serde_json::from_str(&r.client_ids).unwrap_or_default(),
             params: serde_json::from_str(&r.params).unwrap_or_default(),
+            repeat: r.repeat_every.clone(),
         }
     }
 }
@@ -287,14 +305,20 @@ pub async fn run_for(app: &App, p: &Principal, script_id: i64, r: RunRequest) ->
                 .timestamp_micros(),
         ),
     };
+    if let Some(every) = r.repeat.as_deref().filter(|e| !e.is_empty()) {
+        model::period_secs(every).ok_or_else(|| ApiError::invalid("repeat", "hourly, daily or weekly"))?;
+    }
+    let repeat = r.repeat.clone().filter(|e| !e.is_empty());
+    let target = Target { device_ids: r.device_ids.clone(), client_id: r.client_id, site_id: r.site_id };
     let targets = targets(app, p, &r).await?;
     let clients: BTreeSet<i64> = targets.iter().map(|t| t.1).collect();
     let threshold = crate::settings::script_approval_threshold(&app.store).await? as usize;
     let approval = model::needs_approval(targets.len(), clients.len(), threshold);
-    let future = at.filter(|t| *t > now_us());
+    // A recurring run without a start time starts now and repeats from now.
+    let future = at.filter(|t| *t > now_us()).or(repeat.as_ref().map(|_| now_us()));
     let state = if approval {
         "awaiting_approval"
-    } else if future.is_some() {
+    } else if future.is_some_and(|t| t > now_us()) || repeat.is_some() {
         "scheduled"
     } else {
         "running"
@@ -317,6 +341,8 @@ pub async fn run_for(app: &App, p: &Principal, script_id: i64, r: RunRequest) ->
         scheduled_for: future,
         device_count: targets.len() as i64,
         client_ids: serde_json::to_string(&clients).expect("serialises"),
+        repeat_every: repeat.clone(),
+        target: serde_json::to_string(&target).expect("serialises"),
     };
     let mut tx = app.store.begin_audited().await?;
     let id = runs::insert_run(tx.tx(), &run, &targets).await?;
@@ -324,7 +350,7 @@ pub async fn run_for(app: &App, p: &Principal, script_id: i64, r: RunRequest) ->
     let mut event = Event::new("script.run", "script_run", id).details(j!({
         "script_id": script_id, "script_name": script.name, "script_hash": script.hash, "run_as": script.run_as,
         "params": params, "device_count": targets.len(), "devices": devices, "clients": clients,
-        "needs_approval": approval, "scheduled_for": future.map(rfc3339),
+        "needs_approval": approval, "scheduled_for": future.map(rfc3339), "repeat": repeat,
     }));
     if clients.len() == 1 {
         event = event.client(*clients.iter().next().expect("one"));
@@ -332,6 +358,9 @@ pub async fn run_for(app: &App, p: &Principal, script_id: i64, r: RunRequest) ->
     tx.commit(&p.actor(), event).await?;
     if state == "running" {
         super::dispatch::start(app, id).await?;
+    } else if state == "scheduled" {
+        // A recurring run due now starts at once rather than at the next tick.
+        super::dispatch::start_due(app).await?;
     }
     let stored = runs::get_run(&mut app.store.clone(), id).await?.ok_or_else(|| ApiError::Internal("run vanished".into()))?;
     Ok(RunInfo::from(&stored))
@@ -395,7 +424,8 @@ pub async fn decide_for(app: &App, p: &Principal, id: i64, approve: bool) -> Res
     if run.requested_by == p.user.id {
         return Err(ApiError::Forbidden("a second person must approve or reject a run".into()));
     }
-    let to = match (approve, run.scheduled_for.is_some_and(|t| t > now_us())) {
+    let later = run.scheduled_for.is_some_and(|t| t > now_us()) || run.repeat_every.is_some();
+    let to = match (approve, later) {
         (false, _) => "rejected",
         (true, true) => "scheduled",
         (true, false) => "running",
@@ -413,8 +443,10 @@ pub async fn decide_for(app: &App, p: &Principal, id: i64, approve: bool) -> Res
         })),
     )
     .await?;
-    if to == "running" {
-        super::dispatch::start(app, id).await?;
+    match to {
+        "running" => drop(super::dispatch::start(app, id).await?),
+        "scheduled" => super::dispatch::start_due(app).await?,
+        _ => {}
     }
     let stored = runs::get_run(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
     Ok(RunInfo::from(&stored))
@@ -431,6 +463,38 @@ pub async fn approve(State(app): State<App>, p: Principal, Path(id): Path<i64>) 
     responses((status = 200, body = RunInfo), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reject(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> ApiResult {
     Ok(json(decide_for(&app, &p, id, false).await?))
+}
+
+/// Cancels a run that has not started (scheduled, recurring, or awaiting
+/// approval); shared with the pages.
+pub async fn cancel_for(app: &App, p: &Principal, id: i64) -> Result<RunInfo, ApiError> {
+    let (run, _) = visible_run(app, p, id).await?;
+    let clients: Vec<i64> = serde_json::from_str(&run.client_ids).unwrap_or_default();
+    if p.clients.as_ref().is_some_and(|mine| clients.iter().any(|c| !mine.contains(c))) {
+        return Err(ApiError::Forbidden("this run reaches clients you are not responsible for".into()));
+    }
+    let mut tx = app.store.begin_audited().await?;
+    let mut done = false;
+    for from in ["scheduled", "awaiting_approval"] {
+        done = done || runs::transition(tx.tx(), id, from, "cancelled", None).await?;
+    }
+    if !done {
+        return Err(ApiError::Conflict(format!("the run is {}: only a run that has not started can be cancelled", run.state)));
+    }
+    tx.commit(
+        &p.actor(),
+        Event::new("script.cancel", "script_run", id)
+            .details(j!({"script_id": run.script_id, "script_hash": run.script_hash, "repeat": run.repeat_every})),
+    )
+    .await?;
+    let stored = runs::get_run(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
+    Ok(RunInfo::from(&stored))
+}
+
+#[utoipa::path(post, path = "/api/v1/script-runs/{id}/cancel", tag = "scripts", params(("id" = i64, Path)),
+    responses((status = 200, body = RunInfo), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "already started or decided")))]
+pub async fn cancel(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> ApiResult {
+    Ok(json(cancel_for(&app, &p, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/devices/{device_id}/script-results", tag = "scripts",

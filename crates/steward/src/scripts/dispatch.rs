@@ -98,13 +98,69 @@ pub async fn result(app: &App, device_id: i64, command_id: &str, mut o: Outcome)
     }
 }
 
-/// Starts scheduled runs whose time has come (called by the jobs loop).
+/// Starts scheduled runs whose time has come (called by the jobs loop, and
+/// at once for a run due now). A recurring run's next occurrence is
+/// scheduled as this one starts; an occurrence finds its devices when it
+/// starts, within the clients the run was first requested for.
 pub async fn start_due(app: &App) -> crate::store::Result<()> {
     let mut db = app.store.clone();
     for id in runs::due(&mut db, crate::store::now_us()).await? {
-        if runs::transition(&mut db, id, "scheduled", "running", None).await? {
-            start(app, id).await?;
+        let Some(run) = runs::get_run(&mut db, id).await? else { continue };
+        let mut tx = app.store.begin_audited().await?;
+        if !runs::transition(tx.tx(), id, "scheduled", "running", None).await? {
+            continue;
         }
+        if run.repeat_every.is_some() && runs::count_results(tx.tx(), id).await? == 0 {
+            let targets = resolve(tx.tx(), &run).await?;
+            runs::add_results(tx.tx(), id, &targets).await?;
+            runs::set_device_count(tx.tx(), id, targets.len() as i64).await?;
+        }
+        let next = schedule_next(tx.tx(), &run).await?;
+        let actor = crate::audit::Actor { user_id: None, label: "scheduler".into(), ip: String::new() };
+        let event = crate::audit::Event::new("script.run_scheduled", "script_run", id).details(serde_json::json!({
+            "script_id": run.script_id, "script_hash": run.script_hash, "requested_by": run.requested_by,
+            "approved_by": run.approved_by, "repeat": run.repeat_every, "next_run": next,
+        }));
+        tx.commit(&actor, event).await?;
+        start(app, id).await?;
+        runs::finish_if_complete(&mut db, id).await?;
     }
     Ok(())
+}
+
+/// The devices a recurring run reaches now, within its original clients.
+async fn resolve(db: &mut impl crate::store::Db, run: &Run) -> crate::store::Result<Vec<(i64, i64)>> {
+    let target: super::api::Target = serde_json::from_str(&run.target).unwrap_or_default();
+    let clients: Vec<i64> = serde_json::from_str(&run.client_ids).unwrap_or_default();
+    if let Some(ids) = target.device_ids {
+        let mut out = vec![];
+        for id in ids {
+            if let Some(d) =
+                crate::devices::store::by_id(db, id).await?.filter(|d| d.revoked_at.is_none() && clients.contains(&d.client_id))
+            {
+                out.push((d.id, d.client_id));
+            }
+        }
+        return Ok(out);
+    }
+    let f = crate::devices::query::DeviceFilter { client_id: target.client_id, site_id: target.site_id, ..Default::default() };
+    let (rows, _) = crate::devices::query::search(db, Some(&clients), &f, super::model::MAX_TARGETS as u64, 0).await?;
+    Ok(rows.into_iter().filter(|r| r.device.revoked_at.is_none()).map(|r| (r.device.id, r.device.client_id)).collect())
+}
+
+/// Schedules the occurrence after `run` (a recurring one); returns its id.
+async fn schedule_next(db: &mut impl crate::store::Db, run: &Run) -> crate::store::Result<Option<i64>> {
+    let Some(period) = run.repeat_every.as_deref().and_then(super::model::period_secs) else { return Ok(None) };
+    let now = crate::store::now_us();
+    let first = run.scheduled_for.unwrap_or(now);
+    let next = Run {
+        id: 0,
+        state: "scheduled".into(),
+        requested_at: now,
+        scheduled_for: Some(super::model::next_occurrence(first, period * 1_000_000, now)),
+        device_count: 0,
+        ..run.clone()
+    };
+    // Its devices are found when it starts.
+    Ok(Some(runs::insert_run(db, &next, &[]).await?))
 }

@@ -110,6 +110,26 @@ pub fn resolve_params(spec: &[ParamSpec], given: &BTreeMap<String, String>) -> R
     Ok(out)
 }
 
+/// Seconds between occurrences of a recurring run.
+pub fn period_secs(every: &str) -> Option<i64> {
+    Some(match every {
+        "hourly" => 3600,
+        "daily" => 86_400,
+        "weekly" => 7 * 86_400,
+        _ => return None,
+    })
+}
+
+/// The first occurrence after `now` of a schedule that started at `first`
+/// and repeats every `period` (all µs): a server that was down skips the
+/// occurrences it missed rather than running them all at once.
+pub fn next_occurrence(first: i64, period: i64, now: i64) -> i64 {
+    if now < first {
+        return first;
+    }
+    first + ((now - first) / period + 1) * period
+}
+
 /// A run needs a second person's approval when it reaches more devices than
 /// the configured threshold, or devices of more than one client.
 pub fn needs_approval(devices: usize, clients: usize, threshold: usize) -> bool {
@@ -149,6 +169,16 @@ mod tests {
             for (k, v) in &vals {
                 prop_assert_eq!(&r[k], v);
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_next_occurrence_is_in_the_future_and_on_the_schedule(first in 0i64..1_000_000_000, p in 1i64..1_000_000, now in 0i64..2_000_000_000) {
+            let n = next_occurrence(first, p, now);
+            prop_assert!(n > now || (now < first && n == first));
+            prop_assert_eq!((n - first) % p, 0);
+            prop_assert!(n - p <= now.max(first - p), "no occurrence is skipped that is still ahead");
         }
     }
 

@@ -144,6 +144,9 @@ pub struct RunForm {
     /// `datetime-local`, taken as UTC.
     #[serde(default)]
     at: String,
+    /// Empty, `hourly`, `daily` or `weekly`.
+    #[serde(default)]
+    repeat: String,
     script_id: Option<String>,
 }
 
@@ -158,7 +161,13 @@ fn at_utc(s: &str) -> Option<String> {
 
 pub async fn run(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<RunForm>) -> PageResult {
     let client_id = f.client_id.as_deref().and_then(|c| c.parse().ok()).ok_or_else(|| ApiError::invalid("client_id", "choose a client"))?;
-    let req = RunRequest { client_id: Some(client_id), params: parse_values(&f.params), at: at_utc(&f.at), ..Default::default() };
+    let req = RunRequest {
+        client_id: Some(client_id),
+        params: parse_values(&f.params),
+        at: at_utc(&f.at),
+        repeat: Some(f.repeat).filter(|r| !r.is_empty()),
+        ..Default::default()
+    };
     let r = api::run_for(&app, &p, id, req).await?;
     Ok(see_other(&format!("/script-runs/{}", r.id)))
 }
@@ -183,6 +192,7 @@ struct RunPage {
     l: Layout,
     d: api::RunDetail,
     can_decide: bool,
+    can_cancel: bool,
 }
 
 impl RunPage {
@@ -194,11 +204,17 @@ impl RunPage {
 pub async fn show_run(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
     let d = api::detail_for(&app, &p, id).await?;
     let can_decide = d.run.state == "awaiting_approval" && d.run.requested_by != p.user.id;
-    Ok(html(&RunPage { l: Layout::new(&p, format!("Run #{id}"), "scripts"), d, can_decide }))
+    let can_cancel = matches!(d.run.state.as_str(), "scheduled" | "awaiting_approval");
+    Ok(html(&RunPage { l: Layout::new(&p, format!("Run #{id}"), "scripts"), d, can_decide, can_cancel }))
 }
 
 pub async fn approve(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
     api::decide_for(&app, &p, id, true).await?;
+    Ok(see_other(&format!("/script-runs/{id}")))
+}
+
+pub async fn cancel(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+    api::cancel_for(&app, &p, id).await?;
     Ok(see_other(&format!("/script-runs/{id}")))
 }
 

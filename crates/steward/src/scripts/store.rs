@@ -43,6 +43,8 @@ enum ScriptRuns {
     ScheduledFor,
     DeviceCount,
     ClientIds,
+    RepeatEvery,
+    Target,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -200,9 +202,13 @@ pub struct Run {
     pub scheduled_for: Option<i64>,
     pub device_count: i64,
     pub client_ids: String,
+    /// `hourly`, `daily`, `weekly`, or `None` for once.
+    pub repeat_every: Option<String>,
+    /// JSON target spec (see `api::Target`), for later occurrences.
+    pub target: String,
 }
 
-const RUN_COLS: [ScriptRuns; 17] = [
+const RUN_COLS: [ScriptRuns; 19] = [
     ScriptRuns::Id,
     ScriptRuns::ScriptId,
     ScriptRuns::ScriptName,
@@ -220,6 +226,8 @@ const RUN_COLS: [ScriptRuns; 17] = [
     ScriptRuns::ScheduledFor,
     ScriptRuns::DeviceCount,
     ScriptRuns::ClientIds,
+    ScriptRuns::RepeatEvery,
+    ScriptRuns::Target,
 ];
 
 /// Stores a run and one pending result per target device.
@@ -250,10 +258,18 @@ pub async fn insert_run(db: &mut impl Db, r: &Run, targets: &[(i64, i64)]) -> Re
                     r.scheduled_for.into(),
                     r.device_count.into(),
                     r.client_ids.clone().into(),
+                    r.repeat_every.clone().into(),
+                    r.target.clone().into(),
                 ])
                 .returning_col(ScriptRuns::Id),
         )
         .await?;
+    add_results(db, id.id, targets).await?;
+    Ok(id.id)
+}
+
+/// Adds a pending part for each (device, client) to a run.
+pub async fn add_results(db: &mut impl Db, run_id: i64, targets: &[(i64, i64)]) -> Result<()> {
     for chunk in targets.chunks(1000) {
         let mut q = Query::insert();
         q.into_table(ScriptResults::Table).columns([
@@ -263,11 +279,31 @@ pub async fn insert_run(db: &mut impl Db, r: &Run, targets: &[(i64, i64)]) -> Re
             ScriptResults::State,
         ]);
         for (device, client) in chunk {
-            q.values_panic([id.id.into(), (*device).into(), (*client).into(), "pending".into()]);
+            q.values_panic([run_id.into(), (*device).into(), (*client).into(), "pending".into()]);
         }
         db.execute(&q).await?;
     }
-    Ok(id.id)
+    Ok(())
+}
+
+/// Sets how many devices a run reaches (a recurring occurrence, resolved when it starts).
+pub async fn set_device_count(db: &mut impl Db, run_id: i64, n: i64) -> Result<()> {
+    db.execute(Query::update().table(ScriptRuns::Table).value(ScriptRuns::DeviceCount, n).and_where(Expr::col(ScriptRuns::Id).eq(run_id)))
+        .await?;
+    Ok(())
+}
+
+/// How many device parts a run has.
+pub async fn count_results(db: &mut impl Db, run_id: i64) -> Result<i64> {
+    let n: Count = db
+        .fetch_one(
+            Query::select()
+                .expr_as(Expr::col(ScriptResults::RunId).count(), crate::store::n())
+                .from(ScriptResults::Table)
+                .and_where(Expr::col(ScriptResults::RunId).eq(run_id)),
+        )
+        .await?;
+    Ok(n.n)
 }
 
 pub async fn get_run(db: &mut impl Db, id: i64) -> Result<Option<Run>> {

@@ -100,6 +100,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<App>)> {
         ("/script-runs/{id}", get(crate::scripts::pages::show_run)),
         ("/script-runs/{id}/approve", post(crate::scripts::pages::approve)),
         ("/script-runs/{id}/reject", post(crate::scripts::pages::reject)),
+        ("/script-runs/{id}/cancel", post(crate::scripts::pages::cancel)),
         ("/clients/{id}/contacts/{contact_id}", get(tenancy::pages::contact_form).post(tenancy::pages::update_contact)),
         ("/users", get(users::pages::list).post(users::pages::create)),
         ("/users/{id}", get(users::pages::show).post(users::pages::update)),

@@ -118,6 +118,41 @@ pub struct Server {
     pub base: String,
     pub spki: String,
     stderr_path: PathBuf,
+    extra: Vec<String>,
+    vars: Vec<(String, String)>,
+}
+
+/// Starts `steward serve` and waits for the address it prints.
+fn spawn(env: &Env, extra: &[String], vars: &[(String, String)], stderr_path: &Path) -> (Child, String, String) {
+    let mut cmd = Command::new(bin());
+    cmd.arg("serve").args(env.db_args());
+    if !extra.iter().any(|a| a == "--listen") {
+        cmd.args(["--listen", "127.0.0.1:0"]);
+    }
+    cmd.args(extra).envs(vars.iter().map(|(k, v)| (k, v)));
+    // STEWARD_TEST_SERVER_LOG=debug shows more of what a failing test's server did.
+    let log = std::env::var("STEWARD_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into());
+    let stderr = std::fs::OpenOptions::new().create(true).append(true).open(stderr_path).unwrap();
+    cmd.env("STEWARD_LOG", log).stdout(Stdio::piped()).stderr(stderr);
+    let mut child = cmd.spawn().expect("spawn steward serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut spki = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("SPKI SHA-256 ").nth(1) {
+                spki = rest.trim().to_string();
+            }
+            if let Some(url) = line.strip_prefix("steward listening on ") {
+                let url = url.split_whitespace().next().unwrap().to_string();
+                let _ = tx.send((url, spki.clone()));
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok((base, spki)) => (child, base, spki),
+        Err(_) => panic!("server did not start: {}", std::fs::read_to_string(stderr_path).unwrap_or_default()),
+    }
 }
 
 impl Server {
@@ -136,32 +171,22 @@ impl Server {
     /// As [`Server::start_in`], with extra environment variables.
     pub async fn start_with_env(env: Env, extra: &[&str], vars: &[(&str, &str)]) -> Server {
         let stderr_path = env.data_dir().join("server.stderr");
-        let mut cmd = Command::new(bin());
-        cmd.arg("serve").args(env.db_args()).args(["--listen", "127.0.0.1:0"]).args(extra);
-        cmd.envs(vars.iter().copied());
-        // STEWARD_TEST_SERVER_LOG=debug shows more of what a failing test's server did.
-        let log = std::env::var("STEWARD_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into());
-        cmd.env("STEWARD_LOG", log).stdout(Stdio::piped()).stderr(std::fs::File::create(&stderr_path).unwrap());
-        let mut child = cmd.spawn().expect("spawn steward serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut spki = String::new();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("SPKI SHA-256 ").nth(1) {
-                    spki = rest.trim().to_string();
-                }
-                if let Some(url) = line.strip_prefix("steward listening on ") {
-                    let url = url.split_whitespace().next().unwrap().to_string();
-                    let _ = tx.send((url, spki.clone()));
-                }
-            }
-        });
-        let (base, spki) = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(v) => v,
-            Err(_) => panic!("server did not start: {}", std::fs::read_to_string(&stderr_path).unwrap_or_default()),
-        };
-        Server { env, child: Some(child), base, spki, stderr_path }
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let (child, base, spki) = spawn(&env, &extra, &vars, &stderr_path);
+        Server { env, child: Some(child), base, spki, stderr_path, extra, vars }
+    }
+
+    /// Stops the server (SIGTERM, waiting for a clean exit) and starts it
+    /// again on the same address and data: what agents see in an upgrade.
+    pub fn restart(&mut self) {
+        self.terminate();
+        let addr = self.base.trim_start_matches("https://").to_string();
+        let mut extra = self.extra.clone();
+        extra.extend(["--listen".to_string(), addr]);
+        let (child, base, spki) = spawn(&self.env, &extra, &self.vars, &self.stderr_path);
+        self.child = Some(child);
+        (self.base, self.spki) = (base, spki);
     }
 
     pub fn url(&self, path: &str) -> String {
