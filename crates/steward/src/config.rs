@@ -37,6 +37,8 @@ pub struct Config {
     pub metrics_5m_days: u32,
     pub metrics_1h_days: u32,
     pub agent_metrics_secs: u32,
+    pub agent_heartbeat_secs: u32,
+    pub agent_offline_after_secs: u32,
 }
 
 /// Every setting optional: one layer of configuration.
@@ -103,6 +105,12 @@ pub struct Partial {
     /// Seconds between the metric samples agents take (default 60).
     #[arg(long, env = "STEWARD_AGENT_METRICS_SECS")]
     pub agent_metrics_secs: Option<u32>,
+    /// Seconds between agents' heartbeats (default 30).
+    #[arg(long, env = "STEWARD_AGENT_HEARTBEAT_SECS")]
+    pub agent_heartbeat_secs: Option<u32>,
+    /// A device silent this long is marked offline (default 3 heartbeats).
+    #[arg(long, env = "STEWARD_AGENT_OFFLINE_AFTER_SECS")]
+    pub agent_offline_after_secs: Option<u32>,
 }
 
 impl Partial {
@@ -129,7 +137,9 @@ impl Partial {
             metrics_raw_days,
             metrics_5m_days,
             metrics_1h_days,
-            agent_metrics_secs
+            agent_metrics_secs,
+            agent_heartbeat_secs,
+            agent_offline_after_secs
         )
     }
 
@@ -161,6 +171,8 @@ impl Partial {
             metrics_5m_days: self.metrics_5m_days.unwrap_or(90),
             metrics_1h_days: self.metrics_1h_days.unwrap_or(730),
             agent_metrics_secs: self.agent_metrics_secs.unwrap_or(60),
+            agent_heartbeat_secs: self.agent_heartbeat_secs.unwrap_or(30),
+            agent_offline_after_secs: self.agent_offline_after_secs.unwrap_or(3 * self.agent_heartbeat_secs.unwrap_or(30)),
         };
         if let Some(pin) = &c.agent_pin {
             anyhow::ensure!(pin.len() == 64 && pin.bytes().all(|b| b.is_ascii_hexdigit()), "agent_pin must be 64 hex digits (a SHA-256)");
@@ -170,6 +182,12 @@ impl Partial {
         anyhow::ensure!(c.session_idle_minutes >= 1 && c.session_absolute_hours >= 1, "session timeouts must be positive");
         anyhow::ensure!(c.audit_anchor_interval_secs >= 1, "audit_anchor_interval_secs must be positive");
         anyhow::ensure!((1..=3600).contains(&c.agent_metrics_secs), "agent_metrics_secs must be between 1 and 3600");
+        anyhow::ensure!((5..=3600).contains(&c.agent_heartbeat_secs), "agent_heartbeat_secs must be between 5 and 3600");
+        anyhow::ensure!(
+            c.agent_offline_after_secs >= 2 * c.agent_heartbeat_secs,
+            "agent_offline_after_secs must be at least two heartbeats ({} s)",
+            2 * c.agent_heartbeat_secs
+        );
         anyhow::ensure!(
             1 <= c.metrics_raw_days && c.metrics_raw_days <= c.metrics_5m_days && c.metrics_5m_days <= c.metrics_1h_days,
             "metric retention must satisfy 1 <= metrics_raw_days <= metrics_5m_days <= metrics_1h_days"

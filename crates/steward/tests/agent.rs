@@ -510,3 +510,40 @@ async fn metric_samples_are_kept_on_disk_until_the_server_says_they_are_stored()
     assert!(after.iter().all(|t| *t > upto), "acknowledged samples are not sent again after a restart: {after:?} vs {upto}");
     drop(agent_proc);
 }
+
+#[tokio::test]
+async fn a_silent_device_is_cut_off_and_marked_offline_after_the_configured_silence() {
+    use ed25519_dalek::Signer;
+    use steward_protocol::messages::{proof_bytes, Purpose};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let env = common::Env::new().await;
+    env.create_admin(common::ADMIN_EMAIL);
+    let s = common::Server::start_in(env, &["--agent-heartbeat-secs", "5", "--agent-offline-after-secs", "10"]).await;
+    let a = s.admin().await;
+    let client = common::make_client(&a, "Quiet Co").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let tok = token(&a, client, site["id"].as_i64().unwrap(), json!({})).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[21; 32]);
+    let (mut ws, nonce) = raw_connect(&s.base).await;
+    raw_send(
+        &mut ws,
+        json!({"type": "enroll", "protocol": 1, "token": tok, "public_key": b64(key.verifying_key().as_bytes()),
+        "proof": b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes()), "hostname": "quiet", "os": "o", "agent_version": "1"}),
+    )
+    .await;
+    let device = raw_recv(&mut ws).await["device_id"].as_i64().unwrap();
+    let welcome = raw_recv(&mut ws).await;
+    assert_eq!((welcome["type"].as_str(), welcome["heartbeat_secs"].as_u64()), (Some("welcome"), Some(5)), "{welcome}");
+    // Say nothing: after 10 s of silence the server gives up on the device.
+    let start = Instant::now();
+    let bye = tokio::time::timeout(Duration::from_secs(20), raw_recv(&mut ws)).await.expect("the server ended the silence");
+    assert_eq!(bye["code"], "silent", "{bye}");
+    assert!(start.elapsed() >= Duration::from_secs(9), "not before the configured silence");
+    let v = wait_for(&a, &format!("/api/v1/clients/{client}/devices/{device}/presence"), "the offline transition", |v| {
+        v["items"][0]["online"] == false
+    })
+    .await;
+    assert_eq!(v["items"][0]["reason"], "silent");
+    let (_, list) = a.get("/api/v1/devices?state=offline").await;
+    assert_eq!(list["total"], 1);
+}

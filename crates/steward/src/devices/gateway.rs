@@ -36,8 +36,6 @@ pub const MAX_FRAME: usize = 1024 * 1024;
 pub const MAX_SAMPLES: usize = 1440;
 /// How long an agent has to answer the challenge.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
-/// Heartbeat period agents are told to use.
-pub const HEARTBEAT_SECS: u32 = 30;
 
 /// What the server can push down a connection.
 #[derive(Debug)]
@@ -240,7 +238,7 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
         &mut socket,
         &ServerMsg::Welcome {
             device_id: device.id,
-            heartbeat_secs: HEARTBEAT_SECS,
+            heartbeat_secs: app.cfg.agent_heartbeat_secs,
             command_keys,
             metrics_secs: app.cfg.agent_metrics_secs,
         },
@@ -281,8 +279,8 @@ async fn run(
     tx: &mpsc::Sender<Outbound>,
     rx: &mut mpsc::Receiver<Outbound>,
 ) -> &'static str {
-    // Silence for three heartbeat periods means the agent is gone.
-    let silence = Duration::from_secs(3 * HEARTBEAT_SECS as u64);
+    // Silence this long (by default three heartbeat periods) means the agent is gone.
+    let silence = Duration::from_secs(app.cfg.agent_offline_after_secs as u64);
     let mut deadline = tokio::time::Instant::now() + silence;
     loop {
         tokio::select! {
