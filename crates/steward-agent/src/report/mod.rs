@@ -8,6 +8,7 @@ pub mod simulated;
 pub mod spool;
 #[cfg(windows)]
 mod windows;
+mod windows_text;
 
 use steward_protocol::report::{Inventory, Sample};
 
