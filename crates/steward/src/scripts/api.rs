@@ -87,7 +87,31 @@ fn library_editor(p: &Principal) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn checked(r: &ScriptRequest) -> Result<(String, String, u32, String), ApiError> {
+/// A script request's fields, checked and normalised.
+struct Checked {
+    name: String,
+    description: String,
+    timeout: u32,
+    run_as: String,
+    params: String,
+}
+
+impl Checked {
+    fn fields<'a>(&'a self, r: &'a ScriptRequest) -> ScriptFields<'a> {
+        ScriptFields {
+            name: &self.name,
+            description: &self.description,
+            shell: &r.shell,
+            body: &r.body,
+            parameters: &self.params,
+            timeout_secs: self.timeout as i64,
+            run_as: &self.run_as,
+            archived: r.archived,
+        }
+    }
+}
+
+fn checked(r: &ScriptRequest) -> Result<Checked, ApiError> {
     let name = crate::tenancy::validate::text(&r.name, 200).map_err(|m| ApiError::invalid("name", m))?;
     if name.is_empty() {
         return Err(ApiError::invalid("name", "a script needs a name"));
@@ -96,29 +120,18 @@ fn checked(r: &ScriptRequest) -> Result<(String, String, u32, String), ApiError>
     let timeout = r.timeout_secs.unwrap_or(300);
     let run_as = r.run_as.clone().unwrap_or_else(|| "system".into());
     model::check_script(&r.shell, &r.body, &r.parameters, timeout, &run_as).map_err(|(f, m)| ApiError::invalid(f, m))?;
-    Ok((name, description, timeout, run_as))
+    Ok(Checked { name, description, timeout, run_as, params: serde_json::to_string(&r.parameters).expect("serialises") })
 }
 
 /// Adds a script (shared with the pages).
 pub async fn create_for(app: &App, p: &Principal, r: ScriptRequest) -> Result<ScriptInfo, ApiError> {
     library_editor(p)?;
-    let (name, description, timeout, run_as) = checked(&r)?;
-    let params = serde_json::to_string(&r.parameters).expect("serialises");
-    let fields = ScriptFields {
-        name: &name,
-        description: &description,
-        shell: &r.shell,
-        body: &r.body,
-        parameters: &params,
-        timeout_secs: timeout as i64,
-        run_as: &run_as,
-        archived: r.archived,
-    };
+    let c = checked(&r)?;
     let mut tx = app.store.begin_audited().await?;
-    let s = runs::insert_script(tx.tx(), &fields, p.user.id).await?;
+    let s = runs::insert_script(tx.tx(), &c.fields(&r), p.user.id).await?;
     tx.commit(
         &p.actor(),
-        Event::new("script.create", "script", s.id).details(j!({"name": name, "shell": r.shell, "hash": s.hash, "run_as": run_as})),
+        Event::new("script.create", "script", s.id).details(j!({"name": c.name, "shell": r.shell, "hash": s.hash, "run_as": c.run_as})),
     )
     .await?;
     Ok(s.into())
@@ -127,26 +140,15 @@ pub async fn create_for(app: &App, p: &Principal, r: ScriptRequest) -> Result<Sc
 /// Replaces a script's fields (shared with the pages).
 pub async fn update_for(app: &App, p: &Principal, id: i64, r: ScriptRequest) -> Result<ScriptInfo, ApiError> {
     library_editor(p)?;
-    let (name, description, timeout, run_as) = checked(&r)?;
-    let params = serde_json::to_string(&r.parameters).expect("serialises");
+    let c = checked(&r)?;
     let mut tx = app.store.begin_audited().await?;
     let before = runs::get_script(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
-    let fields = ScriptFields {
-        name: &name,
-        description: &description,
-        shell: &r.shell,
-        body: &r.body,
-        parameters: &params,
-        timeout_secs: timeout as i64,
-        run_as: &run_as,
-        archived: r.archived,
-    };
-    runs::update_script(tx.tx(), id, &fields).await?;
+    runs::update_script(tx.tx(), id, &c.fields(&r)).await?;
     let after = runs::get_script(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
     tx.commit(
         &p.actor(),
         Event::new("script.update", "script", id).details(j!({
-            "name": name,
+            "name": c.name,
             "before": {"hash": before.hash, "run_as": before.run_as, "archived": before.archived},
             "after": {"hash": after.hash, "run_as": after.run_as, "archived": after.archived},
         })),
