@@ -181,3 +181,31 @@ async fn anchors_can_be_posted_to_a_webhook() {
     assert_eq!(anchor["seq"], last["seq"]);
     assert_eq!(anchor["hash"], last["hash"]);
 }
+
+/// The demo's fleet enrolls while people look at the log: a walk of the
+/// chain that overlaps new entries must still verify (found when the demo's
+/// verify raced its own simulated agents).
+#[tokio::test]
+async fn the_chain_verifies_while_entries_are_being_appended() {
+    let (s, a) = busy_server().await;
+    let writer = {
+        let a = s.admin().await;
+        tokio::spawn(async move {
+            for i in 0..150 {
+                make_client(&a, &format!("Busy {i}")).await;
+            }
+        })
+    };
+    let mut walks = 0;
+    while !writer.is_finished() {
+        let (st, v) = a.get("/api/v1/audit/verify").await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["ok"], true, "verify during appends, walk {walks}: {v}");
+        walks += 1;
+    }
+    writer.await.unwrap();
+    assert!(walks >= 5, "the walks overlapped the appends ({walks} walks)");
+    let (_, v) = a.get("/api/v1/audit/verify").await;
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(v["entries_verified"].as_i64().unwrap() >= 150, "{v}");
+}
