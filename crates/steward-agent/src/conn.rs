@@ -6,10 +6,13 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer, SigningKey};
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::ServerName;
+use steward_protocol::fragment::{fragments, FRAGMENT};
 use steward_protocol::messages::{proof_bytes, AgentMsg, Purpose, ServerMsg};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -53,8 +56,23 @@ pub async fn open(server: &str, pin: &str) -> Result<(Ws, Vec<u8>), String> {
     }
 }
 
+/// Sends a message; a long one (an inventory, a batch of samples, script
+/// output) in fragments of `steward_protocol::FRAGMENT` bytes, so that the
+/// server's read buffer for this connection stays small.
 pub async fn send(ws: &mut Ws, m: &AgentMsg) -> Result<(), String> {
-    ws.send(Message::Text(serde_json::to_string(m).expect("serialises").into())).await.map_err(|e| format!("send failed: {e}"))
+    let text = serde_json::to_string(m).expect("serialises");
+    let failed = |e: tokio_tungstenite::tungstenite::Error| format!("send failed: {e}");
+    if text.len() <= FRAGMENT {
+        return ws.send(Message::Text(text.into())).await.map_err(failed);
+    }
+    let pieces = fragments(&text, FRAGMENT);
+    let last = pieces.len() - 1;
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let op = if i == 0 { Data::Text } else { Data::Continue };
+        let frame = Frame::message(piece.as_bytes().to_vec(), OpCode::Data(op), i == last);
+        ws.feed(Message::Frame(frame)).await.map_err(failed)?;
+    }
+    ws.flush().await.map_err(failed)
 }
 
 pub async fn recv(ws: &mut Ws) -> Result<ServerMsg, String> {

@@ -13,13 +13,18 @@
 //! - [`command`]: signed commands with id, expiry and nonce, and the replay
 //!   guard the agent applies to them;
 //! - [`report`]: what an agent reports (inventory, metric samples);
-//! - [`spki`]: the certificate pin, computed the same way on both sides.
+//! - [`spki`]: the certificate pin, computed the same way on both sides;
+//! - [`fragment`]: long messages go as WebSocket fragments, which keeps the
+//!   server's per-connection read buffer small.
 
 pub mod command;
 pub mod envelope;
+pub mod fragment;
 pub mod messages;
 pub mod report;
 pub mod spki;
+
+pub use fragment::FRAGMENT;
 
 /// The newest protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

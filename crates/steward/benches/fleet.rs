@@ -3,8 +3,9 @@
 //! signed commands) on loopback, on this machine.
 //!
 //! Reports: time for the fleet to come online, server resident memory per
-//! connection, server CPU while idling with heartbeats, command round trips,
-//! and the time to reconnect after a server restart.
+//! connection, server CPU per heartbeat (a phase with heartbeats only) and
+//! per metrics message (a phase with the default 60 s samples), command
+//! round trips, and the time to reconnect after a server restart.
 //! The 100,000-agent figure follows from the per-connection numbers; this
 //! machine caps each process at 20,000 open files, so the fleet is split
 //! over simulator processes of at most 5,000 agents, and one server process
@@ -28,6 +29,13 @@ use std::time::{Duration, Instant};
 /// Agents per simulator process (each process may open at most 20,000 files here).
 const PER_PROCESS: usize = 5000;
 
+/// A process's CPU use over the next `secs` seconds, in % of one core.
+async fn cpu_percent(pid: u32, secs: u64) -> f64 {
+    let t0 = cpu_ticks(pid);
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    (cpu_ticks(pid) - t0) as f64 / 100.0 / secs as f64 * 100.0
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -40,7 +48,12 @@ async fn main() {
 
     let env = Env::sqlite();
     env.create_admin(ADMIN_EMAIL);
-    let mut s = Server::start_in(env, &[]).await;
+    // First phase: heartbeats only (samples once an hour), so that their cost
+    // shows on its own; the restart below brings the default minute back.
+    let config = env.data_dir().join("bench.toml");
+    std::fs::write(&config, "agent_metrics_secs = 3600\n").unwrap();
+    let config_arg = config.display().to_string();
+    let mut s = Server::start_in(env, &["--config", &config_arg]).await;
     let pid = s.child.as_ref().unwrap().id();
     let a = s.admin().await;
     let client = make_client(&a, "Fleet").await;
@@ -64,6 +77,8 @@ async fn main() {
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before = status_kib(pid, "VmRSS:");
+    // What the server spends with no agents at all (its periodic jobs).
+    let idle_cpu_pct = cpu_percent(pid, 20).await;
     let start = Instant::now();
     // Several simulator processes: each process here may hold at most 20,000 open files.
     let mut sims = vec![];
@@ -80,14 +95,12 @@ async fn main() {
         sims.push(child);
     }
     let online = wait_online(start, "enrolment").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_after = status_kib(pid, "VmRSS:");
+    // Settled: the last inventories are stored.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let rss_enrolled = status_kib(pid, "VmRSS:");
 
-    // Idle with heartbeats: server CPU over 60 s (two heartbeat periods).
-    let hz = 100.0;
-    let t0 = cpu_ticks(pid);
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    let cpu_pct = (cpu_ticks(pid) - t0) as f64 / hz / 60.0 * 100.0;
+    // Heartbeats only: server CPU over 60 s (two heartbeat periods).
+    let hb_cpu_pct = cpu_percent(pid, 60).await;
 
     // Command round trips to devices spread over the fleet.
     let (_, page) = a.get("/api/v1/devices?limit=500").await;
@@ -102,9 +115,12 @@ async fn main() {
     }
     rtt.sort();
 
-    // A server restart: every agent comes back on its own (backoff with jitter).
+    // A server restart: every agent comes back on its own (backoff with
+    // jitter), now told to sample every minute.
+    std::fs::write(&config, "agent_metrics_secs = 60\n").unwrap();
     let t = Instant::now();
     s.restart();
+    let pid = s.child.as_ref().unwrap().id();
     let a = s.admin().await;
     let reconnect = {
         let start = t;
@@ -117,12 +133,22 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     };
+    // Settled: every agent has sent its inventory and buffered samples.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let rss_steady = status_kib(pid, "VmRSS:");
+    // Heartbeats and a metrics message per agent a minute.
+    let full_cpu_pct = cpu_percent(pid, 60).await;
     for mut sim in sims {
         let _ = sim.kill();
         let _ = sim.wait();
     }
 
-    let per_conn = (rss_after.saturating_sub(rss_before)) as f64 / n as f64;
+    let per_conn = |rss: u64| rss.saturating_sub(rss_before) as f64 / n as f64;
+    let heartbeats_per_s = n as f64 / 30.0;
+    let metrics_per_s = n as f64 / 60.0;
+    // CPU seconds per second, per message.
+    let us_per_heartbeat = ((hb_cpu_pct - idle_cpu_pct) / 100.0).max(0.0) / heartbeats_per_s * 1e6;
+    let us_per_metrics = ((full_cpu_pct - hb_cpu_pct) / 100.0).max(0.0) / metrics_per_s * 1e6;
     println!(
         "\nSteward fleet benchmark: {n} simulated agents in {} simulator process(es), one server on SQLite, loopback, {} cores",
         n.div_ceil(PER_PROCESS),
@@ -132,11 +158,25 @@ async fn main() {
     println!("|---|---:|");
     println!("| agents connected | {n} |");
     println!("| time to enrol and connect the whole fleet | {:.1} s |", online.as_secs_f64());
-    println!("| server RSS before / after | {} / {} MiB |", rss_before / 1024, rss_after / 1024);
-    println!("| server RSS per connection | {per_conn:.1} KiB |");
-    println!("| → 100,000 connections at that rate | {:.2} GiB |", per_conn * 100_000.0 / 1024.0 / 1024.0);
-    println!("| server CPU, idle fleet with 30 s heartbeats | {cpu_pct:.2} % of one core |");
-    println!("| → heartbeats/s at this size | {:.0} |", n as f64 / 30.0);
+    println!(
+        "| server RSS before / after enrolment / after restart, settled | {} / {} / {} MiB |",
+        rss_before / 1024,
+        rss_enrolled / 1024,
+        rss_steady / 1024
+    );
+    println!("| server RSS per connection, after enrolment | {:.1} KiB |", per_conn(rss_enrolled));
+    println!("| server RSS per connection, after restart, settled | {:.1} KiB |", per_conn(rss_steady));
+    println!("| → 100,000 connections at the settled rate | {:.2} GiB |", per_conn(rss_steady) * 100_000.0 / 1024.0 / 1024.0);
+    println!("| server CPU, no agents | {idle_cpu_pct:.2} % of one core |");
+    println!("| server CPU, heartbeats only ({heartbeats_per_s:.0}/s) | {hb_cpu_pct:.2} % of one core |");
+    println!("| → CPU per heartbeat | {us_per_heartbeat:.0} µs |");
+    println!("| → 100,000 agents' heartbeats (3,333/s) | {:.1} % of one core |", idle_cpu_pct + us_per_heartbeat * 3333.3 / 1e4);
+    println!("| server CPU, heartbeats + samples every 60 s ({metrics_per_s:.0} metrics messages/s) | {full_cpu_pct:.2} % of one core |");
+    println!("| → CPU per metrics message | {us_per_metrics:.0} µs |");
+    println!(
+        "| → 100,000 agents, heartbeats + metrics | {:.1} % of one core |",
+        idle_cpu_pct + (us_per_heartbeat * 3333.3 + us_per_metrics * 1666.7) / 1e4
+    );
     println!(
         "| command round trip p50 / p99 (API → agent → API, incl. signing, audit) | {:.1} / {:.1} ms |",
         rtt[rtt.len() / 2].as_secs_f64() * 1e3,

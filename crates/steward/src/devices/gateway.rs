@@ -11,6 +11,8 @@
 //! are validated and length-capped before they are stored.
 
 use super::enrollment::{self, Refusal};
+pub use super::registry::refused;
+use super::registry::{Mailbox, Outbound};
 use super::store::{self as devices, NewDevice};
 use crate::audit::{Actor, Event};
 use crate::http::App;
@@ -20,14 +22,11 @@ use axum::response::Response;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 use steward_protocol::messages::{proof_bytes, AgentMsg, Purpose, ServerMsg};
 use steward_protocol::PROTOCOL_VERSION;
-use tokio::sync::{mpsc, oneshot};
 
 /// Largest frame an agent may send (an inventory with thousands of
 /// packages, or a batch of buffered samples, fits).
@@ -36,93 +35,6 @@ pub const MAX_FRAME: usize = 1024 * 1024;
 pub const MAX_SAMPLES: usize = 1440;
 /// How long an agent has to answer the challenge.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What the server can push down a connection.
-#[derive(Debug)]
-pub enum Outbound {
-    Msg(ServerMsg),
-    /// Close with this refusal (device revoked).
-    Close(ServerMsg),
-}
-
-/// Online devices → their connection's sender; commands awaiting results.
-#[derive(Default)]
-pub struct Registry {
-    conns: Mutex<HashMap<i64, (u64, mpsc::Sender<Outbound>)>>,
-    next: AtomicU64,
-    pending: Mutex<HashMap<String, Waiter>>,
-}
-
-/// Who waits for a command's result: (the device it went to, the channel).
-type Waiter = (i64, oneshot::Sender<(bool, String)>);
-
-impl Registry {
-    fn insert(&self, device: i64, tx: mpsc::Sender<Outbound>) -> u64 {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        if let Some((_, old)) = self.conns.lock().expect("registry lock").insert(device, (id, tx)) {
-            // A second connection for one device replaces the first.
-            let _ = old.try_send(Outbound::Close(refused("replaced", "another connection for this device took over")));
-        }
-        id
-    }
-
-    fn remove(&self, device: i64, conn: u64) {
-        let mut m = self.conns.lock().expect("registry lock");
-        if m.get(&device).is_some_and(|(c, _)| *c == conn) {
-            m.remove(&device);
-        }
-    }
-
-    /// Closes a device's connection, if it has one.
-    pub fn disconnect(&self, device: i64, why: ServerMsg) {
-        if let Some((_, tx)) = self.conns.lock().expect("registry lock").remove(&device) {
-            let _ = tx.try_send(Outbound::Close(why));
-        }
-    }
-
-    /// Queues a message for a connected device; false when it is offline.
-    pub fn send(&self, device: i64, m: ServerMsg) -> bool {
-        let tx = self.conns.lock().expect("registry lock").get(&device).map(|(_, tx)| tx.clone());
-        tx.is_some_and(|tx| tx.try_send(Outbound::Msg(m)).is_ok())
-    }
-
-    /// Waits for the result of command `id` sent to `device`.
-    pub fn expect_result(&self, device: i64, id: &str) -> oneshot::Receiver<(bool, String)> {
-        let (tx, rx) = oneshot::channel();
-        self.pending.lock().expect("registry lock").insert(id.to_string(), (device, tx));
-        rx
-    }
-
-    pub fn forget(&self, id: &str) {
-        self.pending.lock().expect("registry lock").remove(id);
-    }
-
-    /// A device reported a result: only for a command sent to that device.
-    fn resolve(&self, device: i64, id: &str, ok: bool, output: String) {
-        let mut p = self.pending.lock().expect("registry lock");
-        if p.get(id).is_some_and(|(d, _)| *d == device) {
-            if let Some((_, tx)) = p.remove(id) {
-                let _ = tx.send((ok, output));
-            }
-        }
-    }
-
-    pub fn is_online(&self, device: i64) -> bool {
-        self.conns.lock().expect("registry lock").contains_key(&device)
-    }
-
-    pub fn len(&self) -> usize {
-        self.conns.lock().expect("registry lock").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-pub fn refused(code: &str, message: &str) -> ServerMsg {
-    ServerMsg::Refused { code: code.into(), message: message.into() }
-}
 
 /// Cleans an agent-supplied label: trimmed, control characters removed,
 /// at most `max` characters; never empty.
@@ -138,9 +50,11 @@ pub fn clean_label(s: &str, max: usize) -> String {
 pub async fn connect(State(app): State<App>, ConnectInfo(addr): ConnectInfo<SocketAddr>, ws: WebSocketUpgrade) -> Response {
     // Small buffers: an idle connection should cost kilobytes, not the
     // 128 KiB the defaults reserve (issue 4 targets 100,000 per node).
+    // The read buffer grows to the largest frame received and keeps that
+    // size, so agents send long messages in fragments of this size.
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .read_buffer_size(4096)
+        .read_buffer_size(steward_protocol::FRAGMENT)
         .write_buffer_size(0)
         .on_upgrade(move |socket| session(app, socket, addr.ip().to_string()))
 }
@@ -150,9 +64,11 @@ async fn send(socket: &mut WebSocket, m: &ServerMsg) -> bool {
     socket.send(Message::Text(text.into())).await.is_ok()
 }
 
-async fn refuse(socket: &mut WebSocket, code: &str, message: &str) {
+/// Sends a refusal and closes. Returns `None`, for the handshake's sake.
+async fn refuse<T>(socket: &mut WebSocket, code: &str, message: &str) -> Option<T> {
     let _ = send(socket, &refused(code, message)).await;
     let _ = socket.send(Message::Close(None)).await;
+    None
 }
 
 fn decode_key(b64: &str) -> Option<VerifyingKey> {
@@ -175,182 +91,232 @@ async fn next_text(socket: &mut WebSocket) -> Option<String> {
     }
 }
 
+/// One agent connection, from the challenge to the last message.
+///
+/// This future lives as long as the connection, once per online device, so
+/// its size is a per-connection cost: everything that runs only now and
+/// then (the handshake, database writes, reports) is boxed, and takes its
+/// memory only while it runs.
 async fn session(app: App, mut socket: WebSocket, ip: String) {
+    let Some((device, reported_version)) = Box::pin(handshake(&app, &mut socket, &ip)).await else { return };
+    // Only the ids stay for the life of the connection.
+    let (id, client_id) = (device.id, device.client_id);
+    drop(device);
+    let mailbox = Arc::new(Mailbox::default());
+    let conn = app.agents.insert(id, mailbox.clone());
+    Box::pin(came_online(&app, id, client_id, reported_version, &ip)).await;
+    let why = run(&app, &mut socket, id, &mailbox).await;
+    app.agents.remove(id, conn);
+    Box::pin(went_offline(&app, id, client_id, why)).await;
+}
+
+/// The challenge, then `Enroll` or `Hello` with a valid proof, then
+/// `Welcome`: the device, and the agent version it reported, or `None`
+/// when the connection was refused.
+async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devices::Device, Option<String>)> {
     let nonce = crate::crypto::random_bytes::<32>();
-    if !send(&mut socket, &ServerMsg::Challenge { protocol: PROTOCOL_VERSION, nonce: B64.encode(nonce) }).await {
-        return;
+    if !send(socket, &ServerMsg::Challenge { protocol: PROTOCOL_VERSION, nonce: B64.encode(nonce) }).await {
+        return None;
     }
-    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, next_text(&mut socket)).await {
+    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, next_text(socket)).await {
         Ok(Some(t)) => t,
-        _ => return refuse(&mut socket, "bad_message", "no answer to the challenge").await,
+        _ => return refuse(socket, "bad_message", "no answer to the challenge").await,
     };
     let Ok(msg) = serde_json::from_str::<AgentMsg>(&first) else {
-        return refuse(&mut socket, "bad_message", "expected enroll or hello").await;
+        return refuse(socket, "bad_message", "expected enroll or hello").await;
     };
     let command_keys = vec![B64.encode(app.command_key.verifying_key().as_bytes())];
     let mut reported_version = None;
     let device = match msg {
         AgentMsg::Enroll { protocol, token, public_key, proof, hostname, os, agent_version } => {
             if steward_protocol::negotiate(protocol).is_none() {
-                return refuse(&mut socket, "protocol", "agent protocol too old").await;
+                return refuse(socket, "protocol", "agent protocol too old").await;
             }
             let Some(key) = decode_key(&public_key) else {
-                return refuse(&mut socket, "bad_message", "public_key is not an Ed25519 key").await;
+                return refuse(socket, "bad_message", "public_key is not an Ed25519 key").await;
             };
             if !proof_ok(&key, &proof, &proof_bytes(Purpose::Enroll, &nonce, 0)) {
-                return refuse(&mut socket, "bad_proof", "the proof does not verify").await;
+                return refuse(socket, "bad_proof", "the proof does not verify").await;
             }
-            match enroll(&app, &ip, &token, &public_key, &hostname, &os, &agent_version).await {
+            match enroll(app, ip, &token, &public_key, &hostname, &os, &agent_version).await {
                 Ok(d) => {
-                    if !send(&mut socket, &ServerMsg::Enrolled { device_id: d.id, command_keys: command_keys.clone() }).await {
-                        return;
+                    if !send(socket, &ServerMsg::Enrolled { device_id: d.id, command_keys: command_keys.clone() }).await {
+                        return None;
                     }
                     d
                 }
-                Err((code, message)) => return refuse(&mut socket, code, &message).await,
+                Err((code, message)) => return refuse(socket, code, &message).await,
             }
         }
         AgentMsg::Hello { protocol, device_id, proof, agent_version } => {
             if steward_protocol::negotiate(protocol).is_none() {
-                return refuse(&mut socket, "protocol", "agent protocol too old").await;
+                return refuse(socket, "protocol", "agent protocol too old").await;
             }
             let d = match devices::by_id(&mut app.store.clone(), device_id).await {
                 Ok(Some(d)) => d,
-                Ok(None) => return refuse(&mut socket, "device_unknown", "no such device: enrol again").await,
+                Ok(None) => return refuse(socket, "device_unknown", "no such device: enrol again").await,
                 Err(e) => {
                     tracing::error!(error = %e, "gateway: device lookup failed");
-                    return refuse(&mut socket, "unavailable", "try again later").await;
+                    return refuse(socket, "unavailable", "try again later").await;
                 }
             };
             if d.revoked_at.is_some() {
-                return refuse(&mut socket, "device_revoked", "this device was removed from Steward").await;
+                return refuse(socket, "device_revoked", "this device was removed from Steward").await;
             }
-            let Some(key) = decode_key(&d.public_key) else { return refuse(&mut socket, "device_unknown", "stored key unreadable").await };
+            let Some(key) = decode_key(&d.public_key) else { return refuse(socket, "device_unknown", "stored key unreadable").await };
             if !proof_ok(&key, &proof, &proof_bytes(Purpose::Connect, &nonce, device_id)) {
-                return refuse(&mut socket, "bad_proof", "the proof does not verify").await;
+                return refuse(socket, "bad_proof", "the proof does not verify").await;
             }
             reported_version = Some(clean_label(&agent_version, 64));
             d
         }
-        _ => return refuse(&mut socket, "bad_message", "authenticate first").await,
+        _ => return refuse(socket, "bad_message", "authenticate first").await,
     };
-    if !send(
-        &mut socket,
-        &ServerMsg::Welcome {
-            device_id: device.id,
-            heartbeat_secs: app.cfg.agent_heartbeat_secs,
-            command_keys,
-            metrics_secs: app.cfg.agent_metrics_secs,
-        },
-    )
-    .await
-    {
+    let welcome = ServerMsg::Welcome {
+        device_id: device.id,
+        heartbeat_secs: app.cfg.agent_heartbeat_secs,
+        command_keys,
+        metrics_secs: app.cfg.agent_metrics_secs,
+    };
+    send(socket, &welcome).await.then_some((device, reported_version))
+}
+
+/// Marks a device online (after it is registered, so that a previous
+/// connection's teardown can tell it has been replaced) and sends the
+/// scripts that waited for it.
+async fn came_online(app: &App, id: i64, client_id: i64, reported_version: Option<String>, ip: &str) {
+    let _ = devices::set_presence(&mut app.store.clone(), id, true, reported_version.as_deref()).await;
+    app.live.publish(id, client_id, "online");
+    tokio::spawn(crate::scripts::dispatch::device_connected(app.clone(), id));
+    let _ = devices::record_transition(&mut app.store.clone(), id, true, &format!("connected from {ip}")).await;
+}
+
+/// Marks a device offline, unless a newer connection took over.
+async fn went_offline(app: &App, id: i64, client_id: i64, why: &str) {
+    if app.agents.is_online(id) {
         return;
     }
-    let (tx, mut rx) = mpsc::channel(16);
-    let conn = app.agents.insert(device.id, tx.clone());
-    // Written after registering, so that a previous connection's teardown
-    // (below) can tell it has been replaced.
-    let _ = devices::set_presence(&mut app.store.clone(), device.id, true, reported_version.as_deref()).await;
-    app.live.publish(device.id, device.client_id, "online");
-    // Scripts that waited for this device go out now.
-    tokio::spawn(crate::scripts::dispatch::device_connected(app.clone(), device.id));
-    let _ = devices::record_transition(&mut app.store.clone(), device.id, true, &format!("connected from {ip}")).await;
-    let why = run(&app, &mut socket, device.id, &tx, &mut rx).await;
-    app.agents.remove(device.id, conn);
-    if !app.agents.is_online(device.id) {
-        let mut db = app.store.clone();
-        let _ = devices::set_presence(&mut db, device.id, false, None).await;
-        let _ = devices::record_transition(&mut db, device.id, false, why).await;
-        // A new connection may have registered while we wrote: it wins.
-        if app.agents.is_online(device.id) {
-            let _ = devices::set_presence(&mut db, device.id, true, None).await;
-        } else {
-            app.live.publish(device.id, device.client_id, if why == "revoked" { "removed" } else { "offline" });
+    let mut db = app.store.clone();
+    let _ = devices::set_presence(&mut db, id, false, None).await;
+    let _ = devices::record_transition(&mut db, id, false, why).await;
+    // A new connection may have registered while we wrote: it wins.
+    if app.agents.is_online(id) {
+        let _ = devices::set_presence(&mut db, id, true, None).await;
+    } else {
+        app.live.publish(id, client_id, if why == "revoked" { "removed" } else { "offline" });
+    }
+}
+
+/// What woke the connection up.
+enum Wake {
+    Timer,
+    Received(Option<Result<Message, axum::Error>>),
+    Outbound(Outbound),
+}
+
+/// Serves an authenticated connection; returns why it ended.
+async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailbox>) -> &'static str {
+    // Silence this long (by default three heartbeat periods) means the agent
+    // is gone. Messages only note the time; the one timer is moved when it
+    // fires, not on every message.
+    let silence = Duration::from_secs(app.cfg.agent_offline_after_secs as u64);
+    let mut last_heard = tokio::time::Instant::now();
+    let timer = tokio::time::sleep(silence);
+    tokio::pin!(timer);
+    loop {
+        let wake = tokio::select! {
+            _ = &mut timer => Wake::Timer,
+            m = socket.recv() => Wake::Received(m),
+            o = mailbox.next() => Wake::Outbound(o),
+        };
+        match wake {
+            Wake::Timer => {
+                let due = last_heard + silence;
+                if due > tokio::time::Instant::now() {
+                    timer.as_mut().reset(due);
+                    continue;
+                }
+                Box::pin(refuse::<()>(socket, "silent", "no heartbeat")).await;
+                return "silent";
+            }
+            Wake::Received(Some(Ok(Message::Text(t)))) => {
+                last_heard = tokio::time::Instant::now();
+                match serde_json::from_str::<AgentMsg>(&t) {
+                    // The common case, handled here without a database round trip.
+                    Ok(AgentMsg::Heartbeat { .. }) => app.heartbeats.seen(device),
+                    Ok(AgentMsg::Metrics { samples, dropped }) => metrics(app, device, mailbox, &samples, dropped),
+                    // From a newer agent: skipped, so that it keeps working with us.
+                    Ok(AgentMsg::Unknown) => {}
+                    Ok(m) => {
+                        if let Err(why) = Box::pin(report(app, device, m)).await {
+                            Box::pin(refuse::<()>(socket, "bad_message", why)).await;
+                            return "protocol error";
+                        }
+                    }
+                    Err(_) => {
+                        Box::pin(refuse::<()>(socket, "bad_message", "unexpected message")).await;
+                        return "protocol error";
+                    }
+                }
+            }
+            Wake::Received(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            Wake::Received(_) => return "disconnected",
+            Wake::Outbound(Outbound::Msg(m)) => {
+                if !Box::pin(send(socket, &m)).await {
+                    return "disconnected";
+                }
+            }
+            Wake::Outbound(Outbound::Close(m)) => {
+                let ServerMsg::Refused { code, message } = *m else { return "disconnected" };
+                Box::pin(refuse::<()>(socket, &code, &message)).await;
+                return match code.as_str() {
+                    "device_revoked" => "revoked",
+                    _ => "replaced by a newer connection",
+                };
+            }
         }
     }
 }
 
-/// Serves an authenticated connection; returns why it ended.
-async fn run(
-    app: &App,
-    socket: &mut WebSocket,
-    device: i64,
-    tx: &mpsc::Sender<Outbound>,
-    rx: &mut mpsc::Receiver<Outbound>,
-) -> &'static str {
-    // Silence this long (by default three heartbeat periods) means the agent is gone.
-    let silence = Duration::from_secs(app.cfg.agent_offline_after_secs as u64);
-    let mut deadline = tokio::time::Instant::now() + silence;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => {
-                refuse(socket, "silent", "no heartbeat").await;
-                return "silent";
-            }
-            m = socket.recv() => match m {
-                Some(Ok(Message::Text(t))) => {
-                    deadline = tokio::time::Instant::now() + silence;
-                    match serde_json::from_str::<AgentMsg>(&t) {
-                        Ok(AgentMsg::Heartbeat { .. }) => app.heartbeats.seen(device),
-                        Ok(AgentMsg::CommandResult { id, ok, output }) => {
-                            let output: String = output.chars().take(64 * 1024).collect();
-                            app.agents.resolve(device, &id, ok, output);
-                        }
-                        Ok(AgentMsg::CommandRefused { reason }) => {
-                            tracing::warn!(device, reason = %clean_label(&reason, 200), "agent refused a command");
-                        }
-                        Ok(AgentMsg::Inventory { collected_at, inventory }) => {
-                            let now = chrono::Utc::now().timestamp();
-                            let inv = super::inventory::clean(*inventory, now);
-                            let at = collected_at.clamp(0, now) * 1_000_000;
-                            if let Err(e) = super::inventory_store::record(&app.store, device, at, &inv).await {
-                                tracing::warn!(device, error = %e, "inventory not stored");
-                            }
-                        }
-                        Ok(AgentMsg::Metrics { samples, dropped }) => metrics(app, device, tx, &samples, dropped),
-                        Ok(AgentMsg::ScriptResult { id, exit_code, stdout, stderr, stdout_truncated, stderr_truncated, duration_ms, error }) => {
-                            let outcome = crate::scripts::store::Outcome {
-                                exit_code: exit_code.map(i64::from),
-                                stdout,
-                                stderr,
-                                stdout_truncated,
-                                stderr_truncated,
-                                error,
-                                duration_ms: duration_ms.min(i64::MAX as u64) as i64,
-                            };
-                            crate::scripts::dispatch::result(app, device, &clean_label(&id, 64), outcome).await;
-                        }
-                        // From a newer agent: skipped, so that it keeps working with us.
-                        Ok(AgentMsg::Unknown) => {}
-                        _ => {
-                            refuse(socket, "bad_message", "unexpected message").await;
-                            return "protocol error";
-                        }
-                    }
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                _ => return "disconnected",
-            },
-            o = rx.recv() => match o {
-                Some(Outbound::Msg(m)) => if !send(socket, &m).await { return "disconnected" },
-                Some(Outbound::Close(m)) => {
-                    let _ = send(socket, &m).await;
-                    let _ = socket.send(Message::Close(None)).await;
-                    return match m {
-                        ServerMsg::Refused { code, .. } if code == "device_revoked" => "revoked",
-                        _ => "replaced by a newer connection",
-                    };
-                }
-                None => return "disconnected",
-            },
+/// The less frequent reports: inventory, command and script results.
+/// `Err` names a message the agent should not have sent.
+async fn report(app: &App, device: i64, m: AgentMsg) -> Result<(), &'static str> {
+    match m {
+        AgentMsg::CommandResult { id, ok, output } => {
+            let output: String = output.chars().take(64 * 1024).collect();
+            app.agents.resolve(device, &id, ok, output);
         }
+        AgentMsg::CommandRefused { reason } => {
+            tracing::warn!(device, reason = %clean_label(&reason, 200), "agent refused a command");
+        }
+        AgentMsg::Inventory { collected_at, inventory } => {
+            let now = chrono::Utc::now().timestamp();
+            let inv = super::inventory::clean(*inventory, now);
+            let at = collected_at.clamp(0, now) * 1_000_000;
+            if let Err(e) = super::inventory_store::record(&app.store, device, at, &inv).await {
+                tracing::warn!(device, error = %e, "inventory not stored");
+            }
+        }
+        AgentMsg::ScriptResult { id, exit_code, stdout, stderr, stdout_truncated, stderr_truncated, duration_ms, error } => {
+            let outcome = crate::scripts::store::Outcome {
+                exit_code: exit_code.map(i64::from),
+                stdout,
+                stderr,
+                stdout_truncated,
+                stderr_truncated,
+                error,
+                duration_ms: duration_ms.min(i64::MAX as u64) as i64,
+            };
+            crate::scripts::dispatch::result(app, device, &clean_label(&id, 64), outcome).await;
+        }
+        _ => return Err("unexpected message"),
     }
+    Ok(())
 }
 
 /// Checks a batch of samples and hands it to the metric writer, which
 /// acknowledges it to the agent once stored.
-fn metrics(app: &App, device: i64, tx: &mpsc::Sender<Outbound>, samples: &[steward_protocol::report::Sample], dropped: u64) {
+fn metrics(app: &App, device: i64, mailbox: &Arc<Mailbox>, samples: &[steward_protocol::report::Sample], dropped: u64) {
     let now = chrono::Utc::now().timestamp();
     let oldest = now - app.cfg.metrics_raw_days as i64 * 86_400;
     let samples = &samples[..samples.len().min(MAX_SAMPLES)];
@@ -361,9 +327,9 @@ fn metrics(app: &App, device: i64, tx: &mpsc::Sender<Outbound>, samples: &[stewa
     // Acknowledge up to the newest sample sent, refused ones included:
     // sending them again would not make them acceptable.
     let Some(upto) = samples.iter().map(|s| s.at).max() else { return };
-    let tx = tx.clone();
+    let mailbox = mailbox.clone();
     let ack = Box::new(move |upto: i64| {
-        let _ = tx.try_send(Outbound::Msg(ServerMsg::MetricsStored { upto }));
+        mailbox.push(ServerMsg::MetricsStored { upto });
     });
     app.metrics.submit(points, upto, ack);
 }

@@ -15,4 +15,5 @@ pub mod inventory_store;
 pub mod live;
 pub mod pages;
 pub mod query;
+pub mod registry;
 pub mod store;

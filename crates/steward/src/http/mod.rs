@@ -38,7 +38,7 @@ pub struct AppState {
     /// Signs every command to an agent; sealed in the database by the master key.
     pub command_key: ed25519_dalek::SigningKey,
     /// Connected agents.
-    pub agents: crate::devices::gateway::Registry,
+    pub agents: crate::devices::registry::Registry,
     /// Batched presence writes from agents' heartbeats.
     pub heartbeats: crate::devices::ingest::Heartbeats,
     /// Device state changes, streamed to open pages.
