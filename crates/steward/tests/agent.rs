@@ -534,11 +534,20 @@ async fn a_silent_device_is_cut_off_and_marked_offline_after_the_configured_sile
     let device = raw_recv(&mut ws).await["device_id"].as_i64().unwrap();
     let welcome = raw_recv(&mut ws).await;
     assert_eq!((welcome["type"].as_str(), welcome["heartbeat_secs"].as_u64()), (Some("welcome"), Some(5)), "{welcome}");
-    // Say nothing: after 10 s of silence the server gives up on the device.
+    // Talking keeps it connected well past the silence window (the server's
+    // one timer re-arms from the last message it heard).
+    for _ in 0..5 {
+        raw_send(&mut ws, json!({"type": "heartbeat", "seq": 1})).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    raw_send(&mut ws, json!({"type": "heartbeat", "seq": 2})).await;
+    let quiet = tokio::time::timeout(Duration::from_millis(200), raw_recv(&mut ws)).await;
+    assert!(quiet.is_err(), "a device that heartbeats is not cut off: {quiet:?}");
+    // Then say nothing: 10 s after the last heartbeat the server gives up on the device.
     let start = Instant::now();
     let bye = tokio::time::timeout(Duration::from_secs(20), raw_recv(&mut ws)).await.expect("the server ended the silence");
     assert_eq!(bye["code"], "silent", "{bye}");
-    assert!(start.elapsed() >= Duration::from_secs(9), "not before the configured silence");
+    assert!(start.elapsed() >= Duration::from_secs(9), "not before the configured silence after the last heartbeat");
     let v = wait_for(&a, &format!("/api/v1/clients/{client}/devices/{device}/presence"), "the offline transition", |v| {
         v["items"][0]["online"] == false
     })
