@@ -105,14 +105,7 @@ fn services() -> Vec<Service> {
 }
 
 fn users() -> Vec<String> {
-    let mut u: Vec<String> = super::command_output("who", &[])
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect();
-    u.sort();
-    u.dedup();
-    u
+    super::user_names(super::command_output("who", &[]).unwrap_or_default().lines())
 }
 
 pub fn inventory() -> Inventory {

@@ -33,14 +33,16 @@ impl Machine {
     pub fn sampler(&self) -> Sampler {
         match self {
             Machine::Simulated { seed, .. } => Sampler::Simulated(simulated::Walk::new(*seed)),
-            Machine::Real => Sampler::Real(RealSampler::new()),
+            Machine::Real => Sampler::Real(Box::new(RealSampler::new())),
         }
     }
 }
 
 /// Takes one sample at a time; rates and CPU use are measured between samples.
 pub enum Sampler {
-    Real(RealSampler),
+    /// Boxed: Windows' sampler (sysinfo's state) is large, and one exists
+    /// per agent, while the simulator holds thousands of the other kind.
+    Real(Box<RealSampler>),
     Simulated(simulated::Walk),
 }
 
@@ -93,4 +95,27 @@ impl NoSampler {
 pub(crate) fn command_output(program: &str, args: &[&str]) -> Option<String> {
     let out = std::process::Command::new(program).args(args).stderr(std::process::Stdio::null()).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Signed-in user names from `who` (Linux) or `query user` (Windows, after
+/// its header line): the first word of each line, less the `>` that marks
+/// `query user`'s own session; sorted, each once.
+pub(crate) fn user_names<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut u: Vec<String> =
+        lines.filter_map(|l| l.trim_start().trim_start_matches('>').split_whitespace().next().map(str::to_string)).collect();
+    u.sort();
+    u.dedup();
+    u
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_names_from_who_and_query_user() {
+        let who = "alice    pts/0        2026-12-02 05:01 (10.0.0.5)\nbob      tty1         2026-12-01 09:00\nalice    pts/1        2026-12-02 06:10 (10.0.0.5)\n";
+        assert_eq!(super::user_names(who.lines()), ["alice", "bob"]);
+        let quser = " USERNAME              SESSIONNAME        ID  STATE   IDLE TIME  LOGON TIME\r\n>administrator         console             1  Active      none   12/2/2026 9:15 AM\r\n jdoe                                      2  Disc          1:05  12/2/2026 8:00 AM\r\n";
+        assert_eq!(super::user_names(quser.lines().skip(1)), ["administrator", "jdoe"]);
+        assert!(super::user_names("".lines().skip(1)).is_empty());
+    }
 }

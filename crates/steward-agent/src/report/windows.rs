@@ -62,7 +62,9 @@ pub fn inventory() -> Inventory {
         },
         disks,
         interfaces,
-        users: vec![],
+        // `query user` (quser) lists sessions; it exits non-zero when nobody
+        // is signed in, which reads as none.
+        users: super::user_names(super::command_output("query", &["user"]).unwrap_or_default().lines().skip(1)),
         software,
         services,
         boot_time: System::boot_time().map(|t| t as i64).unwrap_or(0),
