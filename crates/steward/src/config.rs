@@ -182,7 +182,10 @@ impl Partial {
         anyhow::ensure!(c.session_idle_minutes >= 1 && c.session_absolute_hours >= 1, "session timeouts must be positive");
         anyhow::ensure!(c.audit_anchor_interval_secs >= 1, "audit_anchor_interval_secs must be positive");
         anyhow::ensure!((1..=3600).contains(&c.agent_metrics_secs), "agent_metrics_secs must be between 1 and 3600");
-        anyhow::ensure!((5..=3600).contains(&c.agent_heartbeat_secs), "agent_heartbeat_secs must be between 5 and 3600");
+        anyhow::ensure!(
+            crate::tenancy::validate::HEARTBEAT_SECS.contains(&(c.agent_heartbeat_secs as i64)),
+            "agent_heartbeat_secs must be between 5 and 3600"
+        );
         anyhow::ensure!(
             c.agent_offline_after_secs >= 2 * c.agent_heartbeat_secs,
             "agent_offline_after_secs must be at least two heartbeats ({} s)",

@@ -111,9 +111,14 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut site_ids = vec![];
         for (name, tz, addr) in c.sites {
-            let s = ops::create_site(app, &p, client.id, NewSite { name: (*name).into(), timezone: (*tz).into(), address: (*addr).into() })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let s = ops::create_site(
+                app,
+                &p,
+                client.id,
+                NewSite { name: (*name).into(), timezone: (*tz).into(), address: (*addr).into(), agent_heartbeat_secs: None },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             site_ids.push(s.id);
             let initials: String =
                 c.name.split_whitespace().filter_map(|w| w.chars().next()).filter(|ch| ch.is_ascii_alphabetic()).take(3).collect();

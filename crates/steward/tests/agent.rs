@@ -556,3 +556,65 @@ async fn a_silent_device_is_cut_off_and_marked_offline_after_the_configured_sile
     let (_, list) = a.get("/api/v1/devices?state=offline").await;
     assert_eq!(list["total"], 1);
 }
+
+/// A site can set its own heartbeat period: its agents are told it when they
+/// connect, and it returns to the server's setting when cleared.
+#[tokio::test]
+async fn a_site_sets_the_heartbeat_of_its_agents() {
+    use ed25519_dalek::Signer;
+    use steward_protocol::messages::{proof_bytes, Purpose};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let (s, a, client, _) = setup().await;
+    let sites = format!("/api/v1/clients/{client}/sites");
+    for bad in [json!(4), json!(3601), json!(-30)] {
+        let (st, e) = a.post(&sites, json!({"name": "Lab", "timezone": "UTC", "agent_heartbeat_secs": bad})).await;
+        assert_eq!(st, 400, "{bad}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("agent_heartbeat_secs"), "{e}");
+    }
+    let (st, site) = a.post(&sites, json!({"name": "Lab", "timezone": "UTC", "agent_heartbeat_secs": 7})).await;
+    assert_eq!(st, 201, "{site}");
+    assert_eq!(site["agent_heartbeat_secs"], 7);
+    let site_id = site["id"].as_i64().unwrap();
+    let tok = token(&a, client, site_id, json!({})).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[33; 32]);
+    let (mut ws, nonce) = raw_connect(&s.base).await;
+    raw_send(
+        &mut ws,
+        json!({"type": "enroll", "protocol": 1, "token": tok, "public_key": b64(key.verifying_key().as_bytes()),
+        "proof": b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes()), "hostname": "lab-1", "os": "o", "agent_version": "1"}),
+    )
+    .await;
+    let device = raw_recv(&mut ws).await["device_id"].as_i64().unwrap();
+    let welcome = raw_recv(&mut ws).await;
+    assert_eq!(welcome["heartbeat_secs"], 7, "{welcome}");
+    drop(ws);
+
+    // Cleared (null): the server's 30 s again, at the next connection. A
+    // patch without the field leaves it alone.
+    let (st, same) = a.patch(&format!("{sites}/{site_id}"), json!({"name": "Lab A"})).await;
+    assert_eq!((st, same["agent_heartbeat_secs"].as_i64()), (200, Some(7)), "{same}");
+    let (st, cleared) = a.patch(&format!("{sites}/{site_id}"), json!({"agent_heartbeat_secs": null})).await;
+    assert_eq!(st, 200, "{cleared}");
+    assert!(cleared["agent_heartbeat_secs"].is_null(), "{cleared}");
+    let (mut ws, nonce) = raw_connect(&s.base).await;
+    let proof = b64(&key.sign(&proof_bytes(Purpose::Connect, &nonce, device)).to_bytes());
+    raw_send(&mut ws, json!({"type": "hello", "protocol": 1, "device_id": device, "proof": proof, "agent_version": "1"})).await;
+    let welcome = raw_recv(&mut ws).await;
+    assert_eq!(welcome["heartbeat_secs"], 30, "{welcome}");
+
+    // The site page shows and changes it; a bad value is named, not stored.
+    let page = format!("/clients/{client}/sites/{site_id}");
+    let (_, html) = a.get_text(&page).await;
+    assert!(html.contains("name=\"agent_heartbeat_secs\"") && html.contains("server setting: 30"), "the site page offers the setting");
+    let fields = |h: &'static str| [("name", "Lab A"), ("timezone", "UTC"), ("address", ""), ("agent_heartbeat_secs", h)];
+    let (st, _, body) = a.form(&page, &fields("soon")).await;
+    assert_eq!(st, 400, "the form comes back with the error");
+    assert!(body.contains("agent_heartbeat_secs: must be a whole number"), "the error names the field");
+    let (st, _, _) = a.form(&page, &fields("120")).await;
+    assert_eq!(st, 303);
+    let (_, v) = a.get(&format!("{sites}/{site_id}")).await;
+    assert_eq!(v["agent_heartbeat_secs"], 120, "{v}");
+    let (_, _, _) = a.form(&page, &fields("")).await;
+    let (_, v) = a.get(&format!("{sites}/{site_id}")).await;
+    assert!(v["agent_heartbeat_secs"].is_null(), "an empty field follows the server again: {v}");
+}

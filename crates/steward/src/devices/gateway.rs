@@ -16,6 +16,7 @@ use super::registry::{Mailbox, Outbound};
 use super::store::{self as devices, NewDevice};
 use crate::audit::{Actor, Event};
 use crate::http::App;
+use crate::tenancy::validate::HEARTBEAT_SECS;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
@@ -98,22 +99,22 @@ async fn next_text(socket: &mut WebSocket) -> Option<String> {
 /// then (the handshake, database writes, reports) is boxed, and takes its
 /// memory only while it runs.
 async fn session(app: App, mut socket: WebSocket, ip: String) {
-    let Some((device, reported_version)) = Box::pin(handshake(&app, &mut socket, &ip)).await else { return };
+    let Some((device, reported_version, silence)) = Box::pin(handshake(&app, &mut socket, &ip)).await else { return };
     // Only the ids stay for the life of the connection.
     let (id, client_id) = (device.id, device.client_id);
     drop(device);
     let mailbox = Arc::new(Mailbox::default());
     let conn = app.agents.insert(id, mailbox.clone());
     Box::pin(came_online(&app, id, client_id, reported_version, &ip)).await;
-    let why = run(&app, &mut socket, id, &mailbox).await;
+    let why = run(&app, &mut socket, id, &mailbox, silence).await;
     app.agents.remove(id, conn);
     Box::pin(went_offline(&app, id, client_id, why)).await;
 }
 
 /// The challenge, then `Enroll` or `Hello` with a valid proof, then
-/// `Welcome`: the device, and the agent version it reported, or `None`
-/// when the connection was refused.
-async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devices::Device, Option<String>)> {
+/// `Welcome`: the device, the agent version it reported and how long a
+/// silence ends the connection, or `None` when the connection was refused.
+async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devices::Device, Option<String>, Duration)> {
     let nonce = crate::crypto::random_bytes::<32>();
     if !send(socket, &ServerMsg::Challenge { protocol: PROTOCOL_VERSION, nonce: B64.encode(nonce) }).await {
         return None;
@@ -172,13 +173,23 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devic
         }
         _ => return refuse(socket, "bad_message", "authenticate first").await,
     };
-    let welcome = ServerMsg::Welcome {
-        device_id: device.id,
-        heartbeat_secs: app.cfg.agent_heartbeat_secs,
-        command_keys,
-        metrics_secs: app.cfg.agent_metrics_secs,
-    };
-    send(socket, &welcome).await.then_some((device, reported_version))
+    let (heartbeat_secs, silence) = agent_periods(app, &device).await;
+    let welcome = ServerMsg::Welcome { device_id: device.id, heartbeat_secs, command_keys, metrics_secs: app.cfg.agent_metrics_secs };
+    send(socket, &welcome).await.then_some((device, reported_version, silence))
+}
+
+/// The heartbeat period for a device (its site's, else the server's) and
+/// the silence after which it counts as gone: three of its site's periods,
+/// else the server's `agent_offline_after_secs`.
+async fn agent_periods(app: &App, device: &devices::Device) -> (u32, Duration) {
+    let site = crate::tenancy::get_site(&mut app.store.clone(), device.client_id, device.site_id).await.ok().flatten();
+    match site.and_then(|s| s.agent_heartbeat_secs) {
+        Some(h) => {
+            let h = h.clamp(*HEARTBEAT_SECS.start(), *HEARTBEAT_SECS.end()) as u32;
+            (h, Duration::from_secs(3 * h as u64))
+        }
+        None => (app.cfg.agent_heartbeat_secs, Duration::from_secs(app.cfg.agent_offline_after_secs as u64)),
+    }
 }
 
 /// Marks a device online (after it is registered, so that a previous
@@ -215,11 +226,10 @@ enum Wake {
 }
 
 /// Serves an authenticated connection; returns why it ended.
-async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailbox>) -> &'static str {
+async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailbox>, silence: Duration) -> &'static str {
     // Silence this long (by default three heartbeat periods) means the agent
     // is gone. Messages only note the time; the one timer is moved when it
     // fires, not on every message.
-    let silence = Duration::from_secs(app.cfg.agent_offline_after_secs as u64);
     let mut last_heard = tokio::time::Instant::now();
     let timer = tokio::time::sleep(silence);
     tokio::pin!(timer);

@@ -33,6 +33,7 @@ pub(crate) enum Sites {
     Archived,
     CreatedAt,
     UpdatedAt,
+    AgentHeartbeatSecs,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -72,6 +73,9 @@ pub struct Site {
     pub archived: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Seconds between heartbeats of this site's agents; `null` follows the
+    /// server's `agent_heartbeat_secs`.
+    pub agent_heartbeat_secs: Option<i64>,
 }
 
 /// A person at a client.
@@ -90,8 +94,17 @@ pub struct Contact {
 }
 
 const CLIENT_COLS: [Clients; 6] = [Clients::Id, Clients::Name, Clients::Notes, Clients::Archived, Clients::CreatedAt, Clients::UpdatedAt];
-const SITE_COLS: [Sites; 8] =
-    [Sites::Id, Sites::ClientId, Sites::Name, Sites::Timezone, Sites::Address, Sites::Archived, Sites::CreatedAt, Sites::UpdatedAt];
+const SITE_COLS: [Sites; 9] = [
+    Sites::Id,
+    Sites::ClientId,
+    Sites::Name,
+    Sites::Timezone,
+    Sites::Address,
+    Sites::Archived,
+    Sites::CreatedAt,
+    Sites::UpdatedAt,
+    Sites::AgentHeartbeatSecs,
+];
 const CONTACT_COLS: [Contacts; 10] = [
     Contacts::Id,
     Contacts::ClientId,

@@ -61,6 +61,10 @@ pub struct NewSite {
     pub timezone: String,
     #[serde(default)]
     pub address: String,
+    /// Seconds between heartbeats of this site's agents (5–3600); absent or
+    /// `null` follows the server's `agent_heartbeat_secs`.
+    #[serde(default)]
+    pub agent_heartbeat_secs: Option<i64>,
 }
 
 /// Changes to a site.
@@ -71,6 +75,16 @@ pub struct SitePatch {
     pub timezone: Option<String>,
     pub address: Option<String>,
     pub archived: Option<bool>,
+    /// Seconds between heartbeats (5–3600); `null` returns to the server's
+    /// setting, absent leaves it as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub agent_heartbeat_secs: Option<Option<i64>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 /// A new contact.
@@ -162,6 +176,7 @@ pub async fn create_site(app: &App, p: &Principal, client_id: i64, input: NewSit
     let name = check("name", validate::name(&input.name))?;
     let tz = check("timezone", validate::timezone(&input.timezone))?;
     let address = check("address", validate::text(&input.address, 1000))?;
+    let heartbeat = input.agent_heartbeat_secs.map(|v| check("agent_heartbeat_secs", validate::heartbeat_secs(v))).transpose()?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
     get_client(tx.tx(), client_id).await?.ok_or(ApiError::NotFound)?;
@@ -170,8 +185,16 @@ pub async fn create_site(app: &App, p: &Principal, client_id: i64, input: NewSit
         .fetch_one(
             Query::insert()
                 .into_table(Sites::Table)
-                .columns([Sites::ClientId, Sites::Name, Sites::Timezone, Sites::Address, Sites::CreatedAt, Sites::UpdatedAt])
-                .values_panic([client_id.into(), name.into(), tz.into(), address.into(), now.into(), now.into()])
+                .columns([
+                    Sites::ClientId,
+                    Sites::Name,
+                    Sites::Timezone,
+                    Sites::Address,
+                    Sites::CreatedAt,
+                    Sites::UpdatedAt,
+                    Sites::AgentHeartbeatSecs,
+                ])
+                .values_panic([client_id.into(), name.into(), tz.into(), address.into(), now.into(), now.into(), heartbeat.into()])
                 .returning(Query::returning().columns(super::SITE_COLS)),
         )
         .await?;
@@ -193,6 +216,10 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     }
     if let Some(a) = patch.archived {
         sets.push((Sites::Archived, a.into()));
+    }
+    if let Some(h) = patch.agent_heartbeat_secs {
+        let h = h.map(|v| check("agent_heartbeat_secs", validate::heartbeat_secs(v))).transpose()?;
+        sets.push((Sites::AgentHeartbeatSecs, h.into()));
     }
     let mut tx = app.store.begin_audited().await?;
     let before = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;

@@ -178,10 +178,28 @@ pub struct SiteForm {
     #[serde(default)]
     address: String,
     archived: Option<String>,
+    /// Empty: follow the server's setting.
+    #[serde(default)]
+    agent_heartbeat_secs: String,
+}
+
+/// The heartbeat field of the site form: empty is "the server's setting".
+fn heartbeat_field(v: &str) -> Result<Option<i64>, ApiError> {
+    let t = v.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse().map(Some).map_err(|_| ApiError::invalid("agent_heartbeat_secs", "must be a whole number of seconds"))
 }
 
 pub async fn create_site(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<SiteForm>) -> PageResult {
-    match ops::create_site(&app, &p, id, NewSite { name: f.name, timezone: f.timezone, address: f.address }).await {
+    let created = match heartbeat_field(&f.agent_heartbeat_secs) {
+        Ok(agent_heartbeat_secs) => {
+            ops::create_site(&app, &p, id, NewSite { name: f.name, timezone: f.timezone, address: f.address, agent_heartbeat_secs }).await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(s) => Ok(see_other(&format!("/clients/{id}#site-{}", s.id))),
         Err(e) => client_page(&app, &p, id, Some(form_error(e)?)).await,
     }
@@ -196,6 +214,8 @@ struct SiteEditPage {
     timezones: Vec<&'static str>,
     tokens: Vec<crate::devices::api::EnrollmentTokenInfo>,
     created: Option<crate::devices::api::CreatedEnrollmentToken>,
+    /// The server's heartbeat period, which an empty field follows.
+    server_heartbeat: u32,
 }
 
 async fn site_page(app: &App, p: &Principal, id: i64, site_id: i64, error: Option<String>) -> PageResult {
@@ -224,6 +244,7 @@ async fn site_page_with(
             s,
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect(),
             created,
+            server_heartbeat: app.cfg.agent_heartbeat_secs,
         },
     ))
 }
@@ -285,9 +306,20 @@ pub async fn update_site(
     Path((id, site_id)): Path<(i64, i64)>,
     WebForm(f): WebForm<SiteForm>,
 ) -> PageResult {
-    let patch =
-        SitePatch { name: Some(f.name), timezone: Some(f.timezone), address: Some(f.address), archived: Some(f.archived.is_some()) };
-    match ops::update_site(&app, &p, id, site_id, patch).await {
+    let updated = match heartbeat_field(&f.agent_heartbeat_secs) {
+        Ok(h) => {
+            let patch = SitePatch {
+                name: Some(f.name),
+                timezone: Some(f.timezone),
+                address: Some(f.address),
+                archived: Some(f.archived.is_some()),
+                agent_heartbeat_secs: Some(h),
+            };
+            ops::update_site(&app, &p, id, site_id, patch).await
+        }
+        Err(e) => Err(e),
+    };
+    match updated {
         Ok(_) => Ok(see_other(&format!("/clients/{id}#site-{site_id}"))),
         Err(e) => site_page(&app, &p, id, site_id, Some(form_error(e)?)).await,
     }
