@@ -513,9 +513,6 @@ async fn metric_samples_are_kept_on_disk_until_the_server_says_they_are_stored()
 
 #[tokio::test]
 async fn a_silent_device_is_cut_off_and_marked_offline_after_the_configured_silence() {
-    use ed25519_dalek::Signer;
-    use steward_protocol::messages::{proof_bytes, Purpose};
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let env = common::Env::new().await;
     env.create_admin(common::ADMIN_EMAIL);
     let s = common::Server::start_in(env, &["--agent-heartbeat-secs", "5", "--agent-offline-after-secs", "10"]).await;
@@ -524,16 +521,8 @@ async fn a_silent_device_is_cut_off_and_marked_offline_after_the_configured_sile
     let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
     let tok = token(&a, client, site["id"].as_i64().unwrap(), json!({})).await;
     let key = ed25519_dalek::SigningKey::from_bytes(&[21; 32]);
-    let (mut ws, nonce) = raw_connect(&s.base).await;
-    raw_send(
-        &mut ws,
-        json!({"type": "enroll", "protocol": 1, "token": tok, "public_key": b64(key.verifying_key().as_bytes()),
-        "proof": b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes()), "hostname": "quiet", "os": "o", "agent_version": "1"}),
-    )
-    .await;
-    let device = raw_recv(&mut ws).await["device_id"].as_i64().unwrap();
-    let welcome = raw_recv(&mut ws).await;
-    assert_eq!((welcome["type"].as_str(), welcome["heartbeat_secs"].as_u64()), (Some("welcome"), Some(5)), "{welcome}");
+    let (mut ws, device, welcome) = raw_enroll(&s.base, &tok, &key, "quiet").await;
+    assert_eq!(welcome["heartbeat_secs"].as_u64(), Some(5), "{welcome}");
     // Talking keeps it connected well past the silence window (the server's
     // one timer re-arms from the last message it heard).
     for _ in 0..5 {
@@ -577,15 +566,7 @@ async fn a_site_sets_the_heartbeat_of_its_agents() {
     let site_id = site["id"].as_i64().unwrap();
     let tok = token(&a, client, site_id, json!({})).await;
     let key = ed25519_dalek::SigningKey::from_bytes(&[33; 32]);
-    let (mut ws, nonce) = raw_connect(&s.base).await;
-    raw_send(
-        &mut ws,
-        json!({"type": "enroll", "protocol": 1, "token": tok, "public_key": b64(key.verifying_key().as_bytes()),
-        "proof": b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes()), "hostname": "lab-1", "os": "o", "agent_version": "1"}),
-    )
-    .await;
-    let device = raw_recv(&mut ws).await["device_id"].as_i64().unwrap();
-    let welcome = raw_recv(&mut ws).await;
+    let (ws, device, welcome) = raw_enroll(&s.base, &tok, &key, "lab-1").await;
     assert_eq!(welcome["heartbeat_secs"], 7, "{welcome}");
     drop(ws);
 

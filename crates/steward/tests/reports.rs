@@ -79,15 +79,7 @@ async fn hostile_reports_are_cleaned_refused_and_shown_escaped() {
     let (s, a, client, site) = setup().await;
     let tok = token(&a, client, site, json!({})).await;
     let key = ed25519_dalek::SigningKey::from_bytes(&[11; 32]);
-    let (mut ws, nonce) = raw_connect(&s.base).await;
-    raw_send(
-        &mut ws,
-        json!({"type": "enroll", "protocol": 1, "token": tok, "public_key": b64(key.verifying_key().as_bytes()),
-        "proof": b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes()), "hostname": "h", "os": "o", "agent_version": "1"}),
-    )
-    .await;
-    let device = raw_recv(&mut ws).await["device_id"].as_i64().unwrap();
-    assert_eq!(raw_recv(&mut ws).await["type"], "welcome");
+    let (mut ws, device, _) = raw_enroll(&s.base, &tok, &key, "h").await;
 
     let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
     let huge = "é".repeat(100_000);

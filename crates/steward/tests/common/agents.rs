@@ -125,6 +125,27 @@ pub async fn raw_send(ws: &mut Ws, v: Value) {
     ws.send(tokio_tungstenite::tungstenite::Message::Text(v.to_string().into())).await.unwrap();
 }
 
+/// Enrolls a hand-made agent with `key` as `hostname`; returns the open
+/// connection, the new device's id and the server's `Welcome`.
+pub async fn raw_enroll(base: &str, token: &str, key: &ed25519_dalek::SigningKey, hostname: &str) -> (Ws, i64, Value) {
+    use ed25519_dalek::Signer;
+    use steward_protocol::messages::{proof_bytes, Purpose};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let (mut ws, nonce) = raw_connect(base).await;
+    let proof = b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes());
+    raw_send(
+        &mut ws,
+        json!({"type": "enroll", "protocol": 1, "token": token, "public_key": b64(key.verifying_key().as_bytes()),
+        "proof": proof, "hostname": hostname, "os": "o", "agent_version": "1"}),
+    )
+    .await;
+    let enrolled = raw_recv(&mut ws).await;
+    let device = enrolled["device_id"].as_i64().unwrap_or_else(|| panic!("not enrolled: {enrolled}"));
+    let welcome = raw_recv(&mut ws).await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    (ws, device, welcome)
+}
+
 /// A child process killed when the test ends, pass or fail (no orphan agents).
 pub struct KillOnDrop(pub std::process::Child);
 
