@@ -63,10 +63,12 @@ async fn flush(store: &Store, batch: &mut HashSet<i64>) {
         return;
     }
     let ids: Vec<i64> = batch.drain().collect();
+    // Only the time: whether a device is online is the gateway's to say (on
+    // connect and on close). A batch that also set `online` could land after
+    // a connection closed and mark a gone device online again.
     let q = Query::update()
         .table(Devices::Table)
         .value(Devices::LastSeenAt, now_us())
-        .value(Devices::Online, true)
         .and_where(Expr::col(Devices::Id).is_in(ids.clone()))
         .and_where(Expr::col(Devices::RevokedAt).is_null())
         .to_owned();
