@@ -193,10 +193,7 @@ async fn session(
     )
     .await?;
     let heartbeat = match conn::recv(&mut ws).await? {
-        ServerMsg::Welcome { heartbeat_secs, metrics_secs, .. } => {
-            rep.metrics_secs.send_if_modified(|v| std::mem::replace(v, metrics_secs.clamp(1, 3600) as u64) != *v);
-            heartbeat_secs.clamp(5, 3600)
-        }
+        ServerMsg::Welcome { heartbeat_secs, metrics_secs, .. } => apply_periods(rep, heartbeat_secs, metrics_secs),
         ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
         other => return Err(format!("unexpected answer: {other:?}")),
     };
@@ -208,7 +205,7 @@ async fn session(
     conn::send(&mut ws, &AgentMsg::Inventory { collected_at: now(), inventory: Box::new(inventory) }).await?;
     let mut sent_upto = send_pending(&mut ws, &rep.spool, i64::MIN).await?;
     let mut results = rep.results_rx.lock().await;
-    let mut tick = tokio::time::interval(Duration::from_secs(heartbeat as u64));
+    let mut tick = tokio::time::interval(heartbeat);
     let mut inventory_tick = tokio::time::interval_at(tokio::time::Instant::now() + INVENTORY_EVERY, INVENTORY_EVERY);
     let mut seq = 0u64;
     loop {
@@ -236,6 +233,15 @@ async fn session(
             m = conn::recv(&mut ws) => match m? {
                 ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
                 ServerMsg::MetricsStored { upto } => rep.spool.lock().expect("spool lock").ack(upto),
+                ServerMsg::Settings { heartbeat_secs, metrics_secs } => {
+                    let period = apply_periods(rep, heartbeat_secs, metrics_secs);
+                    if period != tick.period() {
+                        tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                    }
+                    if verbose {
+                        eprintln!("steward-agent: now a heartbeat every {} s, a sample every {} s", period.as_secs(), *rep.metrics_secs.borrow());
+                    }
+                }
                 ServerMsg::Command { envelope } => {
                     let reply = match accept(&envelope, trusted, 1, cfg.device_id, now(), guard) {
                         Ok(cmd) => {
@@ -257,6 +263,13 @@ async fn session(
             }
         }
     }
+}
+
+/// Adopts the reporting periods the server sets (kept to the ranges this
+/// agent accepts, whatever a server sends); returns the heartbeat period.
+fn apply_periods(rep: &Reporting, heartbeat_secs: u32, metrics_secs: u32) -> Duration {
+    rep.metrics_secs.send_if_modified(|v| std::mem::replace(v, metrics_secs.clamp(1, 3600) as u64) != *v);
+    Duration::from_secs(heartbeat_secs.clamp(5, 3600) as u64)
 }
 
 /// Carries out an accepted command: answers at once, or (a script) starts

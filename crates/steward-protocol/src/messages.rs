@@ -117,6 +117,12 @@ pub enum ServerMsg {
         #[serde(default = "default_metrics_secs")]
         metrics_secs: u32,
     },
+    /// New reporting periods, sent when an MSP changes them while the agent
+    /// is connected (the same values a `Welcome` carries). Not signed like
+    /// a command: it changes only how often the agent reports, which the
+    /// agent clamps to safe ranges, and arrives over the pinned channel.
+    /// Older agents skip it and pick the values up at their next `Welcome`.
+    Settings { heartbeat_secs: u32, metrics_secs: u32 },
     /// A signed [`crate::command::Command`].
     Command { envelope: crate::envelope::Envelope },
     /// Refused; the server closes the connection after this.

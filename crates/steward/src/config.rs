@@ -183,7 +183,7 @@ impl Partial {
         anyhow::ensure!(c.audit_anchor_interval_secs >= 1, "audit_anchor_interval_secs must be positive");
         anyhow::ensure!((1..=3600).contains(&c.agent_metrics_secs), "agent_metrics_secs must be between 1 and 3600");
         anyhow::ensure!(
-            crate::tenancy::validate::HEARTBEAT_SECS.contains(&(c.agent_heartbeat_secs as i64)),
+            crate::devices::agent_settings::HEARTBEAT_SECS.contains(&(c.agent_heartbeat_secs as i64)),
             "agent_heartbeat_secs must be between 5 and 3600"
         );
         anyhow::ensure!(
@@ -200,6 +200,15 @@ impl Partial {
 }
 
 impl Config {
+    /// The agent settings clients and sites inherit unless they set their own.
+    pub fn agent_defaults(&self) -> crate::devices::agent_settings::Defaults {
+        crate::devices::agent_settings::Defaults {
+            heartbeat_secs: self.agent_heartbeat_secs,
+            metrics_secs: self.agent_metrics_secs,
+            offline_after_secs: self.agent_offline_after_secs,
+        }
+    }
+
     pub fn master_key_path(&self) -> PathBuf {
         self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }

@@ -106,16 +106,26 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     let mut ids = vec![];
     let mut sites = vec![];
     for c in CLIENTS {
-        let client = ops::create_client(app, &p, NewClient { name: c.name.into(), notes: c.notes.into() })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let client = ops::create_client(
+            app,
+            &p,
+            NewClient { name: c.name.into(), notes: c.notes.into(), agent_heartbeat_secs: None, agent_metrics_secs: None },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut site_ids = vec![];
         for (name, tz, addr) in c.sites {
             let s = ops::create_site(
                 app,
                 &p,
                 client.id,
-                NewSite { name: (*name).into(), timezone: (*tz).into(), address: (*addr).into(), agent_heartbeat_secs: None },
+                NewSite {
+                    name: (*name).into(),
+                    timezone: (*tz).into(),
+                    address: (*addr).into(),
+                    agent_heartbeat_secs: None,
+                    agent_metrics_secs: None,
+                },
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -546,56 +546,147 @@ async fn a_silent_device_is_cut_off_and_marked_offline_after_the_configured_sile
     assert_eq!(list["total"], 1);
 }
 
-/// A site can set its own heartbeat period: its agents are told it when they
-/// connect, and it returns to the server's setting when cleared.
+/// The next message a hand-made agent gets, within a few seconds.
+async fn next_within(ws: &mut Ws, what: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(5), raw_recv(ws)).await.unwrap_or_else(|_| panic!("no message: {what}"))
+}
+
+/// Agent settings are inherited server → client → site, each setting on its
+/// own; agents get theirs in `Welcome`, connected agents get changes at
+/// once, and the API and pages say where each value comes from.
 #[tokio::test]
-async fn a_site_sets_the_heartbeat_of_its_agents() {
-    use ed25519_dalek::Signer;
-    use steward_protocol::messages::{proof_bytes, Purpose};
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+async fn agent_settings_are_inherited_from_client_to_site_and_reach_connected_agents() {
     let (s, a, client, _) = setup().await;
-    let sites = format!("/api/v1/clients/{client}/sites");
-    for bad in [json!(4), json!(3601), json!(-30)] {
-        let (st, e) = a.post(&sites, json!({"name": "Lab", "timezone": "UTC", "agent_heartbeat_secs": bad})).await;
-        assert_eq!(st, 400, "{bad}: {e}");
-        assert!(e["error"]["message"].as_str().unwrap().contains("agent_heartbeat_secs"), "{e}");
+    let client_url = format!("/api/v1/clients/{client}");
+    let sites = format!("{client_url}/sites");
+    // Out-of-range values are refused, naming the field.
+    for (field, bad) in [("agent_heartbeat_secs", json!(4)), ("agent_heartbeat_secs", json!(3601)), ("agent_metrics_secs", json!(9))] {
+        let (st, e) = a.patch(&client_url, json!({ field: bad })).await;
+        assert_eq!(st, 400, "{field}={bad}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(field), "{e}");
+        let (st, e) = a.post(&sites, json!({"name": "Lab", "timezone": "UTC", field: bad})).await;
+        assert_eq!(st, 400, "site {field}={bad}: {e}");
     }
-    let (st, site) = a.post(&sites, json!({"name": "Lab", "timezone": "UTC", "agent_heartbeat_secs": 7})).await;
-    assert_eq!(st, 201, "{site}");
-    assert_eq!(site["agent_heartbeat_secs"], 7);
-    let site_id = site["id"].as_i64().unwrap();
-    let tok = token(&a, client, site_id, json!({})).await;
-    let key = ed25519_dalek::SigningKey::from_bytes(&[33; 32]);
-    let (ws, device, welcome) = raw_enroll(&s.base, &tok, &key, "lab-1").await;
-    assert_eq!(welcome["heartbeat_secs"], 7, "{welcome}");
-    drop(ws);
+    let (st, c) = a.patch(&client_url, json!({"agent_heartbeat_secs": 20, "agent_metrics_secs": 120})).await;
+    assert_eq!(st, 200, "{c}");
+    assert_eq!((c["agent_heartbeat_secs"].as_i64(), c["agent_metrics_secs"].as_i64()), (Some(20), Some(120)));
+    let (st, lab) = a.post(&sites, json!({"name": "Lab", "timezone": "UTC", "agent_heartbeat_secs": 7})).await;
+    assert_eq!(st, 201, "{lab}");
+    let (_, office) = a.post(&sites, json!({"name": "Office", "timezone": "UTC"})).await;
+    let (lab, office) = (lab["id"].as_i64().unwrap(), office["id"].as_i64().unwrap());
 
-    // Cleared (null): the server's 30 s again, at the next connection. A
-    // patch without the field leaves it alone.
-    let (st, same) = a.patch(&format!("{sites}/{site_id}"), json!({"name": "Lab A"})).await;
+    // Welcome: the site's heartbeat and the client's metrics period; a site
+    // without settings takes both from the client.
+    let lab_tok = token(&a, client, lab, json!({})).await;
+    let (mut lab_ws, lab_dev, welcome) = raw_enroll(&s.base, &lab_tok, &ed25519_dalek::SigningKey::from_bytes(&[33; 32]), "lab-1").await;
+    assert_eq!((welcome["heartbeat_secs"].as_u64(), welcome["metrics_secs"].as_u64()), (Some(7), Some(120)), "{welcome}");
+    let office_tok = token(&a, client, office, json!({})).await;
+    let (mut office_ws, _, welcome) = raw_enroll(&s.base, &office_tok, &ed25519_dalek::SigningKey::from_bytes(&[34; 32]), "office-1").await;
+    assert_eq!((welcome["heartbeat_secs"].as_u64(), welcome["metrics_secs"].as_u64()), (Some(20), Some(120)), "{welcome}");
+    let (_, d) = a.get(&format!("{client_url}/devices/{lab_dev}")).await;
+    assert_eq!(
+        d["agent_settings"],
+        json!({"heartbeat_secs": 7, "heartbeat_from": "site", "metrics_secs": 120, "metrics_from": "client", "offline_after_secs": 21}),
+        "{d}"
+    );
+
+    // A client change reaches every connected agent of the client at once,
+    // each with its own resolved values.
+    let (st, _) = a.patch(&client_url, json!({"agent_metrics_secs": 300})).await;
+    assert_eq!(st, 200);
+    let m = next_within(&mut lab_ws, "lab settings").await;
+    assert_eq!(m, json!({"type": "settings", "heartbeat_secs": 7, "metrics_secs": 300}));
+    let m = next_within(&mut office_ws, "office settings").await;
+    assert_eq!(m, json!({"type": "settings", "heartbeat_secs": 20, "metrics_secs": 300}));
+    // A site change reaches only that site's agents; a patch that leaves
+    // the settings alone sends nothing.
+    let (st, same) = a.patch(&format!("{sites}/{lab}"), json!({"name": "Lab A"})).await;
     assert_eq!((st, same["agent_heartbeat_secs"].as_i64()), (200, Some(7)), "{same}");
-    let (st, cleared) = a.patch(&format!("{sites}/{site_id}"), json!({"agent_heartbeat_secs": null})).await;
-    assert_eq!(st, 200, "{cleared}");
-    assert!(cleared["agent_heartbeat_secs"].is_null(), "{cleared}");
-    let (mut ws, nonce) = raw_connect(&s.base).await;
-    let proof = b64(&key.sign(&proof_bytes(Purpose::Connect, &nonce, device)).to_bytes());
-    raw_send(&mut ws, json!({"type": "hello", "protocol": 1, "device_id": device, "proof": proof, "agent_version": "1"})).await;
-    let welcome = raw_recv(&mut ws).await;
-    assert_eq!(welcome["heartbeat_secs"], 30, "{welcome}");
+    let (st, cleared) = a.patch(&format!("{sites}/{lab}"), json!({"agent_heartbeat_secs": null})).await;
+    assert!(st == 200 && cleared["agent_heartbeat_secs"].is_null(), "{cleared}");
+    let m = next_within(&mut lab_ws, "lab back to the client's heartbeat").await;
+    assert_eq!(m, json!({"type": "settings", "heartbeat_secs": 20, "metrics_secs": 300}));
+    // Clearing the client returns everyone to the server's settings.
+    let (st, _) = a.patch(&client_url, json!({"agent_heartbeat_secs": null, "agent_metrics_secs": null})).await;
+    assert_eq!(st, 200);
+    let m = next_within(&mut office_ws, "office back to the server's settings").await;
+    assert_eq!(
+        m,
+        json!({"type": "settings", "heartbeat_secs": 30, "metrics_secs": 60}),
+        "only one message for office, after two site patches of Lab"
+    );
+    let m = next_within(&mut lab_ws, "lab back to the server's settings").await;
+    assert_eq!(m, json!({"type": "settings", "heartbeat_secs": 30, "metrics_secs": 60}), "the name-only patch sent nothing");
+    let (_, log) = a.get(&format!("/api/v1/audit?action=client.update&client_id={client}")).await;
+    assert!(log["total"].as_i64().unwrap() >= 3, "each change is audited: {log}");
 
-    // The site page shows and changes it; a bad value is named, not stored.
-    let page = format!("/clients/{client}/sites/{site_id}");
-    let (_, html) = a.get_text(&page).await;
-    assert!(html.contains("name=\"agent_heartbeat_secs\"") && html.contains("server setting: 30"), "the site page offers the setting");
-    let fields = |h: &'static str| [("name", "Lab A"), ("timezone", "UTC"), ("address", ""), ("agent_heartbeat_secs", h)];
-    let (st, _, body) = a.form(&page, &fields("soon")).await;
+    // The silence window follows a pushed heartbeat: at 5 s, a device that
+    // says nothing is cut off after 15 s, not the server's 90 s.
+    let (st, _) = a.patch(&format!("{sites}/{lab}"), json!({"agent_heartbeat_secs": 5})).await;
+    assert_eq!(st, 200);
+    assert_eq!(next_within(&mut lab_ws, "5 s heartbeat").await["heartbeat_secs"], 5);
+    let bye = tokio::time::timeout(Duration::from_secs(25), raw_recv(&mut lab_ws)).await.expect("cut off after three 5 s periods");
+    assert_eq!(bye["code"], "silent", "{bye}");
+
+    // Pages: the client page sets them, the site page shows what an empty
+    // field inherits, the device page what the agent runs with.
+    let page = format!("/clients/{client}/agent-settings");
+    let (st, _, body) = a.form(&page, &[("agent_heartbeat_secs", "soon"), ("agent_metrics_secs", "")]).await;
     assert_eq!(st, 400, "the form comes back with the error");
     assert!(body.contains("agent_heartbeat_secs: must be a whole number"), "the error names the field");
-    let (st, _, _) = a.form(&page, &fields("120")).await;
+    let (st, _, _) = a.form(&page, &[("agent_heartbeat_secs", "45"), ("agent_metrics_secs", "")]).await;
     assert_eq!(st, 303);
-    let (_, v) = a.get(&format!("{sites}/{site_id}")).await;
-    assert_eq!(v["agent_heartbeat_secs"], 120, "{v}");
-    let (_, _, _) = a.form(&page, &fields("")).await;
-    let (_, v) = a.get(&format!("{sites}/{site_id}")).await;
-    assert!(v["agent_heartbeat_secs"].is_null(), "an empty field follows the server again: {v}");
+    let (_, c) = a.get(&client_url).await;
+    assert_eq!((c["agent_heartbeat_secs"].as_i64(), c["agent_metrics_secs"].as_i64()), (Some(45), None), "{c}");
+    let m = next_within(&mut office_ws, "office gets the page's change").await;
+    assert_eq!(m["heartbeat_secs"], 45);
+    let (_, html) = a.get_text(&format!("/clients/{client}")).await;
+    assert!(html.contains("name=\"agent_heartbeat_secs\"") && html.contains("value=\"45\""), "the client page shows the setting");
+    let site_page = format!("/clients/{client}/sites/{office}");
+    let (_, html) = a.get_text(&site_page).await;
+    assert!(
+        html.contains("placeholder=\"client: 45\"") && html.contains("placeholder=\"server: 60\""),
+        "the site page says what it inherits"
+    );
+    let fields = |h: &'static str, m: &'static str| {
+        [("name", "Office"), ("timezone", "UTC"), ("address", ""), ("agent_heartbeat_secs", h), ("agent_metrics_secs", m)]
+    };
+    let (st, _, body) = a.form(&site_page, &fields("", "5")).await;
+    assert_eq!(st, 400);
+    assert!(body.contains("agent_metrics_secs: must be between 10 and 3600 seconds"), "the error names the field");
+    let (st, _, _) = a.form(&site_page, &fields("", "600")).await;
+    assert_eq!(st, 303);
+    let (_, v) = a.get(&format!("{sites}/{office}")).await;
+    assert_eq!((v["agent_heartbeat_secs"].as_i64(), v["agent_metrics_secs"].as_i64()), (None, Some(600)), "{v}");
+    let (_, html) = a.get_text(&format!("/clients/{client}/devices/{lab_dev}")).await;
+    assert!(
+        html.contains("Heartbeat every 5 s (site setting) · a metrics sample every 60 s (server setting) · offline after 15 s"),
+        "device page"
+    );
+}
+
+/// The real agent adopts a heartbeat period pushed while it is connected:
+/// with the server's 30 s it would be cut off by the new 15 s silence
+/// window; it keeps to the new period and stays online.
+#[tokio::test]
+async fn the_real_agent_adopts_settings_pushed_while_it_is_connected() {
+    let (s, a, client, site) = setup().await;
+    let tok = token(&a, client, site, json!({})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().display().to_string();
+    let (code, out) = agent(&["install", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--config-dir", &cfg, "--no-service"]);
+    assert_eq!(code, 0, "{out}");
+    let mut run =
+        Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let devices = format!("/api/v1/clients/{client}/devices");
+    let v = wait_for(&a, &devices, "online", |v| v["items"][0]["online"] == true).await;
+    let device = v["items"][0]["id"].as_i64().unwrap();
+    let (st, _) = a.patch(&format!("/api/v1/clients/{client}/sites/{site}"), json!({"agent_heartbeat_secs": 5})).await;
+    assert_eq!(st, 200);
+    tokio::time::sleep(Duration::from_secs(22)).await;
+    let (_, hist) = a.get(&format!("{devices}/{device}/presence")).await;
+    assert_eq!(hist["items"][0]["online"], true, "still connected 22 s after the 15 s silence window began: {hist}");
+    assert!(!hist.to_string().contains("silent"), "{hist}");
+    run.kill().unwrap();
+    let _ = run.wait();
 }

@@ -271,11 +271,24 @@ pub async fn list_for_client(
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
     params(("id" = i64, Path), ("device_id" = i64, Path)),
-    responses((status = 200, body = DeviceInfo), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = DeviceDetail), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_device(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    let d = super::store::by_id(&mut app.store.clone(), device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
-    Ok(json(DeviceInfo::of(d, &app)))
+    let d = super::store::with_settings(&mut app.store.clone(), device_id)
+        .await?
+        .filter(|d| d.device.client_id == id)
+        .ok_or(ApiError::NotFound)?;
+    let agent_settings = d.effective(app.cfg.agent_defaults());
+    Ok(json(DeviceDetail { device: DeviceInfo::of(d.device, &app), agent_settings }))
+}
+
+/// One device, with the settings its agent runs with and where each
+/// comes from (its site, its client or the server).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeviceDetail {
+    #[serde(flatten)]
+    pub device: DeviceInfo,
+    pub agent_settings: super::agent_settings::Effective,
 }
 
 #[utoipa::path(delete, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
@@ -293,7 +306,7 @@ pub async fn revoke_device_for(app: &App, p: &Principal, id: i64, device_id: i64
     let d = super::store::by_id(tx.tx(), device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
     super::store::revoke(tx.tx(), device_id).await?;
     tx.commit(&p.actor(), Event::new("device.revoke", "device", device_id).client(id).details(json!({"hostname": d.hostname}))).await?;
-    app.agents.disconnect(device_id, super::gateway::refused("device_revoked", "this device was removed from Steward"));
+    app.agents.disconnect(device_id, super::registry::Closing::Revoked);
     app.live.publish(device_id, id, "removed");
     Ok(())
 }

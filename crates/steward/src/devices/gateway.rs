@@ -10,13 +10,13 @@
 //! Everything an agent sends is untrusted: frames are size-limited, names
 //! are validated and length-capped before they are stored.
 
+use super::agent_settings::Effective;
 use super::enrollment::{self, Refusal};
 pub use super::registry::refused;
-use super::registry::{Mailbox, Outbound};
+use super::registry::{Closing, Mailbox, Outbound};
 use super::store::{self as devices, NewDevice};
 use crate::audit::{Actor, Event};
 use crate::http::App;
-use crate::tenancy::validate::HEARTBEAT_SECS;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
@@ -67,9 +67,13 @@ async fn send(socket: &mut WebSocket, m: &ServerMsg) -> bool {
 
 /// Sends a refusal and closes. Returns `None`, for the handshake's sake.
 async fn refuse<T>(socket: &mut WebSocket, code: &str, message: &str) -> Option<T> {
-    let _ = send(socket, &refused(code, message)).await;
-    let _ = socket.send(Message::Close(None)).await;
+    close_with(socket, &refused(code, message)).await;
     None
+}
+
+async fn close_with(socket: &mut WebSocket, refusal: &ServerMsg) {
+    let _ = send(socket, refusal).await;
+    let _ = socket.send(Message::Close(None)).await;
 }
 
 fn decode_key(b64: &str) -> Option<VerifyingKey> {
@@ -99,22 +103,19 @@ async fn next_text(socket: &mut WebSocket) -> Option<String> {
 /// then (the handshake, database writes, reports) is boxed, and takes its
 /// memory only while it runs.
 async fn session(app: App, mut socket: WebSocket, ip: String) {
-    let Some((device, reported_version, silence)) = Box::pin(handshake(&app, &mut socket, &ip)).await else { return };
-    // Only the ids stay for the life of the connection.
-    let (id, client_id) = (device.id, device.client_id);
-    drop(device);
+    let Some((id, client_id, reported_version, settings)) = Box::pin(handshake(&app, &mut socket, &ip)).await else { return };
     let mailbox = Arc::new(Mailbox::default());
     let conn = app.agents.insert(id, mailbox.clone());
     Box::pin(came_online(&app, id, client_id, reported_version, &ip)).await;
-    let why = run(&app, &mut socket, id, &mailbox, silence).await;
+    let why = run(&app, &mut socket, id, &mailbox, Duration::from_secs(settings.offline_after_secs.into())).await;
     app.agents.remove(id, conn);
     Box::pin(went_offline(&app, id, client_id, why)).await;
 }
 
 /// The challenge, then `Enroll` or `Hello` with a valid proof, then
-/// `Welcome`: the device, the agent version it reported and how long a
-/// silence ends the connection, or `None` when the connection was refused.
-async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devices::Device, Option<String>, Duration)> {
+/// `Welcome`: the device's id and client, the agent version it reported
+/// and the settings it runs with, or `None` when the connection was refused.
+async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, i64, Option<String>, Effective)> {
     let nonce = crate::crypto::random_bytes::<32>();
     if !send(socket, &ServerMsg::Challenge { protocol: PROTOCOL_VERSION, nonce: B64.encode(nonce) }).await {
         return None;
@@ -144,7 +145,10 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devic
                     if !send(socket, &ServerMsg::Enrolled { device_id: d.id, command_keys: command_keys.clone() }).await {
                         return None;
                     }
-                    d
+                    match devices::with_settings(&mut app.store.clone(), d.id).await {
+                        Ok(Some(d)) => d,
+                        _ => return refuse(socket, "unavailable", "try again later").await,
+                    }
                 }
                 Err((code, message)) => return refuse(socket, code, &message).await,
             }
@@ -153,7 +157,7 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devic
             if steward_protocol::negotiate(protocol).is_none() {
                 return refuse(socket, "protocol", "agent protocol too old").await;
             }
-            let d = match devices::by_id(&mut app.store.clone(), device_id).await {
+            let d = match devices::with_settings(&mut app.store.clone(), device_id).await {
                 Ok(Some(d)) => d,
                 Ok(None) => return refuse(socket, "device_unknown", "no such device: enrol again").await,
                 Err(e) => {
@@ -161,10 +165,13 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devic
                     return refuse(socket, "unavailable", "try again later").await;
                 }
             };
-            if d.revoked_at.is_some() {
-                return refuse(socket, "device_revoked", "this device was removed from Steward").await;
+            if d.device.revoked_at.is_some() {
+                close_with(socket, &Closing::Revoked.refusal()).await;
+                return None;
             }
-            let Some(key) = decode_key(&d.public_key) else { return refuse(socket, "device_unknown", "stored key unreadable").await };
+            let Some(key) = decode_key(&d.device.public_key) else {
+                return refuse(socket, "device_unknown", "stored key unreadable").await;
+            };
             if !proof_ok(&key, &proof, &proof_bytes(Purpose::Connect, &nonce, device_id)) {
                 return refuse(socket, "bad_proof", "the proof does not verify").await;
             }
@@ -173,23 +180,11 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(devic
         }
         _ => return refuse(socket, "bad_message", "authenticate first").await,
     };
-    let (heartbeat_secs, silence) = agent_periods(app, &device).await;
-    let welcome = ServerMsg::Welcome { device_id: device.id, heartbeat_secs, command_keys, metrics_secs: app.cfg.agent_metrics_secs };
-    send(socket, &welcome).await.then_some((device, reported_version, silence))
-}
-
-/// The heartbeat period for a device (its site's, else the server's) and
-/// the silence after which it counts as gone: three of its site's periods,
-/// else the server's `agent_offline_after_secs`.
-async fn agent_periods(app: &App, device: &devices::Device) -> (u32, Duration) {
-    let site = crate::tenancy::get_site(&mut app.store.clone(), device.client_id, device.site_id).await.ok().flatten();
-    match site.and_then(|s| s.agent_heartbeat_secs) {
-        Some(h) => {
-            let h = h.clamp(*HEARTBEAT_SECS.start(), *HEARTBEAT_SECS.end()) as u32;
-            (h, Duration::from_secs(3 * h as u64))
-        }
-        None => (app.cfg.agent_heartbeat_secs, Duration::from_secs(app.cfg.agent_offline_after_secs as u64)),
-    }
+    let settings = device.effective(app.cfg.agent_defaults());
+    let (id, client_id) = (device.device.id, device.device.client_id);
+    let welcome =
+        ServerMsg::Welcome { device_id: id, heartbeat_secs: settings.heartbeat_secs, command_keys, metrics_secs: settings.metrics_secs };
+    send(socket, &welcome).await.then_some((id, client_id, reported_version, settings))
 }
 
 /// Marks a device online (after it is registered, so that a previous
@@ -226,7 +221,7 @@ enum Wake {
 }
 
 /// Serves an authenticated connection; returns why it ended.
-async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailbox>, silence: Duration) -> &'static str {
+async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailbox>, mut silence: Duration) -> &'static str {
     // Silence this long (by default three heartbeat periods) means the agent
     // is gone. Messages only note the time; the one timer is moved when it
     // fires, not on every message.
@@ -276,13 +271,17 @@ async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailb
                     return "disconnected";
                 }
             }
-            Wake::Outbound(Outbound::Close(m)) => {
-                let ServerMsg::Refused { code, message } = *m else { return "disconnected" };
-                Box::pin(refuse::<()>(socket, &code, &message)).await;
-                return match code.as_str() {
-                    "device_revoked" => "revoked",
-                    _ => "replaced by a newer connection",
-                };
+            Wake::Outbound(Outbound::Settings(s)) => {
+                let m = ServerMsg::Settings { heartbeat_secs: s.heartbeat_secs, metrics_secs: s.metrics_secs };
+                if !Box::pin(send(socket, &m)).await {
+                    return "disconnected";
+                }
+                silence = Duration::from_secs(s.offline_after_secs.into());
+                timer.as_mut().reset(last_heard + silence);
+            }
+            Wake::Outbound(Outbound::Close(why)) => {
+                Box::pin(close_with(socket, &why.refusal())).await;
+                return why.reason();
             }
         }
     }

@@ -4,6 +4,7 @@
 //! inventory with its history of changes. Metrics live in `monitoring`;
 //! scripts come with the rest of the agent issue.
 
+pub mod agent_settings;
 pub mod api;
 pub mod commands;
 pub mod enrollment;
@@ -16,4 +17,5 @@ pub mod live;
 pub mod pages;
 pub mod query;
 pub mod registry;
+pub mod settings_push;
 pub mod store;

@@ -177,6 +177,8 @@ struct DevicePage {
     /// Scripts this user may run here (empty: none, or no permission).
     scripts: Vec<(i64, String)>,
     results: Vec<crate::scripts::store::ResultRow>,
+    /// The settings its agent runs with, and where each comes from.
+    agent: super::agent_settings::Effective,
 }
 
 fn human_duration(secs: i64) -> String {
@@ -194,7 +196,9 @@ fn human_duration(secs: i64) -> String {
 pub async fn show(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>, Query(q): Query<ShowQuery>) -> PageResult {
     p.require(Permission::ClientsRead)?;
     let mut db = app.store.clone();
-    let d = super::store::by_id(&mut db, device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
+    let d = super::store::with_settings(&mut db, device_id).await?.filter(|d| d.device.client_id == id).ok_or(ApiError::NotFound)?;
+    let agent = d.effective(app.cfg.agent_defaults());
+    let d = d.device;
     let client = crate::tenancy::get_client(&mut db, id).await?.map(|c| c.name).unwrap_or_default();
     let site = crate::tenancy::get_site(&mut db, id, d.site_id).await?.map(|s| s.name).unwrap_or_default();
     let inv = super::inventory_api::inventory_for(&app, &p, id, device_id).await?;
@@ -223,6 +227,7 @@ pub async fn show(State(app): State<App>, p: Principal, Path((id, device_id)): P
         ranges: RANGES,
         scripts,
         results,
+        agent,
     }))
 }
 

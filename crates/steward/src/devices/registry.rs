@@ -5,6 +5,7 @@
 //! an empty queue (which allocates nothing) and a wake-up. A tokio channel
 //! would reserve a block of 32 slots per connection up front.
 
+use super::agent_settings::Effective;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,13 +16,43 @@ use tokio::sync::{oneshot, Notify};
 /// (the caller reports the device as unreachable) rather than piling up.
 pub const MAILBOX_CAP: usize = 16;
 
-/// What the server can push down a connection (boxed: the queue's slots
-/// stay small).
+/// What the server can push down a connection (a message is boxed: the
+/// queue's slots stay small).
 #[derive(Debug)]
 pub enum Outbound {
     Msg(Box<ServerMsg>),
-    /// Close with this refusal (device revoked, or replaced).
-    Close(Box<ServerMsg>),
+    /// New agent settings: sent to the agent, and the connection's silence
+    /// window follows them.
+    Settings(Effective),
+    /// Close, telling the agent why.
+    Close(Closing),
+}
+
+/// Why the server closes a connection it had accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// The device was removed from Steward.
+    Revoked,
+    /// Another connection for the same device took over.
+    Replaced,
+}
+
+impl Closing {
+    /// The refusal the agent is sent.
+    pub fn refusal(self) -> ServerMsg {
+        match self {
+            Closing::Revoked => refused("device_revoked", "this device was removed from Steward"),
+            Closing::Replaced => refused("replaced", "another connection for this device took over"),
+        }
+    }
+
+    /// The reason kept in the device's presence history.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Closing::Revoked => "revoked",
+            Closing::Replaced => "replaced by a newer connection",
+        }
+    }
 }
 
 /// One connection's queue of outbound messages.
@@ -34,20 +65,24 @@ pub struct Mailbox {
 impl Mailbox {
     /// Queues a message; false when the mailbox is full.
     pub fn push(&self, m: ServerMsg) -> bool {
+        self.queue_back(Outbound::Msg(Box::new(m)))
+    }
+
+    fn queue_back(&self, o: Outbound) -> bool {
         let mut q = self.queue.lock().expect("mailbox lock");
         if q.len() >= MAILBOX_CAP {
             return false;
         }
-        q.push_back(Outbound::Msg(Box::new(m)));
+        q.push_back(o);
         drop(q);
         self.ready.notify_one();
         true
     }
 
-    /// Asks the connection to close after sending `why`; goes ahead of
+    /// Asks the connection to close, telling the agent why; goes ahead of
     /// anything queued, so a revoked device is cut off at once.
-    pub fn close(&self, why: ServerMsg) {
-        self.queue.lock().expect("mailbox lock").push_front(Outbound::Close(Box::new(why)));
+    pub fn close(&self, why: Closing) {
+        self.queue.lock().expect("mailbox lock").push_front(Outbound::Close(why));
         self.ready.notify_one();
     }
 
@@ -81,7 +116,7 @@ impl Registry {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         if let Some((_, old)) = self.conns.lock().expect("registry lock").insert(device, (id, mailbox)) {
             // A second connection for one device replaces the first.
-            old.close(refused("replaced", "another connection for this device took over"));
+            old.close(Closing::Replaced);
         }
         id
     }
@@ -95,7 +130,7 @@ impl Registry {
     }
 
     /// Closes a device's connection, if it has one.
-    pub fn disconnect(&self, device: i64, why: ServerMsg) {
+    pub fn disconnect(&self, device: i64, why: Closing) {
         if let Some((_, mailbox)) = self.conns.lock().expect("registry lock").remove(&device) {
             mailbox.close(why);
         }
@@ -104,8 +139,17 @@ impl Registry {
     /// Queues a message for a connected device; false when it is offline
     /// or its mailbox is full.
     pub fn send(&self, device: i64, m: ServerMsg) -> bool {
-        let mailbox = self.conns.lock().expect("registry lock").get(&device).map(|(_, mb)| mb.clone());
-        mailbox.is_some_and(|mb| mb.push(m))
+        self.mailbox(device).is_some_and(|mb| mb.push(m))
+    }
+
+    /// Hands a connected device its new settings; false when it is
+    /// offline (it gets them at its next handshake) or its mailbox is full.
+    pub fn apply_settings(&self, device: i64, s: Effective) -> bool {
+        self.mailbox(device).is_some_and(|mb| mb.queue_back(Outbound::Settings(s)))
+    }
+
+    fn mailbox(&self, device: i64) -> Option<Arc<Mailbox>> {
+        self.conns.lock().expect("registry lock").get(&device).map(|(_, mb)| mb.clone())
     }
 
     /// Waits for the result of command `id` sent to `device`.
@@ -159,8 +203,8 @@ mod tests {
     async fn messages_come_out_in_order_and_a_close_goes_first() {
         let mb = Mailbox::default();
         assert!(mb.push(ack(1)) && mb.push(ack(2)));
-        mb.close(refused("device_revoked", "gone"));
-        assert!(matches!(mb.next().await, Outbound::Close(m) if matches!(*m, ServerMsg::Refused { .. })));
+        mb.close(Closing::Revoked);
+        assert!(matches!(mb.next().await, Outbound::Close(Closing::Revoked)));
         assert!(matches!(mb.next().await, Outbound::Msg(m) if *m == ack(1)));
         assert!(matches!(mb.next().await, Outbound::Msg(m) if *m == ack(2)));
     }
@@ -196,7 +240,7 @@ mod tests {
         let (old, new) = (Arc::new(Mailbox::default()), Arc::new(Mailbox::default()));
         let first = reg.insert(7, old.clone());
         let _second = reg.insert(7, new.clone());
-        assert!(matches!(old.queue.lock().unwrap().front(), Some(Outbound::Close(_))));
+        assert!(matches!(old.queue.lock().unwrap().front(), Some(Outbound::Close(Closing::Replaced))));
         // The old connection's teardown does not unregister the new one.
         reg.remove(7, first);
         assert!(reg.is_online(7));

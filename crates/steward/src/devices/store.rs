@@ -1,11 +1,12 @@
 //! Device rows and the server's command key.
 
+use super::agent_settings::{self, Defaults, Effective, Overrides};
 use crate::crypto::MasterKey;
 use crate::store::{now_us, Db, Result, Store};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
-use sea_query::{Expr, Iden, Order, Query};
+use sea_query::{Alias, Expr, Iden, Order, Query};
 use serde::Serialize;
 
 #[derive(Iden, Clone, Copy)]
@@ -98,6 +99,61 @@ pub async fn insert(db: &mut impl Db, d: NewDevice<'_>) -> Result<Device> {
 
 pub async fn by_id(db: &mut impl Db, id: i64) -> Result<Option<Device>> {
     db.fetch_optional(Query::select().columns(COLS).from(Devices::Table).and_where(Expr::col(Devices::Id).eq(id))).await
+}
+
+/// A device with the agent settings its client and site set.
+#[derive(Debug, sqlx::FromRow)]
+pub struct WithSettings {
+    #[sqlx(flatten)]
+    pub device: Device,
+    pub client_heartbeat_secs: Option<i64>,
+    pub client_metrics_secs: Option<i64>,
+    pub site_heartbeat_secs: Option<i64>,
+    pub site_metrics_secs: Option<i64>,
+}
+
+impl WithSettings {
+    /// What this device's agent runs with.
+    pub fn effective(&self, server: Defaults) -> Effective {
+        agent_settings::resolve(
+            server,
+            Overrides { heartbeat_secs: self.client_heartbeat_secs, metrics_secs: self.client_metrics_secs },
+            Overrides { heartbeat_secs: self.site_heartbeat_secs, metrics_secs: self.site_metrics_secs },
+        )
+    }
+}
+
+/// Devices joined to their client and site, for [`WithSettings`]: one
+/// query at each handshake.
+fn with_settings_query() -> sea_query::SelectStatement {
+    use crate::tenancy::{Clients, Sites};
+    let mut q = Query::select();
+    q.columns(COLS.map(|c| (Devices::Table, c)))
+        .expr_as(Expr::col((Clients::Table, Clients::AgentHeartbeatSecs)), Alias::new("client_heartbeat_secs"))
+        .expr_as(Expr::col((Clients::Table, Clients::AgentMetricsSecs)), Alias::new("client_metrics_secs"))
+        .expr_as(Expr::col((Sites::Table, Sites::AgentHeartbeatSecs)), Alias::new("site_heartbeat_secs"))
+        .expr_as(Expr::col((Sites::Table, Sites::AgentMetricsSecs)), Alias::new("site_metrics_secs"))
+        .from(Devices::Table)
+        .inner_join(Clients::Table, Expr::col((Clients::Table, Clients::Id)).equals((Devices::Table, Devices::ClientId)))
+        .inner_join(Sites::Table, Expr::col((Sites::Table, Sites::Id)).equals((Devices::Table, Devices::SiteId)));
+    q
+}
+
+/// One device with its settings.
+pub async fn with_settings(db: &mut impl Db, id: i64) -> Result<Option<WithSettings>> {
+    db.fetch_optional(with_settings_query().and_where(Expr::col((Devices::Table, Devices::Id)).eq(id))).await
+}
+
+/// The enrolled (not revoked) devices of a client, or of one of its
+/// sites, with their settings.
+pub async fn with_settings_of(db: &mut impl Db, client_id: i64, site_id: Option<i64>) -> Result<Vec<WithSettings>> {
+    let mut q = with_settings_query();
+    q.and_where(Expr::col((Devices::Table, Devices::ClientId)).eq(client_id))
+        .and_where(Expr::col((Devices::Table, Devices::RevokedAt)).is_null());
+    if let Some(s) = site_id {
+        q.and_where(Expr::col((Devices::Table, Devices::SiteId)).eq(s));
+    }
+    db.fetch_all(&q).await
 }
 
 /// Devices of some clients (`None`: all), by host name.

@@ -7,6 +7,7 @@ pub mod ops;
 pub mod pages;
 pub mod validate;
 
+use crate::devices::agent_settings::Overrides;
 use crate::store::{Count, Db, Result};
 use sea_query::{Cond, Expr, Func, Iden, Order, Query, SelectStatement};
 use serde::Serialize;
@@ -20,6 +21,8 @@ pub(crate) enum Clients {
     Archived,
     CreatedAt,
     UpdatedAt,
+    AgentHeartbeatSecs,
+    AgentMetricsSecs,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -34,6 +37,7 @@ pub(crate) enum Sites {
     CreatedAt,
     UpdatedAt,
     AgentHeartbeatSecs,
+    AgentMetricsSecs,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -60,6 +64,12 @@ pub struct Client {
     pub archived: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Seconds between heartbeats of this client's agents; `null` follows
+    /// the server's `agent_heartbeat_secs`. A site may override it.
+    pub agent_heartbeat_secs: Option<i64>,
+    /// Seconds between metric samples of this client's agents; `null`
+    /// follows the server's `agent_metrics_secs`. A site may override it.
+    pub agent_metrics_secs: Option<i64>,
 }
 
 /// An office of a client.
@@ -74,8 +84,23 @@ pub struct Site {
     pub created_at: i64,
     pub updated_at: i64,
     /// Seconds between heartbeats of this site's agents; `null` follows the
-    /// server's `agent_heartbeat_secs`.
+    /// client's setting, else the server's `agent_heartbeat_secs`.
     pub agent_heartbeat_secs: Option<i64>,
+    /// Seconds between metric samples of this site's agents; `null` follows
+    /// the client's setting, else the server's `agent_metrics_secs`.
+    pub agent_metrics_secs: Option<i64>,
+}
+
+impl Client {
+    pub fn agent_overrides(&self) -> Overrides {
+        Overrides { heartbeat_secs: self.agent_heartbeat_secs, metrics_secs: self.agent_metrics_secs }
+    }
+}
+
+impl Site {
+    pub fn agent_overrides(&self) -> Overrides {
+        Overrides { heartbeat_secs: self.agent_heartbeat_secs, metrics_secs: self.agent_metrics_secs }
+    }
 }
 
 /// A person at a client.
@@ -93,8 +118,17 @@ pub struct Contact {
     pub updated_at: i64,
 }
 
-const CLIENT_COLS: [Clients; 6] = [Clients::Id, Clients::Name, Clients::Notes, Clients::Archived, Clients::CreatedAt, Clients::UpdatedAt];
-const SITE_COLS: [Sites; 9] = [
+const CLIENT_COLS: [Clients; 8] = [
+    Clients::Id,
+    Clients::Name,
+    Clients::Notes,
+    Clients::Archived,
+    Clients::CreatedAt,
+    Clients::UpdatedAt,
+    Clients::AgentHeartbeatSecs,
+    Clients::AgentMetricsSecs,
+];
+const SITE_COLS: [Sites; 10] = [
     Sites::Id,
     Sites::ClientId,
     Sites::Name,
@@ -104,6 +138,7 @@ const SITE_COLS: [Sites; 9] = [
     Sites::CreatedAt,
     Sites::UpdatedAt,
     Sites::AgentHeartbeatSecs,
+    Sites::AgentMetricsSecs,
 ];
 const CONTACT_COLS: [Contacts; 10] = [
     Contacts::Id,

@@ -7,6 +7,7 @@ use super::{get_client, get_contact, get_site, validate, Client, Clients, Contac
 use crate::audit::Event;
 use crate::auth::roles::Permission;
 use crate::auth::Principal;
+use crate::devices::agent_settings::{self, HEARTBEAT_SECS, METRICS_SECS};
 use crate::http::error::ApiError;
 use crate::http::App;
 use crate::store::{now_us, Db};
@@ -34,6 +35,12 @@ fn check<T>(field: &str, r: Result<T, String>) -> Result<T, ApiError> {
     r.map_err(|m| ApiError::invalid(field, m))
 }
 
+/// An agent setting of a client or site: `None` inherits, a value must be
+/// within `range`.
+fn agent_setting(field: &str, v: Option<i64>, range: &std::ops::RangeInclusive<i64>) -> Result<Option<i64>, ApiError> {
+    v.map(|v| check(field, agent_settings::check(v, range))).transpose()
+}
+
 /// A new client.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +48,14 @@ pub struct NewClient {
     pub name: String,
     #[serde(default)]
     pub notes: String,
+    /// Seconds between heartbeats of this client's agents (5–3600); absent
+    /// or `null` follows the server's `agent_heartbeat_secs`.
+    #[serde(default)]
+    pub agent_heartbeat_secs: Option<i64>,
+    /// Seconds between metric samples of this client's agents (10–3600);
+    /// absent or `null` follows the server's `agent_metrics_secs`.
+    #[serde(default)]
+    pub agent_metrics_secs: Option<i64>,
 }
 
 /// Changes to a client; absent fields stay as they are.
@@ -50,6 +65,16 @@ pub struct ClientPatch {
     pub name: Option<String>,
     pub notes: Option<String>,
     pub archived: Option<bool>,
+    /// Seconds between heartbeats (5–3600); `null` returns to the server's
+    /// setting, absent leaves it as it is. Connected agents change at once.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub agent_heartbeat_secs: Option<Option<i64>>,
+    /// Seconds between metric samples (10–3600); `null` returns to the
+    /// server's setting, absent leaves it as it is.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub agent_metrics_secs: Option<Option<i64>>,
 }
 
 /// A new site.
@@ -62,9 +87,13 @@ pub struct NewSite {
     #[serde(default)]
     pub address: String,
     /// Seconds between heartbeats of this site's agents (5–3600); absent or
-    /// `null` follows the server's `agent_heartbeat_secs`.
+    /// `null` follows the client's setting, else the server's.
     #[serde(default)]
     pub agent_heartbeat_secs: Option<i64>,
+    /// Seconds between metric samples of this site's agents (10–3600);
+    /// absent or `null` follows the client's setting, else the server's.
+    #[serde(default)]
+    pub agent_metrics_secs: Option<i64>,
 }
 
 /// Changes to a site.
@@ -75,16 +104,17 @@ pub struct SitePatch {
     pub timezone: Option<String>,
     pub address: Option<String>,
     pub archived: Option<bool>,
-    /// Seconds between heartbeats (5–3600); `null` returns to the server's
-    /// setting, absent leaves it as it is.
-    #[serde(default, deserialize_with = "present")]
+    /// Seconds between heartbeats (5–3600); `null` returns to the client's
+    /// (else the server's) setting, absent leaves it as it is. Connected
+    /// agents change at once.
+    #[serde(default, with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub agent_heartbeat_secs: Option<Option<i64>>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+    /// Seconds between metric samples (10–3600); `null` returns to the
+    /// client's (else the server's) setting, absent leaves it as it is.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub agent_metrics_secs: Option<Option<i64>>,
 }
 
 /// A new contact.
@@ -116,6 +146,7 @@ pub struct ContactPatch {
     pub archived: Option<bool>,
 }
 
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
 mod double_option {
     use serde::{Deserialize, Deserializer};
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
@@ -130,6 +161,8 @@ pub async fn create_client(app: &App, p: &Principal, input: NewClient) -> Result
     }
     let name = check("name", validate::name(&input.name))?;
     let notes = check("notes", validate::text(&input.notes, 20_000))?;
+    let heartbeat = agent_setting("agent_heartbeat_secs", input.agent_heartbeat_secs, &HEARTBEAT_SECS)?;
+    let metrics = agent_setting("agent_metrics_secs", input.agent_metrics_secs, &METRICS_SECS)?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
     let c: Client = tx
@@ -137,8 +170,15 @@ pub async fn create_client(app: &App, p: &Principal, input: NewClient) -> Result
         .fetch_one(
             Query::insert()
                 .into_table(Clients::Table)
-                .columns([Clients::Name, Clients::Notes, Clients::CreatedAt, Clients::UpdatedAt])
-                .values_panic([name.into(), notes.into(), now.into(), now.into()])
+                .columns([
+                    Clients::Name,
+                    Clients::Notes,
+                    Clients::CreatedAt,
+                    Clients::UpdatedAt,
+                    Clients::AgentHeartbeatSecs,
+                    Clients::AgentMetricsSecs,
+                ])
+                .values_panic([name.into(), notes.into(), now.into(), now.into(), heartbeat.into(), metrics.into()])
                 .returning(Query::returning().columns(super::CLIENT_COLS)),
         )
         .await?;
@@ -158,6 +198,12 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
     if let Some(a) = patch.archived {
         sets.push((Clients::Archived, a.into()));
     }
+    if let Some(h) = patch.agent_heartbeat_secs {
+        sets.push((Clients::AgentHeartbeatSecs, agent_setting("agent_heartbeat_secs", h, &HEARTBEAT_SECS)?.into()));
+    }
+    if let Some(m) = patch.agent_metrics_secs {
+        sets.push((Clients::AgentMetricsSecs, agent_setting("agent_metrics_secs", m, &METRICS_SECS)?.into()));
+    }
     let mut tx = app.store.begin_audited().await?;
     let before = get_client(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
     tx.tx().execute(&update_by_id(Clients::Table, Clients::Id, Clients::UpdatedAt, id, sets)).await?;
@@ -168,6 +214,9 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
         _ => "client.update",
     };
     tx.commit(&p.actor(), Event::new(action, "client", id).client(id).details(json!({"before": before, "after": after}))).await?;
+    if before.agent_overrides() != after.agent_overrides() {
+        crate::devices::settings_push::push(app, id, None).await;
+    }
     Ok(after)
 }
 
@@ -176,7 +225,8 @@ pub async fn create_site(app: &App, p: &Principal, client_id: i64, input: NewSit
     let name = check("name", validate::name(&input.name))?;
     let tz = check("timezone", validate::timezone(&input.timezone))?;
     let address = check("address", validate::text(&input.address, 1000))?;
-    let heartbeat = input.agent_heartbeat_secs.map(|v| check("agent_heartbeat_secs", validate::heartbeat_secs(v))).transpose()?;
+    let heartbeat = agent_setting("agent_heartbeat_secs", input.agent_heartbeat_secs, &HEARTBEAT_SECS)?;
+    let metrics = agent_setting("agent_metrics_secs", input.agent_metrics_secs, &METRICS_SECS)?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
     get_client(tx.tx(), client_id).await?.ok_or(ApiError::NotFound)?;
@@ -193,8 +243,18 @@ pub async fn create_site(app: &App, p: &Principal, client_id: i64, input: NewSit
                     Sites::CreatedAt,
                     Sites::UpdatedAt,
                     Sites::AgentHeartbeatSecs,
+                    Sites::AgentMetricsSecs,
                 ])
-                .values_panic([client_id.into(), name.into(), tz.into(), address.into(), now.into(), now.into(), heartbeat.into()])
+                .values_panic([
+                    client_id.into(),
+                    name.into(),
+                    tz.into(),
+                    address.into(),
+                    now.into(),
+                    now.into(),
+                    heartbeat.into(),
+                    metrics.into(),
+                ])
                 .returning(Query::returning().columns(super::SITE_COLS)),
         )
         .await?;
@@ -218,8 +278,10 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
         sets.push((Sites::Archived, a.into()));
     }
     if let Some(h) = patch.agent_heartbeat_secs {
-        let h = h.map(|v| check("agent_heartbeat_secs", validate::heartbeat_secs(v))).transpose()?;
-        sets.push((Sites::AgentHeartbeatSecs, h.into()));
+        sets.push((Sites::AgentHeartbeatSecs, agent_setting("agent_heartbeat_secs", h, &HEARTBEAT_SECS)?.into()));
+    }
+    if let Some(m) = patch.agent_metrics_secs {
+        sets.push((Sites::AgentMetricsSecs, agent_setting("agent_metrics_secs", m, &METRICS_SECS)?.into()));
     }
     let mut tx = app.store.begin_audited().await?;
     let before = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
@@ -227,6 +289,9 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     let after = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit(&p.actor(), Event::new("site.update", "site", id).client(client_id).details(json!({"before": before, "after": after})))
         .await?;
+    if before.agent_overrides() != after.agent_overrides() {
+        crate::devices::settings_push::push(app, client_id, Some(id)).await;
+    }
     Ok(after)
 }
 

@@ -4,6 +4,7 @@ use super::ops::{self, ClientPatch, ContactPatch, NewClient, NewContact, NewSite
 use super::{Client, ClientQuery, Contact, Site};
 use crate::auth::roles::Permission;
 use crate::auth::Principal;
+use crate::devices::agent_settings::{self, Defaults, Effective, Overrides};
 use crate::http::error::ApiError;
 use crate::http::list::PageParams;
 use crate::http::page::html_status;
@@ -86,7 +87,8 @@ pub struct ClientForm {
 }
 
 pub async fn create(State(app): State<App>, p: Principal, WebForm(f): WebForm<ClientForm>) -> PageResult {
-    match ops::create_client(&app, &p, NewClient { name: f.name.clone(), notes: f.notes }).await {
+    let new = NewClient { name: f.name.clone(), notes: f.notes, agent_heartbeat_secs: None, agent_metrics_secs: None };
+    match ops::create_client(&app, &p, new).await {
         Ok(c) => Ok(see_other(&format!("/clients/{}", c.id))),
         Err(e) => {
             let msg = form_error(e)?;
@@ -115,6 +117,8 @@ struct ClientPage {
     contacts: Vec<ContactRow>,
     can_write: bool,
     timezones: Vec<&'static str>,
+    /// The server's settings, which the client's empty fields follow.
+    server: Defaults,
 }
 
 /// The client page with a message at the top (after an action).
@@ -146,6 +150,7 @@ async fn client_page_full(app: &App, p: &Principal, id: i64, error: Option<Strin
             contacts,
             can_write: p.can(Permission::ClientsWrite),
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect(),
+            server: app.cfg.agent_defaults(),
         },
     ))
 }
@@ -155,8 +160,47 @@ pub async fn show(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> 
 }
 
 pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<ClientForm>) -> PageResult {
-    match ops::update_client(&app, &p, id, ClientPatch { name: Some(f.name), notes: Some(f.notes), archived: None }).await {
+    let patch = ClientPatch { name: Some(f.name), notes: Some(f.notes), ..Default::default() };
+    match ops::update_client(&app, &p, id, patch).await {
         Ok(_) => Ok(see_other(&format!("/clients/{id}"))),
+        Err(e) => client_page(&app, &p, id, Some(form_error(e)?)).await,
+    }
+}
+
+/// The agent settings form of a client or site: empty fields inherit.
+#[derive(Deserialize)]
+pub struct AgentSettingsForm {
+    #[serde(default)]
+    agent_heartbeat_secs: String,
+    #[serde(default)]
+    agent_metrics_secs: String,
+}
+
+impl AgentSettingsForm {
+    fn parse(&self) -> Result<(Option<i64>, Option<i64>), ApiError> {
+        Ok((
+            seconds_field("agent_heartbeat_secs", &self.agent_heartbeat_secs)?,
+            seconds_field("agent_metrics_secs", &self.agent_metrics_secs)?,
+        ))
+    }
+}
+
+/// A client's agent settings; its connected agents change at once.
+pub async fn update_agent_settings(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<i64>,
+    WebForm(f): WebForm<AgentSettingsForm>,
+) -> PageResult {
+    let updated = match f.parse() {
+        Ok((h, m)) => {
+            let patch = ClientPatch { agent_heartbeat_secs: Some(h), agent_metrics_secs: Some(m), ..Default::default() };
+            ops::update_client(&app, &p, id, patch).await
+        }
+        Err(e) => Err(e),
+    };
+    match updated {
+        Ok(_) => Ok(see_other(&format!("/clients/{id}#agent-settings"))),
         Err(e) => client_page(&app, &p, id, Some(form_error(e)?)).await,
     }
 }
@@ -178,24 +222,25 @@ pub struct SiteForm {
     #[serde(default)]
     address: String,
     archived: Option<String>,
-    /// Empty: follow the server's setting.
-    #[serde(default)]
-    agent_heartbeat_secs: String,
+    /// Empty fields follow the client's setting, else the server's.
+    #[serde(flatten)]
+    agent: AgentSettingsForm,
 }
 
-/// The heartbeat field of the site form: empty is "the server's setting".
-fn heartbeat_field(v: &str) -> Result<Option<i64>, ApiError> {
+/// A number-of-seconds field; empty means "inherit".
+fn seconds_field(field: &str, v: &str) -> Result<Option<i64>, ApiError> {
     let t = v.trim();
     if t.is_empty() {
         return Ok(None);
     }
-    t.parse().map(Some).map_err(|_| ApiError::invalid("agent_heartbeat_secs", "must be a whole number of seconds"))
+    t.parse().map(Some).map_err(|_| ApiError::invalid(field, "must be a whole number of seconds"))
 }
 
 pub async fn create_site(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<SiteForm>) -> PageResult {
-    let created = match heartbeat_field(&f.agent_heartbeat_secs) {
-        Ok(agent_heartbeat_secs) => {
-            ops::create_site(&app, &p, id, NewSite { name: f.name, timezone: f.timezone, address: f.address, agent_heartbeat_secs }).await
+    let created = match f.agent.parse() {
+        Ok((agent_heartbeat_secs, agent_metrics_secs)) => {
+            let new = NewSite { name: f.name, timezone: f.timezone, address: f.address, agent_heartbeat_secs, agent_metrics_secs };
+            ops::create_site(&app, &p, id, new).await
         }
         Err(e) => Err(e),
     };
@@ -214,8 +259,9 @@ struct SiteEditPage {
     timezones: Vec<&'static str>,
     tokens: Vec<crate::devices::api::EnrollmentTokenInfo>,
     created: Option<crate::devices::api::CreatedEnrollmentToken>,
-    /// The server's heartbeat period, which an empty field follows.
-    server_heartbeat: u32,
+    /// What the site's empty fields follow: the client's settings, else
+    /// the server's.
+    inherited: Effective,
 }
 
 async fn site_page(app: &App, p: &Principal, id: i64, site_id: i64, error: Option<String>) -> PageResult {
@@ -239,12 +285,12 @@ async fn site_page_with(
         status,
         &SiteEditPage {
             l: Layout::new(p, format!("Site {}", s.name), "clients").with_error(error),
-            client,
             tokens: crate::devices::enrollment::list(&mut db, id, site_id).await?.into_iter().map(Into::into).collect(),
             s,
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect(),
             created,
-            server_heartbeat: app.cfg.agent_heartbeat_secs,
+            inherited: agent_settings::resolve(app.cfg.agent_defaults(), client.agent_overrides(), Overrides::default()),
+            client,
         },
     ))
 }
@@ -306,14 +352,15 @@ pub async fn update_site(
     Path((id, site_id)): Path<(i64, i64)>,
     WebForm(f): WebForm<SiteForm>,
 ) -> PageResult {
-    let updated = match heartbeat_field(&f.agent_heartbeat_secs) {
-        Ok(h) => {
+    let updated = match f.agent.parse() {
+        Ok((h, m)) => {
             let patch = SitePatch {
                 name: Some(f.name),
                 timezone: Some(f.timezone),
                 address: Some(f.address),
                 archived: Some(f.archived.is_some()),
                 agent_heartbeat_secs: Some(h),
+                agent_metrics_secs: Some(m),
             };
             ops::update_site(&app, &p, id, site_id, patch).await
         }

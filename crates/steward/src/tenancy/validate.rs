@@ -78,19 +78,6 @@ pub fn timezone(v: &str) -> Result<String, String> {
     t.parse::<chrono_tz::Tz>().map(|tz| tz.name().to_string()).map_err(|_| format!("{t:?} is not an IANA time zone such as Europe/London"))
 }
 
-/// Seconds between an agent's heartbeats: the range the server's
-/// `agent_heartbeat_secs` allows and agents accept.
-pub const HEARTBEAT_SECS: std::ops::RangeInclusive<i64> = 5..=3600;
-
-/// A site's heartbeat period, in seconds.
-pub fn heartbeat_secs(v: i64) -> Result<i64, String> {
-    if HEARTBEAT_SECS.contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("must be between {} and {} seconds", HEARTBEAT_SECS.start(), HEARTBEAT_SECS.end()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,8 +97,6 @@ mod tests {
         assert!(phone("call me").is_err());
         assert_eq!(timezone("America/New_York"), Ok("America/New_York".into()));
         assert!(timezone("Mars/Olympus").is_err());
-        assert_eq!(heartbeat_secs(30), Ok(30));
-        assert!(heartbeat_secs(4).is_err() && heartbeat_secs(3601).is_err() && heartbeat_secs(-1).is_err());
     }
 
     proptest! {

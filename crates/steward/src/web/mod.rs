@@ -83,6 +83,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<App>)> {
         ("/clients", get(tenancy::pages::list).post(tenancy::pages::create)),
         ("/clients/{id}", get(tenancy::pages::show).post(tenancy::pages::update)),
         ("/clients/{id}/archive", post(tenancy::pages::archive)),
+        ("/clients/{id}/agent-settings", post(tenancy::pages::update_agent_settings)),
         ("/clients/{id}/sites", post(tenancy::pages::create_site)),
         ("/clients/{id}/sites/{site_id}", get(tenancy::pages::site_form).post(tenancy::pages::update_site)),
         ("/clients/{id}/sites/{site_id}/enrollment-tokens", post(tenancy::pages::create_enrollment_token)),
