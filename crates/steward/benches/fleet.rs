@@ -20,7 +20,9 @@
 //! process can hold up to ~19,000.
 //!
 //! Run: `cargo build --release -p steward-agent && cargo bench -p steward --bench fleet`
-//! (`STEWARD_FLEET=N` sets the fleet size, default 2000).
+//! (`STEWARD_FLEET=N` sets the fleet size, default 2000). With
+//! `--features heap-count` the server also reports its live heap, which
+//! tells the memory connections hold from what the allocator keeps.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -43,6 +45,19 @@ async fn cpu_percent(pid: u32, secs: u64) -> f64 {
     (cpu_ticks(pid) - t0) as f64 / 100.0 / secs as f64 * 100.0
 }
 
+/// Waits until the server has worked through a burst (enrolment, a
+/// reconnect): its CPU use over 5 s falls under a quarter of a core, or
+/// two minutes have passed.
+async fn settle(pid: u32) {
+    let start = Instant::now();
+    while cpu_percent(pid, 5).await > 25.0 && start.elapsed() < Duration::from_secs(120) {}
+}
+
+/// The server's live heap in KiB, with `--features heap-count`.
+fn heap_kib(path: &std::path::Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse::<u64>().ok().map(|b| b / 1024)
+}
+
 /// Writes the server's configuration for the next start.
 fn configure(path: &std::path::Path, heartbeat_secs: u64, metrics_secs: u64) {
     std::fs::write(path, format!("agent_heartbeat_secs = {heartbeat_secs}\nagent_metrics_secs = {metrics_secs}\n")).unwrap();
@@ -63,14 +78,17 @@ async fn main() {
     let config = env.data_dir().join("bench.toml");
     configure(&config, 30, 3600);
     let config_arg = config.display().to_string();
+    let heap_file = env.data_dir().join("heap-live");
+    std::env::set_var("STEWARD_HEAP_COUNT_FILE", &heap_file);
     let mut s = Server::start_in(env, &["--config", &config_arg]).await;
     let mut pid = s.child.as_ref().unwrap().id();
     let mut a = s.admin().await;
     let client = make_client(&a, "Fleet").await;
     let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "DC", "timezone": "UTC"})).await;
 
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_before = status_kib(pid, "VmRSS:");
+    let heap_before = heap_kib(&heap_file);
     // What the server spends with no agents at all (its periodic jobs).
     let idle_cpu_pct = cpu_percent(pid, 20).await;
 
@@ -91,8 +109,9 @@ async fn main() {
     }
     let online = wait_online(&a, n, start, "enrolment").await;
     // Settled: the last inventories are stored.
-    tokio::time::sleep(Duration::from_secs(30)).await;
+    settle(pid).await;
     let rss_enrolled = status_kib(pid, "VmRSS:");
+    let heap_enrolled = heap_kib(&heap_file);
     let slow_cpu_pct = cpu_percent(pid, 60).await;
 
     // Command round trips to devices spread over the fleet.
@@ -126,8 +145,9 @@ async fn main() {
     pid = s.child.as_ref().unwrap().id();
     a = s.admin().await;
     wait_online(&a, n, Instant::now(), "reconnection").await;
-    tokio::time::sleep(Duration::from_secs(30)).await;
+    settle(pid).await;
     let rss_steady = status_kib(pid, "VmRSS:");
+    let heap_steady = heap_kib(&heap_file);
     let full_cpu_pct = cpu_percent(pid, 60).await;
     for mut sim in sims {
         let _ = sim.kill();
@@ -158,6 +178,16 @@ async fn main() {
     );
     println!("| server RSS per connection, enrolled | {:.1} KiB |", per_conn(rss_enrolled));
     println!("| server RSS per connection, after restarts | {:.1} KiB |", per_conn(rss_steady));
+    if let (Some(b), Some(e), Some(st)) = (heap_before, heap_enrolled, heap_steady) {
+        println!(
+            "| server live heap (Rust allocations): no agents / enrolled / after restarts | {} / {} / {} MiB |",
+            b / 1024,
+            e / 1024,
+            st / 1024
+        );
+        let per = |h: u64| h.saturating_sub(b) as f64 / n as f64;
+        println!("| → live heap per connection, enrolled / after restarts | {:.1} / {:.1} KiB |", per(e), per(st));
+    }
     println!(
         "| → 100,000 connections at the larger rate | {:.2} GiB |",
         per_conn(rss_enrolled.max(rss_steady)) * 100_000.0 / 1024.0 / 1024.0

@@ -4,9 +4,26 @@
 /// or reconnecting, thousands of TLS handshakes at once) glibc keeps the
 /// freed memory in its arenas, and a node's resident memory stays at the
 /// high-water mark; mimalloc gives it back.
+#[cfg(not(feature = "heap-count"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Benchmarks only (`--features heap-count`): the same allocator behind a
+/// counter of live bytes, written every two seconds to the file named by
+/// `STEWARD_HEAP_COUNT_FILE`, so the fleet benchmark can tell the memory
+/// connections hold from what the allocator keeps (SQLite's own
+/// allocations are not counted).
+#[cfg(feature = "heap-count")]
+#[global_allocator]
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
+
 fn main() -> std::process::ExitCode {
+    #[cfg(feature = "heap-count")]
+    if let Ok(path) = std::env::var("STEWARD_HEAP_COUNT_FILE") {
+        std::thread::spawn(move || loop {
+            let _ = std::fs::write(&path, ALLOCATOR.allocated().to_string());
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        });
+    }
     steward::cli::main()
 }

@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod lean_tls;
 pub mod list;
 pub mod openapi;
 pub mod page;
@@ -216,8 +217,8 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         let _ = app.agent_pin.set(tls.spki_sha256.clone());
         println!("steward listening on https://{addr}");
         print_ready(&app);
-        let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);
-        axum_server::from_tcp_rustls(listener, rustls).handle(handle).serve(service).await?;
+        let acceptor = lean_tls::Acceptor::new(tls.config);
+        axum_server::from_tcp(listener).acceptor(acceptor).handle(handle).serve(service).await?;
     }
     jobs.abort();
     app.store.close().await;
