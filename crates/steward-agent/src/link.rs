@@ -192,8 +192,10 @@ async fn session(
         },
     )
     .await?;
-    let heartbeat = match conn::recv(&mut ws).await? {
-        ServerMsg::Welcome { heartbeat_secs, metrics_secs, .. } => apply_periods(rep, heartbeat_secs, metrics_secs),
+    let (heartbeat, held_inventory) = match conn::recv(&mut ws).await? {
+        ServerMsg::Welcome { heartbeat_secs, metrics_secs, inventory_hash, .. } => {
+            (apply_periods(rep, heartbeat_secs, metrics_secs), inventory_hash)
+        }
         ServerMsg::Refused { code, message } => return Err(conn::refusal_text(&code, &message)),
         other => return Err(format!("unexpected answer: {other:?}")),
     };
@@ -202,7 +204,13 @@ async fn session(
     }
     let inventory = read_inventory(&rep.machine).await;
     let mut last_inventory = serde_json::to_string(&inventory).unwrap_or_default();
-    conn::send(&mut ws, &AgentMsg::Inventory { collected_at: now(), inventory: Box::new(inventory) }).await?;
+    // The server says which inventory it holds: the same one is not sent
+    // again (a fleet reconnecting after a server restart sends nothing).
+    if held_inventory.as_deref() != Some(inventory.sent_hash().as_str()) {
+        conn::send(&mut ws, &AgentMsg::Inventory { collected_at: now(), inventory: Box::new(inventory) }).await?;
+    } else if verbose {
+        eprintln!("steward-agent: inventory unchanged since the server last had it, not sent");
+    }
     let mut sent_upto = send_pending(&mut ws, &rep.spool, i64::MIN).await?;
     let mut results = rep.results_rx.lock().await;
     let mut tick = tokio::time::interval(heartbeat);

@@ -116,6 +116,12 @@ pub enum ServerMsg {
         /// Seconds between metric samples (absent from older servers: 60).
         #[serde(default = "default_metrics_secs")]
         metrics_secs: u32,
+        /// [`crate::report::Inventory::sent_hash`] of the last inventory the
+        /// server holds from this agent: if the agent's current one hashes
+        /// the same it need not send it (a fleet reconnecting after a
+        /// server restart would otherwise resend every inventory at once).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inventory_hash: Option<String>,
     },
     /// New reporting periods, sent when an MSP changes them while the agent
     /// is connected (the same values a `Welcome` carries). Not signed like

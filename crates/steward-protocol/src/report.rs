@@ -28,6 +28,18 @@ pub struct Inventory {
     pub boot_time: i64,
 }
 
+impl Inventory {
+    /// Hex SHA-256 of this inventory as sent (its JSON). The server keeps
+    /// the hash of the last inventory an agent sent and tells it in
+    /// `Welcome`; an agent whose inventory hashes the same has nothing new
+    /// to send.
+    pub fn sent_hash(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(serde_json::to_vec(self).expect("inventory serialises"));
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OsInfo {

@@ -173,9 +173,9 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<usize> {
     listener.set_nonblocking(true)?;
     let url = format!("https://{}", listener.local_addr()?);
     let service = crate::http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);
+    let acceptor = crate::http::lean_tls::Acceptor::new(tls.config);
     tokio::spawn(async move {
-        if let Err(e) = axum_server::from_tcp_rustls(listener, rustls).serve(service).await {
+        if let Err(e) = axum_server::from_tcp(listener).acceptor(acceptor).serve(service).await {
             eprintln!("steward demo: the agents' listener stopped: {e}");
         }
     });

@@ -162,3 +162,72 @@ async fn hostile_reports_are_cleaned_refused_and_shown_escaped() {
     assert!(closed.get("closed").is_some(), "{closed}");
     assert_eq!(a.get("/healthz").await.0, 200);
 }
+
+/// The server tells a connecting agent which inventory it holds (the hash
+/// of what the agent last sent); an agent with nothing new does not send
+/// it again, so a fleet reconnecting after a restart resends nothing.
+#[tokio::test]
+async fn an_unchanged_inventory_is_not_sent_again_on_reconnect() {
+    use ed25519_dalek::Signer;
+    use steward_protocol::messages::{proof_bytes, Purpose};
+    let (s, a, client, site) = setup().await;
+    // A hand-made agent: the hash in Welcome is the hash of what it sent.
+    let tok = token(&a, client, site, json!({})).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[51; 32]);
+    let (mut ws, device, welcome) = raw_enroll(&s.base, &tok, &key, "raw-1").await;
+    assert!(welcome.get("inventory_hash").is_none(), "no inventory yet: {welcome}");
+    let sent = json!({"hostname": "raw-1", "boot_time": 1_700_000_000, "software": [{"name": "zsh", "version": "5.9"}, {"name": "bash", "version": "5.2"}]});
+    raw_send(&mut ws, json!({"type": "inventory", "collected_at": 1_700_000_100, "inventory": sent})).await;
+    let base = format!("/api/v1/clients/{client}/devices/{device}");
+    wait_for(&a, &format!("{base}/inventory"), "the raw inventory", |v| !v["inventory"].is_null()).await;
+    drop(ws);
+    let expected = serde_json::from_value::<steward_protocol::report::Inventory>(sent).unwrap().sent_hash();
+    let (mut ws, nonce) = raw_connect(&s.base).await;
+    let proof = base64::engine::general_purpose::STANDARD.encode(key.sign(&proof_bytes(Purpose::Connect, &nonce, device)).to_bytes());
+    raw_send(&mut ws, json!({"type": "hello", "protocol": 1, "device_id": device, "proof": proof, "agent_version": "1"})).await;
+    let welcome = raw_recv(&mut ws).await;
+    assert_eq!(welcome["inventory_hash"].as_str(), Some(expected.as_str()), "{welcome}");
+    drop(ws);
+
+    // The real agent: its second connection sends no inventory (the one
+    // the server holds is unchanged, its receipt time stays).
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().display().to_string();
+    let (code, out) = agent(&["install", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--config-dir", &cfg, "--no-service"]);
+    assert_eq!(code, 0, "{out}");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("agent.json")).unwrap()).unwrap();
+    let base = format!("/api/v1/clients/{client}/devices/{}", saved["device_id"]);
+    let run = || {
+        KillOnDrop(
+            Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
+        )
+    };
+    let first = run();
+    wait_for(&a, &format!("{base}/presence"), "the agent online", |v| v["items"][0]["online"] == true).await;
+    let inv = wait_for(&a, &format!("{base}/inventory"), "the inventory", |v| !v["inventory"].is_null()).await;
+    let received = inv["received_at"].clone();
+    drop(first);
+    wait_for(&a, &format!("{base}/presence"), "the agent gone", |v| v["items"][0]["online"] == false).await;
+    let mut second = KillOnDrop(
+        Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap(),
+    );
+    let stderr = second.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut said = vec![];
+    while !said.iter().any(|l: &String| l.contains("inventory unchanged")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => said.push(line),
+            Err(_) => panic!("the agent did not say it kept its unchanged inventory: {said:?}"),
+        }
+    }
+    let (_, again) = a.get(&format!("{base}/inventory")).await;
+    assert_eq!(again["received_at"], received, "no inventory was sent on reconnect: {again}");
+    assert_eq!(again["inventory"], inv["inventory"]);
+}

@@ -182,8 +182,13 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
     };
     let settings = device.effective(app.cfg.agent_defaults());
     let (id, client_id) = (device.device.id, device.device.client_id);
-    let welcome =
-        ServerMsg::Welcome { device_id: id, heartbeat_secs: settings.heartbeat_secs, command_keys, metrics_secs: settings.metrics_secs };
+    let welcome = ServerMsg::Welcome {
+        device_id: id,
+        heartbeat_secs: settings.heartbeat_secs,
+        command_keys,
+        metrics_secs: settings.metrics_secs,
+        inventory_hash: device.inventory_hash,
+    };
     send(socket, &welcome).await.then_some((id, client_id, reported_version, settings))
 }
 
@@ -300,9 +305,10 @@ async fn report(app: &App, device: i64, m: AgentMsg) -> Result<(), &'static str>
         }
         AgentMsg::Inventory { collected_at, inventory } => {
             let now = chrono::Utc::now().timestamp();
+            let sent_hash = inventory.sent_hash();
             let inv = super::inventory::clean(*inventory, now);
             let at = collected_at.clamp(0, now) * 1_000_000;
-            if let Err(e) = super::inventory_store::record(&app.store, device, at, &inv).await {
+            if let Err(e) = super::inventory_store::record(&app.store, device, at, &inv, &sent_hash).await {
                 tracing::warn!(device, error = %e, "inventory not stored");
             }
         }

@@ -1,7 +1,8 @@
 //! Stored inventories: the latest per device and the history of changes.
 //!
-//! An agent sends its inventory on every connection; an unchanged machine
-//! sends an unchanged (hash-equal) inventory, which costs one read. A
+//! An agent sends its inventory when it changes, and on connecting unless
+//! the hash the server holds (`sent_hash`, given in `Welcome`) says it has
+//! it; an unchanged (hash-equal) inventory costs one read. A
 //! changed one replaces the latest and adds one history row listing the
 //! changes (the first inventory adds an empty row: "history starts here").
 
@@ -12,13 +13,15 @@ use sea_query::{Expr, Iden, OnConflict, Order, Query};
 use steward_protocol::report::Inventory;
 
 #[derive(Iden, Clone, Copy)]
-enum DeviceInventory {
+pub(crate) enum DeviceInventory {
     Table,
     DeviceId,
     Hash,
     CollectedAt,
     ReceivedAt,
     Body,
+    /// The hash of the inventory as the agent sent it, told back in `Welcome`.
+    SentHash,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -65,10 +68,12 @@ pub async fn current(db: &mut impl Db, device_id: i64) -> Result<Option<Current>
     }))
 }
 
-/// Stores a reported inventory (already cleaned); returns how many changes
-/// it brought (`None` when it was the first).
-pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &Inventory) -> Result<Option<usize>> {
-    let hash = inventory::hash(inv);
+/// Stores a reported inventory (already cleaned) and the hash of what the
+/// agent sent; returns how many changes it brought (`None` when it was the
+/// first).
+pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &Inventory, sent_hash: &str) -> Result<Option<usize>> {
+    // Of the cleaned inventory: equal exactly when nothing changed.
+    let hash = inv.sent_hash();
     let now = now_us();
     let _turn = store.write_turn().await;
     let mut tx = store.begin().await?;
@@ -78,6 +83,7 @@ pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &I
             Query::update()
                 .table(DeviceInventory::Table)
                 .value(DeviceInventory::ReceivedAt, now)
+                .value(DeviceInventory::SentHash, sent_hash)
                 .and_where(Expr::col(DeviceInventory::DeviceId).eq(device_id)),
         )
         .await?;
@@ -94,8 +100,9 @@ pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &I
                 DeviceInventory::CollectedAt,
                 DeviceInventory::ReceivedAt,
                 DeviceInventory::Body,
+                DeviceInventory::SentHash,
             ])
-            .values_panic([device_id.into(), hash.into(), collected_at_us.into(), now.into(), body.into()])
+            .values_panic([device_id.into(), hash.into(), collected_at_us.into(), now.into(), body.into(), sent_hash.into()])
             .on_conflict(
                 OnConflict::column(DeviceInventory::DeviceId)
                     .update_columns([
@@ -103,6 +110,7 @@ pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &I
                         DeviceInventory::CollectedAt,
                         DeviceInventory::ReceivedAt,
                         DeviceInventory::Body,
+                        DeviceInventory::SentHash,
                     ])
                     .to_owned(),
             ),

@@ -110,6 +110,8 @@ pub struct WithSettings {
     pub client_metrics_secs: Option<i64>,
     pub site_heartbeat_secs: Option<i64>,
     pub site_metrics_secs: Option<i64>,
+    /// The hash of the last inventory its agent sent, if any.
+    pub inventory_hash: Option<String>,
 }
 
 impl WithSettings {
@@ -123,9 +125,10 @@ impl WithSettings {
     }
 }
 
-/// Devices joined to their client and site, for [`WithSettings`]: one
-/// query at each handshake.
+/// Devices joined to their client, site and inventory hash, for
+/// [`WithSettings`]: one query at each handshake.
 fn with_settings_query() -> sea_query::SelectStatement {
+    use super::inventory_store::DeviceInventory;
     use crate::tenancy::{Clients, Sites};
     let mut q = Query::select();
     q.columns(COLS.map(|c| (Devices::Table, c)))
@@ -133,9 +136,14 @@ fn with_settings_query() -> sea_query::SelectStatement {
         .expr_as(Expr::col((Clients::Table, Clients::AgentMetricsSecs)), Alias::new("client_metrics_secs"))
         .expr_as(Expr::col((Sites::Table, Sites::AgentHeartbeatSecs)), Alias::new("site_heartbeat_secs"))
         .expr_as(Expr::col((Sites::Table, Sites::AgentMetricsSecs)), Alias::new("site_metrics_secs"))
+        .expr_as(Expr::col((DeviceInventory::Table, DeviceInventory::SentHash)), Alias::new("inventory_hash"))
         .from(Devices::Table)
         .inner_join(Clients::Table, Expr::col((Clients::Table, Clients::Id)).equals((Devices::Table, Devices::ClientId)))
-        .inner_join(Sites::Table, Expr::col((Sites::Table, Sites::Id)).equals((Devices::Table, Devices::SiteId)));
+        .inner_join(Sites::Table, Expr::col((Sites::Table, Sites::Id)).equals((Devices::Table, Devices::SiteId)))
+        .left_join(
+            DeviceInventory::Table,
+            Expr::col((DeviceInventory::Table, DeviceInventory::DeviceId)).equals((Devices::Table, Devices::Id)),
+        );
     q
 }
 
