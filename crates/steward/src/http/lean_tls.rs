@@ -215,24 +215,19 @@ impl LeanTls {
     }
 
     /// Waits until the socket is readable, then appends what arrived to
-    /// `incoming`. The end of the stream marks the peer done.
+    /// `incoming` (read into an uninitialised stack buffer, so nothing is
+    /// allocated or zeroed ahead of data). The end of the stream marks the
+    /// peer done.
     fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        loop {
-            ready!(self.io.poll_read_ready(cx))?;
-            let mut chunk = [0u8; READ_CHUNK];
-            match self.io.try_read(&mut chunk) {
-                Ok(0) => {
-                    self.peer_done = true;
-                    return Poll::Ready(Ok(()));
-                }
-                Ok(n) => {
-                    self.incoming.extend_from_slice(&chunk[..n]);
-                    return Poll::Ready(Ok(()));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
+        let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut buf = ReadBuf::uninit(&mut chunk);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+        if buf.filled().is_empty() {
+            self.peer_done = true;
+        } else {
+            self.incoming.extend_from_slice(buf.filled());
         }
+        Poll::Ready(Ok(()))
     }
 
     /// Bytes held in buffers right now (tests check an idle connection
