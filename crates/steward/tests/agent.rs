@@ -672,10 +672,7 @@ async fn agent_settings_are_inherited_from_client_to_site_and_reach_connected_ag
 async fn the_real_agent_adopts_settings_pushed_while_it_is_connected() {
     let (s, a, client, site) = setup().await;
     let tok = token(&a, client, site, json!({})).await;
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().display().to_string();
-    let (code, out) = agent(&["install", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--config-dir", &cfg, "--no-service"]);
-    assert_eq!(code, 0, "{out}");
+    let (_dir, cfg) = install(&s, &tok);
     let mut run =
         Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let devices = format!("/api/v1/clients/{client}/devices");

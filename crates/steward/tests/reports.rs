@@ -19,10 +19,7 @@ async fn the_real_agent_reports_inventory_and_metrics_that_the_api_and_page_show
     let client = make_client(&a, "Contoso").await;
     let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "Europe/Berlin"})).await;
     let tok = token(&a, client, site["id"].as_i64().unwrap(), json!({})).await;
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().display().to_string();
-    let (code, out) = agent(&["install", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--config-dir", &cfg, "--no-service"]);
-    assert_eq!(code, 0, "{out}");
+    let (_dir, cfg) = install(&s, &tok);
     let _run = KillOnDrop(
         Command::new(agent_bin()).args(["run", "--config-dir", &cfg]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
     );
@@ -191,10 +188,7 @@ async fn an_unchanged_inventory_is_not_sent_again_on_reconnect() {
 
     // The real agent: its second connection sends no inventory (the one
     // the server holds is unchanged, its receipt time stays).
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().display().to_string();
-    let (code, out) = agent(&["install", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--config-dir", &cfg, "--no-service"]);
-    assert_eq!(code, 0, "{out}");
+    let (dir, cfg) = install(&s, &tok);
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("agent.json")).unwrap()).unwrap();
     let base = format!("/api/v1/clients/{client}/devices/{}", saved["device_id"]);
     let run = || {

@@ -45,10 +45,7 @@ fn simulate(s: &Server, token: &str, n: usize) -> KillOnDrop {
 async fn scripts_run_on_the_real_agent_with_parameters_caps_timeouts_and_an_audit_trail() {
     let (s, a, client, site) = setup().await;
     let tok = token(&a, client, site, json!({})).await;
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().display().to_string();
-    let (code, out) = agent(&["install", "--server", &s.base, "--token", &tok, "--pin", &s.spki, "--config-dir", &cfg, "--no-service"]);
-    assert_eq!(code, 0, "{out}");
+    let (_dir, cfg) = install(&s, &tok);
     let (_, list) = a.get(&format!("/api/v1/clients/{client}/devices")).await;
     let device = list["items"][0]["id"].as_i64().unwrap();
 

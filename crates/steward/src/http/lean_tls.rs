@@ -70,6 +70,22 @@ fn release(buf: &mut Vec<u8>, pos: &mut usize) {
     }
 }
 
+/// The room an encode needs, when too little was given.
+fn encode_room(e: &EncodeError) -> Option<usize> {
+    match e {
+        EncodeError::InsufficientSize(InsufficientSizeError { required_size }) => Some(*required_size),
+        _ => None,
+    }
+}
+
+/// The room an encryption needs, when too little was given.
+fn encrypt_room(e: &EncryptError) -> Option<usize> {
+    match e {
+        EncryptError::InsufficientSize(InsufficientSizeError { required_size }) => Some(*required_size),
+        _ => None,
+    }
+}
+
 /// Appends what `fill` writes to `out`, which first asks how much room it needs.
 fn append<E>(out: &mut Vec<u8>, mut fill: impl FnMut(&mut [u8]) -> Result<usize, E>, room: impl Fn(&E) -> Option<usize>) -> Result<(), E> {
     let start = out.len();
@@ -144,15 +160,7 @@ impl LeanTls {
                     None
                 }
                 ConnectionState::EncodeTlsData(mut data) => {
-                    append(
-                        outgoing,
-                        |buf| data.encode(buf),
-                        |e| match e {
-                            EncodeError::InsufficientSize(InsufficientSizeError { required_size }) => Some(*required_size),
-                            _ => None,
-                        },
-                    )
-                    .map_err(|e| io::Error::other(format!("TLS encode: {e:?}")))?;
+                    append(outgoing, |buf| data.encode(buf), encode_room).map_err(|e| io::Error::other(format!("TLS encode: {e:?}")))?;
                     None
                 }
                 // Queued in `outgoing`: sent before we wait for the peer.
@@ -164,15 +172,8 @@ impl LeanTls {
                 ConnectionState::WriteTraffic(mut traffic) => {
                     *established = true;
                     if let Some(data) = write.take() {
-                        append(
-                            outgoing,
-                            |buf| traffic.encrypt(data, buf),
-                            |e| match e {
-                                EncryptError::InsufficientSize(InsufficientSizeError { required_size }) => Some(*required_size),
-                                _ => None,
-                            },
-                        )
-                        .map_err(|e| io::Error::other(format!("TLS encrypt: {e:?}")))?;
+                        append(outgoing, |buf| traffic.encrypt(data, buf), encrypt_room)
+                            .map_err(|e| io::Error::other(format!("TLS encrypt: {e:?}")))?;
                         *written = data.len();
                     }
                     Some(Next::Idle)
@@ -316,15 +317,8 @@ impl LeanTls {
         let Self { conn, incoming, outgoing, .. } = self;
         let UnbufferedStatus { discard, state } = conn.process_tls_records(incoming);
         let result = match state {
-            Ok(ConnectionState::WriteTraffic(mut traffic)) => append(
-                outgoing,
-                |buf| traffic.queue_close_notify(buf),
-                |e| match e {
-                    EncryptError::InsufficientSize(InsufficientSizeError { required_size }) => Some(*required_size),
-                    _ => None,
-                },
-            )
-            .map_err(|e| io::Error::other(format!("TLS close: {e:?}"))),
+            Ok(ConnectionState::WriteTraffic(mut traffic)) => append(outgoing, |buf| traffic.queue_close_notify(buf), encrypt_room)
+                .map_err(|e| io::Error::other(format!("TLS close: {e:?}"))),
             // Unread data or a closed connection: the socket's close will do.
             _ => Ok(()),
         };

@@ -24,6 +24,16 @@ pub fn agent(args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
+/// Installs the real agent (no service) with `token` into a new config
+/// directory; returns the directory (kept alive by the caller) and its path.
+pub fn install(s: &Server, token: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().display().to_string();
+    let (code, out) = agent(&["install", "--server", &s.base, "--token", token, "--pin", &s.spki, "--config-dir", &cfg, "--no-service"]);
+    assert_eq!(code, 0, "{out}");
+    (dir, cfg)
+}
+
 pub async fn token(a: &Client, client: i64, site: i64, body: Value) -> String {
     let (st, t) = a.post(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens"), body).await;
     assert_eq!(st, 201, "{t}");
