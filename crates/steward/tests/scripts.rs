@@ -147,12 +147,14 @@ async fn large_or_cross_client_runs_wait_for_a_second_person_and_scope_holds() {
         all["items"].as_array().unwrap().iter().filter(|d| d["client_id"] == client).map(|d| d["id"].as_i64().unwrap()).collect()
     };
     let (north_devs, south_devs) = (of(north), of(south));
+    assert_eq!((north_devs.len(), south_devs.len()), (3, 1), "three Northwind devices and one Southwind: {all}");
     let sc = script(&a, "Inventory refresh", "powershell", "Get-ComputerInfo", json!({})).await;
     let sid = sc["id"].as_i64().unwrap();
 
     // Two devices of one client: under the threshold, runs at once (simulated machines do not execute it).
+    // ("done" when the simulated agents answered before the response was built.)
     let r = run(&a, sid, json!({"device_ids": north_devs[..2]})).await;
-    assert_eq!(r["state"], "running");
+    assert!(matches!(r["state"].as_str(), Some("running" | "done")), "{r}");
     let d = finished(&a, r["id"].as_i64().unwrap()).await;
     assert!(d["results"][0]["stdout"].as_str().unwrap().contains("not executed"));
 
@@ -190,7 +192,7 @@ async fn large_or_cross_client_runs_wait_for_a_second_person_and_scope_holds() {
     let b = s.client();
     b.login_ok("second@example.com", PASSWORD).await;
     let (st, ok) = b.post(&format!("/api/v1/script-runs/{}/approve", big["id"]), json!({})).await;
-    assert_eq!((st, ok["state"].as_str()), (200, Some("running")), "{ok}");
+    assert!(st == 200 && matches!(ok["state"].as_str(), Some("running" | "done")), "{st} {ok}");
     let d = finished(&a, big["id"].as_i64().unwrap()).await;
     assert_eq!(d["results"].as_array().unwrap().len(), 3);
     let (st, no) = b.post(&format!("/api/v1/script-runs/{}/reject", cross["id"]), json!({})).await;
