@@ -37,9 +37,21 @@ pub fn host_port(server: &str) -> Result<(String, u16), String> {
     Ok((host, port))
 }
 
+/// How long connecting may take, up to the server's challenge: a server
+/// that accepts and then says nothing (overloaded, or a broken middlebox)
+/// must not hold the agent forever; it tries again with backoff. Longer
+/// than a busy server lets a connection wait for its TLS turn (30 s).
+pub const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Connects and opens the WebSocket; returns it with the server's nonce.
 pub async fn open(server: &str, pin: &str) -> Result<(Ws, Vec<u8>), String> {
     let (host, port) = host_port(server)?;
+    tokio::time::timeout(OPEN_TIMEOUT, open_to(host, port, pin))
+        .await
+        .map_err(|_| format!("{server} did not answer within {} s", OPEN_TIMEOUT.as_secs()))?
+}
+
+async fn open_to(host: String, port: u16, pin: &str) -> Result<(Ws, Vec<u8>), String> {
     let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
     let _ = tcp.set_nodelay(true);
     let name = ServerName::try_from(host.clone()).map_err(|_| format!("bad host name {host:?}"))?;
@@ -120,5 +132,18 @@ mod tests {
         assert_eq!(host_port("https://[::1]:9000").unwrap(), ("::1".into(), 9000));
         assert!(host_port("http://plain.example").is_err());
         assert!(host_port("https://:80").is_err());
+    }
+
+    /// The clock is paused and jumps ahead while everything waits, so the
+    /// minute passes at once; the socket and the TLS attempt are real.
+    #[tokio::test(start_paused = true)]
+    async fn a_server_that_accepts_and_says_nothing_is_given_up_on() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let silent = tokio::spawn(async move { listener.accept().await.unwrap() });
+        let pin = "00".repeat(32);
+        let e = open(&format!("https://{addr}"), &pin).await.map(drop).expect_err("no answer, no connection");
+        assert!(e.contains("did not answer within 60 s"), "{e}");
+        drop(silent);
     }
 }

@@ -39,6 +39,8 @@ pub struct Config {
     pub agent_metrics_secs: u32,
     pub agent_heartbeat_secs: u32,
     pub agent_offline_after_secs: u32,
+    pub tls_handshakes_in_flight: usize,
+    pub tls_handshakes_per_address: usize,
 }
 
 /// Every setting optional: one layer of configuration.
@@ -111,6 +113,12 @@ pub struct Partial {
     /// A device silent this long is marked offline (default 3 heartbeats).
     #[arg(long, env = "STEWARD_AGENT_OFFLINE_AFTER_SECS")]
     pub agent_offline_after_secs: Option<u32>,
+    /// TLS handshakes run at once; more connections wait their turn (default 256).
+    #[arg(long, env = "STEWARD_TLS_HANDSHAKES_IN_FLIGHT")]
+    pub tls_handshakes_in_flight: Option<usize>,
+    /// TLS handshakes run at once from one source address, an IPv6 /64 (default 32).
+    #[arg(long, env = "STEWARD_TLS_HANDSHAKES_PER_ADDRESS")]
+    pub tls_handshakes_per_address: Option<usize>,
 }
 
 impl Partial {
@@ -139,7 +147,9 @@ impl Partial {
             metrics_1h_days,
             agent_metrics_secs,
             agent_heartbeat_secs,
-            agent_offline_after_secs
+            agent_offline_after_secs,
+            tls_handshakes_in_flight,
+            tls_handshakes_per_address
         )
     }
 
@@ -173,6 +183,8 @@ impl Partial {
             agent_metrics_secs: self.agent_metrics_secs.unwrap_or(60),
             agent_heartbeat_secs: self.agent_heartbeat_secs.unwrap_or(30),
             agent_offline_after_secs: self.agent_offline_after_secs.unwrap_or(3 * self.agent_heartbeat_secs.unwrap_or(30)),
+            tls_handshakes_in_flight: self.tls_handshakes_in_flight.unwrap_or(crate::http::handshake_gate::DEFAULT_IN_FLIGHT),
+            tls_handshakes_per_address: self.tls_handshakes_per_address.unwrap_or(crate::http::handshake_gate::DEFAULT_PER_ADDRESS),
         };
         if let Some(pin) = &c.agent_pin {
             anyhow::ensure!(pin.len() == 64 && pin.bytes().all(|b| b.is_ascii_hexdigit()), "agent_pin must be 64 hex digits (a SHA-256)");
@@ -190,6 +202,10 @@ impl Partial {
             c.agent_offline_after_secs >= 2 * c.agent_heartbeat_secs,
             "agent_offline_after_secs must be at least two heartbeats ({} s)",
             2 * c.agent_heartbeat_secs
+        );
+        anyhow::ensure!(
+            1 <= c.tls_handshakes_per_address && c.tls_handshakes_per_address <= c.tls_handshakes_in_flight,
+            "tls_handshakes_per_address must be at least 1 and at most tls_handshakes_in_flight"
         );
         anyhow::ensure!(
             1 <= c.metrics_raw_days && c.metrics_raw_days <= c.metrics_5m_days && c.metrics_5m_days <= c.metrics_1h_days,

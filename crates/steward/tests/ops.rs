@@ -1,4 +1,4 @@
-//! Running Steward: TLS and its pin, health and readiness, graceful shutdown,
+//! Running Steward: TLS and its pin, bounded handshakes, health and readiness, graceful shutdown,
 //! crash safety of acknowledged writes, online backup under write load and
 //! restore, configuration precedence, and the OpenAPI document.
 
@@ -8,6 +8,7 @@ use serde_json::json;
 use sqlx::Connection;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 #[tokio::test]
 async fn serves_tls_with_a_generated_certificate_whose_pin_it_prints() {
@@ -27,6 +28,62 @@ async fn serves_tls_with_a_generated_certificate_whose_pin_it_prints() {
     let c = s.client();
     assert_eq!(c.get_text("/healthz").await, (200, "ok".to_string()));
     assert_eq!(c.get_text("/readyz").await, (200, "ready".to_string()));
+}
+
+/// A fresh client whose connections come from `source` (any 127.x.y.z is
+/// loopback on Linux, so one machine can be several addresses).
+fn from(source: &str) -> reqwest::Client {
+    reqwest::Client::builder().danger_accept_invalid_certs(true).local_address(source.parse::<std::net::IpAddr>().ok()).build().unwrap()
+}
+
+/// A TCP connection from `source` to the server.
+async fn tcp_from(source: &str, server: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(server).await.unwrap()
+}
+
+#[tokio::test]
+async fn silent_or_stalled_handshakes_hold_up_only_their_own_address() {
+    use tokio::io::AsyncWriteExt;
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--tls-handshakes-in-flight", "4", "--tls-handshakes-per-address", "2"]).await;
+    let server: std::net::SocketAddr = s.base.trim_start_matches("https://").parse().unwrap();
+    let healthz = s.url("/healthz");
+    let answers = |source: &'static str| {
+        let url = healthz.clone();
+        async move {
+            let r = tokio::time::timeout(Duration::from_secs(5), from(source).get(url).send()).await;
+            matches!(r, Ok(Ok(r)) if r.status() == 200)
+        }
+    };
+
+    // Far more silent connections than turns: a peer that says nothing holds none.
+    let mut silent = vec![];
+    for _ in 0..50 {
+        silent.push(tcp_from("127.0.0.1", server).await);
+    }
+    assert!(answers("127.0.0.1").await, "silent peers do not hold up a handshake");
+
+    // Two peers at 127.0.0.2 begin a handshake (a record header promising a
+    // 512-byte ClientHello, then a few bytes of it) and stall: that address's share.
+    let mut stalled = vec![];
+    for _ in 0..2 {
+        let mut c = tcp_from("127.0.0.2", server).await;
+        c.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]).await.unwrap();
+        stalled.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(answers("127.0.0.1").await, "another address is not held up");
+    // The stalling address's next handshake waits for a turn...
+    let waiting = tokio::spawn(answers("127.0.0.2"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!waiting.is_finished(), "a third handshake from 127.0.0.2 ran beside two stalled ones");
+    // ...and runs once one is given back (the peer hangs up; otherwise after the 10 s handshake limit).
+    drop(stalled.pop());
+    assert!(waiting.await.unwrap(), "the waiting handshake ran when a turn came free");
+    drop((silent, stalled));
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@
 //! socket only once it is readable, processed in place, and what the reader
 //! has not taken yet, or the socket has not accepted yet, is all that stays.
 
+use super::handshake_gate::HandshakeGate;
 use rustls::server::UnbufferedServerConnection;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, InsufficientSizeError, UnbufferedStatus};
 use rustls::ServerConfig;
@@ -335,16 +336,42 @@ impl LeanTls {
     }
 }
 
-/// Accepts TLS connections for `axum_server` with [`LeanTls`].
+/// Accepts TLS connections for `axum_server` with [`LeanTls`], a bounded
+/// number of handshakes at a time (see [`HandshakeGate`]).
 #[derive(Clone)]
 pub struct Acceptor {
     config: Arc<ServerConfig>,
+    gate: HandshakeGate,
 }
 
 impl Acceptor {
-    pub fn new(config: Arc<ServerConfig>) -> Self {
-        Acceptor { config }
+    pub fn new(config: Arc<ServerConfig>, gate: HandshakeGate) -> Self {
+        Acceptor { config, gate }
     }
+}
+
+/// How long a peer that has spoken may wait for its turn at a handshake
+/// (agents give up on a connection attempt after 60 s).
+pub const TURN_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn timed_out(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, what.to_string())
+}
+
+/// A connection's way through the gate: the peer's first bytes, a turn,
+/// then the handshake, each within its own time.
+async fn accept_gated(stream: TcpStream, config: Arc<ServerConfig>, gate: HandshakeGate) -> io::Result<LeanTls> {
+    let ip = stream.peer_addr()?.ip();
+    // Until it speaks, a peer holds a socket and this future, no turn.
+    // (A peek, not `readable()`, which may wake up before any byte is in.)
+    let first = tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut [0u8; 1])).await;
+    if first.map_err(|_| timed_out("the peer sent nothing"))?? == 0 {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    let turn = tokio::time::timeout(TURN_TIMEOUT, gate.enter(ip)).await.map_err(|_| timed_out("no handshake turn in time"))?;
+    let tls = LeanTls::accept(stream, config, HANDSHAKE_TIMEOUT).await;
+    drop(turn);
+    tls
 }
 
 impl<S: Send + 'static> axum_server::accept::Accept<TcpStream, S> for Acceptor {
@@ -353,8 +380,8 @@ impl<S: Send + 'static> axum_server::accept::Accept<TcpStream, S> for Acceptor {
     type Future = Pin<Box<dyn Future<Output = io::Result<(LeanTls, S)>> + Send>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        let config = self.config.clone();
-        Box::pin(async move { Ok((LeanTls::accept(stream, config, HANDSHAKE_TIMEOUT).await?, service)) })
+        let (config, gate) = (self.config.clone(), self.gate.clone());
+        Box::pin(async move { Ok((accept_gated(stream, config, gate).await?, service)) })
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod handshake_gate;
 pub mod lean_tls;
 pub mod list;
 pub mod openapi;
@@ -217,7 +218,8 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         let _ = app.agent_pin.set(tls.spki_sha256.clone());
         println!("steward listening on https://{addr}");
         print_ready(&app);
-        let acceptor = lean_tls::Acceptor::new(tls.config);
+        let gate = handshake_gate::HandshakeGate::new(cfg.tls_handshakes_in_flight, cfg.tls_handshakes_per_address);
+        let acceptor = lean_tls::Acceptor::new(tls.config, gate);
         axum_server::from_tcp(listener).acceptor(acceptor).handle(handle).serve(service).await?;
     }
     jobs.abort();
