@@ -22,7 +22,9 @@
 //! Run: `cargo build --release -p steward-agent && cargo bench -p steward --bench fleet`
 //! (`STEWARD_FLEET=N` sets the fleet size, default 2000). With
 //! `--features heap-count` the server also reports its live heap, which
-//! tells the memory connections hold from what the allocator keeps.
+//! tells the memory connections hold from what the allocator keeps. The
+//! server inherits the environment, so `STEWARD_TLS_HANDSHAKES_IN_FLIGHT`
+//! and `STEWARD_TLS_HANDSHAKES_PER_ADDRESS` compare handshake bounds.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -58,6 +60,31 @@ fn heap_kib(path: &std::path::Path) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse::<u64>().ok().map(|b| b / 1024)
 }
 
+/// The largest live heap the server reported since the last `take` (KiB),
+/// sampled every half second in the background (`--features heap-count`).
+#[derive(Clone)]
+struct PeakHeap(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl PeakHeap {
+    fn watch(path: std::path::PathBuf) -> PeakHeap {
+        let peak = PeakHeap(Default::default());
+        let p = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Some(kib) = heap_kib(&path) {
+                    p.0.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+        peak
+    }
+
+    fn take(&self) -> u64 {
+        self.0.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Writes the server's configuration for the next start.
 fn configure(path: &std::path::Path, heartbeat_secs: u64, metrics_secs: u64) {
     std::fs::write(path, format!("agent_heartbeat_secs = {heartbeat_secs}\nagent_metrics_secs = {metrics_secs}\n")).unwrap();
@@ -89,6 +116,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_before = status_kib(pid, "VmRSS:");
     let heap_before = heap_kib(&heap_file);
+    let peak = PeakHeap::watch(heap_file.clone());
     // What the server spends with no agents at all (its periodic jobs).
     let idle_cpu_pct = cpu_percent(pid, 20).await;
 
@@ -110,6 +138,7 @@ async fn main() {
     let online = wait_online(&a, n, start, "enrolment").await;
     // Settled: the last inventories are stored.
     settle(pid).await;
+    let peak_enrolment = peak.take();
     let rss_enrolled = status_kib(pid, "VmRSS:");
     let heap_enrolled = heap_kib(&heap_file);
     let slow_cpu_pct = cpu_percent(pid, 60).await;
@@ -135,8 +164,10 @@ async fn main() {
     s.restart();
     pid = s.child.as_ref().unwrap().id();
     a = s.admin().await;
+    let _ = peak.take();
     let reconnect = wait_online(&a, n, t, "reconnection").await;
     tokio::time::sleep(Duration::from_secs(20)).await;
+    let peak_reconnect = peak.take();
     let fast_cpu_pct = cpu_percent(pid, 60).await;
 
     // Phase 3: the defaults, a sample a minute.
@@ -166,6 +197,12 @@ async fn main() {
         n.div_ceil(PER_PROCESS),
         std::thread::available_parallelism().map(|v| v.get()).unwrap_or(0)
     );
+    let knob = |var: &str| std::env::var(var).unwrap_or_else(|_| "default".into());
+    println!(
+        "TLS handshakes at once: {} overall, {} per source address (all agents here come from 127.0.0.1)",
+        knob("STEWARD_TLS_HANDSHAKES_IN_FLIGHT"),
+        knob("STEWARD_TLS_HANDSHAKES_PER_ADDRESS")
+    );
     println!("| measure | value |");
     println!("|---|---:|");
     println!("| agents connected | {n} |");
@@ -187,6 +224,11 @@ async fn main() {
         );
         let per = |h: u64| h.saturating_sub(b) as f64 / n as f64;
         println!("| → live heap per connection, enrolled / after restarts | {:.1} / {:.1} KiB |", per(e), per(st));
+        println!(
+            "| server live heap at its peak: enrolment / first reconnection (sampled every 0.5 s) | {} / {} MiB |",
+            peak_enrolment / 1024,
+            peak_reconnect / 1024
+        );
     }
     println!(
         "| → 100,000 connections at the larger rate | {:.2} GiB |",

@@ -3,16 +3,17 @@
 /// mimalloc instead of glibc's allocator: after a burst (a fleet enrolling
 /// or reconnecting, thousands of TLS handshakes at once) glibc keeps the
 /// freed memory in its arenas, and a node's resident memory stays at the
-/// high-water mark; mimalloc gives it back.
-#[cfg(not(feature = "heap-count"))]
+/// high-water mark; mimalloc gives it back. (`--features system-alloc`
+/// keeps glibc's, for heap profilers that watch malloc: `bench/heap-profile.sh`.)
+#[cfg(not(any(feature = "heap-count", feature = "system-alloc")))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Benchmarks only (`--features heap-count`): the same allocator behind a
-/// counter of live bytes, written every two seconds to the file named by
+/// counter of live bytes, written every half second to the file named by
 /// `STEWARD_HEAP_COUNT_FILE`, so the fleet benchmark can tell the memory
 /// connections hold from what the allocator keeps (SQLite's own
-/// allocations are not counted).
+/// allocations go to glibc's malloc and are not counted).
 #[cfg(feature = "heap-count")]
 #[global_allocator]
 static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
@@ -22,7 +23,7 @@ fn main() -> std::process::ExitCode {
     if let Ok(path) = std::env::var("STEWARD_HEAP_COUNT_FILE") {
         std::thread::spawn(move || loop {
             let _ = std::fs::write(&path, ALLOCATOR.allocated().to_string());
-            std::thread::sleep(std::time::Duration::from_secs(2));
+            std::thread::sleep(std::time::Duration::from_millis(500));
         });
     }
     steward::cli::main()

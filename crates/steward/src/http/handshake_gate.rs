@@ -2,11 +2,12 @@
 //! address, so that one address cannot take every turn.
 //!
 //! When a node restarts, its whole fleet reconnects within seconds. Started
-//! all at once, tens of thousands of handshakes each hold their transient
-//! memory (key exchange, HTTP upgrade, the agent's proof) until the CPU
-//! reaches them, and the allocator keeps much of that peak after they are
-//! done. Taken a bounded number at a time, the rest wait as a socket and a
-//! small future (their bytes stay in the kernel's receive buffer).
+//! all at once, tens of thousands of handshakes all advance slowly together
+//! and each holds its state until the CPU reaches it; taken a bounded
+//! number at a time, they finish in turn, and the rest wait as a socket and
+//! a small future (their bytes stay in the kernel's receive buffer). (The
+//! fleet benchmark found the burst's memory peak the same either way: it
+//! comes from later stages; `bench/RESULTS.md`.)
 //!
 //! A bound is also something an attacker can try to fill. So a turn is
 //! taken only once the peer has sent its first bytes (a silent connection
