@@ -196,10 +196,12 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
 /// connection's teardown can tell it has been replaced) and sends the
 /// scripts that waited for it.
 async fn came_online(app: &App, id: i64, client_id: i64, reported_version: Option<String>, ip: &str) {
-    let _ = devices::set_presence(&mut app.store.clone(), id, true, reported_version.as_deref()).await;
+    let reason = format!("connected from {ip}");
+    if let Err(e) = devices::record_presence(&app.store, id, true, reported_version.as_deref(), &reason).await {
+        tracing::warn!(device = id, error = %e, "presence not recorded");
+    }
     app.live.publish(id, client_id, "online");
     tokio::spawn(crate::scripts::dispatch::device_connected(app.clone(), id));
-    let _ = devices::record_transition(&mut app.store.clone(), id, true, &format!("connected from {ip}")).await;
 }
 
 /// Marks a device offline, unless a newer connection took over.
@@ -207,12 +209,12 @@ async fn went_offline(app: &App, id: i64, client_id: i64, why: &str) {
     if app.agents.is_online(id) {
         return;
     }
-    let mut db = app.store.clone();
-    let _ = devices::set_presence(&mut db, id, false, None).await;
-    let _ = devices::record_transition(&mut db, id, false, why).await;
+    if let Err(e) = devices::record_presence(&app.store, id, false, None, why).await {
+        tracing::warn!(device = id, error = %e, "presence not recorded");
+    }
     // A new connection may have registered while we wrote: it wins.
     if app.agents.is_online(id) {
-        let _ = devices::set_presence(&mut db, id, true, None).await;
+        let _ = devices::set_presence(&mut app.store.clone(), id, true, None).await;
     } else {
         app.live.publish(id, client_id, if why == "revoked" { "removed" } else { "offline" });
     }

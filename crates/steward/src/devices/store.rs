@@ -175,6 +175,19 @@ pub async fn list(db: &mut impl Db, clients: Option<&[i64]>) -> Result<Vec<Devic
 }
 
 /// Records presence: online or offline, seen now.
+/// A device came online or went offline: its flag, last-seen time and (on
+/// connect) agent version, and the transition in its history, in one
+/// transaction that waits its turn with the process's other writes (a
+/// reconnecting fleet's thousands of these queued in SQLite's busy
+/// handler before, two transactions each).
+pub async fn record_presence(store: &Store, id: i64, online: bool, agent_version: Option<&str>, reason: &str) -> Result<()> {
+    let _turn = store.write_turn().await;
+    let mut tx = store.begin().await?;
+    set_presence(&mut tx, id, online, agent_version).await?;
+    record_transition(&mut tx, id, online, reason).await?;
+    tx.commit().await
+}
+
 pub async fn set_presence(db: &mut impl Db, id: i64, online: bool, agent_version: Option<&str>) -> Result<()> {
     let mut q = Query::update();
     q.table(Devices::Table).value(Devices::Online, online).value(Devices::LastSeenAt, now_us()).and_where(Expr::col(Devices::Id).eq(id));
