@@ -15,7 +15,7 @@
 //! the handshake timeout, and each source address (an IPv6 /64, since one
 //! host may own all of it) has a share of the turns: a stalling address
 //! queues behind itself, the others go on. Many agents behind one NAT share
-//! an address; they queue, they are not refused.
+//! an address; they queue (up to 30 s, then they retry with backoff).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
