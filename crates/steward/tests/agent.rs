@@ -94,8 +94,12 @@ async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
     let (st, _) = a.post(&format!("/api/v1/clients/{client}/devices/{device}/ping"), json!({})).await;
     assert_eq!(st, 404);
     // The presence history kept every transition, newest first: the install's
-    // short connection, then the service's until it was revoked.
-    let (_, hist) = a.get(&format!("/api/v1/clients/{client}/devices/{device}/presence")).await;
+    // short connection, then the service's until it was revoked (written as
+    // the connection closes, so it may land just after the device's flag).
+    let hist = wait_for(&a, &format!("/api/v1/clients/{client}/devices/{device}/presence"), "the revocation in the history", |v| {
+        v["items"][0]["reason"] == "revoked"
+    })
+    .await;
     let seen: Vec<(bool, String)> = hist["items"]
         .as_array()
         .unwrap()
