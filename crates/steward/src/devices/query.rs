@@ -110,11 +110,14 @@ pub async fn search(db: &mut impl Db, scope: Option<&[i64]>, f: &DeviceFilter, l
     };
     // Host name, then id: a stable order, so paging never repeats or skips.
     q.order_by(d(Devices::Hostname), order.clone()).order_by(d(Devices::Id), order).limit(limit).offset(offset);
-    let rows = db.fetch_all(&q).await?;
+    // The count first: the two statements see the database at different
+    // moments, and a device enrolled in between must not make the total
+    // promise a row the page does not hold (it did, and tests tripped on it).
     let mut c = Query::select();
     c.expr_as(Expr::col(d(Devices::Id)).count(), crate::store::n());
     filtered(&mut c, scope, f);
     let n: Count = db.fetch_one(&c).await?;
+    let rows = db.fetch_all(&q).await?;
     Ok((rows, n.n))
 }
 
