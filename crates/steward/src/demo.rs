@@ -173,8 +173,7 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<usize> {
     listener.set_nonblocking(true)?;
     let url = format!("https://{}", listener.local_addr()?);
     let service = crate::http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let gate = crate::http::handshake_gate::HandshakeGate::new(app.cfg.tls_handshakes_in_flight, app.cfg.tls_handshakes_per_address);
-    let acceptor = crate::http::lean_tls::Acceptor::new(tls.config, gate);
+    let acceptor = crate::http::lean_tls::Acceptor::new(tls.config, crate::http::handshake_gate::HandshakeGate::configured(&app.cfg));
     tokio::spawn(async move {
         if let Err(e) = axum_server::from_tcp(listener).acceptor(acceptor).serve(service).await {
             eprintln!("steward demo: the agents' listener stopped: {e}");

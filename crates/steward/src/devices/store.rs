@@ -174,7 +174,6 @@ pub async fn list(db: &mut impl Db, clients: Option<&[i64]>) -> Result<Vec<Devic
     db.fetch_all(&q).await
 }
 
-/// Records presence: online or offline, seen now.
 /// A device came online or went offline: its flag, last-seen time and (on
 /// connect) agent version, and the transition in its history, in one
 /// transaction that waits its turn with the process's other writes (a
@@ -188,6 +187,7 @@ pub async fn record_presence(store: &Store, id: i64, online: bool, agent_version
     tx.commit().await
 }
 
+/// Records presence: online or offline, seen now.
 pub async fn set_presence(db: &mut impl Db, id: i64, online: bool, agent_version: Option<&str>) -> Result<()> {
     let mut q = Query::update();
     q.table(Devices::Table).value(Devices::Online, online).value(Devices::LastSeenAt, now_us()).and_where(Expr::col(Devices::Id).eq(id));

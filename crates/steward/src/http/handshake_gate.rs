@@ -93,6 +93,11 @@ impl HandshakeGate {
         turn
     }
 
+    /// The bounds the server's configuration sets.
+    pub fn configured(cfg: &crate::config::Config) -> Self {
+        HandshakeGate::new(cfg.tls_handshakes_in_flight, cfg.tls_handshakes_per_address)
+    }
+
     /// Source addresses with a handshake running or waiting.
     pub fn addresses_tracked(&self) -> usize {
         self.inner.addresses.lock().expect("gate lock").len()

@@ -218,8 +218,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         let _ = app.agent_pin.set(tls.spki_sha256.clone());
         println!("steward listening on https://{addr}");
         print_ready(&app);
-        let gate = handshake_gate::HandshakeGate::new(cfg.tls_handshakes_in_flight, cfg.tls_handshakes_per_address);
-        let acceptor = lean_tls::Acceptor::new(tls.config, gate);
+        let acceptor = lean_tls::Acceptor::new(tls.config, handshake_gate::HandshakeGate::configured(cfg));
         axum_server::from_tcp(listener).acceptor(acceptor).handle(handle).serve(service).await?;
     }
     jobs.abort();
