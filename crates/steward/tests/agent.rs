@@ -68,8 +68,7 @@ async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
     let (_, log) = a.get("/api/v1/audit?action=device.command").await;
     assert_eq!(log["total"], 1, "every action on an endpoint is audited");
     // The pages show it online, and ping it too.
-    let (_, html) = a.get_text("/devices?state=online").await;
-    assert!(html.contains(">online<") && html.contains("Northwind"), "device list");
+    wait_page(&a, "/devices?state=online", "the device list", |html| html.contains(">online<") && html.contains("Northwind")).await;
     let (st, _, html) = a.form(&format!("/clients/{client}/devices/{device}/ping"), &[]).await;
     assert_eq!(st, 200);
     assert!(html.contains("Device answered “pong”"), "ping from the page");
@@ -690,4 +689,36 @@ async fn the_real_agent_adopts_settings_pushed_while_it_is_connected() {
     assert!(!hist.to_string().contains("silent"), "{hist}");
     run.kill().unwrap();
     let _ = run.wait();
+}
+
+#[tokio::test]
+async fn a_server_restart_ends_each_connection_once_in_the_history() {
+    let env = common::Env::new().await;
+    env.create_admin(common::ADMIN_EMAIL);
+    let mut s = common::Server::start_in(env, &[]).await;
+    let a = s.admin().await;
+    let client = common::make_client(&a, "Restart Co").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let tok = token(&a, client, site["id"].as_i64().unwrap(), json!({})).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[33; 32]);
+    let (ws, device, _) = raw_enroll(&s.base, &tok, &key, "steady").await;
+    let presence = format!("/api/v1/clients/{client}/devices/{device}/presence");
+    wait_for(&a, &presence, "the connection in the history", |v| v["total"] == 1).await;
+    wait_page(&a, "/devices?state=online", "the device online", |html| html.contains("steady")).await;
+
+    // The server stops while the device is connected, and comes back.
+    s.restart();
+    drop(ws);
+    let a = s.admin().await;
+    let (_, list) = a.get("/api/v1/devices?state=online").await;
+    assert_eq!(list["total"], 0, "nobody is connected to a fresh process: {list}");
+    let (_, hist) = a.get(&presence).await;
+    let seen: Vec<(bool, &str)> =
+        hist["items"].as_array().unwrap().iter().map(|e| (e["online"].as_bool().unwrap(), e["reason"].as_str().unwrap())).collect();
+    assert_eq!(seen.len(), 2, "one end for the one connection: {hist}");
+    assert!(!seen[0].0 && seen[1].0, "{hist}");
+    assert!(seen[1].1.starts_with("connected from"), "{hist}");
+    // Marked at the next start (a crash leaves it the same way), or as
+    // the connection closed if that came first: never both.
+    assert!(["server restarted", "disconnected"].contains(&seen[0].1), "{hist}");
 }

@@ -12,6 +12,7 @@
 
 use super::agent_settings::Effective;
 use super::enrollment::{self, Refusal};
+use super::presence::Change;
 pub use super::registry::refused;
 use super::registry::{Closing, Mailbox, Outbound};
 use super::store::{self as devices, NewDevice};
@@ -192,32 +193,21 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
     send(socket, &welcome).await.then_some((id, client_id, reported_version, settings))
 }
 
-/// Marks a device online (after it is registered, so that a previous
-/// connection's teardown can tell it has been replaced) and sends the
-/// scripts that waited for it.
+/// Queues the device's coming online (after it is registered, so that a
+/// previous connection's teardown can tell it has been replaced) and sends
+/// the scripts that waited for it.
 async fn came_online(app: &App, id: i64, client_id: i64, reported_version: Option<String>, ip: &str) {
-    let reason = format!("connected from {ip}");
-    if let Err(e) = devices::record_presence(&app.store, id, true, reported_version.as_deref(), &reason).await {
-        tracing::warn!(device = id, error = %e, "presence not recorded");
-    }
-    app.live.publish(id, client_id, "online");
+    app.presence.record(Change::online(id, client_id, reported_version, format!("connected from {ip}"))).await;
     tokio::spawn(crate::scripts::dispatch::device_connected(app.clone(), id));
 }
 
-/// Marks a device offline, unless a newer connection took over.
+/// Queues the device's going offline, unless a newer connection took over
+/// (one that registers after this check still wins: see `presence::settle`).
 async fn went_offline(app: &App, id: i64, client_id: i64, why: &str) {
     if app.agents.is_online(id) {
         return;
     }
-    if let Err(e) = devices::record_presence(&app.store, id, false, None, why).await {
-        tracing::warn!(device = id, error = %e, "presence not recorded");
-    }
-    // A new connection may have registered while we wrote: it wins.
-    if app.agents.is_online(id) {
-        let _ = devices::set_presence(&mut app.store.clone(), id, true, None).await;
-    } else {
-        app.live.publish(id, client_id, if why == "revoked" { "removed" } else { "offline" });
-    }
+    app.presence.record(Change::offline(id, client_id, why)).await;
 }
 
 /// What woke the connection up.

@@ -15,6 +15,7 @@ pub mod inventory_api;
 pub mod inventory_store;
 pub mod live;
 pub mod pages;
+pub mod presence;
 pub mod query;
 pub mod registry;
 pub mod settings_push;

@@ -49,7 +49,7 @@ impl Closing {
     /// The reason kept in the device's presence history.
     pub fn reason(self) -> &'static str {
         match self {
-            Closing::Revoked => "revoked",
+            Closing::Revoked => super::presence::REVOKED,
             Closing::Replaced => "replaced by a newer connection",
         }
     }

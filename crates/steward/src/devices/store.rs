@@ -1,6 +1,7 @@
 //! Device rows and the server's command key.
 
 use super::agent_settings::{self, Defaults, Effective, Overrides};
+use super::presence::{Change, Standing};
 use crate::crypto::MasterKey;
 use crate::store::{now_us, Db, Result, Store};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -8,6 +9,7 @@ use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use sea_query::{Alias, Expr, Iden, Order, Query};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Devices {
@@ -174,37 +176,83 @@ pub async fn list(db: &mut impl Db, clients: Option<&[i64]>) -> Result<Vec<Devic
     db.fetch_all(&q).await
 }
 
-/// A device came online or went offline: its flag, last-seen time and (on
-/// connect) agent version, and the transition in its history, in one
-/// transaction that waits its turn with the process's other writes (a
-/// reconnecting fleet's thousands of these queued in SQLite's busy
-/// handler before, two transactions each).
-pub async fn record_presence(store: &Store, id: i64, online: bool, agent_version: Option<&str>, reason: &str) -> Result<()> {
-    let _turn = store.write_turn().await;
+/// Writes a batch of presence changes (see `devices::presence`) in one
+/// transaction: every change into the history, then each device's flag,
+/// last-seen time and reported agent version. The caller holds the write
+/// turn.
+pub async fn apply_presence(store: &Store, changes: &[Change], standings: &[Standing]) -> Result<()> {
     let mut tx = store.begin().await?;
-    set_presence(&mut tx, id, online, agent_version).await?;
-    record_transition(&mut tx, id, online, reason).await?;
-    tx.commit().await
-}
-
-/// Records presence: online or offline, seen now.
-pub async fn set_presence(db: &mut impl Db, id: i64, online: bool, agent_version: Option<&str>) -> Result<()> {
-    let mut q = Query::update();
-    q.table(Devices::Table).value(Devices::Online, online).value(Devices::LastSeenAt, now_us()).and_where(Expr::col(Devices::Id).eq(id));
-    if let Some(v) = agent_version {
-        q.value(Devices::AgentVersion, v);
+    // A few hundred rows per statement keeps well under either engine's
+    // limit on bound values.
+    for chunk in changes.chunks(500) {
+        let mut q = Query::insert();
+        q.into_table(DevicePresence::Table).columns([
+            DevicePresence::DeviceId,
+            DevicePresence::Online,
+            DevicePresence::At,
+            DevicePresence::Reason,
+        ]);
+        for c in chunk {
+            q.values_panic([c.device.into(), c.online.into(), c.at.into(), c.reason.clone().into()]);
+        }
+        tx.execute(&q).await?;
     }
-    db.execute(&q).await?;
-    Ok(())
+    let now = now_us();
+    // Grouped by what is written, so a fleet on one agent version costs
+    // two statements however many devices moved.
+    let mut groups: BTreeMap<(bool, Option<&str>), Vec<i64>> = BTreeMap::new();
+    for s in standings {
+        groups.entry((s.online, s.version.as_deref())).or_default().push(s.device);
+    }
+    for ((online, version), ids) in groups {
+        for chunk in ids.chunks(500) {
+            let mut q = Query::update();
+            q.table(Devices::Table)
+                .value(Devices::Online, online)
+                .value(Devices::LastSeenAt, now)
+                .and_where(Expr::col(Devices::Id).is_in(chunk.to_vec()));
+            if let Some(v) = version {
+                q.value(Devices::AgentVersion, v);
+            }
+            tx.execute(&q).await?;
+        }
+    }
+    tx.commit().await
 }
 
 /// At start, no agent is connected to this process yet: clear the online
 /// flags a previous run (or a crash) left behind. Agents set them again as
 /// they reconnect. (One node per database today; with several nodes this
 /// must become per-node.)
+/// Each one gets a history entry, so its history does not show two
+/// connections in a row.
 pub async fn reset_presence(store: &Store) -> Result<u64> {
-    store.execute(Query::update().table(Devices::Table).value(Devices::Online, false).and_where(Expr::col(Devices::Online).eq(true))).await
+    let mut tx = store.begin().await?;
+    let was_online = Query::select()
+        .column(Devices::Id)
+        .expr(Expr::val(false))
+        .expr(Expr::val(now_us()))
+        .expr(Expr::val(SERVER_RESTARTED))
+        .from(Devices::Table)
+        .and_where(Expr::col(Devices::Online).eq(true))
+        .to_owned();
+    tx.execute(
+        Query::insert()
+            .into_table(DevicePresence::Table)
+            .columns([DevicePresence::DeviceId, DevicePresence::Online, DevicePresence::At, DevicePresence::Reason])
+            .select_from(was_online)
+            .expect("four columns for four"),
+    )
+    .await?;
+    let n = tx
+        .execute(Query::update().table(Devices::Table).value(Devices::Online, false).and_where(Expr::col(Devices::Online).eq(true)))
+        .await?;
+    tx.commit().await?;
+    Ok(n)
 }
+
+/// The history's reason for the connections a stop (or crash) ended.
+pub const SERVER_RESTARTED: &str = "server restarted";
 
 pub async fn revoke(db: &mut impl Db, id: i64) -> Result<bool> {
     Ok(db
@@ -299,18 +347,6 @@ pub struct Transition {
     pub online: bool,
     pub at: i64,
     pub reason: String,
-}
-
-/// Records a transition (connected, disconnected, revoked, silent…).
-pub async fn record_transition(db: &mut impl Db, device_id: i64, online: bool, reason: &str) -> Result<()> {
-    db.execute(
-        Query::insert()
-            .into_table(DevicePresence::Table)
-            .columns([DevicePresence::DeviceId, DevicePresence::Online, DevicePresence::At, DevicePresence::Reason])
-            .values_panic([device_id.into(), online.into(), now_us().into(), reason.into()]),
-    )
-    .await?;
-    Ok(())
 }
 
 /// A device's transitions, newest first.

@@ -43,6 +43,8 @@ pub struct AppState {
     pub agents: crate::devices::registry::Registry,
     /// Batched presence writes from agents' heartbeats.
     pub heartbeats: crate::devices::ingest::Heartbeats,
+    /// Batched connects and disconnects: flags, history, live events.
+    pub presence: crate::devices::presence::Presence,
     /// Device state changes, streamed to open pages.
     pub live: crate::devices::live::Live,
     /// Batched metric writes, acknowledged to agents once stored.
@@ -67,7 +69,8 @@ impl AppState {
         }
         let heartbeats = crate::devices::ingest::Heartbeats::start(store.clone());
         let metrics = crate::monitoring::ingest::MetricsIngest::start(store.clone());
-        Ok(Arc::new(AppState {
+        Ok(Arc::new_cyclic(|app| AppState {
+            presence: crate::devices::presence::Presence::start(store.clone(), app.clone()),
             store,
             cfg,
             master,
@@ -222,6 +225,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         axum_server::from_tcp(listener).acceptor(acceptor).handle(handle).serve(service).await?;
     }
     jobs.abort();
+    app.presence.flush().await;
     app.store.close().await;
     eprintln!("steward: stopped cleanly");
     Ok(())

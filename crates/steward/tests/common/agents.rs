@@ -49,10 +49,23 @@ pub async fn setup() -> (Server, Client, i64, i64) {
     (s, a, client, site)
 }
 
+/// Polls an API path until `f` accepts its JSON.
 pub async fn wait_for<F: Fn(&Value) -> bool>(a: &Client, path: &str, what: &str, f: F) -> Value {
+    poll(what, async || a.get(path).await.1, |v| f(v)).await
+}
+
+/// Polls a page until `f` accepts its HTML (presence reaches the stored
+/// flags the pages filter on within a batch, ~0.1 s, after the gateway
+/// knows it).
+pub async fn wait_page<F: Fn(&str) -> bool>(a: &Client, path: &str, what: &str, f: F) -> String {
+    poll(what, async || a.get_text(path).await.1, |h: &String| f(h)).await
+}
+
+/// Fetches every 0.1 s until `f` accepts, for at most 20 s.
+async fn poll<T: std::fmt::Display>(what: &str, fetch: impl AsyncFn() -> T, f: impl Fn(&T) -> bool) -> T {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, v) = a.get(path).await;
+        let v = fetch().await;
         if f(&v) {
             return v;
         }
