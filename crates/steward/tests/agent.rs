@@ -439,6 +439,15 @@ async fn the_fleet_simulator_brings_many_real_protocol_agents_online() {
         steward::devices::store::list(&mut store.clone(), None).await.unwrap().into_iter().map(|d| d.public_key).collect()
     };
     assert_eq!(keys.len(), n as usize, "one key per simulated agent");
+    // Their first inventories, arriving together, are each stored with its
+    // own history ("history starts here") under its own device.
+    for d in v["items"].as_array().unwrap() {
+        let base = format!("/api/v1/clients/{client}/devices/{}", d["id"]);
+        let inv = wait_for(&a, &format!("{base}/inventory"), "every first inventory", |v| !v["inventory"].is_null()).await;
+        assert_eq!(inv["inventory"]["hostname"], d["hostname"], "{inv}");
+        let (_, hist) = a.get(&format!("{base}/inventory/changes")).await;
+        assert_eq!(hist["total"], 1, "{hist}");
+    }
     let id = v["items"][7]["id"].as_i64().unwrap();
     let (st, pong) = a.post(&format!("/api/v1/clients/{client}/devices/{id}/ping"), json!({})).await;
     assert_eq!((st, pong["output"].as_str()), (200, Some("pong")), "{pong}");

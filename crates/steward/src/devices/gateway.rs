@@ -12,6 +12,7 @@
 
 use super::agent_settings::Effective;
 use super::enrollment::{self, Refusal};
+use super::inventory_ingest::Report;
 use super::presence::Change;
 pub use super::registry::refused;
 use super::registry::{Closing, Mailbox, Outbound};
@@ -298,11 +299,9 @@ async fn report(app: &App, device: i64, m: AgentMsg) -> Result<(), &'static str>
         AgentMsg::Inventory { collected_at, inventory } => {
             let now = chrono::Utc::now().timestamp();
             let sent_hash = inventory.sent_hash();
-            let inv = super::inventory::clean(*inventory, now);
-            let at = collected_at.clamp(0, now) * 1_000_000;
-            if let Err(e) = super::inventory_store::record(&app.store, device, at, &inv, &sent_hash).await {
-                tracing::warn!(device, error = %e, "inventory not stored");
-            }
+            let inventory = super::inventory::clean(*inventory, now);
+            let collected_at = collected_at.clamp(0, now) * 1_000_000;
+            app.inventories.submit(Report { device, collected_at, inventory, sent_hash }).await;
         }
         AgentMsg::ScriptResult { id, exit_code, stdout, stderr, stdout_truncated, stderr_truncated, duration_ms, error } => {
             let outcome = crate::scripts::store::Outcome {

@@ -68,16 +68,23 @@ pub async fn current(db: &mut impl Db, device_id: i64) -> Result<Option<Current>
     }))
 }
 
-/// Stores a reported inventory (already cleaned) and the hash of what the
-/// agent sent; returns how many changes it brought (`None` when it was the
-/// first).
+/// Stores a reported inventory in its own transaction (see [`record_in`]).
 pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &Inventory, sent_hash: &str) -> Result<Option<usize>> {
+    let _turn = store.write_turn().await;
+    let mut tx = store.begin().await?;
+    let n = record_in(&mut tx, device_id, collected_at_us, inv, sent_hash).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Stores a reported inventory (already cleaned) and the hash of what the
+/// agent sent, inside the caller's transaction; returns how many changes
+/// it brought (`None` when it was the first).
+pub async fn record_in(tx: &mut impl Db, device_id: i64, collected_at_us: i64, inv: &Inventory, sent_hash: &str) -> Result<Option<usize>> {
     // Of the cleaned inventory: equal exactly when nothing changed.
     let hash = inv.sent_hash();
     let now = now_us();
-    let _turn = store.write_turn().await;
-    let mut tx = store.begin().await?;
-    let old = latest(&mut tx, device_id).await?;
+    let old = latest(tx, device_id).await?;
     if old.as_ref().is_some_and(|o| o.hash == hash) {
         tx.execute(
             Query::update()
@@ -87,7 +94,6 @@ pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &I
                 .and_where(Expr::col(DeviceInventory::DeviceId).eq(device_id)),
         )
         .await?;
-        tx.commit().await?;
         return Ok(Some(0));
     }
     let body = serde_json::to_string(inv).expect("inventory serialises");
@@ -147,7 +153,6 @@ pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &I
     if !os.name.is_empty() || !inv.hostname.is_empty() {
         tx.execute(&q).await?;
     }
-    tx.commit().await?;
     Ok(old.map(|_| changes.len()))
 }
 

@@ -11,6 +11,7 @@
 
 use super::store as devices;
 use crate::http::AppState;
+use crate::store::batch::gather;
 use crate::store::{now_us, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Weak;
@@ -124,41 +125,28 @@ impl Presence {
 }
 
 async fn writer(store: Store, app: Weak<AppState>, mut rx: mpsc::Receiver<Msg>) {
-    let mut batch: Vec<Change> = vec![];
-    loop {
-        // Sleep until the first change; then gather for FLUSH_EVERY.
-        let mut waiting: Option<oneshot::Sender<()>> = None;
-        match rx.recv().await {
-            Some(Msg::Change(c)) => batch.push(c),
-            Some(Msg::Flush(done)) => waiting = Some(done),
-            None => return,
-        }
-        if waiting.is_none() {
-            let deadline = tokio::time::sleep(FLUSH_EVERY);
-            tokio::pin!(deadline);
-            while batch.len() < MAX_BATCH {
-                tokio::select! {
-                    m = rx.recv() => match m {
-                        Some(Msg::Change(c)) => batch.push(c),
-                        Some(Msg::Flush(done)) => { waiting = Some(done); break; }
-                        None => break,
-                    },
-                    _ = &mut deadline => break,
-                }
+    // A flush request weighs a whole batch: it ends the gathering at once.
+    let weight = |m: &Msg| if matches!(m, Msg::Flush(_)) { MAX_BATCH } else { 1 };
+    while let Some(msgs) = gather(&mut rx, FLUSH_EVERY, MAX_BATCH, weight).await {
+        let mut changes = Vec::with_capacity(msgs.len());
+        let mut waiting = vec![];
+        for m in msgs {
+            match m {
+                Msg::Change(c) => changes.push(c),
+                Msg::Flush(done) => waiting.push(done),
             }
         }
-        write(&store, &app, &mut batch).await;
-        if let Some(done) = waiting {
+        write(&store, &app, changes).await;
+        for done in waiting {
             let _ = done.send(());
         }
     }
 }
 
-async fn write(store: &Store, app: &Weak<AppState>, batch: &mut Vec<Change>) {
-    if batch.is_empty() {
+async fn write(store: &Store, app: &Weak<AppState>, changes: Vec<Change>) {
+    if changes.is_empty() {
         return;
     }
-    let changes = std::mem::take(batch);
     let _turn = store.write_turn().await;
     // Asked inside the turn, right before writing: see `settle`.
     let app = app.upgrade();

@@ -42,7 +42,9 @@ pub struct AppState {
     /// Connected agents.
     pub agents: crate::devices::registry::Registry,
     /// Batched presence writes from agents' heartbeats.
-    pub heartbeats: crate::devices::ingest::Heartbeats,
+    pub heartbeats: crate::devices::heartbeats::Heartbeats,
+    /// Batched inventory reports.
+    pub inventories: crate::devices::inventory_ingest::Inventories,
     /// Batched connects and disconnects: flags, history, live events.
     pub presence: crate::devices::presence::Presence,
     /// Device state changes, streamed to open pages.
@@ -67,10 +69,11 @@ impl AppState {
         if let Some(pin) = &cfg.agent_pin {
             let _ = agent_pin.set(pin.clone());
         }
-        let heartbeats = crate::devices::ingest::Heartbeats::start(store.clone());
+        let heartbeats = crate::devices::heartbeats::Heartbeats::start(store.clone());
         let metrics = crate::monitoring::ingest::MetricsIngest::start(store.clone());
         Ok(Arc::new_cyclic(|app| AppState {
             presence: crate::devices::presence::Presence::start(store.clone(), app.clone()),
+            inventories: crate::devices::inventory_ingest::Inventories::start(store.clone()),
             store,
             cfg,
             master,

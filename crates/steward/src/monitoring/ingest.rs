@@ -6,6 +6,7 @@
 //! and the agent sends it again (the samples' keys make that harmless).
 
 use super::samples::{rollup, Point, FIVE_MINUTES, HOUR};
+use crate::store::batch::gather;
 use crate::store::Store;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -42,34 +43,8 @@ impl MetricsIngest {
 }
 
 async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = vec![];
-    let mut size = 0;
-    loop {
-        let deadline = tokio::time::sleep(FLUSH_EVERY);
-        tokio::pin!(deadline);
-        let mut closed = false;
-        loop {
-            tokio::select! {
-                j = rx.recv() => match j {
-                    Some(j) => {
-                        size += j.points.len();
-                        batch.push(j);
-                        if size >= MAX_BATCH {
-                            break;
-                        }
-                    }
-                    None => { closed = true; break; }
-                },
-                _ = &mut deadline => break,
-            }
-        }
-        if !batch.is_empty() {
-            flush(&store, std::mem::take(&mut batch)).await;
-            size = 0;
-        }
-        if closed {
-            return;
-        }
+    while let Some(jobs) = gather(&mut rx, FLUSH_EVERY, MAX_BATCH, |j| j.points.len()).await {
+        flush(&store, jobs).await;
     }
 }
 

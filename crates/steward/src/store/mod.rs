@@ -11,6 +11,7 @@
 //! busy timeout so concurrent writers queue instead of failing.
 
 pub mod backup;
+pub mod batch;
 mod migrate;
 
 pub use backup::{backup_sqlite, restore_sqlite};

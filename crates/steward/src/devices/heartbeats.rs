@@ -4,6 +4,7 @@
 //! instead of a transaction per message.
 
 use super::store::Devices;
+use crate::store::batch::gather;
 use crate::store::{now_us, Store};
 use sea_query::{Expr, Query};
 use std::collections::HashSet;
@@ -33,36 +34,13 @@ impl Heartbeats {
 }
 
 async fn writer(store: Store, mut rx: mpsc::Receiver<i64>) {
-    let mut batch: HashSet<i64> = HashSet::new();
-    loop {
-        let deadline = tokio::time::sleep(FLUSH_EVERY);
-        tokio::pin!(deadline);
-        loop {
-            tokio::select! {
-                id = rx.recv() => match id {
-                    Some(id) => {
-                        batch.insert(id);
-                        if batch.len() >= MAX_BATCH {
-                            break;
-                        }
-                    }
-                    None => {
-                        flush(&store, &mut batch).await;
-                        return;
-                    }
-                },
-                _ = &mut deadline => break,
-            }
-        }
-        flush(&store, &mut batch).await;
+    while let Some(seen) = gather(&mut rx, FLUSH_EVERY, MAX_BATCH, |_| 1).await {
+        flush(&store, seen.into_iter().collect()).await;
     }
 }
 
-async fn flush(store: &Store, batch: &mut HashSet<i64>) {
-    if batch.is_empty() {
-        return;
-    }
-    let ids: Vec<i64> = batch.drain().collect();
+async fn flush(store: &Store, batch: HashSet<i64>) {
+    let ids: Vec<i64> = batch.into_iter().collect();
     // Only the time: whether a device is online is the gateway's to say (on
     // connect and on close). A batch that also set `online` could land after
     // a connection closed and mark a gone device online again.

@@ -1,0 +1,74 @@
+//! Batched inventory ingest: connections hand their (cleaned) inventory
+//! reports to one writer task, which stores up to [`MAX_BATCH`] of them in
+//! one transaction.
+//!
+//! Every enrolling agent reports its whole inventory at once; one
+//! transaction (one fsync on SQLite) each made a fleet's enrolment wait in
+//! line for the disk, every waiting connection holding its report.
+//! Nothing here is acknowledged to the agent: a report lost to a crash is
+//! sent again at the next connection, because `Welcome` then carries the
+//! hash of the inventory the server really holds.
+
+use super::inventory_store;
+use crate::store::batch::gather;
+use crate::store::Store;
+use std::time::Duration;
+use steward_protocol::report::Inventory;
+use tokio::sync::mpsc;
+
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Reports per transaction at most (each may list thousands of packages).
+pub const MAX_BATCH: usize = 100;
+
+/// One device's report, cleaned.
+pub struct Report {
+    pub device: i64,
+    /// When the agent collected it (µs).
+    pub collected_at: i64,
+    pub inventory: Inventory,
+    /// Hash of what the agent sent, given back in `Welcome`.
+    pub sent_hash: String,
+}
+
+/// The sending side, in the application state.
+pub struct Inventories(mpsc::Sender<Report>);
+
+impl Inventories {
+    pub fn start(store: Store) -> Inventories {
+        // Small: a full queue makes connections wait (reports are big, and
+        // dropping one would lose it until the agent's next connection).
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+        tokio::spawn(writer(store, rx));
+        Inventories(tx)
+    }
+
+    /// Queues a report; waits while the queue is full.
+    pub async fn submit(&self, r: Report) {
+        if self.0.send(r).await.is_err() {
+            tracing::warn!("inventory writer gone: report not stored");
+        }
+    }
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<Report>) {
+    while let Some(reports) = gather(&mut rx, FLUSH_EVERY, MAX_BATCH, |_| 1).await {
+        if let Err(e) = write(&store, &reports).await {
+            // One bad report must not cost the others: store them one by one.
+            tracing::warn!(error = %e, reports = reports.len(), "inventory batch not written; writing one by one");
+            for r in &reports {
+                if let Err(e) = inventory_store::record(&store, r.device, r.collected_at, &r.inventory, &r.sent_hash).await {
+                    tracing::warn!(device = r.device, error = %e, "inventory not stored");
+                }
+            }
+        }
+    }
+}
+
+async fn write(store: &Store, reports: &[Report]) -> crate::store::Result<()> {
+    let _turn = store.write_turn().await;
+    let mut tx = store.begin().await?;
+    for r in reports {
+        inventory_store::record_in(&mut tx, r.device, r.collected_at, &r.inventory, &r.sent_hash).await?;
+    }
+    tx.commit().await
+}
