@@ -677,6 +677,97 @@ async fn agent_settings_are_inherited_from_client_to_site_and_reach_connected_ag
     );
 }
 
+#[tokio::test]
+async fn a_device_sets_its_own_agent_settings_above_its_site_and_client() {
+    let (s, a, client, site) = setup().await;
+    let client_url = format!("/api/v1/clients/{client}");
+    assert_eq!(a.patch(&client_url, json!({"agent_heartbeat_secs": 20})).await.0, 200);
+    let tok = token(&a, client, site, json!({"max_uses": 2})).await;
+    let (mut own_ws, dev, welcome) = raw_enroll(&s.base, &tok, &ed25519_dalek::SigningKey::from_bytes(&[51; 32]), "critical-sql").await;
+    assert_eq!(welcome["heartbeat_secs"], 20);
+    let (mut other_ws, _, _) = raw_enroll(&s.base, &tok, &ed25519_dalek::SigningKey::from_bytes(&[52; 32]), "desk-1").await;
+    let dev_url = format!("{client_url}/devices/{dev}");
+
+    // Bad input: out of range, wrong type, unknown fields, not JSON.
+    for (body, field) in [
+        (json!({"agent_heartbeat_secs": 4}), "agent_heartbeat_secs"),
+        (json!({"agent_metrics_secs": 3601}), "agent_metrics_secs"),
+        (json!({"agent_metrics_secs": "often"}), ""),
+        (json!({"hostname": "renamed"}), ""),
+    ] {
+        let (st, e) = a.patch(&dev_url, body.clone()).await;
+        assert_eq!(st, 400, "{body}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(field), "{e}");
+    }
+    let r = a
+        .raw(reqwest::Method::PATCH, &dev_url)
+        .header("content-type", "application/json")
+        .body("{\"agent_heartbeat_secs\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // The device's own heartbeat wins over its client's, reaches its agent
+    // at once, and only its agent.
+    let (st, v) = a.patch(&dev_url, json!({"agent_heartbeat_secs": 10})).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!((v["agent_heartbeat_secs"].as_i64(), v["applied_now"].as_bool()), (Some(10), Some(true)), "{v}");
+    assert_eq!(next_within(&mut own_ws, "its own heartbeat").await, json!({"type": "settings", "heartbeat_secs": 10, "metrics_secs": 60}));
+    let quiet = tokio::time::timeout(Duration::from_millis(300), raw_recv(&mut other_ws)).await;
+    assert!(quiet.is_err(), "the other device of the site is not told: {quiet:?}");
+    let (_, d) = a.get(&dev_url).await;
+    assert_eq!(
+        d["agent_settings"],
+        json!({"heartbeat_secs": 10, "heartbeat_from": "device", "metrics_secs": 60, "metrics_from": "server", "offline_after_secs": 30})
+    );
+    // A client change afterwards leaves the device's own value in place.
+    assert_eq!(a.patch(&client_url, json!({"agent_heartbeat_secs": 40, "agent_metrics_secs": 120})).await.0, 200);
+    assert_eq!(next_within(&mut own_ws, "client change").await, json!({"type": "settings", "heartbeat_secs": 10, "metrics_secs": 120}));
+    assert_eq!(next_within(&mut other_ws, "client change").await, json!({"type": "settings", "heartbeat_secs": 40, "metrics_secs": 120}));
+    // `null` returns it to what it inherits.
+    let (st, v) = a.patch(&dev_url, json!({"agent_heartbeat_secs": null})).await;
+    assert!(st == 200 && v["agent_heartbeat_secs"].is_null(), "{v}");
+    assert_eq!(v["agent_settings"]["heartbeat_from"], "client");
+    assert_eq!(next_within(&mut own_ws, "back to the client's").await["heartbeat_secs"], 40);
+
+    // Audited with before and after.
+    let (_, log) = a.get(&format!("/api/v1/audit?action=device.update&client_id={client}")).await;
+    assert_eq!(log["total"], 2, "{log}");
+    let newest = &log["items"][0]["details"];
+    assert_eq!(
+        (newest["before"]["agent_heartbeat_secs"].as_i64(), newest["after"]["agent_heartbeat_secs"].as_i64()),
+        (Some(10), None),
+        "{log}"
+    );
+
+    // The device page: the form, its errors, and where each value comes from.
+    let page = format!("/clients/{client}/devices/{dev}");
+    let (st, _, body) = a.form(&format!("{page}/agent-settings"), &[("agent_heartbeat_secs", "soon"), ("agent_metrics_secs", "")]).await;
+    assert_eq!(st, 400);
+    assert!(body.contains("agent_heartbeat_secs: must be a whole number"), "the page names the field");
+    let (st, _, _) = a.form(&format!("{page}/agent-settings"), &[("agent_heartbeat_secs", ""), ("agent_metrics_secs", "15")]).await;
+    assert_eq!(st, 303);
+    assert_eq!(next_within(&mut own_ws, "the page's change").await, json!({"type": "settings", "heartbeat_secs": 40, "metrics_secs": 15}));
+    let (_, html) = a.get_text(&page).await;
+    assert!(html.contains("a metrics sample every 15 s (device setting)"), "what it runs with");
+    assert!(
+        html.contains("value=\"15\"") && html.contains("placeholder=\"client: 40\""),
+        "its own value, and what an empty field inherits"
+    );
+
+    // A technician of another client cannot touch it; a removed device's
+    // settings are refused.
+    let other = common::make_client(&a, "Elsewhere").await;
+    common::make_user(&a, "elsewhere@msp.example", "technician", Some(vec![other])).await;
+    let t = s.client();
+    t.login_ok("elsewhere@msp.example", common::PASSWORD).await;
+    assert_eq!(t.patch(&dev_url, json!({"agent_heartbeat_secs": 5})).await.0, 404);
+    assert_eq!(a.delete(&dev_url).await.0, 204);
+    let (st, e) = a.patch(&dev_url, json!({"agent_heartbeat_secs": 5})).await;
+    assert_eq!(st, 409, "{e}");
+}
+
 /// The real agent adopts a heartbeat period pushed while it is connected:
 /// with the server's 30 s it would be cut off by the new 15 s silence
 /// window; it keeps to the new period and stays online.

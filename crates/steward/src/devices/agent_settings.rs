@@ -1,10 +1,11 @@
-//! The settings an agent runs with, inherited down the tenancy: a site's
-//! own value wins, else its client's, else the server's configuration.
-//! Each setting is inherited on its own, so a client can set the metrics
-//! period while one of its sites changes only the heartbeat.
+//! The settings an agent runs with, inherited down the tenancy: the
+//! device's own value wins, else its site's, else its client's, else the
+//! server's configuration. Each setting is inherited on its own, so a
+//! client can set the metrics period while one of its sites (or one
+//! device) changes only the heartbeat.
 //!
 //! Pure: the gateway applies the result at each handshake, and
-//! `settings_push` when a client or site changes.
+//! `settings_push` when a client, site or device changes.
 
 use serde::Serialize;
 
@@ -12,12 +13,12 @@ use serde::Serialize;
 /// `agent_heartbeat_secs` allows and agents accept.
 pub const HEARTBEAT_SECS: std::ops::RangeInclusive<i64> = 5..=3600;
 
-/// Seconds between metric samples a client or site may set. The server's
-/// own `agent_metrics_secs` may go down to 1 s (tests, demos); an override
-/// applies to a whole client's fleet, so it may not go below 10 s.
+/// Seconds between metric samples a client, site or device may set. The
+/// server's own `agent_metrics_secs` may go down to 1 s (tests, demos); an
+/// override may apply to a whole client's fleet, so it may not go below 10 s.
 pub const METRICS_SECS: std::ops::RangeInclusive<i64> = 10..=3600;
 
-/// What one level (a client or a site) sets; `None` inherits.
+/// What one level (a client, a site or a device) sets; `None` inherits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Overrides {
     pub heartbeat_secs: Option<i64>,
@@ -40,6 +41,7 @@ pub enum Source {
     Server,
     Client,
     Site,
+    Device,
 }
 
 impl std::fmt::Display for Source {
@@ -48,6 +50,7 @@ impl std::fmt::Display for Source {
             Source::Server => "server",
             Source::Client => "client",
             Source::Site => "site",
+            Source::Device => "device",
         })
     }
 }
@@ -60,28 +63,38 @@ pub struct Effective {
     pub metrics_secs: u32,
     pub metrics_from: Source,
     /// Silence after which the device counts as gone: three heartbeat
-    /// periods when a client or site sets the period, else the server's
+    /// periods when a client, site or device sets the period, else the server's
     /// `agent_offline_after_secs` (which its operator chose for the
     /// server's period).
     pub offline_after_secs: u32,
 }
 
+/// The levels above the server, nearest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Levels {
+    pub device: Overrides,
+    pub site: Overrides,
+    pub client: Overrides,
+}
+
+impl Levels {
+    fn nearest_first(&self) -> [(Overrides, Source); 3] {
+        [(self.device, Source::Device), (self.site, Source::Site), (self.client, Source::Client)]
+    }
+}
+
 /// The first value set, nearest level first, kept within `range` (stored
 /// values were validated on write; the clamp guards hand-edited rows).
-fn pick(site: Option<i64>, client: Option<i64>, range: &std::ops::RangeInclusive<i64>) -> Option<(u32, Source)> {
-    let (v, from) = match (site, client) {
-        (Some(v), _) => (v, Source::Site),
-        (None, Some(v)) => (v, Source::Client),
-        (None, None) => return None,
-    };
+fn pick(levels: &Levels, setting: fn(&Overrides) -> Option<i64>, range: &std::ops::RangeInclusive<i64>) -> Option<(u32, Source)> {
+    let (v, from) = levels.nearest_first().into_iter().find_map(|(o, from)| setting(&o).map(|v| (v, from)))?;
     Some((v.clamp(*range.start(), *range.end()) as u32, from))
 }
 
-/// Resolves a device's settings from its client's and site's overrides.
-pub fn resolve(server: Defaults, client: Overrides, site: Overrides) -> Effective {
-    let heartbeat = pick(site.heartbeat_secs, client.heartbeat_secs, &HEARTBEAT_SECS);
-    let (metrics_secs, metrics_from) =
-        pick(site.metrics_secs, client.metrics_secs, &METRICS_SECS).unwrap_or((server.metrics_secs, Source::Server));
+/// Resolves a device's settings from its own, its site's and its client's
+/// overrides.
+pub fn resolve(server: Defaults, levels: Levels) -> Effective {
+    let heartbeat = pick(&levels, |o| o.heartbeat_secs, &HEARTBEAT_SECS);
+    let (metrics_secs, metrics_from) = pick(&levels, |o| o.metrics_secs, &METRICS_SECS).unwrap_or((server.metrics_secs, Source::Server));
     let (heartbeat_secs, heartbeat_from, offline_after_secs) = match heartbeat {
         Some((h, from)) => (h, from, 3 * h),
         None => (server.heartbeat_secs, Source::Server, server.offline_after_secs),
@@ -112,7 +125,7 @@ mod tests {
 
     #[test]
     fn nothing_set_follows_the_server() {
-        let e = resolve(SERVER, Overrides::default(), Overrides::default());
+        let e = resolve(SERVER, Levels::default());
         assert_eq!(
             e,
             Effective {
@@ -129,27 +142,35 @@ mod tests {
     fn each_setting_is_inherited_on_its_own() {
         let client = Overrides { heartbeat_secs: Some(60), metrics_secs: Some(300) };
         let site = Overrides { heartbeat_secs: Some(10), metrics_secs: None };
-        let e = resolve(SERVER, client, site);
+        let e = resolve(SERVER, Levels { client, site, ..Default::default() });
         assert_eq!((e.heartbeat_secs, e.heartbeat_from), (10, Source::Site));
         assert_eq!((e.metrics_secs, e.metrics_from), (300, Source::Client));
         assert_eq!(e.offline_after_secs, 30);
+        // One device of that site on its own heartbeat.
+        let device = Overrides { heartbeat_secs: Some(5), metrics_secs: None };
+        let e = resolve(SERVER, Levels { client, site, device });
+        assert_eq!((e.heartbeat_secs, e.heartbeat_from, e.offline_after_secs), (5, Source::Device, 15));
+        assert_eq!(e.metrics_from, Source::Client);
     }
 
     proptest! {
         #[test]
-        fn the_nearest_level_wins_and_the_result_is_always_in_range(client in level(), site in level()) {
-            let e = resolve(SERVER, client, site);
-            let expect_hb = site.heartbeat_secs.or(client.heartbeat_secs);
-            match expect_hb {
+        fn the_nearest_level_wins_and_the_result_is_always_in_range(client in level(), site in level(), device in level()) {
+            let e = resolve(SERVER, Levels { device, site, client });
+            let from = |d: Option<i64>, s: Option<i64>| if d.is_some() { Source::Device } else if s.is_some() { Source::Site } else { Source::Client };
+            match device.heartbeat_secs.or(site.heartbeat_secs).or(client.heartbeat_secs) {
                 Some(v) => {
                     prop_assert_eq!(e.heartbeat_secs as i64, v.clamp(5, 3600));
-                    prop_assert_eq!(e.heartbeat_from, if site.heartbeat_secs.is_some() { Source::Site } else { Source::Client });
+                    prop_assert_eq!(e.heartbeat_from, from(device.heartbeat_secs, site.heartbeat_secs));
                     prop_assert_eq!(e.offline_after_secs, 3 * e.heartbeat_secs);
                 }
-                None => prop_assert_eq!((e.heartbeat_secs, e.offline_after_secs), (30, 90)),
+                None => prop_assert_eq!((e.heartbeat_secs, e.heartbeat_from, e.offline_after_secs), (30, Source::Server, 90)),
             }
-            match site.metrics_secs.or(client.metrics_secs) {
-                Some(v) => prop_assert_eq!(e.metrics_secs as i64, v.clamp(10, 3600)),
+            match device.metrics_secs.or(site.metrics_secs).or(client.metrics_secs) {
+                Some(v) => {
+                    prop_assert_eq!(e.metrics_secs as i64, v.clamp(10, 3600));
+                    prop_assert_eq!(e.metrics_from, from(device.metrics_secs, site.metrics_secs));
+                }
                 None => prop_assert_eq!((e.metrics_secs, e.metrics_from), (60, Source::Server)),
             }
             prop_assert!(HEARTBEAT_SECS.contains(&(e.heartbeat_secs as i64)));

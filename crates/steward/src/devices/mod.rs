@@ -15,6 +15,7 @@ pub mod inventory_api;
 pub mod inventory_ingest;
 pub mod inventory_store;
 pub mod live;
+pub mod own_settings;
 pub mod pages;
 pub mod presence;
 pub mod query;

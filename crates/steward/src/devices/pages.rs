@@ -1,16 +1,18 @@
 //! Device pages: the fleet list and the per-client device actions
 //! (revoke, ping). Everything an agent reported is shown escaped.
 
+use super::agent_settings::Levels;
 use super::api::DeviceInfo;
 use super::query::DeviceFilter;
 use crate::auth::roles::Permission;
 use crate::auth::Principal;
 use crate::http::error::ApiError;
-use crate::http::page::html;
+use crate::http::page::{html, html_status};
 use crate::http::App;
-use crate::web::{see_other, Layout, PageResult};
+use crate::web::{form_error, see_other, Layout, PageResult, WebForm};
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 
 pub struct Row {
@@ -179,6 +181,10 @@ struct DevicePage {
     results: Vec<crate::scripts::store::ResultRow>,
     /// The settings its agent runs with, and where each comes from.
     agent: super::agent_settings::Effective,
+    /// What the device sets itself, and what it would inherit without.
+    own: super::agent_settings::Overrides,
+    inherited: super::agent_settings::Effective,
+    can_write: bool,
 }
 
 fn human_duration(secs: i64) -> String {
@@ -194,18 +200,44 @@ fn human_duration(secs: i64) -> String {
 
 /// The device page: summary, inventory and its history, metric charts, presence.
 pub async fn show(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>, Query(q): Query<ShowQuery>) -> PageResult {
+    device_page(&app, &p, id, device_id, q.range, None).await
+}
+
+/// The device's own agent settings, from the form on its page.
+pub async fn update_agent_settings(
+    State(app): State<App>,
+    p: Principal,
+    Path((id, device_id)): Path<(i64, i64)>,
+    WebForm(f): WebForm<crate::tenancy::pages::AgentSettingsForm>,
+) -> PageResult {
+    let updated = match f.parse() {
+        Ok((h, m)) => {
+            let patch = super::own_settings::DevicePatch { agent_heartbeat_secs: Some(h), agent_metrics_secs: Some(m) };
+            super::own_settings::update(&app, &p, id, device_id, patch).await
+        }
+        Err(e) => Err(e),
+    };
+    match updated {
+        Ok(_) => Ok(see_other(&format!("/clients/{id}/devices/{device_id}#agent-settings"))),
+        Err(e) => device_page(&app, &p, id, device_id, String::new(), Some(form_error(e)?)).await,
+    }
+}
+
+async fn device_page(app: &App, p: &Principal, id: i64, device_id: i64, range: String, error: Option<String>) -> PageResult {
     p.require(Permission::ClientsRead)?;
     let mut db = app.store.clone();
     let d = super::store::with_settings(&mut db, device_id).await?.filter(|d| d.device.client_id == id).ok_or(ApiError::NotFound)?;
     let agent = d.effective(app.cfg.agent_defaults());
+    let own = d.own();
+    let inherited = super::agent_settings::resolve(app.cfg.agent_defaults(), Levels { device: Default::default(), ..d.levels() });
     let d = d.device;
     let client = crate::tenancy::get_client(&mut db, id).await?.map(|c| c.name).unwrap_or_default();
     let site = crate::tenancy::get_site(&mut db, id, d.site_id).await?.map(|s| s.name).unwrap_or_default();
-    let inv = super::inventory_api::inventory_for(&app, &p, id, device_id).await?;
+    let inv = super::inventory_api::inventory_for(app, p, id, device_id).await?;
     let page = crate::http::list::PageParams { limit: Some(50), offset: None };
-    let changes = super::inventory_api::changes_for(&app, &p, id, device_id, &page).await?.items;
+    let changes = super::inventory_api::changes_for(app, p, id, device_id, &page).await?.items;
     let presence = super::store::transitions(&mut db, device_id, 20, 0).await?;
-    let range = if RANGES.contains(&q.range.as_str()) { q.range } else { "24h".into() };
+    let range = if RANGES.contains(&range.as_str()) { range } else { "24h".into() };
     let uptime = inv.uptime_secs.map(human_duration).unwrap_or_default();
     let (scripts, results) = if p.can(Permission::ScriptsRun) {
         let lib = crate::scripts::store::list_scripts(&mut db, false).await?;
@@ -214,21 +246,28 @@ pub async fn show(State(app): State<App>, p: Principal, Path((id, device_id)): P
         (vec![], vec![])
     };
     let title = d.hostname.clone();
-    Ok(html(&DevicePage {
-        l: Layout::new(&p, &title, "devices"),
-        d: DeviceInfo::of(d, &app),
-        client,
-        site,
-        inv,
-        uptime,
-        changes,
-        presence,
-        range,
-        ranges: RANGES,
-        scripts,
-        results,
-        agent,
-    }))
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    Ok(html_status(
+        status,
+        &DevicePage {
+            l: Layout::new(p, &title, "devices").with_error(error),
+            can_write: p.can(Permission::ClientsWrite),
+            d: DeviceInfo::of(d, app),
+            client,
+            site,
+            inv,
+            uptime,
+            changes,
+            presence,
+            range,
+            ranges: RANGES,
+            scripts,
+            results,
+            agent,
+            own,
+            inherited,
+        },
+    ))
 }
 
 impl DevicePage {

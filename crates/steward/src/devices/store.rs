@@ -1,6 +1,6 @@
 //! Device rows and the server's command key.
 
-use super::agent_settings::{self, Defaults, Effective, Overrides};
+use super::agent_settings::{self, Defaults, Effective, Levels, Overrides};
 use super::presence::{Change, Standing};
 use crate::crypto::MasterKey;
 use crate::store::{now_us, Db, Result, Store};
@@ -26,6 +26,8 @@ pub(crate) enum Devices {
     LastSeenAt,
     Online,
     RevokedAt,
+    AgentHeartbeatSecs,
+    AgentMetricsSecs,
 }
 
 /// An enrolled device.
@@ -103,7 +105,7 @@ pub async fn by_id(db: &mut impl Db, id: i64) -> Result<Option<Device>> {
     db.fetch_optional(Query::select().columns(COLS).from(Devices::Table).and_where(Expr::col(Devices::Id).eq(id))).await
 }
 
-/// A device with the agent settings its client and site set.
+/// A device with the agent settings it, its site and its client set.
 #[derive(Debug, sqlx::FromRow)]
 pub struct WithSettings {
     #[sqlx(flatten)]
@@ -112,6 +114,8 @@ pub struct WithSettings {
     pub client_metrics_secs: Option<i64>,
     pub site_heartbeat_secs: Option<i64>,
     pub site_metrics_secs: Option<i64>,
+    pub device_heartbeat_secs: Option<i64>,
+    pub device_metrics_secs: Option<i64>,
     /// The hash of the last inventory its agent sent, if any.
     pub inventory_hash: Option<String>,
 }
@@ -119,11 +123,21 @@ pub struct WithSettings {
 impl WithSettings {
     /// What this device's agent runs with.
     pub fn effective(&self, server: Defaults) -> Effective {
-        agent_settings::resolve(
-            server,
-            Overrides { heartbeat_secs: self.client_heartbeat_secs, metrics_secs: self.client_metrics_secs },
-            Overrides { heartbeat_secs: self.site_heartbeat_secs, metrics_secs: self.site_metrics_secs },
-        )
+        agent_settings::resolve(server, self.levels())
+    }
+
+    /// What the device, its site and its client each set.
+    pub fn levels(&self) -> Levels {
+        Levels {
+            device: self.own(),
+            site: Overrides { heartbeat_secs: self.site_heartbeat_secs, metrics_secs: self.site_metrics_secs },
+            client: Overrides { heartbeat_secs: self.client_heartbeat_secs, metrics_secs: self.client_metrics_secs },
+        }
+    }
+
+    /// What the device itself sets (`None`: inherits).
+    pub fn own(&self) -> Overrides {
+        Overrides { heartbeat_secs: self.device_heartbeat_secs, metrics_secs: self.device_metrics_secs }
     }
 }
 
@@ -138,6 +152,8 @@ fn with_settings_query() -> sea_query::SelectStatement {
         .expr_as(Expr::col((Clients::Table, Clients::AgentMetricsSecs)), Alias::new("client_metrics_secs"))
         .expr_as(Expr::col((Sites::Table, Sites::AgentHeartbeatSecs)), Alias::new("site_heartbeat_secs"))
         .expr_as(Expr::col((Sites::Table, Sites::AgentMetricsSecs)), Alias::new("site_metrics_secs"))
+        .expr_as(Expr::col((Devices::Table, Devices::AgentHeartbeatSecs)), Alias::new("device_heartbeat_secs"))
+        .expr_as(Expr::col((Devices::Table, Devices::AgentMetricsSecs)), Alias::new("device_metrics_secs"))
         .expr_as(Expr::col((DeviceInventory::Table, DeviceInventory::SentHash)), Alias::new("inventory_hash"))
         .from(Devices::Table)
         .inner_join(Clients::Table, Expr::col((Clients::Table, Clients::Id)).equals((Devices::Table, Devices::ClientId)))

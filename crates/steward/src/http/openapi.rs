@@ -60,7 +60,7 @@ pub fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(devices::api::revoke))
         .routes(routes!(devices::api::list_all))
         .routes(routes!(devices::api::list_for_client))
-        .routes(routes!(devices::api::get_device, devices::api::revoke_device))
+        .routes(routes!(devices::api::get_device, devices::api::revoke_device, devices::own_settings::update_device))
         .routes(routes!(devices::api::ping))
         .routes(routes!(devices::api::presence))
         .routes(routes!(devices::inventory_api::inventory))

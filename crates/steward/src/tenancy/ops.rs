@@ -37,7 +37,7 @@ fn check<T>(field: &str, r: Result<T, String>) -> Result<T, ApiError> {
 
 /// An agent setting of a client or site: `None` inherits, a value must be
 /// within `range`.
-fn agent_setting(field: &str, v: Option<i64>, range: &std::ops::RangeInclusive<i64>) -> Result<Option<i64>, ApiError> {
+pub(crate) fn agent_setting(field: &str, v: Option<i64>, range: &std::ops::RangeInclusive<i64>) -> Result<Option<i64>, ApiError> {
     v.map(|v| check(field, agent_settings::check(v, range))).transpose()
 }
 
@@ -147,7 +147,7 @@ pub struct ContactPatch {
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer};
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
         Option::<i64>::deserialize(d).map(Some)

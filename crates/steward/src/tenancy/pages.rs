@@ -4,7 +4,7 @@ use super::ops::{self, ClientPatch, ContactPatch, NewClient, NewContact, NewSite
 use super::{Client, ClientQuery, Contact, Site};
 use crate::auth::roles::Permission;
 use crate::auth::Principal;
-use crate::devices::agent_settings::{self, Defaults, Effective, Overrides};
+use crate::devices::agent_settings::{self, Defaults, Effective, Levels};
 use crate::http::error::ApiError;
 use crate::http::list::PageParams;
 use crate::http::page::html_status;
@@ -167,7 +167,8 @@ pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, W
     }
 }
 
-/// The agent settings form of a client or site: empty fields inherit.
+/// The agent settings form of a client, site or device: empty fields
+/// inherit.
 #[derive(Deserialize)]
 pub struct AgentSettingsForm {
     #[serde(default)]
@@ -177,7 +178,7 @@ pub struct AgentSettingsForm {
 }
 
 impl AgentSettingsForm {
-    fn parse(&self) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    pub fn parse(&self) -> Result<(Option<i64>, Option<i64>), ApiError> {
         Ok((
             seconds_field("agent_heartbeat_secs", &self.agent_heartbeat_secs)?,
             seconds_field("agent_metrics_secs", &self.agent_metrics_secs)?,
@@ -289,7 +290,7 @@ async fn site_page_with(
             s,
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect(),
             created,
-            inherited: agent_settings::resolve(app.cfg.agent_defaults(), client.agent_overrides(), Overrides::default()),
+            inherited: agent_settings::resolve(app.cfg.agent_defaults(), Levels { client: client.agent_overrides(), ..Default::default() }),
             client,
         },
     ))

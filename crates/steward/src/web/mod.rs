@@ -92,6 +92,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<App>)> {
         ("/clients/{id}/devices/{device_id}", get(devices::pages::show)),
         ("/clients/{id}/devices/{device_id}/revoke", post(devices::pages::revoke)),
         ("/clients/{id}/devices/{device_id}/ping", post(devices::pages::ping)),
+        ("/clients/{id}/devices/{device_id}/agent-settings", post(devices::pages::update_agent_settings)),
         ("/devices", get(devices::pages::list)),
         ("/devices/events", get(devices::live::events)),
         ("/clients/{id}/devices/{device_id}/run-script", post(crate::scripts::pages::run_on_device)),

@@ -1,0 +1,106 @@
+//! A device's own agent settings: above its site's and client's (a
+//! critical server heartbeating every 10 s in a client on 60 s). The
+//! audited change is shared by the API and the device page; a connected
+//! agent gets its new settings at once.
+
+use super::agent_settings::{Effective, Overrides, HEARTBEAT_SECS, METRICS_SECS};
+use super::store::{self as devices, Devices};
+use crate::audit::Event;
+use crate::auth::roles::Permission;
+use crate::auth::Principal;
+use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
+use crate::http::App;
+use crate::store::Db;
+use crate::tenancy::ops::agent_setting;
+use axum::extract::{Path, State};
+use sea_query::{Expr, Query};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Changes to a device; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevicePatch {
+    /// Seconds between this device's heartbeats (5–3600); `null` returns
+    /// to its site's (else client's, else the server's) setting.
+    #[serde(default, with = "crate::tenancy::ops::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub agent_heartbeat_secs: Option<Option<i64>>,
+    /// Seconds between this device's metric samples (10–3600); `null`
+    /// returns to its site's (else client's, else the server's) setting.
+    #[serde(default, with = "crate::tenancy::ops::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub agent_metrics_secs: Option<Option<i64>>,
+}
+
+/// What a device sets itself and what its agent runs with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceSettings {
+    /// The device's own values; `null` inherits.
+    pub agent_heartbeat_secs: Option<i64>,
+    pub agent_metrics_secs: Option<i64>,
+    /// What its agent runs with, and where each value comes from.
+    pub agent_settings: Effective,
+    /// Whether its agent runs with them now (false: offline; it gets them
+    /// when it connects).
+    pub applied_now: bool,
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
+    params(("id" = i64, Path), ("device_id" = i64, Path)), request_body = DevicePatch,
+    responses((status = 200, body = DeviceSettings), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "the device was removed")))]
+pub async fn update_device(
+    State(app): State<App>,
+    p: Principal,
+    Path((id, device_id)): Path<(i64, i64)>,
+    ApiJson(patch): ApiJson<DevicePatch>,
+) -> ApiResult {
+    Ok(json(update(&app, &p, id, device_id, patch).await?))
+}
+
+/// Sets a device's own agent settings, audited with before and after, and
+/// hands a connected agent the result.
+pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, patch: DevicePatch) -> Result<DeviceSettings, ApiError> {
+    p.require(Permission::ClientsWrite)?;
+    let mut q = Query::update();
+    q.table(Devices::Table).and_where(Expr::col(Devices::Id).eq(device_id));
+    let mut changes = false;
+    if let Some(h) = patch.agent_heartbeat_secs {
+        q.value(Devices::AgentHeartbeatSecs, agent_setting("agent_heartbeat_secs", h, &HEARTBEAT_SECS)?);
+        changes = true;
+    }
+    if let Some(m) = patch.agent_metrics_secs {
+        q.value(Devices::AgentMetricsSecs, agent_setting("agent_metrics_secs", m, &METRICS_SECS)?);
+        changes = true;
+    }
+    let mut tx = app.store.begin_audited().await?;
+    let before = devices::with_settings(tx.tx(), device_id).await?.filter(|d| d.device.client_id == client_id).ok_or(ApiError::NotFound)?;
+    if before.device.revoked_at.is_some() {
+        return Err(ApiError::Conflict("this device was removed; its settings no longer apply".into()));
+    }
+    if changes {
+        tx.tx().execute(&q).await?;
+    }
+    let after = devices::with_settings(tx.tx(), device_id).await?.ok_or(ApiError::NotFound)?;
+    let (was, now) = (before.own(), after.own());
+    tx.commit(
+        &p.actor(),
+        Event::new("device.update", "device", device_id)
+            .client(client_id)
+            .details(json!({"hostname": after.device.hostname, "before": shown(was), "after": shown(now)})),
+    )
+    .await?;
+    let effective = after.effective(app.cfg.agent_defaults());
+    let applied_now = if was != now { app.agents.apply_settings(device_id, effective) } else { app.agents.is_online(device_id) };
+    Ok(DeviceSettings {
+        agent_heartbeat_secs: now.heartbeat_secs,
+        agent_metrics_secs: now.metrics_secs,
+        agent_settings: effective,
+        applied_now,
+    })
+}
+
+fn shown(o: Overrides) -> serde_json::Value {
+    json!({"agent_heartbeat_secs": o.heartbeat_secs, "agent_metrics_secs": o.metrics_secs})
+}
