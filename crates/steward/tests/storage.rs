@@ -1,7 +1,8 @@
-//! The two engines' migrations describe the same schema: every table and
-//! column, with the same nullability. Compares both side by side, so it needs
-//! a PostgreSQL server in every pass: `STEWARD_TEST_POSTGRES_URL` (or
-//! `STEWARD_TEST_DATABASE_URL`); CI sets it.
+//! Storage: the two engines' migrations describe the same schema (every
+//! table and column, with the same nullability; compared side by side, so
+//! it needs a PostgreSQL server in every pass: `STEWARD_TEST_POSTGRES_URL`
+//! or `STEWARD_TEST_DATABASE_URL`; CI sets it), and a snapshot sees one
+//! moment while the server writes (on the pass's engine).
 
 mod common;
 use common::*;
@@ -51,4 +52,27 @@ async fn sqlite_and_postgresql_migrations_define_the_same_schema() {
     let only_lite: Vec<_> = lite_cols.difference(&pg_cols).collect();
     let only_pg: Vec<_> = pg_cols.difference(&lite_cols).collect();
     assert!(only_lite.is_empty() && only_pg.is_empty(), "schemas differ:\n only SQLite: {only_lite:?}\n only PostgreSQL: {only_pg:?}");
+}
+
+/// A page and its total read in one `Store::snapshot` agree, however many
+/// rows the server adds between the two reads, and the snapshot holds no
+/// write back.
+#[tokio::test]
+async fn a_snapshot_sees_one_moment_while_the_server_writes() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    make_client(&a, "First Ltd").await;
+    let store = steward::store::Store::open(s.env.data_dir(), s.env.database_url.as_deref()).await.unwrap();
+    let all = steward::tenancy::ClientQuery { scope: None, include_archived: false, search: None };
+    let mut snap = store.snapshot().await.unwrap();
+    let (_, before) = steward::tenancy::list_clients(&mut snap, &all, 50, 0).await.unwrap();
+    assert_eq!(before, 1);
+    // Written and acknowledged by the server while the snapshot is open.
+    make_client(&a, "Second Ltd").await;
+    let (items, total) = steward::tenancy::list_clients(&mut snap, &all, 50, 0).await.unwrap();
+    assert_eq!((items.len(), total), (1, 1), "the snapshot still sees one moment");
+    drop(snap);
+    let (items, total) = steward::tenancy::list_clients(&mut store.clone(), &all, 50, 0).await.unwrap();
+    assert_eq!((items.len(), total), (2, 2), "a new read sees the write");
+    store.close().await;
 }

@@ -77,7 +77,7 @@ pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<AuditQue
     p.require(Permission::AuditRead)?;
     let page = PageParams { limit: q.limit, offset: q.offset };
     let f = filter_for(&p, q.action, q.user_id, q.client_id);
-    let (rows, total) = super::list(&app.store, &f, page.limit(), page.offset()).await?;
+    let (rows, total) = super::list(&mut app.store.snapshot().await?, &f, page.limit(), page.offset()).await?;
     Ok(json(Paged::new(rows.into_iter().map(AuditEntry::from).collect(), total, &page)))
 }
 

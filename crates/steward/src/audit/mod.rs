@@ -230,15 +230,15 @@ struct Count {
 }
 
 /// Newest first, paginated, with the total.
-pub async fn list(store: &Store, f: &Filter, limit: u64, offset: u64) -> Result<(Vec<Entry>, i64)> {
+pub async fn list(db: &mut impl Db, f: &Filter, limit: u64, offset: u64) -> Result<(Vec<Entry>, i64)> {
     let mut q = Query::select();
     q.column(sea_query::Asterisk).from(AuditLog::Table).order_by(AuditLog::Seq, Order::Desc).limit(limit).offset(offset);
     apply(&mut q, f);
-    let rows = store.fetch_all(&q).await?;
+    let rows = db.fetch_all(&q).await?;
     let mut c = Query::select();
     c.expr_as(Expr::col(AuditLog::Seq).count(), sea_query::Alias::new("n")).from(AuditLog::Table);
     apply(&mut c, f);
-    let total: Count = store.fetch_one(&c).await?;
+    let total: Count = db.fetch_one(&c).await?;
     Ok((rows, total.n))
 }
 

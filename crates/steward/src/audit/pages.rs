@@ -62,7 +62,7 @@ pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<AuditPag
     let f = super::api::filter_for(&p, Some(q.action.trim().to_string()), None, None);
     let limit = 100;
     let offset = q.offset.unwrap_or(0);
-    let (rows, total) = super::list(&app.store, &f, limit, offset).await?;
+    let (rows, total) = super::list(&mut app.store.snapshot().await?, &f, limit, offset).await?;
     let verify = if q.verify.is_some() {
         Some(match super::verify(&app.store).await? {
             Ok(n) => (true, format!("The chain verifies: {n} entries, none changed, removed or reordered.")),

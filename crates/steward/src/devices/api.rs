@@ -235,7 +235,8 @@ pub async fn search_for(
 ) -> Result<Paged<DeviceListItem>, ApiError> {
     p.require(Permission::ClientsRead)?;
     filter.validate().map_err(|(field, m)| ApiError::invalid(field, m))?;
-    let (rows, total) = super::query::search(&mut app.store.clone(), p.clients.as_deref(), filter, page.limit(), page.offset()).await?;
+    let (rows, total) =
+        super::query::search(&mut app.store.snapshot().await?, p.clients.as_deref(), filter, page.limit(), page.offset()).await?;
     let items = rows
         .into_iter()
         .map(|r| DeviceListItem { device: DeviceInfo::of(r.device, app), client_name: r.client_name, site_name: r.site_name })
@@ -358,7 +359,7 @@ pub async fn presence(
     Query(page): Query<PageParams>,
 ) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    let mut db = app.store.clone();
+    let mut db = app.store.snapshot().await?;
     super::store::by_id(&mut db, device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
     let rows = super::store::transitions(&mut db, device_id, page.limit(), page.offset()).await?;
     let total = super::store::count_transitions(&mut db, device_id).await?;

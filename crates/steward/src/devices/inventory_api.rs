@@ -60,7 +60,7 @@ pub async fn inventory_for(app: &App, p: &Principal, id: i64, device_id: i64) ->
 /// A page of the change history, newest first (shared with the device page).
 pub async fn changes_for(app: &App, p: &Principal, id: i64, device_id: i64, page: &PageParams) -> Result<Paged<ChangeSetInfo>, ApiError> {
     device(app, p, id, device_id).await?;
-    let mut db = app.store.clone();
+    let mut db = app.store.snapshot().await?;
     let total = inventory_store::count_changes(&mut db, device_id).await?;
     let rows = inventory_store::changes(&mut db, device_id, page.limit(), page.offset()).await?;
     let items = rows.into_iter().map(|c| ChangeSetInfo { at: rfc3339(c.at), first: c.changes.is_empty(), changes: c.changes }).collect();

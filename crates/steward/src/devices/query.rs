@@ -110,9 +110,10 @@ pub async fn search(db: &mut impl Db, scope: Option<&[i64]>, f: &DeviceFilter, l
     };
     // Host name, then id: a stable order, so paging never repeats or skips.
     q.order_by(d(Devices::Hostname), order.clone()).order_by(d(Devices::Id), order).limit(limit).offset(offset);
-    // The count first: the two statements see the database at different
-    // moments, and a device enrolled in between must not make the total
-    // promise a row the page does not hold (it did, and tests tripped on it).
+    // Callers pass a `Store::snapshot` so that both statements see one
+    // moment; outside one, counting first at least keeps the total from
+    // promising a row the page does not hold (a device enrolled between
+    // the two did, and tests tripped on it).
     let mut c = Query::select();
     c.expr_as(Expr::col(d(Devices::Id)).count(), crate::store::n());
     filtered(&mut c, scope, f);

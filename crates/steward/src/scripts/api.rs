@@ -406,7 +406,7 @@ pub async fn detail_for(app: &App, p: &Principal, id: i64) -> Result<RunDetail, 
     responses((status = 200, body = Paged<RunInfo>, description = "newest first"), (status = 403, body = ErrorEnvelope)))]
 pub async fn list_runs(State(app): State<App>, p: Principal, Query(page): Query<PageParams>) -> ApiResult {
     p.require(Permission::ScriptsRun)?;
-    let (rows, total) = runs::list_runs(&mut app.store.clone(), p.clients.as_deref(), page.limit(), page.offset()).await?;
+    let (rows, total) = runs::list_runs(&mut app.store.snapshot().await?, p.clients.as_deref(), page.limit(), page.offset()).await?;
     Ok(json(Paged::new(rows.iter().map(RunInfo::from).collect(), total, &page)))
 }
 

@@ -202,6 +202,18 @@ impl Store {
         })
     }
 
+    /// A read-only view of one moment, for a page and its total: both
+    /// statements see the same rows however many writes land in between.
+    /// A deferred transaction on SQLite (its first read fixes its WAL
+    /// snapshot; it takes no write lock), `REPEATABLE READ, READ ONLY` on
+    /// PostgreSQL. Dropping it ends it; it never writes.
+    pub async fn snapshot(&self) -> Result<Tx<'static>> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?),
+        })
+    }
+
     /// True when the database answers and every migration is applied.
     pub async fn ready(&self) -> bool {
         self.migrations_pending().await.map(|n| n == 0).unwrap_or(false)

@@ -50,7 +50,7 @@ pub async fn list_clients(State(app): State<App>, p: Principal, Query(f): Query<
     p.require(Permission::ClientsRead)?;
     let page = PageParams { limit: f.limit, offset: f.offset };
     let q = ClientQuery { scope: p.clients.clone(), include_archived: f.archived, search: f.q };
-    let (items, total) = super::list_clients(&mut app.store.clone(), &q, page.limit(), page.offset()).await?;
+    let (items, total) = super::list_clients(&mut app.store.snapshot().await?, &q, page.limit(), page.offset()).await?;
     Ok(json(Paged::new(items, total, &page)))
 }
 

@@ -14,7 +14,7 @@ use axum::response::IntoResponse;
     responses((status = 200, body = Paged<UserInfo>), (status = 403, body = ErrorEnvelope)))]
 pub async fn list(State(app): State<App>, p: Principal, Query(page): Query<PageParams>) -> ApiResult {
     p.require(Permission::UsersRead)?;
-    let mut db = app.store.clone();
+    let mut db = app.store.snapshot().await?;
     let (rows, total) = super::list(&mut db, page.limit(), page.offset()).await?;
     let mut items = Vec::with_capacity(rows.len());
     for u in &rows {

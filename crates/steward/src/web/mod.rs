@@ -227,7 +227,7 @@ async fn home(State(app): State<App>, p: Principal) -> PageResult {
     }
     let recent = if p.can(Permission::AuditRead) {
         let f = crate::audit::api::filter_for(&p, None, None, None);
-        crate::audit::list(&app.store, &f, 10, 0).await?.0.into_iter().map(crate::audit::pages::Row::from).collect()
+        crate::audit::list(&mut app.store.clone(), &f, 10, 0).await?.0.into_iter().map(crate::audit::pages::Row::from).collect()
     } else {
         vec![]
     };
