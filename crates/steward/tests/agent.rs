@@ -731,7 +731,9 @@ async fn a_device_sets_its_own_agent_settings_above_its_site_and_client() {
     assert_eq!(v["agent_settings"]["heartbeat_from"], "client");
     assert_eq!(next_within(&mut own_ws, "back to the client's").await["heartbeat_secs"], 40);
 
-    // Audited with before and after.
+    // Audited with before and after; a patch that changes nothing is not.
+    let (st, same) = a.patch(&dev_url, json!({"agent_metrics_secs": null})).await;
+    assert_eq!((st, same["applied_now"].as_bool()), (200, Some(true)), "{same}");
     let (_, log) = a.get(&format!("/api/v1/audit?action=device.update&client_id={client}")).await;
     assert_eq!(log["total"], 2, "{log}");
     let newest = &log["items"][0]["details"];
@@ -763,6 +765,8 @@ async fn a_device_sets_its_own_agent_settings_above_its_site_and_client() {
     let t = s.client();
     t.login_ok("elsewhere@msp.example", common::PASSWORD).await;
     assert_eq!(t.patch(&dev_url, json!({"agent_heartbeat_secs": 5})).await.0, 404);
+    // Nor through a client it does not belong to, even for an administrator.
+    assert_eq!(a.patch(&format!("/api/v1/clients/{other}/devices/{dev}"), json!({"agent_heartbeat_secs": 5})).await.0, 404);
     assert_eq!(a.delete(&dev_url).await.0, 204);
     let (st, e) = a.patch(&dev_url, json!({"agent_heartbeat_secs": 5})).await;
     assert_eq!(st, 409, "{e}");
@@ -792,7 +796,7 @@ async fn the_real_agent_adopts_settings_pushed_while_it_is_connected() {
 }
 
 #[tokio::test]
-async fn a_server_restart_ends_each_connection_once_in_the_history() {
+async fn a_stop_or_a_crash_ends_each_connection_once_in_the_history() {
     let env = common::Env::new().await;
     env.create_admin(common::ADMIN_EMAIL);
     let mut s = common::Server::start_in(env, &[]).await;
@@ -803,22 +807,40 @@ async fn a_server_restart_ends_each_connection_once_in_the_history() {
     let key = ed25519_dalek::SigningKey::from_bytes(&[33; 32]);
     let (ws, device, _) = raw_enroll(&s.base, &tok, &key, "steady").await;
     let presence = format!("/api/v1/clients/{client}/devices/{device}/presence");
-    wait_for(&a, &presence, "the connection in the history", |v| v["total"] == 1).await;
     wait_page(&a, "/devices?state=online", "the device online", |html| html.contains("steady")).await;
+    let reasons = |hist: &Value| -> Vec<(bool, String)> {
+        hist["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["online"].as_bool().unwrap(), e["reason"].as_str().unwrap().split(" from ").next().unwrap().to_string()))
+            .collect()
+    };
 
-    // The server stops while the device is connected, and comes back.
+    // A clean stop (SIGTERM) while the device is connected: its connection
+    // ends in the history at the stop, not at the next start.
     s.restart();
     drop(ws);
     let a = s.admin().await;
     let (_, list) = a.get("/api/v1/devices?state=online").await;
     assert_eq!(list["total"], 0, "nobody is connected to a fresh process: {list}");
     let (_, hist) = a.get(&presence).await;
-    let seen: Vec<(bool, &str)> =
-        hist["items"].as_array().unwrap().iter().map(|e| (e["online"].as_bool().unwrap(), e["reason"].as_str().unwrap())).collect();
-    assert_eq!(seen.len(), 2, "one end for the one connection: {hist}");
-    assert!(!seen[0].0 && seen[1].0, "{hist}");
-    assert!(seen[1].1.starts_with("connected from"), "{hist}");
-    // Marked at the next start (a crash leaves it the same way), or as
-    // the connection closed if that came first: never both.
-    assert!(["server restarted", "disconnected"].contains(&seen[0].1), "{hist}");
+    assert_eq!(reasons(&hist), [(false, "server stopped".to_string()), (true, "connected".to_string())], "{hist}");
+
+    // A crash (SIGKILL) leaves the flag set: the next start ends it.
+    let ws = raw_hello(&s.base, device, &key).await;
+    wait_page(&a, "/devices?state=online", "the device online again", |html| html.contains("steady")).await;
+    let mut child = s.child.take().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(ws);
+    let env = std::mem::replace(&mut s.env, common::Env::sqlite());
+    let s = common::Server::start_in(env, &[]).await;
+    let a = s.admin().await;
+    let (_, hist) = a.get(&presence).await;
+    assert_eq!(
+        reasons(&hist),
+        [(false, "server restarted"), (true, "connected"), (false, "server stopped"), (true, "connected")].map(|(o, r)| (o, r.to_string())),
+        "{hist}"
+    );
 }

@@ -67,6 +67,8 @@ async fn the_device_list_filters_sorts_pages_and_scopes_in_the_database() {
     assert!(names(&v, "os").iter().all(|o| o.contains("Windows")));
     let (_, v) = a.get("/api/v1/devices?q=sim-0000&limit=500").await;
     assert!(names(&v, "hostname").iter().all(|h| h.starts_with("sim-0000")) && v["total"].as_i64().unwrap() >= 2);
+    // The stored flags the state filter reads follow the gateway within a batch.
+    wait_for(&a, "/api/v1/devices?state=online", "every stored flag online", |v| v["total"] == 35).await;
     let (_, v) = a.get("/api/v1/devices?state=offline").await;
     assert_eq!(v["total"], 0);
     let (st, e) = a.get("/api/v1/devices?sort=serial").await;

@@ -307,7 +307,7 @@ pub async fn revoke_device_for(app: &App, p: &Principal, id: i64, device_id: i64
     let d = super::store::by_id(tx.tx(), device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
     super::store::revoke(tx.tx(), device_id).await?;
     tx.commit(&p.actor(), Event::new("device.revoke", "device", device_id).client(id).details(json!({"hostname": d.hostname}))).await?;
-    app.agents.disconnect(device_id, super::registry::Closing::Revoked);
+    app.agents.revoke(device_id);
     app.live.publish(device_id, id, "removed");
     Ok(())
 }

@@ -107,7 +107,10 @@ async fn next_text(socket: &mut WebSocket) -> Option<String> {
 async fn session(app: App, mut socket: WebSocket, ip: String) {
     let Some((id, client_id, reported_version, settings)) = Box::pin(handshake(&app, &mut socket, &ip)).await else { return };
     let mailbox = Arc::new(Mailbox::default());
-    let conn = app.agents.insert(id, mailbox.clone());
+    let Some(conn) = app.agents.insert(id, mailbox.clone()) else {
+        // Revoked between the handshake's check and now.
+        return Box::pin(close_with(&mut socket, &Closing::Revoked.refusal())).await;
+    };
     Box::pin(came_online(&app, id, client_id, reported_version, &ip)).await;
     let why = run(&app, &mut socket, id, &mailbox, Duration::from_secs(settings.offline_after_secs.into())).await;
     app.agents.remove(id, conn);

@@ -50,6 +50,7 @@ async fn flush(store: &Store, batch: HashSet<i64>) {
         .and_where(Expr::col(Devices::Id).is_in(ids.clone()))
         .and_where(Expr::col(Devices::RevokedAt).is_null())
         .to_owned();
+    let _turn = store.ingest_turn().await;
     if let Err(e) = store.execute(&q).await {
         tracing::warn!(error = %e, devices = ids.len(), "heartbeat batch not written");
     }

@@ -65,7 +65,7 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Report>) {
 }
 
 async fn write(store: &Store, reports: &[Report]) -> crate::store::Result<()> {
-    let _turn = store.write_turn().await;
+    let _turn = store.ingest_turn().await;
     let mut tx = store.begin().await?;
     for r in reports {
         inventory_store::record_in(&mut tx, r.device, r.collected_at, &r.inventory, &r.sent_hash).await?;

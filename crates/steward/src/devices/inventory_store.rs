@@ -70,7 +70,7 @@ pub async fn current(db: &mut impl Db, device_id: i64) -> Result<Option<Current>
 
 /// Stores a reported inventory in its own transaction (see [`record_in`]).
 pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &Inventory, sent_hash: &str) -> Result<Option<usize>> {
-    let _turn = store.write_turn().await;
+    let _turn = store.ingest_turn().await;
     let mut tx = store.begin().await?;
     let n = record_in(&mut tx, device_id, collected_at_us, inv, sent_hash).await?;
     tx.commit().await?;

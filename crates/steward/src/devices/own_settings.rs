@@ -84,6 +84,13 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
     }
     let after = devices::with_settings(tx.tx(), device_id).await?.ok_or(ApiError::NotFound)?;
     let (was, now) = (before.own(), after.own());
+    if was == now {
+        // Nothing changed: nothing to audit or send (the transaction is
+        // dropped unwritten).
+        drop(tx);
+        let effective = after.effective(app.cfg.agent_defaults());
+        return Ok(settings(now, effective, app.agents.is_online(device_id)));
+    }
     tx.commit(
         &p.actor(),
         Event::new("device.update", "device", device_id)
@@ -91,14 +98,15 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
             .details(json!({"hostname": after.device.hostname, "before": shown(was), "after": shown(now)})),
     )
     .await?;
-    let effective = after.effective(app.cfg.agent_defaults());
-    let applied_now = if was != now { app.agents.apply_settings(device_id, effective) } else { app.agents.is_online(device_id) };
-    Ok(DeviceSettings {
-        agent_heartbeat_secs: now.heartbeat_secs,
-        agent_metrics_secs: now.metrics_secs,
-        agent_settings: effective,
-        applied_now,
-    })
+    // Read again after the commit: a client or site change that committed
+    // meanwhile must not be overtaken by older values sent last.
+    let current = devices::with_settings(&mut app.store.clone(), device_id).await?.ok_or(ApiError::NotFound)?;
+    let effective = current.effective(app.cfg.agent_defaults());
+    Ok(settings(current.own(), effective, app.agents.apply_settings(device_id, effective)))
+}
+
+fn settings(own: Overrides, agent_settings: Effective, applied_now: bool) -> DeviceSettings {
+    DeviceSettings { agent_heartbeat_secs: own.heartbeat_secs, agent_metrics_secs: own.metrics_secs, agent_settings, applied_now }
 }
 
 fn shown(o: Overrides) -> serde_json::Value {

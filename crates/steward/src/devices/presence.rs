@@ -147,7 +147,7 @@ async fn write(store: &Store, app: &Weak<AppState>, changes: Vec<Change>) {
     if changes.is_empty() {
         return;
     }
-    let _turn = store.write_turn().await;
+    let _turn = store.ingest_turn().await;
     // Asked inside the turn, right before writing: see `settle`.
     let app = app.upgrade();
     let standings = settle(&changes, |d| app.as_ref().is_some_and(|a| a.agents.is_online(d)));

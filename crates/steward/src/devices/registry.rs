@@ -103,6 +103,11 @@ impl Mailbox {
 #[derive(Default)]
 pub struct Registry {
     conns: Mutex<HashMap<i64, (u64, Arc<Mailbox>)>>,
+    /// Devices revoked while this process runs: a connection whose
+    /// handshake read the device just before its revocation must not
+    /// register after it (the database refuses them at every later
+    /// handshake).
+    revoked: Mutex<std::collections::HashSet<i64>>,
     next: AtomicU64,
     pending: Mutex<HashMap<String, Waiter>>,
 }
@@ -111,14 +116,28 @@ pub struct Registry {
 type Waiter = (i64, oneshot::Sender<(bool, String)>);
 
 impl Registry {
-    /// Registers a device's new connection; returns its connection number.
-    pub(super) fn insert(&self, device: i64, mailbox: Arc<Mailbox>) -> u64 {
+    /// Registers a device's new connection; returns its connection number,
+    /// or `None` when the device was revoked meanwhile.
+    pub(super) fn insert(&self, device: i64, mailbox: Arc<Mailbox>) -> Option<u64> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        if let Some((_, old)) = self.conns.lock().expect("registry lock").insert(device, (id, mailbox)) {
+        let mut conns = self.conns.lock().expect("registry lock");
+        if self.revoked.lock().expect("registry lock").contains(&device) {
+            return None;
+        }
+        if let Some((_, old)) = conns.insert(device, (id, mailbox)) {
             // A second connection for one device replaces the first.
             old.close(Closing::Replaced);
         }
-        id
+        Some(id)
+    }
+
+    /// A device was revoked: closes its connection, and refuses any
+    /// connection that registers later in this process's life.
+    pub fn revoke(&self, device: i64) {
+        // First the mark, then the close: `insert` checks the mark while
+        // holding `conns`, so a registration either sees it or is closed here.
+        self.revoked.lock().expect("registry lock").insert(device);
+        self.disconnect(device, Closing::Revoked);
     }
 
     /// Forgets connection `conn` of `device`, unless a newer one replaced it.
@@ -130,7 +149,7 @@ impl Registry {
     }
 
     /// Closes a device's connection, if it has one.
-    pub fn disconnect(&self, device: i64, why: Closing) {
+    fn disconnect(&self, device: i64, why: Closing) {
         if let Some((_, mailbox)) = self.conns.lock().expect("registry lock").remove(&device) {
             mailbox.close(why);
         }
@@ -210,6 +229,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_revoked_device_is_closed_now_and_refused_later() {
+        let r = Registry::default();
+        let first = Arc::new(Mailbox::default());
+        assert!(r.insert(7, first.clone()).is_some());
+        assert!(r.insert(8, Arc::new(Mailbox::default())).is_some());
+        r.revoke(7);
+        assert!(matches!(first.next().await, Outbound::Close(Closing::Revoked)));
+        assert!(!r.is_online(7) && r.is_online(8), "only the revoked device goes");
+        // A connection whose handshake passed just before the revocation.
+        assert!(r.insert(7, Arc::new(Mailbox::default())).is_none());
+        assert!(!r.is_online(7));
+    }
+
+    #[tokio::test]
     async fn a_full_mailbox_refuses_more() {
         let mb = Mailbox::default();
         for i in 0..MAILBOX_CAP as i64 {
@@ -238,7 +271,7 @@ mod tests {
     fn a_newer_connection_replaces_the_older_and_closes_it() {
         let reg = Registry::default();
         let (old, new) = (Arc::new(Mailbox::default()), Arc::new(Mailbox::default()));
-        let first = reg.insert(7, old.clone());
+        let first = reg.insert(7, old.clone()).expect("not revoked");
         let _second = reg.insert(7, new.clone());
         assert!(matches!(old.queue.lock().unwrap().front(), Some(Outbound::Close(Closing::Replaced))));
         // The old connection's teardown does not unregister the new one.

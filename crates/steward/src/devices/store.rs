@@ -230,25 +230,29 @@ pub async fn apply_presence(store: &Store, changes: &[Change], standings: &[Stan
             if let Some(v) = version {
                 q.value(Devices::AgentVersion, v);
             }
+            if online {
+                // A revocation that committed meanwhile stays offline.
+                q.and_where(Expr::col(Devices::RevokedAt).is_null());
+            }
             tx.execute(&q).await?;
         }
     }
     tx.commit().await
 }
 
-/// At start, no agent is connected to this process yet: clear the online
-/// flags a previous run (or a crash) left behind. Agents set them again as
-/// they reconnect. (One node per database today; with several nodes this
-/// must become per-node.)
-/// Each one gets a history entry, so its history does not show two
-/// connections in a row.
-pub async fn reset_presence(store: &Store) -> Result<u64> {
+/// Marks every device flagged online offline, each with a history entry
+/// giving `reason`: at a clean stop (`SERVER_STOPPED`, once the presence
+/// queue is flushed) and at start (`SERVER_RESTARTED`: what a crash left
+/// behind, since no agent is connected to a process that just started).
+/// One node per database today; with several nodes this must become
+/// per-node.
+pub async fn reset_presence(store: &Store, reason: &str) -> Result<u64> {
     let mut tx = store.begin().await?;
     let was_online = Query::select()
         .column(Devices::Id)
         .expr(Expr::val(false))
         .expr(Expr::val(now_us()))
-        .expr(Expr::val(SERVER_RESTARTED))
+        .expr(Expr::val(reason))
         .from(Devices::Table)
         .and_where(Expr::col(Devices::Online).eq(true))
         .to_owned();
@@ -267,7 +271,10 @@ pub async fn reset_presence(store: &Store) -> Result<u64> {
     Ok(n)
 }
 
-/// The history's reason for the connections a stop (or crash) ended.
+/// The history's reason for the connections a clean stop ended.
+pub const SERVER_STOPPED: &str = "server stopped";
+/// The history's reason for the connections a crash ended, written at the
+/// next start.
 pub const SERVER_RESTARTED: &str = "server restarted";
 
 pub async fn revoke(db: &mut impl Db, id: i64) -> Result<bool> {

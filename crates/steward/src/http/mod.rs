@@ -60,7 +60,7 @@ pub type App = Arc<AppState>;
 impl AppState {
     pub async fn open(store: Store, cfg: Config, master: MasterKey) -> anyhow::Result<App> {
         let command_key = crate::devices::store::command_key(&store, &master).await?;
-        crate::devices::store::reset_presence(&store).await?;
+        crate::devices::store::reset_presence(&store, crate::devices::store::SERVER_RESTARTED).await?;
         let lifetimes = Lifetimes {
             idle_us: cfg.session_idle_minutes as i64 * 60_000_000,
             absolute_us: cfg.session_absolute_hours as i64 * 3_600_000_000,
@@ -228,7 +228,13 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         axum_server::from_tcp(listener).acceptor(acceptor).handle(handle).serve(service).await?;
     }
     jobs.abort();
+    // Agents' connections are still open (upgraded sockets outlive the
+    // server's graceful wait): write what is queued, then end them in the
+    // history as of now, rather than at the next start.
     app.presence.flush().await;
+    if let Err(e) = crate::devices::store::reset_presence(&app.store, crate::devices::store::SERVER_STOPPED).await {
+        tracing::warn!(error = %e, "connected devices not marked offline at stop; the next start does it");
+    }
     app.store.close().await;
     eprintln!("steward: stopped cleanly");
     Ok(())

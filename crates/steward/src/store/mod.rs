@@ -75,6 +75,11 @@ pub struct Store {
     /// Embedded database only: audited writers queue here instead of in
     /// SQLite's busy handler, which sleeps and gives a long latency tail.
     writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// PostgreSQL only: the batched writers that touch many device rows
+    /// (heartbeats, presence, inventories) take turns here, so that two
+    /// batches never lock the same rows in different orders (a deadlock
+    /// PostgreSQL resolves by aborting one, a second later).
+    ingest: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A row type readable from both engines.
@@ -150,7 +155,7 @@ impl Store {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let opts = PgConnectOptions::from_str(url)?;
                 let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
-                Store { pool: Pool::Postgres(pool), sqlite_path: None, writer: None }
+                Store { pool: Pool::Postgres(pool), sqlite_path: None, writer: None, ingest: Default::default() }
             }
             Some(url) => {
                 return Err(StoreError::Other(format!(
@@ -162,7 +167,7 @@ impl Store {
                     .map_err(|e| StoreError::Other(format!("cannot create data dir {}: {e}", data_dir.display())))?;
                 let path = data_dir.join(SQLITE_FILE);
                 let pool = SqlitePoolOptions::new().max_connections(8).connect_with(sqlite_options(&path, true)).await?;
-                Store { pool: Pool::Sqlite(pool), sqlite_path: Some(path), writer: Some(Default::default()) }
+                Store { pool: Pool::Sqlite(pool), sqlite_path: Some(path), writer: Some(Default::default()), ingest: Default::default() }
             }
         };
         store.migrate().await?;
@@ -182,6 +187,16 @@ impl Store {
         match &self.writer {
             Some(m) => Some(m.clone().lock_owned().await),
             None => None,
+        }
+    }
+
+    /// Waits for a batched writer's turn (heartbeats, presence,
+    /// inventories): the write turn on the embedded database, on
+    /// PostgreSQL a turn among those writers only.
+    pub async fn ingest_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        match &self.writer {
+            Some(m) => m.clone().lock_owned().await,
+            None => self.ingest.clone().lock_owned().await,
         }
     }
 
