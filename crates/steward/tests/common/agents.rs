@@ -182,6 +182,11 @@ pub async fn raw_hello(base: &str, device: i64, key: &ed25519_dalek::SigningKey)
     ws
 }
 
+/// The next message a hand-made agent gets, within a few seconds.
+pub async fn next_within(ws: &mut Ws, what: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(5), raw_recv(ws)).await.unwrap_or_else(|_| panic!("no message: {what}"))
+}
+
 /// A child process killed when the test ends, pass or fail (no orphan agents).
 pub struct KillOnDrop(pub std::process::Child);
 
