@@ -234,13 +234,34 @@ impl Store {
         self.migrations_pending().await.map(|n| n == 0).unwrap_or(false)
     }
 
-    /// Closes every connection; SQLite checkpoints its WAL on the last close.
+    /// Closes every connection and, on SQLite, leaves no WAL behind.
+    ///
+    /// SQLite checkpoints and removes the WAL only when the connection that
+    /// closes last sees no other open: the pool's connections close side by
+    /// side on their own threads, so each may see another and skip it. One
+    /// fresh connection, alone after the pool, checkpoints for certain.
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(p) => p.close().await,
+            Pool::Sqlite(p) => {
+                p.close().await;
+                if let Some(path) = &self.sqlite_path {
+                    if let Err(e) = checkpoint_alone(path).await {
+                        tracing::warn!(error = %e, "WAL not checkpointed at close; the next open replays it");
+                    }
+                }
+            }
             Pool::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// Folds the WAL into the database file and closes, as the only connection.
+async fn checkpoint_alone(path: &Path) -> Result<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = sqlite_options(path, false).connect().await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
 }
 
 /// Connection options for the embedded database.
