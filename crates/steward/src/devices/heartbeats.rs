@@ -4,38 +4,42 @@
 //! instead of a transaction per message.
 
 use super::store::Devices;
-use crate::store::batch::gather;
+use crate::store::batch::{Batching, Queue};
 use crate::store::{now_us, Store};
 use sea_query::{Expr, Query};
 use std::collections::HashSet;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 pub const MAX_BATCH: usize = 5000;
 
 /// The sending side, held by the gateway.
 #[derive(Clone)]
-pub struct Heartbeats(mpsc::Sender<i64>);
+pub struct Heartbeats(Queue<i64>);
 
 impl Heartbeats {
     /// Starts the writer task.
     pub fn start(store: Store) -> Heartbeats {
-        let (tx, rx) = mpsc::channel(65_536);
-        tokio::spawn(writer(store, rx));
-        Heartbeats(tx)
+        let b = Batching { capacity: 65_536, every: FLUSH_EVERY, max: MAX_BATCH };
+        Heartbeats(Queue::spawn(
+            b,
+            |_| 1,
+            move |seen| {
+                let store = store.clone();
+                async move { flush(&store, seen.into_iter().collect()).await }
+            },
+        ))
     }
 
     /// Queues one heartbeat; never blocks the connection (a full queue drops
     /// it, and the next heartbeat carries the same news).
     pub fn seen(&self, device: i64) {
-        let _ = self.0.try_send(device);
+        self.0.try_send(device);
     }
-}
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<i64>) {
-    while let Some(seen) = gather(&mut rx, FLUSH_EVERY, MAX_BATCH, |_| 1).await {
-        flush(&store, seen.into_iter().collect()).await;
+    /// Returns once every heartbeat queued before it is written.
+    pub async fn flush(&self) {
+        self.0.flush().await
     }
 }
 

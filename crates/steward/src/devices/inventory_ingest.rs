@@ -10,11 +10,10 @@
 //! hash of the inventory the server really holds.
 
 use super::inventory_store;
-use crate::store::batch::gather;
+use crate::store::batch::{Batching, Queue};
 use crate::store::Store;
 use std::time::Duration;
 use steward_protocol::report::Inventory;
-use tokio::sync::mpsc;
 
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// Reports per transaction at most (each may list thousands of packages).
@@ -31,34 +30,43 @@ pub struct Report {
 }
 
 /// The sending side, in the application state.
-pub struct Inventories(mpsc::Sender<Report>);
+pub struct Inventories(Queue<Report>);
 
 impl Inventories {
     pub fn start(store: Store) -> Inventories {
         // Small: a full queue makes connections wait (reports are big, and
         // dropping one would lose it until the agent's next connection).
-        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(writer(store, rx));
-        Inventories(tx)
+        let b = Batching { capacity: MAX_BATCH * 4, every: FLUSH_EVERY, max: MAX_BATCH };
+        Inventories(Queue::spawn(
+            b,
+            |_| 1,
+            move |reports| {
+                let store = store.clone();
+                async move { store_batch(&store, &reports).await }
+            },
+        ))
     }
 
     /// Queues a report; waits while the queue is full.
     pub async fn submit(&self, r: Report) {
-        if self.0.send(r).await.is_err() {
+        if !self.0.send(r).await {
             tracing::warn!("inventory writer gone: report not stored");
         }
     }
+
+    /// Returns once every report queued before it is stored.
+    pub async fn flush(&self) {
+        self.0.flush().await
+    }
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<Report>) {
-    while let Some(reports) = gather(&mut rx, FLUSH_EVERY, MAX_BATCH, |_| 1).await {
-        if let Err(e) = write(&store, &reports).await {
-            // One bad report must not cost the others: store them one by one.
-            tracing::warn!(error = %e, reports = reports.len(), "inventory batch not written; writing one by one");
-            for r in &reports {
-                if let Err(e) = inventory_store::record(&store, r.device, r.collected_at, &r.inventory, &r.sent_hash).await {
-                    tracing::warn!(device = r.device, error = %e, "inventory not stored");
-                }
+async fn store_batch(store: &Store, reports: &[Report]) {
+    if let Err(e) = write(store, reports).await {
+        // One bad report must not cost the others: store them one by one.
+        tracing::warn!(error = %e, reports = reports.len(), "inventory batch not written; writing one by one");
+        for r in reports {
+            if let Err(e) = inventory_store::record(store, r.device, r.collected_at, &r.inventory, &r.sent_hash).await {
+                tracing::warn!(device = r.device, error = %e, "inventory not stored");
             }
         }
     }

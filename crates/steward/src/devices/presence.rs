@@ -11,12 +11,11 @@
 
 use super::store as devices;
 use crate::http::AppState;
-use crate::store::batch::gather;
+use crate::store::batch::{Batching, Queue};
 use crate::store::{now_us, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Weak;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
 
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 pub const MAX_BATCH: usize = 1000;
@@ -89,64 +88,39 @@ pub fn settle(changes: &[Change], connected: impl Fn(i64) -> bool) -> Vec<Standi
         .collect()
 }
 
-enum Msg {
-    Change(Change),
-    /// Write what is queued, then answer.
-    Flush(oneshot::Sender<()>),
-}
-
 /// The sending side, in the application state.
-pub struct Presence(mpsc::Sender<Msg>);
+pub struct Presence(Queue<Change>);
 
 impl Presence {
     /// Starts the writer. It asks `app` (weakly: the state owns this) who
     /// is connected, and publishes to its open pages.
     pub fn start(store: Store, app: Weak<AppState>) -> Presence {
-        let (tx, rx) = mpsc::channel(65_536);
-        tokio::spawn(writer(store, app, rx));
-        Presence(tx)
+        let b = Batching { capacity: 65_536, every: FLUSH_EVERY, max: MAX_BATCH };
+        Presence(Queue::spawn(
+            b,
+            |_| 1,
+            move |changes| {
+                let (store, app) = (store.clone(), app.clone());
+                async move { write(&store, &app, changes).await }
+            },
+        ))
     }
 
     /// Queues a change. Waits when the queue is full (the connection is
     /// opening or closing anyway): the history must not lose it.
     pub async fn record(&self, c: Change) {
-        if self.0.send(Msg::Change(c)).await.is_err() {
+        if !self.0.send(c).await {
             tracing::warn!("presence writer gone: change not recorded");
         }
     }
 
     /// Returns once everything queued before it is written (at shutdown).
     pub async fn flush(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.0.send(Msg::Flush(tx)).await.is_ok() {
-            let _ = rx.await;
-        }
-    }
-}
-
-async fn writer(store: Store, app: Weak<AppState>, mut rx: mpsc::Receiver<Msg>) {
-    // A flush request weighs a whole batch: it ends the gathering at once.
-    let weight = |m: &Msg| if matches!(m, Msg::Flush(_)) { MAX_BATCH } else { 1 };
-    while let Some(msgs) = gather(&mut rx, FLUSH_EVERY, MAX_BATCH, weight).await {
-        let mut changes = Vec::with_capacity(msgs.len());
-        let mut waiting = vec![];
-        for m in msgs {
-            match m {
-                Msg::Change(c) => changes.push(c),
-                Msg::Flush(done) => waiting.push(done),
-            }
-        }
-        write(&store, &app, changes).await;
-        for done in waiting {
-            let _ = done.send(());
-        }
+        self.0.flush().await
     }
 }
 
 async fn write(store: &Store, app: &Weak<AppState>, changes: Vec<Change>) {
-    if changes.is_empty() {
-        return;
-    }
     let _turn = store.ingest_turn().await;
     // Asked inside the turn, right before writing: see `settle`.
     let app = app.upgrade();

@@ -88,6 +88,12 @@ impl AppState {
         }))
     }
 
+    /// Writes everything the batched writers hold (a clean stop): what a
+    /// crash would lose is sent again by the agents, but a stop need not.
+    pub async fn flush_queues(&self) {
+        tokio::join!(self.heartbeats.flush(), self.metrics.flush(), self.inventories.flush(), self.presence.flush());
+    }
+
     /// Whether the first administrator has been created (on the host, with
     /// `steward admin create`). Cached once true: administrators are never
     /// deleted, only disabled.
@@ -231,7 +237,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     // Agents' connections are still open (upgraded sockets outlive the
     // server's graceful wait): write what is queued, then end them in the
     // history as of now, rather than at the next start.
-    app.presence.flush().await;
+    app.flush_queues().await;
     if let Err(e) = crate::devices::store::reset_presence(&app.store, crate::devices::store::SERVER_STOPPED).await {
         tracing::warn!(error = %e, "connected devices not marked offline at stop; the next start does it");
     }

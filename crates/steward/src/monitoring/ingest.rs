@@ -6,10 +6,9 @@
 //! and the agent sends it again (the samples' keys make that harmless).
 
 use super::samples::{rollup, Point, FIVE_MINUTES, HOUR};
-use crate::store::batch::gather;
+use crate::store::batch::{Batching, Queue};
 use crate::store::Store;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Points per transaction at most.
@@ -26,25 +25,30 @@ struct Job {
 
 /// The sending side, held by the gateway.
 #[derive(Clone)]
-pub struct MetricsIngest(mpsc::Sender<Job>);
+pub struct MetricsIngest(Queue<Job>);
 
 impl MetricsIngest {
     pub fn start(store: Store) -> MetricsIngest {
-        let (tx, rx) = mpsc::channel(16_384);
-        tokio::spawn(writer(store, rx));
-        MetricsIngest(tx)
+        let b = Batching { capacity: 16_384, every: FLUSH_EVERY, max: MAX_BATCH };
+        MetricsIngest(Queue::spawn(
+            b,
+            |j| j.points.len(),
+            move |jobs| {
+                let store = store.clone();
+                async move { flush(&store, jobs).await }
+            },
+        ))
     }
 
     /// Queues points; never blocks a connection. When the queue is full the
     /// samples are not acknowledged, and the agent keeps them for later.
     pub fn submit(&self, points: Vec<Point>, upto_s: i64, ack: Ack) {
-        let _ = self.0.try_send(Job { points, upto_s, ack });
+        self.0.try_send(Job { points, upto_s, ack });
     }
-}
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
-    while let Some(jobs) = gather(&mut rx, FLUSH_EVERY, MAX_BATCH, |j| j.points.len()).await {
-        flush(&store, jobs).await;
+    /// Returns once every sample queued before it is written (and acknowledged).
+    pub async fn flush(&self) {
+        self.0.flush().await
     }
 }
 
