@@ -9,6 +9,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "shared/proc_stats.rs"]
+#[allow(dead_code)] // `Resident` is for the server, which this bench does not start
 mod proc_stats;
 
 use common::*;

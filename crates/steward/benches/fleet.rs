@@ -115,6 +115,7 @@ async fn main() {
 
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_before = status_kib(pid, "VmRSS:");
+    let res_before = Resident::of(pid);
     let heap_before = heap_kib(&heap_file);
     let peak = PeakHeap::watch(heap_file.clone());
     // What the server spends with no agents at all (its periodic jobs).
@@ -140,6 +141,7 @@ async fn main() {
     settle(pid).await;
     let peak_enrolment = peak.take();
     let rss_enrolled = status_kib(pid, "VmRSS:");
+    let res_enrolled = Resident::of(pid);
     let heap_enrolled = heap_kib(&heap_file);
     let slow_cpu_pct = cpu_percent(pid, 60).await;
 
@@ -178,6 +180,7 @@ async fn main() {
     wait_online(&a, n, Instant::now(), "reconnection").await;
     settle(pid).await;
     let rss_steady = status_kib(pid, "VmRSS:");
+    let res_steady = Resident::of(pid);
     let heap_steady = heap_kib(&heap_file);
     let full_cpu_pct = cpu_percent(pid, 60).await;
     for mut sim in sims {
@@ -215,6 +218,14 @@ async fn main() {
     );
     println!("| server RSS per connection, enrolled | {:.1} KiB |", per_conn(rss_enrolled));
     println!("| server RSS per connection, after restarts | {:.1} KiB |", per_conn(rss_steady));
+    let resident = |what: &str, f: fn(&Resident) -> u64| {
+        let [b, e, st] = [&res_before, &res_enrolled, &res_steady].map(|r| f(r) / 1024);
+        println!("| {what}: no agents / enrolled / after restarts | {b} / {e} / {st} MiB |");
+    };
+    resident("of the RSS, mimalloc's arenas (Rust's heap and what mimalloc keeps)", |r| r.mimalloc);
+    resident("of the RSS, glibc's arenas (SQLite's page caches and statements)", |r| r.glibc);
+    resident("of the RSS, the binary and libraries", |r| r.files);
+    resident("of the RSS, the rest (thread stacks, other mappings)", |r| r.other);
     if let (Some(b), Some(e), Some(st)) = (heap_before, heap_enrolled, heap_steady) {
         println!(
             "| server live heap (Rust allocations): no agents / enrolled / after restarts | {} / {} / {} MiB |",
