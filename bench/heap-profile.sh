@@ -5,7 +5,8 @@
 # mimalloc) and line tables, runs it under heaptrack with N simulated agents
 # (default 2000), kills it with SIGKILL once they are all online and it has
 # settled, so every allocation still live counts as "leaked", and prints
-# the largest sites. Needs heaptrack (Debian: apt install heaptrack).
+# the largest sites, then the largest sites at the heap's peak (the burst of
+# enrolments: what a burst holds for a while and then frees). Needs heaptrack (Debian: apt install heaptrack).
 #
 #   bench/heap-profile.sh [N]
 set -euo pipefail
@@ -38,7 +39,7 @@ TOK=$(post "/api/v1/clients/$C/sites/$S/enrollment-tokens" "{\"max_uses\":$N}" |
 "$A" simulate --server "$URL" --token "$TOK" --pin "$SPKI" --count "$N" --ramp-secs 5 >"$OUT/sim.out" 2>&1 &
 SIM=$!
 ON=0
-for _ in $(seq 1 300); do
+for _ in $(seq 1 900); do
     ON=$(curl -sk -b "$J" "$URL/api/v1/devices?state=online&limit=1" | json total)
     [ "$ON" -ge "$N" ] && break
     sleep 2
@@ -55,4 +56,7 @@ heaptrack_print -f "$F" 2>/dev/null | grep -E "^(peak heap|total memory leaked)"
 heaptrack_print -f "$F" --print-leaks 0 --print-peaks 0 --print-allocators 0 --print-temporary 0 \
     --print-flamegraph "$OUT/leaked.folded" --flamegraph-cost-type leaked >/dev/null 2>&1
 python3 "$ROOT/bench/heap_sites.py" "$OUT/leaked.folded" "$N"
+heaptrack_print -f "$F" --print-leaks 0 --print-peaks 0 --print-allocators 0 --print-temporary 0 \
+    --print-flamegraph "$OUT/peak.folded" --flamegraph-cost-type peak >/dev/null 2>&1
+python3 "$ROOT/bench/heap_sites.py" "$OUT/peak.folded" "$N" 25 peak
 echo "profile: $F (heaptrack_gui or heaptrack_print for more)"

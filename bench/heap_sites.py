@@ -1,9 +1,11 @@
-"""Largest live allocation sites in a heaptrack "leaked" flamegraph file.
+"""Largest allocation sites in a heaptrack flamegraph file: "leaked" (what
+was live when the process was killed) or "peak" (what was live at the
+heap's highest point).
 
-usage: heap_sites.py LEAKED.folded N_CONNECTIONS [TOP]
+usage: heap_sites.py FOLDED N_CONNECTIONS [TOP] [leaked|peak]
 
 Each line of the file is a call stack (outermost first, `;`-separated) and
-the bytes still allocated from it. Frames inside the allocator and the
+the bytes allocated from it. Frames inside the allocator and the
 standard library's containers are skipped, so a site is named by the code
 that asked for the memory; the bytes are also given per connection.
 """
@@ -22,6 +24,7 @@ SKIP = re.compile(
 def main():
     path, n = sys.argv[1], int(sys.argv[2])
     top = int(sys.argv[3]) if len(sys.argv) > 3 else 25
+    when = {"leaked": "at the end", "peak": "at the peak"}[sys.argv[4] if len(sys.argv) > 4 else "leaked"]
     stacks, names = [], set()
     for line in open(path):
         stack, _, cost = line.rstrip("\n").rpartition(" ")
@@ -36,7 +39,7 @@ def main():
         own = [name[f] for f in reversed(frames) if not SKIP.match(name[f])]
         sites[" <- ".join(f[:80] for f in own[:4])] += cost
     total = sum(c for _, c in stacks)
-    print(f"live at the end: {total / 1024:.0f} KiB ({total / n:.0f} bytes per connection, baseline included)")
+    print(f"live {when}: {total / 1024:.0f} KiB ({total / n:.0f} bytes per connection, baseline included)")
     print("| KiB | bytes per connection | site (innermost first) |")
     print("|---:|---:|---|")
     for site, cost in sites.most_common(top):
