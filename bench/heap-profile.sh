@@ -6,7 +6,8 @@
 # (default 2000), kills it with SIGKILL once they are all online and it has
 # settled, so every allocation still live counts as "leaked", and prints
 # the largest sites, then the largest sites at the heap's peak (the burst of
-# enrolments: what a burst holds for a while and then frees). Needs heaptrack (Debian: apt install heaptrack).
+# enrolments: what a burst holds for a while and then frees). Needs
+# heaptrack (Debian: apt install heaptrack).
 #
 #   bench/heap-profile.sh [N]
 set -euo pipefail
