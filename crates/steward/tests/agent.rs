@@ -1,7 +1,8 @@
 //! The real `steward-agent` process against the real server: enrollment with
 //! good, revoked, used-up and unknown tokens; a wrong pin refused; presence
 //! online and offline; a revoked device cut off at once; and forged or
-//! replayed handshake proofs refused (by a hand-made client).
+//! replayed handshake proofs refused (by a hand-made client); what agents
+//! sent just before a clean stop is still written.
 
 mod common;
 use base64::Engine as _;
@@ -606,4 +607,26 @@ async fn a_stop_or_a_crash_ends_each_connection_once_in_the_history() {
         [(false, "server restarted"), (true, "connected"), (false, "server stopped"), (true, "connected")].map(|(o, r)| (o, r.to_string())),
         "{hist}"
     );
+}
+
+#[tokio::test]
+async fn a_clean_stop_writes_the_heartbeats_still_waiting_for_their_batch() {
+    let (mut s, a, client, site) = setup().await;
+    let tok = token(&a, client, site, json!({})).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[34; 32]);
+    let (mut ws, _, _) = raw_enroll(&s.base, &tok, &key, "last-words").await;
+    let devices = format!("/api/v1/clients/{client}/devices");
+    let seen = |v: &Value| v["items"][0]["last_seen_at"].as_str().map(str::to_string);
+    wait_for(&a, &devices, "the device online", |v| v["items"][0]["online"] == true).await;
+    // Past the connect's own writes, a heartbeat goes into a batch that is
+    // written a second later; the server is stopped before that second is up.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (_, before) = a.get(&devices).await;
+    raw_send(&mut ws, json!({"type": "heartbeat", "seq": 1})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.restart();
+    drop(ws);
+    let a = s.admin().await;
+    let (_, after) = a.get(&devices).await;
+    assert_ne!(seen(&after), seen(&before), "the heartbeat queued at the stop was lost: {before} → {after}");
 }
