@@ -24,7 +24,11 @@
 
   // Keyboard shortcuts: "/" search, "g x" go to, "n" new, "?" help.
   var pendingG = false;
-  var go = { h: "/", d: "/devices", r: "/scripts", c: "/clients", u: "/users", t: "/tokens", a: "/audit", s: "/settings", p: "/profile" };
+  // "g x" goes to the side bar's entry for key x (its data-go attribute).
+  function goTo(key) {
+    var link = document.querySelector('nav.side a[data-go="' + key + '"]');
+    return link ? link.getAttribute("href") : null;
+  }
   function typing(t) {
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   }
@@ -36,8 +40,8 @@
       if (s) { e.preventDefault(); s.focus(); }
     } else if (e.key === "?") {
       if (help && help.showModal) { help.open ? help.close() : help.showModal(); }
-    } else if (pendingG && go[e.key]) {
-      window.location.href = go[e.key];
+    } else if (pendingG && e.key.length === 1 && goTo(e.key)) {
+      window.location.href = goTo(e.key);
     } else if (e.key === "n") {
       var f = document.querySelector("[data-new-form] input:not([type=hidden])");
       if (f) { e.preventDefault(); f.focus(); }

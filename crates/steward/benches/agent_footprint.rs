@@ -6,7 +6,7 @@
 //! Run: `cargo build --release -p steward-agent && cargo bench -p steward --bench agent_footprint`
 //! (`STEWARD_FOOTPRINT_SECS=N` sets the duration, default 600 = 10 minutes).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 #[path = "shared/proc_stats.rs"]
 #[allow(dead_code)] // `Resident` is for the server, which this bench does not start

@@ -26,7 +26,7 @@
 //! server inherits the environment, so `STEWARD_TLS_HANDSHAKES_IN_FLIGHT`
 //! and `STEWARD_TLS_HANDSHAKES_PER_ADDRESS` compare handshake bounds.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 #[path = "shared/proc_stats.rs"]
 mod proc_stats;

@@ -11,7 +11,7 @@
 //! Run: `cargo bench -p steward --bench foundation` (set
 //! `STEWARD_TEST_DATABASE_URL` to also run on PostgreSQL). Prints a table.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use common::*;

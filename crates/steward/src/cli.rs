@@ -6,11 +6,11 @@
 //! administrator can only be created here). Each change they make is audited
 //! as `cli@HOST`.
 
-use crate::audit::{self, Actor};
+use crate::app::AppState;
+use crate::audit::{self, store::Actor};
 use crate::auth::roles::Role;
 use crate::config::{Config, Partial};
 use crate::crypto::MasterKey;
-use crate::http::{self, AppState};
 use crate::store::{self, Store};
 use crate::users;
 use anyhow::Context;
@@ -172,7 +172,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             serve(cfg).await?;
         }
         Cmd::Demo { listen } => crate::demo::run(listen).await?,
-        Cmd::Openapi => println!("{}", http::openapi::document().to_pretty_json()?),
+        Cmd::Openapi => println!("{}", crate::routes::document().to_pretty_json()?),
         Cmd::Admin { cmd } => return admin(cmd).await,
         Cmd::Audit { cmd } => return audit_cmd(cmd).await,
         Cmd::Backup { common, to } => {
@@ -207,7 +207,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
     let store = open(&cfg).await?;
     let master = MasterKey::load_or_create(&cfg.master_key_path()).context("loading the master key")?;
-    http::serve(AppState::open(store, cfg, master).await?).await
+    crate::server::serve(AppState::open(store, cfg, master).await?).await
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -236,7 +236,7 @@ async fn admin(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
         AdminCmd::List { common } => {
             let cfg = common.resolve()?;
             let store = open(&cfg).await?;
-            let (rows, _) = users::list(&mut store.clone(), 10_000, 0).await?;
+            let (rows, _) = users::store::list(&mut store.clone(), 10_000, 0).await?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{:<6} {:<36} {:<15} {:<5} state", "id", "email", "role", "mfa")?;
             for u in rows {
@@ -254,7 +254,7 @@ async fn admin(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
         AdminCmd::ResetMfa { common, email } => {
             let cfg = common.resolve()?;
             let store = open(&cfg).await?;
-            let Some(u) = users::by_email(&mut store.clone(), &email).await? else {
+            let Some(u) = users::store::by_email(&mut store.clone(), &email).await? else {
                 eprintln!("steward: no user with email {email}");
                 return Ok(ExitCode::from(2));
             };
@@ -270,7 +270,7 @@ async fn audit_cmd(cmd: AuditCmd) -> anyhow::Result<ExitCode> {
         AuditCmd::Verify { common, anchors } => {
             let cfg = common.resolve()?;
             let store = open(&cfg).await?;
-            match audit::verify(&store).await? {
+            match audit::store::verify(&store).await? {
                 Ok(n) => println!("audit chain ok: {n} entries"),
                 Err(e) => {
                     println!("audit chain BROKEN at entry {}: {e}", e.seq());
@@ -296,7 +296,7 @@ async fn audit_cmd(cmd: AuditCmd) -> anyhow::Result<ExitCode> {
             };
             let mut after = 0;
             loop {
-                let page = audit::page_after(&store, after, 1000).await?;
+                let page = audit::store::page_after(&store, after, 1000).await?;
                 let Some(last) = page.last() else { break };
                 after = last.seq;
                 for e in page {

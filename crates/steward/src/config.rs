@@ -41,6 +41,33 @@ pub struct Config {
     pub agent_offline_after_secs: u32,
     pub tls_handshakes_in_flight: usize,
     pub tls_handshakes_per_address: usize,
+    pub job_lease_secs: u64,
+}
+
+/// Seconds between an agent's heartbeats that the server (and any client,
+/// site or device) may set and agents accept.
+pub const AGENT_HEARTBEAT_SECS: std::ops::RangeInclusive<i64> = 5..=3600;
+
+/// TLS handshakes at once, overall, unless configured.
+pub const DEFAULT_HANDSHAKES_IN_FLIGHT: usize = 256;
+/// TLS handshakes at once from one source address, unless configured.
+pub const DEFAULT_HANDSHAKES_PER_ADDRESS: usize = 32;
+
+/// The agent settings of the server's configuration: the last level every
+/// client, site and device inherits from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentDefaults {
+    pub heartbeat_secs: u32,
+    pub metrics_secs: u32,
+    /// Silence after which a device on the server's heartbeat counts as gone.
+    pub offline_after_secs: u32,
+}
+
+/// Session lifetimes, in microseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub idle_us: i64,
+    pub absolute_us: i64,
 }
 
 /// Every setting optional: one layer of configuration.
@@ -119,6 +146,10 @@ pub struct Partial {
     /// TLS handshakes run at once from one source address, an IPv6 /64 (default 32).
     #[arg(long, env = "STEWARD_TLS_HANDSHAKES_PER_ADDRESS")]
     pub tls_handshakes_per_address: Option<usize>,
+    /// Seconds a node holds a running job's lease before another may take
+    /// over (renewed while the job runs; default 60).
+    #[arg(long, env = "STEWARD_JOB_LEASE_SECS")]
+    pub job_lease_secs: Option<u64>,
 }
 
 impl Partial {
@@ -149,7 +180,8 @@ impl Partial {
             agent_heartbeat_secs,
             agent_offline_after_secs,
             tls_handshakes_in_flight,
-            tls_handshakes_per_address
+            tls_handshakes_per_address,
+            job_lease_secs
         )
     }
 
@@ -183,9 +215,11 @@ impl Partial {
             agent_metrics_secs: self.agent_metrics_secs.unwrap_or(60),
             agent_heartbeat_secs: self.agent_heartbeat_secs.unwrap_or(30),
             agent_offline_after_secs: self.agent_offline_after_secs.unwrap_or(3 * self.agent_heartbeat_secs.unwrap_or(30)),
-            tls_handshakes_in_flight: self.tls_handshakes_in_flight.unwrap_or(crate::http::handshake_gate::DEFAULT_IN_FLIGHT),
-            tls_handshakes_per_address: self.tls_handshakes_per_address.unwrap_or(crate::http::handshake_gate::DEFAULT_PER_ADDRESS),
+            tls_handshakes_in_flight: self.tls_handshakes_in_flight.unwrap_or(DEFAULT_HANDSHAKES_IN_FLIGHT),
+            tls_handshakes_per_address: self.tls_handshakes_per_address.unwrap_or(DEFAULT_HANDSHAKES_PER_ADDRESS),
+            job_lease_secs: self.job_lease_secs.unwrap_or(60),
         };
+        anyhow::ensure!((3..=86_400).contains(&c.job_lease_secs), "job_lease_secs must be between 3 and 86400");
         if let Some(pin) = &c.agent_pin {
             anyhow::ensure!(pin.len() == 64 && pin.bytes().all(|b| b.is_ascii_hexdigit()), "agent_pin must be 64 hex digits (a SHA-256)");
         }
@@ -194,10 +228,7 @@ impl Partial {
         anyhow::ensure!(c.session_idle_minutes >= 1 && c.session_absolute_hours >= 1, "session timeouts must be positive");
         anyhow::ensure!(c.audit_anchor_interval_secs >= 1, "audit_anchor_interval_secs must be positive");
         anyhow::ensure!((1..=3600).contains(&c.agent_metrics_secs), "agent_metrics_secs must be between 1 and 3600");
-        anyhow::ensure!(
-            crate::devices::agent_settings::HEARTBEAT_SECS.contains(&(c.agent_heartbeat_secs as i64)),
-            "agent_heartbeat_secs must be between 5 and 3600"
-        );
+        anyhow::ensure!(AGENT_HEARTBEAT_SECS.contains(&(c.agent_heartbeat_secs as i64)), "agent_heartbeat_secs must be between 5 and 3600");
         anyhow::ensure!(
             c.agent_offline_after_secs >= 2 * c.agent_heartbeat_secs,
             "agent_offline_after_secs must be at least two heartbeats ({} s)",
@@ -217,11 +248,19 @@ impl Partial {
 
 impl Config {
     /// The agent settings clients and sites inherit unless they set their own.
-    pub fn agent_defaults(&self) -> crate::devices::agent_settings::Defaults {
-        crate::devices::agent_settings::Defaults {
+    pub fn agent_defaults(&self) -> AgentDefaults {
+        AgentDefaults {
             heartbeat_secs: self.agent_heartbeat_secs,
             metrics_secs: self.agent_metrics_secs,
             offline_after_secs: self.agent_offline_after_secs,
+        }
+    }
+
+    /// How long a session lives: idle, and at most.
+    pub fn session_lifetimes(&self) -> Lifetimes {
+        Lifetimes {
+            idle_us: self.session_idle_minutes as i64 * 60_000_000,
+            absolute_us: self.session_absolute_hours as i64 * 3_600_000_000,
         }
     }
 

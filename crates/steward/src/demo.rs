@@ -6,12 +6,12 @@
 //! alive: they connect over TLS to a second, loopback-only listener, because
 //! agents never speak plain HTTP.
 
-use crate::audit::Actor;
+use crate::app::{App, AppState};
+use crate::audit::store::Actor;
+use crate::auth::principal::Via;
 use crate::auth::roles::Role;
-use crate::auth::Via;
 use crate::config::Partial;
 use crate::crypto::MasterKey;
-use crate::http::{App, AppState};
 use crate::store::Store;
 use crate::tenancy::ops::{self, NewClient, NewContact, NewSite};
 use crate::users::ops::{create as create_user, NewUserRequest};
@@ -84,7 +84,7 @@ pub struct Seeded {
     pub password: String,
     /// (client id, site id, host-name prefix) for every site.
     pub sites: Vec<(i64, i64, String)>,
-    admin: crate::auth::Principal,
+    admin: crate::auth::principal::Principal,
 }
 
 pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
@@ -100,7 +100,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     };
     let admin =
         create_user(store, &cli, mk("admin@steward.example", "Alex Admin", Role::Admin)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let p = crate::auth::principal_for(app, admin.clone(), Via::Session { id: 0, csrf: String::new() }, "local".into(), None)
+    let p = crate::auth::guard::principal_for(app, admin.clone(), Via::Session { id: 0, csrf: String::new() }, "local".into(), None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ids = vec![];
@@ -172,7 +172,7 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<usize> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let url = format!("https://{}", listener.local_addr()?);
-    let service = crate::http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let service = crate::routes::assemble(app).router.into_make_service_with_connect_info::<SocketAddr>();
     let acceptor = crate::http::lean_tls::Acceptor::new(tls.config, crate::http::handshake_gate::HandshakeGate::configured(&app.cfg));
     tokio::spawn(async move {
         if let Err(e) = axum_server::from_tcp(listener).acceptor(acceptor).serve(service).await {
@@ -181,12 +181,12 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<usize> {
     });
     let mut started = 0;
     for (client, site, prefix) in &seeded.sites {
-        let req = crate::devices::api::NewEnrollmentToken {
+        let req = crate::devices::enrollment::api::NewEnrollmentToken {
             name: "demo fleet".into(),
             expires_in_hours: Some(1),
             max_uses: Some(AGENTS_PER_SITE as u32),
         };
-        let t = crate::devices::api::create_for(app, &seeded.admin, *client, *site, req, url.clone())
+        let t = crate::devices::enrollment::api::create_for(app, &seeded.admin, *client, *site, req, url.clone())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let (url, pin, prefix) = (url.clone(), tls.spki_sha256.clone(), prefix.clone());
@@ -223,7 +223,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
     println!("  other users (same password): tech@, junior@ (limited to 2 clients), billing@, auditor@ (read-only) at steward.example");
     println!("  {fleet} simulated agents report live over the real agent protocol (TLS, loopback only)");
     println!("  plain HTTP on loopback for the demo; a real install serves TLS (steward serve)");
-    let r = crate::http::serve(app).await;
+    let r = crate::server::serve(app).await;
     let _ = std::fs::remove_dir_all(&dir);
     r
 }

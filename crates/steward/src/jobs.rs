@@ -1,46 +1,111 @@
-//! Background jobs of one server process: starting scheduled script runs,
-//! the periodic audit anchor and
-//! pruning of expired sessions, old sign-in attempts and metrics past their
-//! retention.
+//! Runs the domains' scheduled jobs and event listeners on this node.
 //!
-//! With several nodes on PostgreSQL each node runs these; they are
-//! idempotent (pruning) or harmless when repeated (an extra anchor line).
+//! Every node ticks each job once a second and claims its due occurrence
+//! through `store::lease`: one node wins each occurrence, holds the lease
+//! while the job runs (renewed at a third of its length) and releases it
+//! when done, so with several nodes on PostgreSQL each occurrence runs once,
+//! and when a node dies the others take the next occurrences (a run it had
+//! begun keeps its lease until that expires). Listeners run on every node:
+//! they hear this node's events.
 
-use crate::http::App;
+use crate::app::domain::{Job, Listener};
+use crate::app::App;
+use crate::store::lease::{self, Terms};
+use crate::time::now_us;
+use std::sync::Arc;
 use std::time::Duration;
 
-pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let anchor_every = Duration::from_secs(app.cfg.audit_anchor_interval_secs);
-        let anchoring = app.cfg.audit_anchor_file.is_some() || app.cfg.audit_anchor_webhook.is_some();
-        let mut anchor = tokio::time::interval(anchor_every);
-        let mut prune = tokio::time::interval(Duration::from_secs(3600));
-        let mut scheduled = tokio::time::interval(Duration::from_secs(10));
-        loop {
-            tokio::select! {
-                _ = anchor.tick(), if anchoring => {
-                    let r = crate::audit::anchor::write(&app.store, app.cfg.audit_anchor_file.as_deref(), app.cfg.audit_anchor_webhook.as_deref()).await;
-                    match r {
-                        Ok(a) => tracing::info!(seq = a.seq, hash = %a.hash, "audit anchor written"),
-                        Err(e) => tracing::error!(error = %e, "audit anchor failed"),
-                    }
+/// How often each node looks for due occurrences.
+const TICK: Duration = Duration::from_secs(1);
+
+/// This process's name in the leases it holds.
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default();
+    format!("{}:{}:{}", if host.is_empty() { "node" } else { &host }, std::process::id(), &crate::crypto::random_token()[..8])
+}
+
+/// Starts every listener (each with its own subscription to the bus,
+/// taken before this returns, so nothing published afterwards is missed).
+pub fn start_listeners(app: &App, listeners: Vec<Listener>) -> Vec<tokio::task::JoinHandle<()>> {
+    listeners
+        .into_iter()
+        .map(|l| {
+            let rx = app.bus.listen();
+            tracing::debug!(listener = l.name, "listening");
+            tokio::spawn((l.run)(app.clone(), rx))
+        })
+        .collect()
+}
+
+/// Starts the scheduler for `jobs`; abort the handle to stop (a stop then
+/// releases the leases it holds).
+pub fn spawn(app: App, jobs: Vec<Job>) -> Scheduler {
+    let node: Arc<str> = node_name().into();
+    let lease_us = app.cfg.job_lease_secs as i64 * 1_000_000;
+    let mut tasks = vec![];
+    let names = jobs.iter().map(|j| j.name).collect();
+    for job in jobs {
+        let Some(every) = (job.every)(&app.cfg) else { continue };
+        let (app, node) = (app.clone(), node.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(TICK.min(every));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = now_us();
+                let t = Terms { now, next_due: now + every.as_micros() as i64, lease: lease_us };
+                match lease::claim(&app.store, job.name, &node, t).await {
+                    Ok(true) => run_once(&app, &job, &node, lease_us).await,
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(job = job.name, error = %e, "job lease not claimed"),
                 }
-                _ = scheduled.tick() => {
-                    if let Err(e) = crate::scripts::dispatch::start_due(&app).await { tracing::warn!(error = %e, "scheduled script runs not started"); }
-                }
-                _ = prune.tick() => {
-                    let mut db = app.store.clone();
-                    if let Err(e) = crate::auth::sessions::prune(&mut db).await { tracing::warn!(error = %e, "session pruning failed"); }
-                    if let Err(e) = crate::auth::throttle::prune(&mut db).await { tracing::warn!(error = %e, "sign-in attempt pruning failed"); }
-                    let c = &app.cfg;
-                    let _turn = app.store.write_turn().await;
-                    match crate::monitoring::store::prune(&mut db, crate::store::now_us(), c.metrics_raw_days, c.metrics_5m_days, c.metrics_1h_days).await {
-                        Ok(n) if n > 0 => tracing::info!(rows = n, "metrics past their retention pruned"),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "metric pruning failed"),
-                    }
+            }
+        }));
+    }
+    Scheduler { tasks, names, node, app }
+}
+
+/// Runs a claimed occurrence, renewing its lease while it runs.
+async fn run_once(app: &App, job: &Job, node: &str, lease_us: i64) {
+    let run = (job.run)(app.clone());
+    tokio::pin!(run);
+    let mut renew = tokio::time::interval(Duration::from_micros((lease_us / 3).max(1) as u64));
+    renew.tick().await;
+    let result = loop {
+        tokio::select! {
+            r = &mut run => break r,
+            _ = renew.tick() => {
+                if let Err(e) = lease::renew(&app.store, job.name, node, now_us() + lease_us).await {
+                    tracing::warn!(job = job.name, error = %e, "job lease not renewed");
                 }
             }
         }
-    })
+    };
+    if let Err(e) = result {
+        tracing::warn!(job = job.name, error = format!("{e:#}"), "job failed");
+    }
+    if let Err(e) = lease::release(&app.store, job.name, node).await {
+        tracing::warn!(job = job.name, error = %e, "job lease not released; it expires by itself");
+    }
+}
+
+/// The running scheduler of this node.
+pub struct Scheduler {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    names: Vec<&'static str>,
+    node: Arc<str>,
+    app: App,
+}
+
+impl Scheduler {
+    /// Stops every job here and releases what this node holds, so another
+    /// node need not wait for the leases to expire.
+    pub async fn stop(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        for name in &self.names {
+            let _ = lease::release(&self.app.store, name, &self.node).await;
+        }
+    }
 }

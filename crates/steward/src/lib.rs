@@ -1,12 +1,22 @@
 //! The Steward server: one process that is the MSP's RMM, PSA and
 //! documentation system on one database.
 //!
-//! Start reading at [`http::router`] (every route), [`auth::guard`] (access
-//! control for every request) and [`store`] (the only door to the database).
-//! Each domain folder (`tenancy`, `users`, `auth`, `audit`, `settings`) holds
-//! its storage queries, API handlers, web pages and pure logic together.
-//! `ARCHITECTURE.md` at the repository root is the map.
+//! Dependencies run one way, bottom to top (kept by `tests/it/layering.rs`):
+//! the foundation (`store`, `crypto`, `config`, `error`, `validate`, `time`)
+//! → each domain's storage and pure logic (`*/store.rs`, `*/model.rs`)
+//! → the running services (`http`, `events`, `web::error`, `*/runtime`)
+//! → [`app`] (the state every handler is given) → the domains (`audit`,
+//! `auth`, `users`, `settings`, `tenancy`, `devices`, `monitoring`,
+//! `scripts`, `web`) → the composition root ([`routes`], [`jobs`],
+//! [`server`], [`cli`], [`demo`]). A domain never imports `routes` or
+//! another domain's pages; domains hear of each other through [`events`].
+//!
+//! Start reading at [`routes`] (every domain merged), [`auth::guard`]
+//! (access control for every request), `tenancy/` (the shape every domain
+//! copies) and [`store`] (the only door to the database). `ARCHITECTURE.md`
+//! at the repository root is the map.
 
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -14,12 +24,18 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod devices;
+pub mod error;
+pub mod events;
 pub mod http;
 pub mod jobs;
 pub mod monitoring;
+pub mod routes;
 pub mod scripts;
+pub mod server;
 pub mod settings;
 pub mod store;
 pub mod tenancy;
+pub mod time;
 pub mod users;
+pub mod validate;
 pub mod web;

@@ -7,8 +7,12 @@
 //! verify --anchors FILE` then checks that each anchored entry still has the
 //! anchored hash.
 
-use super::{chain::Entry, head, AuditLog};
-use crate::store::{now_us, rfc3339, Store};
+use super::{
+    chain::Entry,
+    store::{head, AuditLog},
+};
+use crate::store::Store;
+use crate::time::{now_us, rfc3339};
 use sea_query::{Expr, Query};
 use serde::{Deserialize, Serialize};
 use std::io::Write;

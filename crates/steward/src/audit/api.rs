@@ -1,12 +1,13 @@
 //! `/api/v1/audit` (the log, newest first) and `/api/v1/audit/verify`.
 
-use super::{chain::Entry, Filter};
+use super::{chain::Entry, store::Filter};
+use crate::app::App;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::http::error::{json, ApiResult, ErrorEnvelope};
+use crate::error::{json, ApiResult, ErrorEnvelope};
+use crate::http::extract::ApiQuery;
 use crate::http::list::{PageParams, Paged};
-use crate::http::App;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 /// Filters for the audit log.
@@ -44,7 +45,7 @@ impl From<Entry> for AuditEntry {
     fn from(e: Entry) -> Self {
         AuditEntry {
             details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::String(e.details.clone())),
-            at: crate::store::rfc3339(e.at),
+            at: crate::time::rfc3339(e.at),
             seq: e.seq,
             actor_user_id: e.actor_user_id,
             actor: e.actor,
@@ -73,11 +74,11 @@ pub fn filter_for(p: &Principal, action: Option<String>, user_id: Option<i64>, c
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Paged<AuditEntry>), (status = 403, body = ErrorEnvelope)))]
-pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<AuditQuery>) -> ApiResult {
+pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult {
     p.require(Permission::AuditRead)?;
     let page = PageParams { limit: q.limit, offset: q.offset };
     let f = filter_for(&p, q.action, q.user_id, q.client_id);
-    let (rows, total) = super::list(&mut app.store.snapshot().await?, &f, page.limit(), page.offset()).await?;
+    let (rows, total) = super::store::list(&mut app.store.snapshot().await?, &f, page.limit(), page.offset()).await?;
     Ok(json(Paged::new(rows.into_iter().map(AuditEntry::from).collect(), total, &page)))
 }
 
@@ -97,8 +98,8 @@ pub struct VerifyResult {
     responses((status = 200, body = VerifyResult), (status = 403, body = ErrorEnvelope)))]
 pub async fn verify(State(app): State<App>, p: Principal) -> ApiResult {
     p.require(Permission::AuditRead)?;
-    let (head_seq, head_hash) = super::head(&app.store).await?;
-    let r = super::verify(&app.store).await?;
+    let (head_seq, head_hash) = super::store::head(&app.store).await?;
+    let r = super::store::verify(&app.store).await?;
     Ok(json(match r {
         Ok(n) => VerifyResult { ok: true, entries_verified: n, head_seq, head_hash, error: None, first_bad_seq: None },
         Err(e) => VerifyResult {

@@ -1,304 +1,41 @@
-//! The append-only, hash-chained audit log.
-//!
-//! Every audited change runs inside an [`AuditedTx`]: it takes the chain head's
-//! write lock first, the change and its audit entry are written in the same
-//! transaction, and [`AuditedTx::commit`] writes the entry before committing.
-//! So an entry that cannot be written rolls the action back, and appends are
-//! serialised on both engines. Read-only events (a failed sign-in, a secret
-//! revealed) use [`record`], which is an audited transaction with no change.
+//! The append-only, hash-chained audit log: `store` (the audited
+//! transaction every change goes through, listing, verification), `chain`
+//! (the pure hashing), `anchor` (copies of the head kept outside), and the
+//! API and page.
 
 pub mod anchor;
 pub mod api;
 pub mod chain;
 pub mod pages;
+pub mod store;
 
-use crate::store::{now_us, Db, Result, Store, Tx};
-use chain::Entry;
-use sea_query::{Expr, Iden, Order, Query};
-use serde_json::Value;
+use crate::app::domain::{get, BoxFut, Domain, Job, NavGroup, NavItem, Need};
+use crate::app::panels::{Panel, Slot};
+use crate::app::App;
+use crate::auth::roles::Permission::AuditRead;
+use std::time::Duration;
+use utoipa_axum::routes;
 
-#[derive(Iden, Clone, Copy)]
-pub(crate) enum AuditLog {
-    Table,
-    Seq,
-    At,
-    ActorUserId,
-    Actor,
-    SourceIp,
-    Action,
-    TargetType,
-    TargetId,
-    ClientId,
-    Details,
-    PrevHash,
-    Hash,
+pub fn domain() -> Domain {
+    let read = Need::Perm(AuditRead);
+    Domain::new("audit")
+        .api(read, routes!(api::list))
+        .api(read, routes!(api::verify))
+        .pages([get("/audit", read, pages::list)])
+        .nav(NavItem { group: NavGroup::Admin, order: 30, id: "audit", label: "Audit log", href: "/audit", key: 'a', need: read })
+        .panel(Panel { slot: Slot::Home, order: 90, render: pages::recent })
+        .job(Job { name: "audit.anchor", every: anchor_every, run: write_anchor })
 }
 
-#[derive(Iden)]
-enum AuditHead {
-    Table,
-    Id,
-    Seq,
-    Hash,
+/// Anchors are written only where a file or webhook is configured.
+fn anchor_every(cfg: &crate::config::Config) -> Option<Duration> {
+    (cfg.audit_anchor_file.is_some() || cfg.audit_anchor_webhook.is_some()).then(|| Duration::from_secs(cfg.audit_anchor_interval_secs))
 }
 
-/// Who did something, and from where.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: Option<i64>,
-    /// Human label: the user's email, `token:NAME (email)`, or `cli@HOST`.
-    pub label: String,
-    pub ip: String,
-}
-
-impl Actor {
-    /// The host's administrator using the `steward` CLI.
-    pub fn cli() -> Actor {
-        let host = std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default();
-        Actor { user_id: None, label: format!("cli@{}", if host.is_empty() { "localhost" } else { &host }), ip: "local".into() }
-    }
-
-    /// The server itself (jobs, startup).
-    pub fn system() -> Actor {
-        Actor { user_id: None, label: "system".into(), ip: "local".into() }
-    }
-}
-
-/// What happened, to what.
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub action: String,
-    pub target_type: String,
-    pub target_id: String,
-    pub client_id: Option<i64>,
-    pub details: Value,
-}
-
-impl Event {
-    pub fn new(action: &str, target_type: &str, target_id: impl ToString) -> Event {
-        Event {
-            action: action.into(),
-            target_type: target_type.into(),
-            target_id: target_id.to_string(),
-            client_id: None,
-            details: Value::Object(Default::default()),
-        }
-    }
-
-    pub fn client(mut self, client_id: i64) -> Event {
-        self.client_id = Some(client_id);
-        self
-    }
-
-    pub fn details(mut self, details: Value) -> Event {
-        self.details = details;
-        self
-    }
-}
-
-/// A transaction whose commit appends one audit entry.
-pub struct AuditedTx {
-    // Field order matters: the transaction ends before the turn is released.
-    tx: Tx<'static>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-    seq: i64,
-    prev: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct HeadRow {
-    seq: i64,
-    hash: String,
-}
-
-impl Store {
-    /// Begins a transaction that will be committed together with its audit
-    /// entry. Takes the chain head's lock first (see the module doc).
-    pub async fn begin_audited(&self) -> Result<AuditedTx> {
-        let turn = self.write_turn().await;
-        let mut tx = self.begin().await?;
-        let head: HeadRow = tx
-            .fetch_one(
-                Query::update()
-                    .table(AuditHead::Table)
-                    .value(AuditHead::Seq, Expr::col(AuditHead::Seq).add(1))
-                    .and_where(Expr::col(AuditHead::Id).eq(1))
-                    .returning(Query::returning().columns([AuditHead::Seq, AuditHead::Hash])),
-            )
-            .await?;
-        Ok(AuditedTx { tx, _turn: turn, seq: head.seq, prev: head.hash })
-    }
-}
-
-impl AuditedTx {
-    /// The transaction, for the change being audited.
-    pub fn tx(&mut self) -> &mut Tx<'static> {
-        &mut self.tx
-    }
-
-    /// Appends the entry and commits the change with it.
-    pub async fn commit(mut self, actor: &Actor, event: Event) -> Result<i64> {
-        let mut e = Entry {
-            seq: self.seq,
-            at: now_us(),
-            actor_user_id: actor.user_id,
-            actor: actor.label.clone(),
-            source_ip: actor.ip.clone(),
-            action: event.action,
-            target_type: event.target_type,
-            target_id: event.target_id,
-            client_id: event.client_id.or_else(|| event.details.get("client_id").and_then(Value::as_i64)),
-            details: event.details.to_string(),
-            prev_hash: self.prev.clone(),
-            hash: String::new(),
-        };
-        e.hash = chain::entry_hash(&self.prev, &e);
-        use AuditLog as A;
-        self.tx
-            .execute(
-                Query::insert()
-                    .into_table(A::Table)
-                    .columns([
-                        A::Seq,
-                        A::At,
-                        A::ActorUserId,
-                        A::Actor,
-                        A::SourceIp,
-                        A::Action,
-                        A::TargetType,
-                        A::TargetId,
-                        A::ClientId,
-                        A::Details,
-                        A::PrevHash,
-                        A::Hash,
-                    ])
-                    .values_panic([
-                        e.seq.into(),
-                        e.at.into(),
-                        e.actor_user_id.into(),
-                        e.actor.clone().into(),
-                        e.source_ip.clone().into(),
-                        e.action.clone().into(),
-                        e.target_type.clone().into(),
-                        e.target_id.clone().into(),
-                        e.client_id.into(),
-                        e.details.clone().into(),
-                        e.prev_hash.clone().into(),
-                        e.hash.clone().into(),
-                    ]),
-            )
-            .await?;
-        self.tx
-            .execute(
-                Query::update().table(AuditHead::Table).value(AuditHead::Hash, e.hash.clone()).and_where(Expr::col(AuditHead::Id).eq(1)),
-            )
-            .await?;
-        self.tx.commit().await?;
-        Ok(e.seq)
-    }
-}
-
-/// Records an event that changes nothing else (sign-ins, reveals).
-pub async fn record(store: &Store, actor: &Actor, event: Event) -> Result<i64> {
-    store.begin_audited().await?.commit(actor, event).await
-}
-
-/// Filters for listing the log.
-#[derive(Debug, Default, Clone)]
-pub struct Filter {
-    pub action_prefix: Option<String>,
-    pub actor_user_id: Option<i64>,
-    /// `None`: everything; `Some(set)`: only entries about these clients.
-    pub clients: Option<Vec<i64>>,
-}
-
-fn apply(q: &mut sea_query::SelectStatement, f: &Filter) {
-    if let Some(p) = &f.action_prefix {
-        q.and_where(Expr::col(AuditLog::Action).like(crate::store::like_prefix(p)));
-    }
-    if let Some(u) = f.actor_user_id {
-        q.and_where(Expr::col(AuditLog::ActorUserId).eq(u));
-    }
-    if let Some(c) = &f.clients {
-        q.and_where(Expr::col(AuditLog::ClientId).is_in(c.clone()));
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct Count {
-    n: i64,
-}
-
-/// Newest first, paginated, with the total.
-pub async fn list(db: &mut impl Db, f: &Filter, limit: u64, offset: u64) -> Result<(Vec<Entry>, i64)> {
-    let mut q = Query::select();
-    q.column(sea_query::Asterisk).from(AuditLog::Table).order_by(AuditLog::Seq, Order::Desc).limit(limit).offset(offset);
-    apply(&mut q, f);
-    let rows = db.fetch_all(&q).await?;
-    let mut c = Query::select();
-    c.expr_as(Expr::col(AuditLog::Seq).count(), sea_query::Alias::new("n")).from(AuditLog::Table);
-    apply(&mut c, f);
-    let total: Count = db.fetch_one(&c).await?;
-    Ok((rows, total.n))
-}
-
-/// Entries with `seq > after`, oldest first, up to `limit`.
-pub async fn page_after(store: &Store, after: i64, limit: u64) -> Result<Vec<Entry>> {
-    store
-        .clone()
-        .fetch_all(
-            Query::select()
-                .column(sea_query::Asterisk)
-                .from(AuditLog::Table)
-                .and_where(Expr::col(AuditLog::Seq).gt(after))
-                .order_by(AuditLog::Seq, Order::Asc)
-                .limit(limit),
-        )
-        .await
-}
-
-/// The chain head: (seq, hash).
-pub async fn head(store: &Store) -> Result<(i64, String)> {
-    let h: HeadRow = store
-        .clone()
-        .fetch_one(
-            Query::select().columns([AuditHead::Seq, AuditHead::Hash]).from(AuditHead::Table).and_where(Expr::col(AuditHead::Id).eq(1)),
-        )
-        .await?;
-    Ok((h.seq, h.hash))
-}
-
-/// Walks the whole chain in pages; returns the number of entries verified.
-///
-/// The server may append while this walks (a live fleet enrolls, people
-/// work), so the head is read when the walk reaches the end, not before:
-/// a head beyond the last entry walked means more were committed since the
-/// last page, and the walk goes on to them. Entries beyond the head, or a
-/// head ahead of the entries that never fills in, still fail.
-pub async fn verify(store: &Store) -> Result<std::result::Result<i64, chain::ChainError>> {
-    let mut v = chain::Verifier::default();
-    let (mut after, mut n, mut catch_ups) = (0, 0, 0);
-    loop {
-        let page = page_after(store, after, 1000).await?;
-        if page.is_empty() {
-            let (head_seq, head_hash) = head(store).await?;
-            // Each catch-up walks at least one newer entry; the cap only
-            // stops a walk that a torrent of appends never lets finish.
-            if head_seq > after && catch_ups < 1000 {
-                catch_ups += 1;
-                let more = page_after(store, after, 1).await?;
-                if !more.is_empty() {
-                    continue;
-                }
-            }
-            return Ok(v.finish(head_seq, &head_hash).map(|_| n));
-        }
-        for e in &page {
-            if let Err(err) = v.push(e) {
-                return Ok(Err(err));
-            }
-            n += 1;
-        }
-        after = page.last().map(|e| e.seq).unwrap_or(after);
-    }
+fn write_anchor(app: App) -> BoxFut<'static, anyhow::Result<()>> {
+    Box::pin(async move {
+        let a = anchor::write(&app.store, app.cfg.audit_anchor_file.as_deref(), app.cfg.audit_anchor_webhook.as_deref()).await?;
+        tracing::info!(seq = a.seq, hash = %a.hash, "audit anchor written");
+        Ok(())
+    })
 }

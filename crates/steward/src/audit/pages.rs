@@ -1,13 +1,17 @@
 //! The audit log page, with filters and an on-demand chain verification.
 
 use super::chain::Entry;
+use crate::app::domain::BoxFut;
+use crate::app::panels::{Fragment, PanelCtx};
+use crate::app::App;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::http::extract::ApiQuery;
 use crate::http::page::html;
-use crate::http::App;
-use crate::web::{Layout, PageResult};
+use crate::web::{error::PageResult, layout::Layout};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 /// One entry as shown.
@@ -26,7 +30,7 @@ impl From<Entry> for Row {
     fn from(e: Entry) -> Self {
         Row {
             seq: e.seq,
-            at: crate::store::fmt_time(e.at),
+            at: crate::time::fmt_time(e.at),
             actor: e.actor,
             ip: e.source_ip,
             action: e.action,
@@ -57,14 +61,14 @@ struct AuditPage {
     verify: Option<(bool, String)>,
 }
 
-pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<AuditPageQuery>) -> PageResult {
+pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<AuditPageQuery>) -> PageResult {
     p.require(Permission::AuditRead)?;
     let f = super::api::filter_for(&p, Some(q.action.trim().to_string()), None, None);
     let limit = 100;
     let offset = q.offset.unwrap_or(0);
-    let (rows, total) = super::list(&mut app.store.snapshot().await?, &f, limit, offset).await?;
+    let (rows, total) = super::store::list(&mut app.store.snapshot().await?, &f, limit, offset).await?;
     let verify = if q.verify.is_some() {
-        Some(match super::verify(&app.store).await? {
+        Some(match super::store::verify(&app.store).await? {
             Ok(n) => (true, format!("The chain verifies: {n} entries, none changed, removed or reordered.")),
             Err(e) => (false, format!("The chain is broken: {e}")),
         })
@@ -72,7 +76,7 @@ pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<AuditPag
         None
     };
     Ok(html(&AuditPage {
-        l: Layout::new(&p, "Audit log", "audit"),
+        l: Layout::new(&app, &p, "Audit log", "audit"),
         action: q.action,
         rows: rows.into_iter().map(Row::from).collect(),
         total,
@@ -80,4 +84,25 @@ pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<AuditPag
         next: ((offset + limit) < total as u64).then_some(offset + limit),
         verify,
     }))
+}
+
+#[derive(Template)]
+#[template(path = "audit_recent.html")]
+struct Recent {
+    rows: Vec<Row>,
+}
+
+/// The home page's "recent activity": the newest entries the caller may see.
+pub fn recent<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, Result<Option<Fragment>, ApiError>> {
+    Box::pin(async move {
+        if !p.can(Permission::AuditRead) {
+            return Ok(None);
+        }
+        let f = super::api::filter_for(p, None, None, None);
+        let (entries, _) = super::store::list(&mut app.store.clone(), &f, 10, 0).await?;
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        Fragment::render(&Recent { rows: entries.into_iter().map(Row::from).collect() }).map(Some)
+    })
 }

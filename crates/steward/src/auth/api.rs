@@ -2,14 +2,19 @@
 
 use super::login::{self, PasswordStep};
 use super::roles::{self, Role};
-use super::{mfa, sessions, tokens, Ctx, Principal, Via};
-use crate::audit::Event;
-use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
+use super::{
+    mfa,
+    principal::{Ctx, Principal, Via},
+    sessions, tokens,
+};
+use crate::app::App;
+use crate::audit::store::Event;
+use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::list::{PageParams, Paged};
-use crate::http::App;
-use crate::store::{now_us, rfc3339};
-use crate::users::{self, Users};
-use axum::extract::{Path, Query, State};
+use crate::time::{now_us, rfc3339};
+use crate::users::{self, store::Users};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -78,8 +83,8 @@ pub async fn login(State(app): State<App>, ctx: Ctx, ApiJson(req): ApiJson<Login
     let (token, _csrf) = login::start_session(&app, &ctx, &user, method).await?;
     // Build the response from the fresh session, exactly as later requests see it.
     let mut db = app.store.clone();
-    let s = sessions::by_token(&mut db, &token).await?.ok_or_else(|| ApiError::Internal("session vanished".into()))?;
-    let p = super::principal_for(&app, user, Via::Session { id: s.id, csrf: s.csrf_token }, ctx.ip.clone(), None).await?;
+    let s = sessions::by_token(&mut db, &token).await?.ok_or_else(|| ApiError::internal("session vanished"))?;
+    let p = super::guard::principal_for(&app, user, Via::Session { id: s.id, csrf: s.csrf_token }, ctx.ip.clone(), None).await?;
     let cookie = login::session_cookie(Some(&token), app.cfg.session_absolute_hours * 3600);
     Ok(([(header::SET_COOKIE, cookie)], axum::Json(me_of(&p))).into_response())
 }
@@ -113,15 +118,14 @@ pub async fn change_password(app: &App, p: &Principal, current: &str, new: &str)
     session_only(p)?;
     super::password::check_policy(new).map_err(|e| ApiError::invalid("new_password", e.to_string()))?;
     let (cur, hash) = (current.to_string(), p.user.password_hash.clone());
-    let ok =
-        tokio::task::spawn_blocking(move || super::password::verify(&cur, &hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = tokio::task::spawn_blocking(move || super::password::verify(&cur, &hash)).await.map_err(ApiError::internal)?;
     if !ok {
         return Err(ApiError::invalid("current_password", "is wrong"));
     }
     let new = new.to_string();
-    let hash = tokio::task::spawn_blocking(move || super::password::hash(&new)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = tokio::task::spawn_blocking(move || super::password::hash(&new)).await.map_err(ApiError::internal)?;
     let mut tx = app.store.begin_audited().await?;
-    users::update(tx.tx(), p.user.id, vec![(Users::PasswordHash, hash.into())]).await?;
+    users::store::update(tx.tx(), p.user.id, vec![(Users::PasswordHash, hash.into())]).await?;
     let revoked = sessions::revoke_all(tx.tx(), p.user.id, p.session_id()).await?;
     tx.commit(&p.actor(), Event::new("user.password_change", "user", p.user.id).details(json!({"other_sessions_revoked": revoked})))
         .await?;
@@ -173,7 +177,7 @@ pub struct RecoveryCodes {
     responses((status = 200, body = RecoveryCodes), (status = 400, body = ErrorEnvelope)))]
 pub async fn mfa_confirm(State(app): State<App>, p: Principal, ApiJson(req): ApiJson<MfaConfirm>) -> ApiResult {
     session_only(&p)?;
-    let user = users::by_id(&mut app.store.clone(), p.user.id).await?.ok_or(ApiError::NotFound)?;
+    let user = users::store::by_id(&mut app.store.clone(), p.user.id).await?.ok_or(ApiError::NotFound)?;
     let codes = mfa::confirm(&app, &p.actor(), &user, &req.code).await?;
     Ok(json(RecoveryCodes { recovery_codes: codes }))
 }
@@ -191,7 +195,7 @@ pub struct SessionInfo {
 }
 
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", params(PageParams), responses((status = 200, body = Paged<SessionInfo>)))]
-pub async fn list_sessions(State(app): State<App>, p: Principal, Query(page): Query<PageParams>) -> ApiResult {
+pub async fn list_sessions(State(app): State<App>, p: Principal, ApiQuery(page): ApiQuery<PageParams>) -> ApiResult {
     let rows = sessions::list_for_user(&mut app.store.clone(), p.user.id).await?;
     let cur = p.session_id();
     Ok(json(Paged::from_all(
@@ -222,7 +226,7 @@ pub async fn revoke_session_of(app: &App, p: &Principal, id: i64) -> Result<(), 
 
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "auth", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorEnvelope)))]
-pub async fn revoke_session(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> ApiResult {
+pub async fn revoke_session(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     revoke_session_of(&app, &p, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -280,7 +284,7 @@ pub struct CreatedToken {
 /// Creates a token for the caller (shared with the tokens page).
 pub async fn create_token_for(app: &App, p: &Principal, req: NewToken) -> Result<CreatedToken, ApiError> {
     session_only(p)?;
-    let name = crate::tenancy::validate::name(&req.name).map_err(|m| ApiError::invalid("name", m))?;
+    let name = crate::validate::name(&req.name).map_err(|m| ApiError::invalid("name", m))?;
     let perms = roles::token_scopes(p.role, &req.scopes).map_err(|e| ApiError::invalid("scopes", e.to_string()))?;
     let days = req.expires_in_days.unwrap_or(90);
     if !(1..=365).contains(&days) {
@@ -289,7 +293,7 @@ pub async fn create_token_for(app: &App, p: &Principal, req: NewToken) -> Result
     let expires = now_us() + days as i64 * 86_400_000_000;
     let mut tx = app.store.begin_audited().await?;
     let (id, secret) = tokens::create(tx.tx(), p.user.id, &name, &perms.scopes(), expires).await?;
-    let t = tokens::by_id(tx.tx(), id).await?.ok_or_else(|| ApiError::Internal("token vanished".into()))?;
+    let t = tokens::by_id(tx.tx(), id).await?.ok_or_else(|| ApiError::internal("token vanished"))?;
     tx.commit(
         &p.actor(),
         Event::new("token.create", "token", id).details(json!({"name": name, "scopes": perms.scopes(), "expires_at": rfc3339(expires)})),
@@ -323,7 +327,7 @@ pub struct TokenFilter {
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", params(TokenFilter), responses((status = 200, body = Paged<TokenInfo>)))]
-pub async fn list_tokens(State(app): State<App>, p: Principal, Query(f): Query<TokenFilter>) -> ApiResult {
+pub async fn list_tokens(State(app): State<App>, p: Principal, ApiQuery(f): ApiQuery<TokenFilter>) -> ApiResult {
     let owner = if f.all && p.role == Role::Admin { None } else { Some(p.user.id) };
     let rows = tokens::list(&mut app.store.clone(), owner).await?;
     let page = PageParams { limit: f.limit, offset: f.offset };
@@ -339,7 +343,7 @@ pub async fn create_token(State(app): State<App>, p: Principal, ApiJson(req): Ap
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorEnvelope)))]
-pub async fn revoke_token(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> ApiResult {
+pub async fn revoke_token(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     revoke_token_of(&app, &p, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -5,22 +5,17 @@
 //! timing does not reveal which emails exist), and every failure is recorded
 //! for throttling and in the audit log.
 
-use super::{sessions, throttle, totp, Ctx};
-use crate::audit::{self, Event};
+use super::mfa::RecoveryCodes;
+use super::{principal::Ctx, sessions, throttle, totp};
+use crate::app::App;
+use crate::audit::{self, store::Event};
 use crate::crypto::sha256_hex;
-use crate::http::error::ApiError;
-use crate::http::App;
-use crate::users::{self, User, Users};
-use sea_query::{Expr, Iden, Query};
-
-#[derive(Iden)]
-pub(crate) enum RecoveryCodes {
-    Table,
-    Id,
-    UserId,
-    CodeHash,
-    UsedAt,
-}
+use crate::error::ApiError;
+use crate::users::{
+    self,
+    store::{User, Users},
+};
+use sea_query::{Expr, Query};
 
 /// What the password step decided.
 pub enum PasswordStep {
@@ -36,15 +31,19 @@ async fn fail(state: &App, ctx: &Ctx, email: &str, reason: &str, user: Option<&U
     throttle::record(&mut state.store.clone(), email, &ctx.ip, false).await?;
     let mut actor = ctx.anonymous_actor(email);
     actor.user_id = user.map(|u| u.id);
-    audit::record(&state.store, &actor, Event::new("auth.login_failed", "user", email).details(serde_json::json!({"reason": reason})))
-        .await?;
+    audit::store::record(
+        &state.store,
+        &actor,
+        Event::new("auth.login_failed", "user", email).details(serde_json::json!({"reason": reason})),
+    )
+    .await?;
     Ok(())
 }
 
 /// Refuses with 429 when this email or address is throttled (and audits it).
 pub async fn check_throttle(state: &App, ctx: &Ctx, email: &str) -> Result<(), ApiError> {
     if let Some(secs) = throttle::check(&mut state.store.clone(), email, &ctx.ip).await? {
-        audit::record(
+        audit::store::record(
             &state.store,
             &ctx.anonymous_actor(email),
             Event::new("auth.throttled", "user", email).details(serde_json::json!({"retry_after_secs": secs})),
@@ -59,11 +58,10 @@ pub async fn check_throttle(state: &App, ctx: &Ctx, email: &str) -> Result<(), A
 pub async fn password_step(state: &App, ctx: &Ctx, email: &str, password: &str) -> Result<PasswordStep, ApiError> {
     let email = email.trim().to_lowercase();
     check_throttle(state, ctx, &email).await?;
-    let user = users::by_email(&mut state.store.clone(), &email).await?;
+    let user = users::store::by_email(&mut state.store.clone(), &email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| super::password::dummy_hash().to_string());
     let pw = password.to_string();
-    let ok =
-        tokio::task::spawn_blocking(move || super::password::verify(&pw, &hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = tokio::task::spawn_blocking(move || super::password::verify(&pw, &hash)).await.map_err(ApiError::internal)?;
     match user {
         Some(u) if ok && !u.disabled => Ok(if u.totp_enabled { PasswordStep::NeedsSecondFactor(u) } else { PasswordStep::Done(u) }),
         Some(u) if ok => {
@@ -83,7 +81,7 @@ pub async fn second_factor(state: &App, ctx: &Ctx, user: &User, code: &str) -> R
     check_throttle(state, ctx, &user.email).await?;
     let db = state.store.clone();
     if let Some(enc) = &user.totp_secret_enc {
-        let secret = state.master.open(&super::mfa::secret_context(user.id), enc).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let secret = state.master.open(&super::mfa::secret_context(user.id), enc).map_err(ApiError::internal)?;
         let now = chrono::Utc::now().timestamp() as u64;
         if let Some(step) = totp::verify(&secret, code, now, user.totp_last_step) {
             // Compare-and-set, so two concurrent uses of one code cannot both win.
@@ -107,7 +105,7 @@ pub async fn second_factor(state: &App, ctx: &Ctx, user: &User, code: &str) -> R
             .execute(
                 Query::update()
                     .table(RecoveryCodes::Table)
-                    .value(RecoveryCodes::UsedAt, crate::store::now_us())
+                    .value(RecoveryCodes::UsedAt, crate::time::now_us())
                     .and_where(Expr::col(RecoveryCodes::UserId).eq(user.id))
                     .and_where(Expr::col(RecoveryCodes::CodeHash).eq(sha256_hex(&norm)))
                     .and_where(Expr::col(RecoveryCodes::UsedAt).is_null()),
@@ -126,8 +124,9 @@ pub async fn second_factor(state: &App, ctx: &Ctx, user: &User, code: &str) -> R
 pub async fn start_session(state: &App, ctx: &Ctx, user: &User, method: &str) -> Result<(String, String), ApiError> {
     throttle::record(&mut state.store.clone(), &user.email, &ctx.ip, true).await?;
     let mut tx = state.store.begin_audited().await?;
-    let (id, token, csrf) = sessions::create(tx.tx(), user.id, false, state.lifetimes.absolute_us, &ctx.ip, &ctx.user_agent).await?;
-    let actor = crate::audit::Actor { user_id: Some(user.id), label: user.email.clone(), ip: ctx.ip.clone() };
+    let (id, token, csrf) =
+        sessions::create(tx.tx(), user.id, false, state.cfg.session_lifetimes().absolute_us, &ctx.ip, &ctx.user_agent).await?;
+    let actor = crate::audit::store::Actor { user_id: Some(user.id), label: user.email.clone(), ip: ctx.ip.clone() };
     tx.commit(&actor, Event::new("auth.login", "session", id).details(serde_json::json!({"method": method, "user_agent": ctx.user_agent})))
         .await?;
     Ok((token, csrf))
@@ -136,7 +135,7 @@ pub async fn start_session(state: &App, ctx: &Ctx, user: &User, method: &str) ->
 /// The Set-Cookie value for a session token (`None` clears it).
 pub fn session_cookie(token: Option<&str>, max_age_secs: u64) -> String {
     match token {
-        Some(t) => format!("{}={t}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}", super::SESSION_COOKIE),
-        None => format!("{}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0", super::SESSION_COOKIE),
+        Some(t) => format!("{}={t}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}", super::principal::SESSION_COOKIE),
+        None => format!("{}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0", super::principal::SESSION_COOKIE),
     }
 }

@@ -5,15 +5,26 @@
 //! once the user proves a working code, and returns ten recovery codes that
 //! are shown once and stored only as hashes.
 
-use super::login::RecoveryCodes;
 use super::{sessions, totp};
-use crate::audit::{Actor, Event};
+use crate::app::App;
+use crate::audit::store::{Actor, Event};
 use crate::crypto::sha256_hex;
-use crate::http::error::ApiError;
-use crate::http::App;
+use crate::error::ApiError;
 use crate::store::{Db, Store};
-use crate::users::{self, User, Users};
-use sea_query::{Expr, Query};
+use crate::users::{
+    self,
+    store::{User, Users},
+};
+use sea_query::{Expr, Iden, Query};
+
+#[derive(Iden)]
+pub(crate) enum RecoveryCodes {
+    Table,
+    Id,
+    UserId,
+    CodeHash,
+    UsedAt,
+}
 
 /// The associated data binding a TOTP secret to its user row.
 pub fn secret_context(user_id: i64) -> String {
@@ -34,7 +45,7 @@ pub async fn start(state: &App, user: &User) -> Result<Enrolment, ApiError> {
     }
     let secret = totp::new_secret();
     let sealed = state.master.seal(&secret_context(user.id), &secret);
-    users::update(&mut state.store.clone(), user.id, vec![(Users::TotpSecretEnc, sealed.into())]).await?;
+    users::store::update(&mut state.store.clone(), user.id, vec![(Users::TotpSecretEnc, sealed.into())]).await?;
     let uri = totp::otpauth_uri(&secret, &user.email, "Steward");
     Ok(Enrolment { secret_base32: totp::secret_base32(&secret), qr_svg: qr_svg(&uri), otpauth_uri: uri })
 }
@@ -52,13 +63,13 @@ pub async fn confirm(state: &App, actor: &Actor, user: &User, code: &str) -> Res
         return Err(ApiError::Conflict("two-factor authentication is already on".into()));
     }
     let enc = user.totp_secret_enc.as_ref().ok_or_else(|| ApiError::BadRequest("start enrolment first".into()))?;
-    let secret = state.master.open(&secret_context(user.id), enc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let secret = state.master.open(&secret_context(user.id), enc).map_err(ApiError::internal)?;
     let now = chrono::Utc::now().timestamp() as u64;
     let step = totp::verify(&secret, code, now, user.totp_last_step)
         .ok_or_else(|| ApiError::invalid("code", "does not match; check the time on your device"))?;
     let codes = totp::new_recovery_codes();
     let mut tx = state.store.begin_audited().await?;
-    users::update(tx.tx(), user.id, vec![(Users::TotpEnabled, true.into()), (Users::TotpLastStep, step.into())]).await?;
+    users::store::update(tx.tx(), user.id, vec![(Users::TotpEnabled, true.into()), (Users::TotpLastStep, step.into())]).await?;
     replace_recovery_codes(tx.tx(), user.id, &codes).await?;
     tx.commit(actor, Event::new("user.mfa_enabled", "user", user.id)).await?;
     Ok(codes)
@@ -96,7 +107,7 @@ pub async fn recovery_codes_left(store: &Store, user_id: i64) -> crate::store::R
 /// administrator's recovery path: `steward admin reset-mfa`, or the users API).
 pub async fn reset(store: &Store, actor: &Actor, user_id: i64) -> Result<(), ApiError> {
     let mut tx = store.begin_audited().await?;
-    users::update(tx.tx(), user_id, vec![(Users::TotpEnabled, false.into()), (Users::TotpSecretEnc, Option::<String>::None.into())])
+    users::store::update(tx.tx(), user_id, vec![(Users::TotpEnabled, false.into()), (Users::TotpSecretEnc, Option::<String>::None.into())])
         .await?;
     replace_recovery_codes(tx.tx(), user_id, &[]).await?;
     sessions::revoke_all(tx.tx(), user_id, None).await?;

@@ -1,369 +1,89 @@
 //! Who is asking, and may they: sign-in, sessions, MFA, API tokens, roles,
 //! throttling, and the one middleware every request passes through.
 //!
-//! [`guard`] is where access control lives, so that no route can forget it:
-//! it refuses everything before the first administrator exists, checks the
-//! `Origin` of state-changing requests, resolves the caller (bearer token or
-//! session cookie), enforces the CSRF token for cookie-authenticated writes,
-//! hides every `/clients/{id}/…` route of a client outside a limited
-//! technician's set (404), and holds users who must enrol MFA to the profile
-//! page. Handlers then take a [`Principal`] and check a [`roles::Permission`].
+//! [`guard::guard`] is where access control starts, so that no route can
+//! forget it: it refuses everything before the first administrator exists,
+//! checks the `Origin` of state-changing requests, resolves the caller
+//! (bearer token or session cookie) into a [`principal::Principal`],
+//! enforces the CSRF token for cookie-authenticated writes, hides every
+//! `/clients/{id}/…` route of a client outside a limited technician's set
+//! (404), and holds users who must enrol MFA to the profile page. Each route
+//! then enforces its own declared need (`app::domain::Need`), and handlers
+//! check a [`roles::Permission`] again where they act.
 
 pub mod api;
+pub mod guard;
 pub mod login;
 pub mod mfa;
 pub mod pages;
 pub mod password;
+pub mod principal;
 pub mod roles;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod totp;
 
-use crate::audit::Actor;
-use crate::http::error::{error_response, ApiError};
-use crate::http::App;
-use crate::users::{self, User};
-use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
-use axum::http::{header, request::Parts, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
-use roles::{Permission, Perms, Role};
-use std::net::SocketAddr;
+use crate::app::domain::{get, post, BoxFut, Domain, Job, NavGroup, NavItem, Need};
+use crate::app::App;
+use std::time::Duration;
+use utoipa_axum::routes;
 
-/// Name of the session cookie. `__Host-` makes browsers insist on Secure,
-/// Path=/ and no Domain, so no sibling host can set or read it.
-pub const SESSION_COOKIE: &str = "__Host-steward_session";
-
-/// Constant-time string comparison for secrets.
-pub fn ct_eq(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+pub fn domain() -> Domain {
+    Domain::new("auth")
+        .api(Need::Anyone, routes!(api::login))
+        .api(Need::SignedIn, routes!(api::logout))
+        .api(Need::SignedIn, routes!(api::me))
+        .api(Need::Session, routes!(api::password))
+        .api(Need::Session, routes!(api::mfa_start))
+        .api(Need::Session, routes!(api::mfa_confirm))
+        .api(Need::Session, routes!(api::list_sessions))
+        .api(Need::Session, routes!(api::revoke_session))
+        .api(Need::Session, routes!(api::list_tokens))
+        .api(Need::Session, routes!(api::create_token))
+        .api(Need::Session, routes!(api::revoke_token))
+        .pages([
+            get("/login", Need::Anyone, pages::login_form),
+            post("/login", Need::Anyone, pages::login_submit),
+            get("/login/mfa", Need::Anyone, pages::mfa_form),
+            post("/login/mfa", Need::Anyone, pages::mfa_submit),
+            post("/logout", Need::SignedIn, pages::logout),
+            get("/profile", Need::SignedIn, pages::profile),
+            post("/profile/password", Need::Session, pages::password),
+            post("/profile/mfa/start", Need::Session, pages::mfa_start),
+            post("/profile/mfa/confirm", Need::Session, pages::mfa_confirm),
+            post("/profile/sessions/{id}/revoke", Need::Session, pages::revoke_session),
+            get("/tokens", Need::Session, pages::tokens),
+            post("/tokens", Need::Session, pages::create_token),
+            post("/tokens/{id}/revoke", Need::Session, pages::revoke_token),
+        ])
+        .nav(NavItem {
+            group: NavGroup::Admin,
+            order: 20,
+            id: "tokens",
+            label: "API tokens",
+            href: "/tokens",
+            key: 't',
+            need: Need::Session,
+        })
+        .nav(NavItem {
+            group: NavGroup::Admin,
+            order: 50,
+            id: "profile",
+            label: "Profile",
+            href: "/profile",
+            key: 'p',
+            need: Need::SignedIn,
+        })
+        .job(Job { name: "auth.prune", every: |_| Some(Duration::from_secs(3600)), run: prune })
 }
 
-/// How the caller authenticated.
-#[derive(Debug, Clone)]
-pub enum Via {
-    Session { id: i64, csrf: String },
-    Token { id: i64, name: String },
-}
-
-/// An authenticated caller and what they may do.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user: User,
-    pub role: Role,
-    pub perms: Perms,
-    /// `None`: every client; `Some(ids)`: only these clients exist for them.
-    pub clients: Option<Vec<i64>>,
-    pub via: Via,
-    pub ip: String,
-    /// MFA is required by policy and this user has not enrolled yet.
-    pub must_enroll_mfa: bool,
-}
-
-impl Principal {
-    pub fn actor(&self) -> Actor {
-        let label = match &self.via {
-            Via::Session { .. } => self.user.email.clone(),
-            Via::Token { name, .. } => format!("{} (token {name})", self.user.email),
-        };
-        Actor { user_id: Some(self.user.id), label, ip: self.ip.clone() }
-    }
-
-    pub fn can(&self, p: Permission) -> bool {
-        self.perms.has(p)
-    }
-
-    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
-        if self.can(p) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!("this needs the {} permission", p.scope())))
-        }
-    }
-
-    pub fn sees_client(&self, client_id: i64) -> bool {
-        self.clients.as_ref().is_none_or(|ids| ids.contains(&client_id))
-    }
-
-    pub fn csrf(&self) -> &str {
-        match &self.via {
-            Via::Session { csrf, .. } => csrf,
-            Via::Token { .. } => "",
-        }
-    }
-
-    pub fn session_id(&self) -> Option<i64> {
-        match self.via {
-            Via::Session { id, .. } => Some(id),
-            Via::Token { .. } => None,
-        }
-    }
-}
-
-/// Per-request context the guard attaches to every request.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub ip: String,
-    pub principal: Option<Principal>,
-    pub user_agent: String,
-}
-
-impl Ctx {
-    /// The actor for audit entries of unauthenticated actions (sign-in).
-    pub fn anonymous_actor(&self, label: &str) -> Actor {
-        Actor { user_id: None, label: label.chars().take(200).collect(), ip: self.ip.clone() }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| ApiError::Internal("guard did not run".into()))
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Principal {
-    type Rejection = Response;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<Ctx>().and_then(|c| c.principal.clone()) {
-            Some(p) => Ok(p),
-            None if is_api(parts.uri.path()) => Err(ApiError::Unauthenticated.into_response()),
-            None => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                Err(Redirect::to(&format!("/login?next={}", urlencode(next))).into_response())
-            }
-        }
-    }
-}
-
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
-
-pub(crate) fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
-}
-
-fn always_open(path: &str) -> bool {
-    // Agents authenticate inside their own protocol (devices::gateway).
-    path == "/healthz"
-        || path == "/readyz"
-        || path.starts_with("/assets/")
-        || path.starts_with("/agent/")
-        || path == "/api/v1/openapi.json"
-        || path == "/favicon.ico"
-}
-
-/// Paths a user who must enrol MFA may still use.
-fn mfa_enrollment_allowed(path: &str) -> bool {
-    path == "/profile"
-        || path.starts_with("/profile/mfa")
-        || path == "/logout"
-        || path == "/api/v1/me"
-        || path.starts_with("/api/v1/me/mfa")
-        || path == "/api/v1/auth/logout"
-}
-
-/// The client id in `/clients/{id}/…` or `/api/v1/clients/{id}/…`, if the
-/// path is one of those. `Some(None)` means the segment is not a valid id.
-pub(crate) fn client_in_path(path: &str) -> Option<Option<i64>> {
-    let rest = path.strip_prefix("/api/v1/clients/").or_else(|| path.strip_prefix("/clients/"))?;
-    let seg = rest.split('/').next().unwrap_or("");
-    if seg.is_empty() || seg == "new" {
-        return None;
-    }
-    Some(seg.parse::<i64>().ok())
-}
-
-pub(crate) fn client_ip(state: &App, req: &Request) -> String {
-    if state.cfg.trust_forwarded_for {
-        if let Some(ff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-            if let Some(first) = ff.split(',').next() {
-                return first.trim().chars().take(64).collect();
-            }
-        }
-    }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
-
-pub(crate) fn cookie<'a>(req_headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    req_headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-/// Resolves a principal for a user (shared by sessions and tokens).
-pub(crate) async fn principal_for(state: &App, user: User, via: Via, ip: String, perms: Option<Perms>) -> Result<Principal, ApiError> {
-    let role = user.role();
-    let clients = if user.clients_limited && role.can_be_client_limited() {
-        Some(users::client_ids(&mut state.store.clone(), user.id).await?)
-    } else {
-        None
-    };
-    let require = crate::settings::require_mfa(&state.store).await?;
-    let must_enroll_mfa = matches!(via, Via::Session { .. }) && require && !user.totp_enabled;
-    Ok(Principal { perms: perms.unwrap_or_else(|| role.permissions()), role, clients, via, ip, must_enroll_mfa, user })
-}
-
-/// Authenticates a request from its bearer token or session cookie.
-/// `Err` means credentials were presented but are not valid.
-async fn resolve(state: &App, headers: &axum::http::HeaderMap, ip: &str) -> Result<Option<Principal>, ApiError> {
-    let now = crate::store::now_us();
-    let mut db = state.store.clone();
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let secret = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or(ApiError::Unauthenticated)?;
-        let t = tokens::by_secret(&mut db, secret).await?.filter(|t| t.live(now)).ok_or(ApiError::Unauthenticated)?;
-        let user = users::by_id(&mut db, t.user_id).await?.filter(|u| !u.disabled).ok_or(ApiError::Unauthenticated)?;
-        tokens::touch(&mut db, &t, now).await?;
-        let perms = roles::effective_token_perms(user.role(), roles::parse_scopes(&t.scope_list()));
-        let via = Via::Token { id: t.id, name: t.name.clone() };
-        return principal_for(state, user, via, ip.to_string(), Some(perms)).await.map(Some);
-    }
-    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
-    let Some(s) = sessions::by_token(&mut db, token).await? else { return Ok(None) };
-    if s.mfa_pending || !s.live(now, state.lifetimes) {
-        return Ok(None);
-    }
-    let Some(user) = users::by_id(&mut db, s.user_id).await?.filter(|u| !u.disabled) else { return Ok(None) };
-    sessions::touch(&mut db, &s, now).await?;
-    let via = Via::Session { id: s.id, csrf: s.csrf_token.clone() };
-    principal_for(state, user, via, ip.to_string(), None).await.map(Some)
-}
-
-/// The origin this server is reached at, for the Origin check.
-fn expected_origin(state: &App, req: &Request) -> Option<String> {
-    if let Some(u) = &state.cfg.public_url {
-        return Some(u.clone());
-    }
-    // HTTP/2 carries the host as the `:authority` pseudo-header (in the URI),
-    // HTTP/1.1 as the Host header.
-    let host = match req.uri().authority() {
-        Some(a) => a.as_str(),
-        None => req.headers().get(header::HOST)?.to_str().ok()?,
-    };
-    let scheme = if state.cfg.plain_http { "http" } else { "https" };
-    Some(format!("{scheme}://{host}"))
-}
-
-fn origin_ok(state: &App, req: &Request) -> bool {
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        return match expected_origin(state, req) {
-            // Behind a proxy the scheme we see may differ; the host must match.
-            Some(exp) => {
-                origin == exp || (state.cfg.plain_http && origin.split_once("://").map(|x| x.1) == exp.split_once("://").map(|x| x.1))
-            }
-            None => false,
-        };
-    }
-    // No Origin: not a browser cross-site request, unless Fetch metadata says so.
-    !matches!(req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()), Some("cross-site"))
-}
-
-fn web_or_api(path: &str, err: ApiError) -> Response {
-    if is_api(path) {
-        err.into_response()
-    } else {
-        crate::web::error_page(err)
-    }
-}
-
-/// Reads the `_csrf` field of a form body and puts the body back.
-async fn form_csrf(req: Request, limit: usize) -> Result<(Request, Option<String>), ApiError> {
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::BadRequest("request body too large".into()))?;
-    let token = serde_urlencoded_field(&bytes, "_csrf");
-    Ok((Request::from_parts(parts, Body::from(bytes)), token))
-}
-
-fn serde_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
-    form_urlencoded_pairs(body).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-/// `application/x-www-form-urlencoded` pairs of a body (empty when malformed).
-pub(crate) fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes(body).unwrap_or_default()
-}
-
-/// The guard (see the module doc). Runs on every route.
-pub async fn guard(axum::extract::State(state): axum::extract::State<App>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    if always_open(&path) {
-        return next.run(req).await;
-    }
-    let ip = client_ip(&state, &req);
-    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-
-    match state.has_admin().await {
-        Ok(true) => {}
-        Ok(false) => return web_or_api(&path, ApiError::SetupRequired),
-        Err(e) => return web_or_api(&path, e),
-    }
-
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !origin_ok(&state, &req) {
-        return web_or_api(&path, ApiError::Forbidden("cross-origin request refused".into()));
-    }
-
-    let headers = req.headers().clone();
-    let principal = match resolve(&state, &headers, &ip).await {
-        Ok(p) => p,
-        Err(e) => return web_or_api(&path, e),
-    };
-
-    let mut req = req;
-    if let Some(p) = &principal {
-        if let Via::Session { csrf, .. } = &p.via {
-            if unsafe_method {
-                let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
-                let is_form = req
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-                let presented = match header_token {
-                    Some(t) => Some(t),
-                    None if is_form => match form_csrf(req, state.cfg.body_limit_bytes).await {
-                        Ok((r, t)) => {
-                            req = r;
-                            t
-                        }
-                        Err(e) => return web_or_api(&path, e),
-                    },
-                    None => None,
-                };
-                if !presented.is_some_and(|t| ct_eq(&t, csrf)) {
-                    return web_or_api(&path, ApiError::Forbidden("missing or wrong CSRF token".into()));
-                }
-            }
-        }
-        if p.must_enroll_mfa && !mfa_enrollment_allowed(&path) {
-            if is_api(&path) {
-                return error_response(
-                    StatusCode::FORBIDDEN,
-                    "mfa_enrollment_required",
-                    "set up two-factor authentication first (your administrator requires it)",
-                );
-            }
-            return Redirect::to("/profile?mfa=required").into_response();
-        }
-        if let Some(client) = client_in_path(&path) {
-            if !client.is_some_and(|id| p.sees_client(id)) {
-                return web_or_api(&path, ApiError::NotFound);
-            }
-        }
-    }
-
-    req.extensions_mut().insert(Ctx { ip, principal, user_agent });
-    next.run(req).await
+/// Forgets expired sessions and old sign-in attempts.
+fn prune(app: App) -> BoxFut<'static, anyhow::Result<()>> {
+    Box::pin(async move {
+        let mut db = app.store.clone();
+        sessions::prune(&mut db).await?;
+        throttle::prune(&mut db).await?;
+        Ok(())
+    })
 }

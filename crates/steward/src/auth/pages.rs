@@ -3,17 +3,25 @@
 
 use super::api::{change_password, create_token_for, revoke_session_of, revoke_token_of, NewToken, TokenInfo};
 use super::login::{self, PasswordStep};
-use super::{mfa, sessions, tokens, Ctx, Principal, SESSION_COOKIE};
-use crate::audit::Event;
-use crate::http::error::ApiError;
+use super::{
+    mfa,
+    principal::{Ctx, Principal, SESSION_COOKIE},
+    sessions, tokens,
+};
+use crate::app::App;
+use crate::audit::store::Event;
+use crate::error::ApiError;
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::page::{html, html_status};
-use crate::http::App;
-use crate::store::fmt_time;
+use crate::time::fmt_time;
 use crate::users;
-use crate::web::{form_error, see_other, Layout, PageError, PageResult, WebForm};
+use crate::web::{
+    error::{form_error, see_other, PageError, PageResult, WebForm},
+    layout::Layout,
+};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
@@ -50,7 +58,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-pub async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_form(ctx: Ctx, ApiQuery(q): ApiQuery<NextQuery>) -> Response {
     if ctx.principal.is_some() {
         return see_other(&safe_next(q.next.as_deref()));
     }
@@ -94,7 +102,7 @@ pub async fn login_submit(State(app): State<App>, ctx: Ctx, WebForm(f): WebForm<
         }
         Ok(PasswordStep::NeedsSecondFactor(user)) => {
             let (_, token, _) = sessions::create(&mut app.store.clone(), user.id, true, PENDING_US, &ctx.ip, &ctx.user_agent).await?;
-            let to = format!("/login/mfa?next={}", super::urlencode(&next));
+            let to = format!("/login/mfa?{}", serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default());
             Ok(with_cookie(see_other(&to), login::session_cookie(Some(&token), 300)))
         }
         Err(e) => auth_error_page(e, f.email.chars().take(254).collect(), next),
@@ -102,12 +110,12 @@ pub async fn login_submit(State(app): State<App>, ctx: Ctx, WebForm(f): WebForm<
 }
 
 async fn pending_session(app: &App, headers: &HeaderMap) -> Result<Option<sessions::Session>, ApiError> {
-    let Some(token) = super::cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(token) = super::guard::cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let s = sessions::by_token(&mut app.store.clone(), token).await?;
-    Ok(s.filter(|s| s.mfa_pending && s.revoked_at.is_none() && crate::store::now_us() < s.expires_at))
+    Ok(s.filter(|s| s.mfa_pending && s.revoked_at.is_none() && crate::time::now_us() < s.expires_at))
 }
 
-pub async fn mfa_form(State(app): State<App>, headers: HeaderMap, Query(q): Query<NextQuery>) -> PageResult {
+pub async fn mfa_form(State(app): State<App>, headers: HeaderMap, ApiQuery(q): ApiQuery<NextQuery>) -> PageResult {
     if pending_session(&app, &headers).await?.is_none() {
         return Ok(see_other("/login"));
     }
@@ -123,7 +131,8 @@ pub struct CodeForm {
 pub async fn mfa_submit(State(app): State<App>, ctx: Ctx, headers: HeaderMap, WebForm(f): WebForm<CodeForm>) -> PageResult {
     let next = safe_next(f.next.as_deref());
     let Some(pending) = pending_session(&app, &headers).await? else { return Ok(see_other("/login")) };
-    let user = users::by_id(&mut app.store.clone(), pending.user_id).await?.filter(|u| !u.disabled).ok_or(ApiError::Unauthenticated)?;
+    let user =
+        users::store::by_id(&mut app.store.clone(), pending.user_id).await?.filter(|u| !u.disabled).ok_or(ApiError::Unauthenticated)?;
     match login::second_factor(&app, &ctx, &user, &f.code).await {
         Ok(method) => {
             sessions::revoke(&mut app.store.clone(), user.id, pending.id).await?;
@@ -179,7 +188,7 @@ struct ProfilePage {
 }
 
 async fn profile_page(app: &App, p: &Principal, l: Layout, setup: Option<MfaSetup>, codes: Vec<String>) -> PageResult {
-    let user = users::by_id(&mut app.store.clone(), p.user.id).await?.ok_or(ApiError::NotFound)?;
+    let user = users::store::by_id(&mut app.store.clone(), p.user.id).await?.ok_or(ApiError::NotFound)?;
     let cur = p.session_id();
     let sessions = sessions::list_for_user(&mut app.store.clone(), p.user.id)
         .await?
@@ -213,13 +222,13 @@ pub struct ProfileQuery {
     done: Option<String>,
 }
 
-pub async fn profile(State(app): State<App>, p: Principal, Query(q): Query<ProfileQuery>) -> PageResult {
+pub async fn profile(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<ProfileQuery>) -> PageResult {
     let notice = match q.done.as_deref() {
         Some("password") => Some("Password changed. Your other sessions were signed out.".to_string()),
         Some("revoked") => Some("Session signed out.".to_string()),
         _ => None,
     };
-    profile_page(&app, &p, Layout::new(&p, "Profile", "profile").with_notice(notice), None, vec![]).await
+    profile_page(&app, &p, Layout::new(&app, &p, "Profile", "profile").with_notice(notice), None, vec![]).await
 }
 
 #[derive(Deserialize)]
@@ -233,7 +242,7 @@ pub async fn password(State(app): State<App>, p: Principal, WebForm(f): WebForm<
         Ok(()) => Ok(see_other("/profile?done=password")),
         Err(e) => {
             let msg = form_error(e)?;
-            profile_page(&app, &p, Layout::new(&p, "Profile", "profile").with_error(Some(msg)), None, vec![]).await
+            profile_page(&app, &p, Layout::new(&app, &p, "Profile", "profile").with_error(Some(msg)), None, vec![]).await
         }
     }
 }
@@ -241,24 +250,25 @@ pub async fn password(State(app): State<App>, p: Principal, WebForm(f): WebForm<
 pub async fn mfa_start(State(app): State<App>, p: Principal) -> PageResult {
     let e = mfa::start(&app, &p.user).await?;
     let qr = format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(e.qr_svg));
-    profile_page(&app, &p, Layout::new(&p, "Profile", "profile"), Some(MfaSetup { secret: e.secret_base32, qr_data_uri: qr }), vec![]).await
+    profile_page(&app, &p, Layout::new(&app, &p, "Profile", "profile"), Some(MfaSetup { secret: e.secret_base32, qr_data_uri: qr }), vec![])
+        .await
 }
 
 pub async fn mfa_confirm(State(app): State<App>, p: Principal, WebForm(f): WebForm<CodeForm>) -> PageResult {
-    let user = users::by_id(&mut app.store.clone(), p.user.id).await?.ok_or(ApiError::NotFound)?;
+    let user = users::store::by_id(&mut app.store.clone(), p.user.id).await?.ok_or(ApiError::NotFound)?;
     match mfa::confirm(&app, &p.actor(), &user, &f.code).await {
         Ok(codes) => {
-            let l = Layout::new(&p, "Profile", "profile").with_notice(Some("Two-factor authentication is on.".into()));
+            let l = Layout::new(&app, &p, "Profile", "profile").with_notice(Some("Two-factor authentication is on.".into()));
             profile_page(&app, &p, l, None, codes).await
         }
         Err(e) => {
             let msg = form_error(e)?;
-            profile_page(&app, &p, Layout::new(&p, "Profile", "profile").with_error(Some(msg)), None, vec![]).await
+            profile_page(&app, &p, Layout::new(&app, &p, "Profile", "profile").with_error(Some(msg)), None, vec![]).await
         }
     }
 }
 
-pub async fn revoke_session(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn revoke_session(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     revoke_session_of(&app, &p, id).await?;
     Ok(see_other("/profile?done=revoked"))
 }
@@ -283,11 +293,11 @@ async fn tokens_page(app: &App, p: &Principal, l: Layout, created: Option<String
 }
 
 pub async fn tokens(State(app): State<App>, p: Principal) -> PageResult {
-    tokens_page(&app, &p, Layout::new(&p, "API tokens", "tokens"), None).await
+    tokens_page(&app, &p, Layout::new(&app, &p, "API tokens", "tokens"), None).await
 }
 
 pub async fn create_token(State(app): State<App>, p: Principal, body: Bytes) -> PageResult {
-    let pairs = super::form_urlencoded_pairs(&body);
+    let pairs = super::guard::form_urlencoded_pairs(&body);
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let req = NewToken {
         name: get("name").unwrap_or_default(),
@@ -295,15 +305,15 @@ pub async fn create_token(State(app): State<App>, p: Principal, body: Bytes) -> 
         expires_in_days: get("expires_in_days").and_then(|d| d.trim().parse().ok()),
     };
     match create_token_for(&app, &p, req).await {
-        Ok(t) => tokens_page(&app, &p, Layout::new(&p, "API tokens", "tokens"), Some(t.token)).await,
+        Ok(t) => tokens_page(&app, &p, Layout::new(&app, &p, "API tokens", "tokens"), Some(t.token)).await,
         Err(e) => {
             let msg = form_error(e)?;
-            tokens_page(&app, &p, Layout::new(&p, "API tokens", "tokens").with_error(Some(msg)), None).await
+            tokens_page(&app, &p, Layout::new(&app, &p, "API tokens", "tokens").with_error(Some(msg)), None).await
         }
     }
 }
 
-pub async fn revoke_token(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn revoke_token(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     revoke_token_of(&app, &p, id).await?;
     Ok(see_other("/tokens"))
 }

@@ -5,8 +5,10 @@
 //! absolute lifetime. Sign-in always creates a new session (the id rotates),
 //! and a session can be revoked from the UI, the API, or by disabling the user.
 
+use crate::config::Lifetimes;
 use crate::crypto::{random_token, sha256_hex};
-use crate::store::{now_us, Db, Result};
+use crate::store::{Db, Result};
+use crate::time::now_us;
 use sea_query::{Expr, Iden, Order, Query};
 
 #[derive(Iden, Clone, Copy)]
@@ -52,13 +54,6 @@ const COLS: [Sessions; 10] = [
     Sessions::UserAgent,
     Sessions::RevokedAt,
 ];
-
-/// Session lifetimes.
-#[derive(Debug, Clone, Copy)]
-pub struct Lifetimes {
-    pub idle_us: i64,
-    pub absolute_us: i64,
-}
 
 impl Session {
     /// Whether the session may still be used at `now`.

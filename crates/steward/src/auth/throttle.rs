@@ -5,7 +5,8 @@
 //! in the window ages out. Attempts are stored, so the limit holds across
 //! restarts and across several server nodes.
 
-use crate::store::{now_us, Db, Result};
+use crate::store::{Db, Result};
+use crate::time::now_us;
 use sea_query::{Expr, Iden, Order, Query};
 
 pub const MAX_FAILURES: usize = 10;

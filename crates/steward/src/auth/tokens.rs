@@ -7,7 +7,8 @@
 //! stops working when it expires, is revoked, or its creator is disabled.
 
 use crate::crypto::{random_token, sha256_hex};
-use crate::store::{now_us, Db, Result};
+use crate::store::{Db, Result};
+use crate::time::now_us;
 use sea_query::{Expr, Iden, Order, Query};
 
 pub const PREFIX: &str = "stw_";

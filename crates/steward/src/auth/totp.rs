@@ -57,7 +57,7 @@ pub fn verify(secret: &[u8], code: &str, unix: u64, last_used_step: i64) -> Opti
     [now - 1, now, now + 1]
         .into_iter()
         .filter(|s| *s > last_used_step && *s >= 0)
-        .find(|s| crate::auth::ct_eq(&t.generate(*s as u64 * STEP_SECS), &code))
+        .find(|s| crate::auth::principal::ct_eq(&t.generate(*s as u64 * STEP_SECS), &code))
 }
 
 /// Ten one-time recovery codes, `xxxxx-xxxxx` (50 bits each).

@@ -14,6 +14,8 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use std::path::Path;
 
+pub mod command_key;
+
 const VERSION: &str = "v1";
 
 /// The key that wraps every data key.

@@ -1,188 +1,21 @@
-//! `/api/v1/clients/{id}/sites/{site_id}/enrollment-tokens[/{token_id}]`:
-//! create (shown once, with the install commands), list, revoke. Scoped to
-//! the client by the guard like every `/clients/{id}` route.
+//! Device endpoints: `/api/v1/devices` (every device the caller may see,
+//! filtered, sorted, paged), `/api/v1/clients/{id}/devices[/{device_id}]`
+//! (one client's; a device; its removal), ping and presence history.
+//! Scoped to the client by the guard like every `/clients/{id}` route.
 
-use super::enrollment::{self, EnrollmentToken, NewToken};
-use crate::audit::Event;
+use crate::app::App;
+use crate::audit::store::Event;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
+use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::list::{PageParams, Paged};
-use crate::http::App;
-use crate::store::{now_us, rfc3339};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use crate::time::rfc3339;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-
-/// A token to create.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewEnrollmentToken {
-    /// What it is for, e.g. "office rollout".
-    #[serde(default)]
-    pub name: String,
-    /// Lifetime in hours (1–720, default 24).
-    pub expires_in_hours: Option<u32>,
-    /// How many devices may enrol with it (absent: unlimited until expiry).
-    pub max_uses: Option<u32>,
-}
-
-/// An enrollment token as listed (never the secret).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EnrollmentTokenInfo {
-    pub id: i64,
-    pub client_id: i64,
-    pub site_id: i64,
-    pub name: String,
-    pub prefix: String,
-    pub created_at: String,
-    pub expires_at: String,
-    pub max_uses: Option<i64>,
-    pub uses: i64,
-    /// `active`, `revoked`, `expired` or `used up`.
-    pub state: String,
-}
-
-impl From<EnrollmentToken> for EnrollmentTokenInfo {
-    fn from(t: EnrollmentToken) -> Self {
-        EnrollmentTokenInfo {
-            state: t.state(now_us()).to_string(),
-            id: t.id,
-            client_id: t.client_id,
-            site_id: t.site_id,
-            name: t.name,
-            prefix: t.prefix,
-            created_at: rfc3339(t.created_at),
-            expires_at: rfc3339(t.expires_at),
-            max_uses: t.max_uses,
-            uses: t.uses,
-        }
-    }
-}
-
-/// A created token: the secret and the install commands, shown this once.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CreatedEnrollmentToken {
-    pub token: String,
-    /// The server's SPKI SHA-256 that agents pin (`null` when unknown: set `--agent-pin`).
-    pub pin: Option<String>,
-    pub server_url: String,
-    pub install_linux: String,
-    pub install_windows: String,
-    #[serde(flatten)]
-    pub info: EnrollmentTokenInfo,
-}
-
-/// The URL agents reach this server at.
-pub fn server_url(app: &App, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
-    if let Some(u) = &app.cfg.public_url {
-        return u.clone();
-    }
-    let host = uri
-        .authority()
-        .map(|a| a.as_str().to_string())
-        .or_else(|| headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
-        .unwrap_or_else(|| app.cfg.listen.to_string());
-    format!("https://{host}")
-}
-
-/// Creates a token for a site (shared with the site page).
-pub async fn create_for(
-    app: &App,
-    p: &Principal,
-    client_id: i64,
-    site_id: i64,
-    req: NewEnrollmentToken,
-    server_url: String,
-) -> Result<CreatedEnrollmentToken, ApiError> {
-    p.require(Permission::ClientsWrite)?;
-    let name = crate::tenancy::validate::text(&req.name, 200).map_err(|m| ApiError::invalid("name", m))?;
-    let hours = req.expires_in_hours.unwrap_or(24);
-    if !(1..=720).contains(&hours) {
-        return Err(ApiError::invalid("expires_in_hours", "must be between 1 and 720"));
-    }
-    if req.max_uses == Some(0) {
-        return Err(ApiError::invalid("max_uses", "must be at least 1 (leave it out for unlimited)"));
-    }
-    let mut tx = app.store.begin_audited().await?;
-    let site = crate::tenancy::get_site(tx.tx(), client_id, site_id).await?.ok_or(ApiError::NotFound)?;
-    if site.archived {
-        return Err(ApiError::invalid("site_id", "the site is archived"));
-    }
-    let expires_at = now_us() + hours as i64 * 3_600_000_000;
-    let new = NewToken { client_id, site_id, name: &name, created_by: Some(p.user.id), expires_at, max_uses: req.max_uses.map(i64::from) };
-    let (id, secret) = enrollment::create(tx.tx(), new).await?;
-    let t = enrollment::get(tx.tx(), client_id, site_id, id).await?.ok_or_else(|| ApiError::Internal("token vanished".into()))?;
-    tx.commit(
-        &p.actor(),
-        Event::new("enrollment_token.create", "enrollment_token", id)
-            .client(client_id)
-            .details(json!({"site_id": site_id, "name": name, "expires_at": rfc3339(expires_at), "max_uses": req.max_uses})),
-    )
-    .await?;
-    let pin = app.agent_pin.get().cloned();
-    let (install_linux, install_windows) =
-        enrollment::install_commands(&server_url, &secret, pin.as_deref().unwrap_or("<set --agent-pin on the server>"));
-    Ok(CreatedEnrollmentToken { token: secret, pin, server_url, install_linux, install_windows, info: t.into() })
-}
-
-/// Revokes a site's token (shared with the site page).
-pub async fn revoke_for(app: &App, p: &Principal, client_id: i64, site_id: i64, id: i64) -> Result<(), ApiError> {
-    p.require(Permission::ClientsWrite)?;
-    let mut tx = app.store.begin_audited().await?;
-    let t = enrollment::get(tx.tx(), client_id, site_id, id).await?.ok_or(ApiError::NotFound)?;
-    enrollment::revoke(tx.tx(), id).await?;
-    tx.commit(
-        &p.actor(),
-        Event::new("enrollment_token.revoke", "enrollment_token", id)
-            .client(client_id)
-            .details(json!({"site_id": site_id, "name": t.name})),
-    )
-    .await?;
-    Ok(())
-}
-
-#[utoipa::path(post, path = "/api/v1/clients/{id}/sites/{site_id}/enrollment-tokens", tag = "devices",
-    params(("id" = i64, Path), ("site_id" = i64, Path)), request_body = NewEnrollmentToken,
-    responses((status = 201, body = CreatedEnrollmentToken), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn create(
-    State(app): State<App>,
-    p: Principal,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    Path((id, site_id)): Path<(i64, i64)>,
-    ApiJson(req): ApiJson<NewEnrollmentToken>,
-) -> ApiResult {
-    let url = server_url(&app, &headers, &uri);
-    let t = create_for(&app, &p, id, site_id, req, url).await?;
-    Ok((StatusCode::CREATED, axum::Json(t)).into_response())
-}
-
-#[utoipa::path(get, path = "/api/v1/clients/{id}/sites/{site_id}/enrollment-tokens", tag = "devices",
-    params(("id" = i64, Path), ("site_id" = i64, Path), PageParams),
-    responses((status = 200, body = Paged<EnrollmentTokenInfo>), (status = 404, body = ErrorEnvelope)))]
-pub async fn list(
-    State(app): State<App>,
-    p: Principal,
-    Path((id, site_id)): Path<(i64, i64)>,
-    Query(page): Query<PageParams>,
-) -> ApiResult {
-    p.require(Permission::ClientsRead)?;
-    let mut db = app.store.clone();
-    crate::tenancy::get_site(&mut db, id, site_id).await?.ok_or(ApiError::NotFound)?;
-    let rows = enrollment::list(&mut db, id, site_id).await?;
-    Ok(json(Paged::from_all(rows.into_iter().map(EnrollmentTokenInfo::from).collect(), &page)))
-}
-
-#[utoipa::path(delete, path = "/api/v1/clients/{id}/sites/{site_id}/enrollment-tokens/{token_id}", tag = "devices",
-    params(("id" = i64, Path), ("site_id" = i64, Path), ("token_id" = i64, Path)),
-    responses((status = 204, description = "revoked"), (status = 404, body = ErrorEnvelope)))]
-pub async fn revoke(State(app): State<App>, p: Principal, Path((id, site_id, token_id)): Path<(i64, i64, i64)>) -> ApiResult {
-    revoke_for(&app, &p, id, site_id, token_id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
 
 /// A device as listed.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -230,13 +63,13 @@ pub struct DeviceListItem {
 pub async fn search_for(
     app: &App,
     p: &Principal,
-    filter: &super::query::DeviceFilter,
+    filter: &super::store::query::DeviceFilter,
     page: &PageParams,
 ) -> Result<Paged<DeviceListItem>, ApiError> {
     p.require(Permission::ClientsRead)?;
     filter.validate().map_err(|(field, m)| ApiError::invalid(field, m))?;
     let (rows, total) =
-        super::query::search(&mut app.store.snapshot().await?, p.clients.as_deref(), filter, page.limit(), page.offset()).await?;
+        super::store::query::search(&mut app.store.snapshot().await?, p.clients.as_deref(), filter, page.limit(), page.offset()).await?;
     let items = rows
         .into_iter()
         .map(|r| DeviceListItem { device: DeviceInfo::of(r.device, app), client_name: r.client_name, site_name: r.site_name })
@@ -244,28 +77,28 @@ pub async fn search_for(
     Ok(Paged::new(items, total, page))
 }
 
-#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", params(super::query::DeviceFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", params(super::store::query::DeviceFilter, PageParams),
     responses((status = 200, body = Paged<DeviceListItem>), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn list_all(
     State(app): State<App>,
     p: Principal,
-    Query(filter): Query<super::query::DeviceFilter>,
-    Query(page): Query<PageParams>,
+    ApiQuery(filter): ApiQuery<super::store::query::DeviceFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult {
     Ok(json(search_for(&app, &p, &filter, &page).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/clients/{id}/devices", tag = "devices", params(("id" = i64, Path), super::query::DeviceFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/clients/{id}/devices", tag = "devices", params(("id" = i64, Path), super::store::query::DeviceFilter, PageParams),
     responses((status = 200, body = Paged<DeviceListItem>), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn list_for_client(
     State(app): State<App>,
     p: Principal,
-    Path(id): Path<i64>,
-    Query(mut filter): Query<super::query::DeviceFilter>,
-    Query(page): Query<PageParams>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(mut filter): ApiQuery<super::store::query::DeviceFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    crate::tenancy::get_client(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
+    crate::tenancy::store::get_client(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
     filter.client_id = Some(id);
     Ok(json(search_for(&app, &p, &filter, &page).await?))
 }
@@ -273,7 +106,7 @@ pub async fn list_for_client(
 #[utoipa::path(get, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
     params(("id" = i64, Path), ("device_id" = i64, Path)),
     responses((status = 200, body = DeviceDetail), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_device(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
+pub async fn get_device(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
     let d = super::store::with_settings(&mut app.store.clone(), device_id)
         .await?
@@ -289,13 +122,13 @@ pub async fn get_device(State(app): State<App>, p: Principal, Path((id, device_i
 pub struct DeviceDetail {
     #[serde(flatten)]
     pub device: DeviceInfo,
-    pub agent_settings: super::agent_settings::Effective,
+    pub agent_settings: super::agent_settings::model::Effective,
 }
 
 #[utoipa::path(delete, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
     params(("id" = i64, Path), ("device_id" = i64, Path)),
     responses((status = 204, description = "revoked; its connection is closed at once"), (status = 404, body = ErrorEnvelope)))]
-pub async fn revoke_device(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
+pub async fn revoke_device(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> ApiResult {
     revoke_device_for(&app, &p, id, device_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -308,7 +141,9 @@ pub async fn revoke_device_for(app: &App, p: &Principal, id: i64, device_id: i64
     super::store::revoke(tx.tx(), device_id).await?;
     tx.commit(&p.actor(), Event::new("device.revoke", "device", device_id).client(id).details(json!({"hostname": d.hostname}))).await?;
     app.agents.revoke(device_id);
-    app.live.publish(device_id, id, "removed");
+    app.bus
+        .publish(crate::events::Event::DevicePresence { device: device_id, client: id, state: super::presence::model::Presence::Removed })
+        .await;
     Ok(())
 }
 
@@ -324,7 +159,7 @@ pub struct PingResult {
 #[utoipa::path(post, path = "/api/v1/clients/{id}/devices/{device_id}/ping", tag = "devices",
     params(("id" = i64, Path), ("device_id" = i64, Path)),
     responses((status = 200, body = PingResult), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "offline or no answer")))]
-pub async fn ping(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> ApiResult {
+pub async fn ping(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> ApiResult {
     Ok(json(ping_for(&app, &p, id, device_id).await?))
 }
 
@@ -355,14 +190,14 @@ pub struct PresenceEvent {
 pub async fn presence(
     State(app): State<App>,
     p: Principal,
-    Path((id, device_id)): Path<(i64, i64)>,
-    Query(page): Query<PageParams>,
+    ApiPath((id, device_id)): ApiPath<(i64, i64)>,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult {
     p.require(Permission::ClientsRead)?;
     let mut db = app.store.snapshot().await?;
     super::store::by_id(&mut db, device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
-    let rows = super::store::transitions(&mut db, device_id, page.limit(), page.offset()).await?;
-    let total = super::store::count_transitions(&mut db, device_id).await?;
+    let rows = super::presence::store::transitions(&mut db, device_id, page.limit(), page.offset()).await?;
+    let total = super::presence::store::count_transitions(&mut db, device_id).await?;
     let items = rows.into_iter().map(|t| PresenceEvent { online: t.online, at: rfc3339(t.at), reason: t.reason }).collect();
     Ok(json(Paged::new(items, total, &page)))
 }

@@ -1,10 +1,10 @@
 //! Sending signed commands to connected agents and waiting for their
 //! results. Every command is audited before it is sent.
 
-use crate::audit::Event;
-use crate::auth::Principal;
-use crate::http::error::ApiError;
-use crate::http::App;
+use crate::app::App;
+use crate::audit::store::Event;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
 use std::time::{Duration, Instant};
 use steward_protocol::command::{Command, CommandBody};
 use steward_protocol::envelope::Envelope;
@@ -40,7 +40,7 @@ pub async fn run(
     wait: Duration,
 ) -> Result<(bool, String, Duration), ApiError> {
     let (cmd, envelope) = sign(app, device_id, body, TTL_SECS);
-    crate::audit::record(
+    crate::audit::store::record(
         &app.store,
         &p.actor(),
         Event::new("device.command", "device", device_id)

@@ -10,15 +10,16 @@
 //! Everything an agent sends is untrusted: frames are size-limited, names
 //! are validated and length-capped before they are stored.
 
-use super::agent_settings::Effective;
-use super::enrollment::{self, Refusal};
-use super::inventory_ingest::Report;
-use super::presence::Change;
-pub use super::registry::refused;
-use super::registry::{Closing, Mailbox, Outbound};
+use super::agent_settings::model::Effective;
+use super::enrollment::store::{self as enrollment, Refusal};
+use super::inventory::runtime::Report;
+use super::presence::model::Change;
+use super::runtime::registry::{refused, Closing, Mailbox, Outbound};
 use super::store::{self as devices, NewDevice};
-use crate::audit::{Actor, Event};
-use crate::http::App;
+use crate::app::App;
+use crate::audit::store::{Actor, Event as Audited};
+use crate::events::Event;
+use crate::scripts::store::Outcome as ScriptOutcome;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
@@ -112,7 +113,7 @@ async fn session(app: App, mut socket: WebSocket, ip: String) {
         return Box::pin(close_with(&mut socket, &Closing::Revoked.refusal())).await;
     };
     Box::pin(came_online(&app, id, client_id, reported_version, &ip)).await;
-    let why = run(&app, &mut socket, id, &mailbox, Duration::from_secs(settings.offline_after_secs.into())).await;
+    let why = run(&app, &mut socket, (id, client_id), &mailbox, Duration::from_secs(settings.offline_after_secs.into())).await;
     app.agents.remove(id, conn);
     Box::pin(went_offline(&app, id, client_id, why)).await;
 }
@@ -198,11 +199,10 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
 }
 
 /// Queues the device's coming online (after it is registered, so that a
-/// previous connection's teardown can tell it has been replaced) and sends
-/// the scripts that waited for it.
+/// previous connection's teardown can tell it has been replaced). Once it
+/// is stored the bus tells the other domains (scripts send what waited).
 async fn came_online(app: &App, id: i64, client_id: i64, reported_version: Option<String>, ip: &str) {
     app.presence.record(Change::online(id, client_id, reported_version, format!("connected from {ip}"))).await;
-    tokio::spawn(crate::scripts::dispatch::device_connected(app.clone(), id));
 }
 
 /// Queues the device's going offline, unless a newer connection took over
@@ -222,7 +222,13 @@ enum Wake {
 }
 
 /// Serves an authenticated connection; returns why it ended.
-async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailbox>, mut silence: Duration) -> &'static str {
+async fn run(
+    app: &App,
+    socket: &mut WebSocket,
+    (device, client): (i64, i64),
+    mailbox: &Arc<Mailbox>,
+    mut silence: Duration,
+) -> &'static str {
     // Silence this long (by default three heartbeat periods) means the agent
     // is gone. Messages only note the time; the one timer is moved when it
     // fires, not on every message.
@@ -254,7 +260,7 @@ async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailb
                     // From a newer agent: skipped, so that it keeps working with us.
                     Ok(AgentMsg::Unknown) => {}
                     Ok(m) => {
-                        if let Err(why) = Box::pin(report(app, device, m)).await {
+                        if let Err(why) = Box::pin(report(app, (device, client), m)).await {
                             Box::pin(refuse::<()>(socket, "bad_message", why)).await;
                             return "protocol error";
                         }
@@ -290,7 +296,7 @@ async fn run(app: &App, socket: &mut WebSocket, device: i64, mailbox: &Arc<Mailb
 
 /// The less frequent reports: inventory, command and script results.
 /// `Err` names a message the agent should not have sent.
-async fn report(app: &App, device: i64, m: AgentMsg) -> Result<(), &'static str> {
+async fn report(app: &App, (device, client): (i64, i64), m: AgentMsg) -> Result<(), &'static str> {
     match m {
         AgentMsg::CommandResult { id, ok, output } => {
             let output: String = output.chars().take(64 * 1024).collect();
@@ -302,12 +308,12 @@ async fn report(app: &App, device: i64, m: AgentMsg) -> Result<(), &'static str>
         AgentMsg::Inventory { collected_at, inventory } => {
             let now = chrono::Utc::now().timestamp();
             let sent_hash = inventory.sent_hash();
-            let inventory = super::inventory::clean(*inventory, now);
+            let inventory = super::inventory::model::clean(*inventory, now);
             let collected_at = collected_at.clamp(0, now) * 1_000_000;
-            app.inventories.submit(Report { device, collected_at, inventory, sent_hash }).await;
+            app.inventories.submit(Report { device, client, collected_at, inventory, sent_hash }).await;
         }
         AgentMsg::ScriptResult { id, exit_code, stdout, stderr, stdout_truncated, stderr_truncated, duration_ms, error } => {
-            let outcome = crate::scripts::store::Outcome {
+            let outcome = ScriptOutcome {
                 exit_code: exit_code.map(i64::from),
                 stdout,
                 stderr,
@@ -316,7 +322,8 @@ async fn report(app: &App, device: i64, m: AgentMsg) -> Result<(), &'static str>
                 error,
                 duration_ms: duration_ms.min(i64::MAX as u64) as i64,
             };
-            crate::scripts::dispatch::result(app, device, &clean_label(&id, 64), outcome).await;
+            // The scripts domain checks it was sent to this very device.
+            app.bus.publish(Event::ScriptFinished { device, command_id: clean_label(&id, 64), outcome: Box::new(outcome) }).await;
         }
         _ => return Err("unexpected message"),
     }
@@ -329,7 +336,7 @@ fn metrics(app: &App, device: i64, mailbox: &Arc<Mailbox>, samples: &[steward_pr
     let now = chrono::Utc::now().timestamp();
     let oldest = now - app.cfg.metrics_raw_days as i64 * 86_400;
     let samples = &samples[..samples.len().min(MAX_SAMPLES)];
-    let (points, refused) = crate::monitoring::samples::check(device, samples, now, oldest);
+    let (points, refused) = crate::monitoring::model::check(device, samples, now, oldest);
     if refused > 0 || dropped > 0 {
         tracing::info!(device, refused, dropped_by_agent = dropped, "metric values refused or lost");
     }
@@ -369,10 +376,10 @@ async fn enroll(
             };
             drop(tx);
             let actor = Actor { user_id: None, label: "agent".into(), ip: ip.into() };
-            let _ = crate::audit::record(
+            let _ = crate::audit::store::record(
                 &app.store,
                 &actor,
-                Event::new("device.enroll_refused", "enrollment_token", "").details(serde_json::json!({"reason": code})),
+                Audited::new("device.enroll_refused", "enrollment_token", "").details(serde_json::json!({"reason": code})),
             )
             .await;
             return Err((code, r.to_string()));
@@ -396,7 +403,7 @@ async fn enroll(
     let actor = Actor { user_id: None, label: format!("agent:{hostname}"), ip: ip.into() };
     tx.commit(
         &actor,
-        Event::new("device.enroll", "device", d.id)
+        Audited::new("device.enroll", "device", d.id)
             .client(d.client_id)
             .details(serde_json::json!({"site_id": d.site_id, "hostname": hostname, "os": os, "token_prefix": t.prefix})),
     )

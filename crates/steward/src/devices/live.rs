@@ -1,63 +1,45 @@
-//! Live device state for the pages: every online/offline/removed change is
-//! published here, and `GET /devices/events` streams the changes a user may
-//! see (their clients only) as server-sent events. The pages' script
-//! updates the state badges in place, so a device list left open stays true.
+//! Live device state for the pages: `GET /devices/events` streams the
+//! presence changes a user may see (their clients only) as server-sent
+//! events, from the event bus. The pages' script updates the state badges
+//! in place, so a device list left open stays true.
 
-use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::http::error::ApiError;
-use crate::http::App;
+use crate::app::App;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::events::{Event as Happened, Watched};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::Stream;
 use serde::Serialize;
 use std::convert::Infallible;
 use std::time::Duration;
-use tokio::sync::broadcast;
 
-/// A device's state changed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    pub device_id: i64,
-    #[serde(skip)]
-    pub client_id: i64,
+/// What a page is told.
+#[derive(Serialize)]
+struct Change {
+    device_id: i64,
     /// `online`, `offline` or `removed`.
-    pub state: &'static str,
-}
-
-/// The publishing side, in the application state.
-pub struct Live(broadcast::Sender<Change>);
-
-impl Default for Live {
-    fn default() -> Self {
-        Live(broadcast::channel(4096).0)
-    }
-}
-
-impl Live {
-    pub fn publish(&self, device_id: i64, client_id: i64, state: &'static str) {
-        // No subscribers is fine: nobody is looking.
-        let _ = self.0.send(Change { device_id, client_id, state });
-    }
+    state: &'static str,
 }
 
 /// `GET /devices/events`: `presence` events (`{"device_id":…,"state":…}`)
 /// for the user's clients; `resync` when this stream fell behind (the page
 /// reloads its list).
 pub async fn events(State(app): State<App>, p: Principal) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    p.require(Permission::ClientsRead)?;
     let scope = p.clients.clone();
-    let rx = app.live.0.subscribe();
-    let stream = futures_util::stream::unfold((rx, scope), |(mut rx, scope)| async move {
+    let watch = app.bus.watch();
+    let stream = futures_util::stream::unfold((watch, scope), |(mut watch, scope)| async move {
         loop {
-            match rx.recv().await {
-                Ok(c) if scope.as_ref().is_none_or(|s| s.contains(&c.client_id)) => {
-                    let data = serde_json::to_string(&c).expect("serialises");
-                    return Some((Ok(Event::default().event("presence").data(data)), (rx, scope)));
+            match watch.next().await {
+                Watched::Event(Happened::DevicePresence { device, client, state })
+                    if scope.as_ref().is_none_or(|s| s.contains(&client)) =>
+                {
+                    let data = serde_json::to_string(&Change { device_id: device, state: state.as_str() }).expect("serialises");
+                    return Some((Ok(Event::default().event("presence").data(data)), (watch, scope)));
                 }
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) => return Some((Ok(Event::default().event("resync").data("{}")), (rx, scope))),
-                Err(broadcast::error::RecvError::Closed) => return None,
+                Watched::Event(_) => continue,
+                Watched::Lagged => return Some((Ok(Event::default().event("resync").data("{}")), (watch, scope))),
+                Watched::Closed => return None,
             }
         }
     });

@@ -1,24 +1,57 @@
 //! Devices and the agents on them (the RMM half): enrollment tokens a
 //! site's technician creates for `steward-agent install`, the enrolled
-//! devices, the gateway agents hold a WebSocket to, and each device's
-//! inventory with its history of changes. Metrics live in `monitoring`;
-//! scripts come with the rest of the agent issue.
+//! devices, the gateway agents hold a WebSocket to, their inventory with its
+//! history of changes, the settings each agent runs with, and signed
+//! commands. Metrics live in `monitoring`, scripts in `scripts`.
 
 pub mod agent_settings;
 pub mod api;
 pub mod commands;
 pub mod enrollment;
 pub mod gateway;
-pub mod heartbeats;
 pub mod inventory;
-pub mod inventory_api;
-pub mod inventory_ingest;
-pub mod inventory_store;
 pub mod live;
-pub mod own_settings;
 pub mod pages;
+pub mod panels;
 pub mod presence;
-pub mod query;
-pub mod registry;
-pub mod settings_push;
+pub mod runtime;
 pub mod store;
+
+use crate::app::domain::{get, post, Domain, NavGroup, NavItem, Need};
+use crate::auth::roles::Permission::{ClientsRead as Read, ClientsWrite as Write};
+use utoipa_axum::routes;
+
+pub fn domain() -> Domain {
+    let (read, write) = (Need::Perm(Read), Need::Perm(Write));
+    Domain::new("devices")
+        .api(read, routes!(enrollment::api::list))
+        .api(write, routes!(enrollment::api::create))
+        .api(write, routes!(enrollment::api::revoke))
+        .api(read, routes!(api::list_all))
+        .api(read, routes!(api::list_for_client))
+        .api(read, routes!(api::get_device))
+        .api(write, routes!(api::revoke_device))
+        .api(write, routes!(agent_settings::device::update_device))
+        .api(write, routes!(api::ping))
+        .api(read, routes!(api::presence))
+        .api(read, routes!(inventory::api::inventory))
+        .api(read, routes!(inventory::api::changes))
+        .pages([
+            get("/devices", read, pages::list),
+            get("/devices/events", read, live::events),
+            get("/clients/{id}/devices/{device_id}", read, pages::show),
+            post("/clients/{id}/devices/{device_id}/revoke", write, pages::revoke),
+            post("/clients/{id}/devices/{device_id}/ping", write, pages::ping),
+            post("/clients/{id}/devices/{device_id}/agent-settings", write, pages::update_agent_settings),
+            post("/clients/{id}/sites/{site_id}/enrollment-tokens", write, enrollment::pages::create),
+            post("/clients/{id}/sites/{site_id}/enrollment-tokens/{token_id}/revoke", write, enrollment::pages::revoke),
+            // Agents prove who they are inside the protocol (`gateway`).
+            get("/agent/v1/connect", Need::Anyone, gateway::connect),
+        ])
+        .nav(NavItem { group: NavGroup::Rmm, order: 10, id: "devices", label: "Devices", href: "/devices", key: 'd', need: read })
+        .panel(panels::CLIENT_PANEL)
+        .panel(panels::DEVICE_COUNT)
+        .panel(enrollment::pages::SITE_PANEL)
+        .search(panels::SEARCH)
+        .listener(agent_settings::push::LISTENER)
+}

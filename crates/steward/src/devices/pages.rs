@@ -1,25 +1,25 @@
 //! Device pages: the fleet list and the per-client device actions
 //! (revoke, ping). Everything an agent reported is shown escaped.
 
-use super::agent_settings::Levels;
+use super::agent_settings::model::Levels;
 use super::api::DeviceInfo;
-use super::query::DeviceFilter;
+use super::store::query::DeviceFilter;
+use crate::app::panels::{self, Fragment, PanelCtx, Slot};
+use crate::app::App;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::page::{html, html_status};
-use crate::http::App;
-use crate::web::{form_error, see_other, Layout, PageResult, WebForm};
+use crate::web::{
+    error::{form_error, see_other, PageResult, WebForm},
+    layout::Layout,
+};
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use serde::Deserialize;
 
-pub struct Row {
-    pub d: DeviceInfo,
-    pub client: String,
-    pub site: String,
-}
+use super::panels::Row;
 
 #[derive(Template)]
 #[template(path = "devices.html")]
@@ -90,14 +90,7 @@ fn urlencoding(v: &str) -> String {
         .collect()
 }
 
-/// Up to 500 devices of some clients, for the client page (the device list
-/// pages through the rest).
-pub async fn rows(app: &App, clients: Option<&[i64]>) -> Result<Vec<Row>, ApiError> {
-    let (found, _) = super::query::search(&mut app.store.clone(), clients, &DeviceFilter::default(), 500, 0).await?;
-    Ok(found.into_iter().map(|r| Row { d: DeviceInfo::of(r.device, app), client: r.client_name, site: r.site_name }).collect())
-}
-
-pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<Vec<(String, String)>>) -> PageResult {
+pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<Vec<(String, String)>>) -> PageResult {
     p.require(Permission::ClientsRead)?;
     // Read by hand: an empty select ("any client") arrives as client_id=.
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|v| !v.trim().is_empty());
@@ -118,17 +111,17 @@ pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<Vec<(Str
     let found = super::api::search_for(&app, &p, &f, &page).await?;
     let mut db = app.store.clone();
     let scope = p.clients.as_deref();
-    let query = crate::tenancy::ClientQuery { scope: scope.map(<[i64]>::to_vec), include_archived: false, search: None };
-    let (all, _) = crate::tenancy::list_clients(&mut db, &query, 10_000, 0).await?;
+    let query = crate::tenancy::store::ClientQuery { scope: scope.map(<[i64]>::to_vec), include_archived: false, search: None };
+    let (all, _) = crate::tenancy::store::list_clients(&mut db, &query, 10_000, 0).await?;
     let clients = all.into_iter().map(|c| (c.id, c.name)).collect();
     let sites = match f.client_id {
-        Some(c) => crate::tenancy::list_sites(&mut db, c, false).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+        Some(c) => crate::tenancy::store::list_sites(&mut db, c, false).await?.into_iter().map(|s| (s.id, s.name)).collect(),
         None => vec![],
     };
-    let os_names = super::query::os_names(&mut db, scope).await?;
+    let os_names = super::store::query::os_names(&mut db, scope).await?;
     let rows = found.items.into_iter().map(|i| Row { d: i.device, client: i.client_name, site: i.site_name }).collect();
     Ok(html(&DevicesPage {
-        l: Layout::new(&p, "Devices", "devices"),
+        l: Layout::new(&app, &p, "Devices", "devices"),
         rows,
         f,
         clients,
@@ -140,18 +133,18 @@ pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<Vec<(Str
     }))
 }
 
-pub async fn revoke(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> PageResult {
+pub async fn revoke(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> PageResult {
     super::api::revoke_device_for(&app, &p, id, device_id).await?;
     Ok(see_other(&format!("/clients/{id}#devices")))
 }
 
-pub async fn ping(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>) -> PageResult {
+pub async fn ping(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> PageResult {
     let notice = match super::api::ping_for(&app, &p, id, device_id).await {
         Ok(r) => format!("Device answered “{}” in {:.1} ms.", r.output, r.round_trip_ms),
         Err(ApiError::Conflict(m)) => format!("No answer: {m}."),
         Err(e) => return Err(e.into()),
     };
-    crate::tenancy::pages::client_page_with_notice(&app, &p, id, notice).await
+    device_page(&app, &p, id, device_id, String::new(), None, Some(notice)).await
 }
 
 #[derive(Deserialize)]
@@ -170,20 +163,19 @@ struct DevicePage {
     d: DeviceInfo,
     client: String,
     site: String,
-    inv: super::inventory_api::InventoryInfo,
+    inv: super::inventory::api::InventoryInfo,
     uptime: String,
-    changes: Vec<super::inventory_api::ChangeSetInfo>,
-    presence: Vec<super::store::Transition>,
+    changes: Vec<super::inventory::api::ChangeSetInfo>,
+    presence: Vec<super::presence::store::Transition>,
     range: String,
     ranges: [&'static str; 7],
-    /// Scripts this user may run here (empty: none, or no permission).
-    scripts: Vec<(i64, String)>,
-    results: Vec<crate::scripts::store::ResultRow>,
+    /// What other domains show here (scripts run on it).
+    panels: Vec<Fragment>,
     /// The settings its agent runs with, and where each comes from.
-    agent: super::agent_settings::Effective,
+    agent: super::agent_settings::model::Effective,
     /// What the device sets itself, and what it would inherit without.
-    own: super::agent_settings::Overrides,
-    inherited: super::agent_settings::Effective,
+    own: super::agent_settings::model::Overrides,
+    inherited: super::agent_settings::model::Effective,
     can_write: bool,
 }
 
@@ -199,58 +191,66 @@ fn human_duration(secs: i64) -> String {
 }
 
 /// The device page: summary, inventory and its history, metric charts, presence.
-pub async fn show(State(app): State<App>, p: Principal, Path((id, device_id)): Path<(i64, i64)>, Query(q): Query<ShowQuery>) -> PageResult {
-    device_page(&app, &p, id, device_id, q.range, None).await
+pub async fn show(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath((id, device_id)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<ShowQuery>,
+) -> PageResult {
+    device_page(&app, &p, id, device_id, q.range, None, None).await
 }
 
 /// The device's own agent settings, from the form on its page.
 pub async fn update_agent_settings(
     State(app): State<App>,
     p: Principal,
-    Path((id, device_id)): Path<(i64, i64)>,
-    WebForm(f): WebForm<crate::tenancy::pages::AgentSettingsForm>,
+    ApiPath((id, device_id)): ApiPath<(i64, i64)>,
+    WebForm(f): WebForm<super::agent_settings::form::AgentSettingsForm>,
 ) -> PageResult {
     let updated = match f.parse() {
         Ok((h, m)) => {
-            let patch = super::own_settings::DevicePatch { agent_heartbeat_secs: Some(h), agent_metrics_secs: Some(m) };
-            super::own_settings::update(&app, &p, id, device_id, patch).await
+            let patch = super::agent_settings::device::DevicePatch { agent_heartbeat_secs: Some(h), agent_metrics_secs: Some(m) };
+            super::agent_settings::device::update(&app, &p, id, device_id, patch).await
         }
         Err(e) => Err(e),
     };
     match updated {
         Ok(_) => Ok(see_other(&format!("/clients/{id}/devices/{device_id}#agent-settings"))),
-        Err(e) => device_page(&app, &p, id, device_id, String::new(), Some(form_error(e)?)).await,
+        Err(e) => device_page(&app, &p, id, device_id, String::new(), Some(form_error(e)?), None).await,
     }
 }
 
-async fn device_page(app: &App, p: &Principal, id: i64, device_id: i64, range: String, error: Option<String>) -> PageResult {
+async fn device_page(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    device_id: i64,
+    range: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> PageResult {
     p.require(Permission::ClientsRead)?;
     let mut db = app.store.clone();
     let d = super::store::with_settings(&mut db, device_id).await?.filter(|d| d.device.client_id == id).ok_or(ApiError::NotFound)?;
     let agent = d.effective(app.cfg.agent_defaults());
     let own = d.own();
-    let inherited = super::agent_settings::resolve(app.cfg.agent_defaults(), Levels { device: Default::default(), ..d.levels() });
+    let inherited = super::agent_settings::model::resolve(app.cfg.agent_defaults(), Levels { device: Default::default(), ..d.levels() });
     let d = d.device;
-    let client = crate::tenancy::get_client(&mut db, id).await?.map(|c| c.name).unwrap_or_default();
-    let site = crate::tenancy::get_site(&mut db, id, d.site_id).await?.map(|s| s.name).unwrap_or_default();
-    let inv = super::inventory_api::inventory_for(app, p, id, device_id).await?;
+    let client = crate::tenancy::store::get_client(&mut db, id).await?.map(|c| c.name).unwrap_or_default();
+    let site = crate::tenancy::store::get_site(&mut db, id, d.site_id).await?.map(|s| s.name).unwrap_or_default();
+    let inv = super::inventory::api::inventory_for(app, p, id, device_id).await?;
     let page = crate::http::list::PageParams { limit: Some(50), offset: None };
-    let changes = super::inventory_api::changes_for(app, p, id, device_id, &page).await?.items;
-    let presence = super::store::transitions(&mut db, device_id, 20, 0).await?;
+    let changes = super::inventory::api::changes_for(app, p, id, device_id, &page).await?.items;
+    let presence = super::presence::store::transitions(&mut db, device_id, 20, 0).await?;
     let range = if RANGES.contains(&range.as_str()) { range } else { "24h".into() };
     let uptime = inv.uptime_secs.map(human_duration).unwrap_or_default();
-    let (scripts, results) = if p.can(Permission::ScriptsRun) {
-        let lib = crate::scripts::store::list_scripts(&mut db, false).await?;
-        (lib.into_iter().map(|s| (s.id, s.name)).collect(), crate::scripts::store::results_of_device(&mut db, device_id, 20).await?)
-    } else {
-        (vec![], vec![])
-    };
+    let panels = panels::render(app, p, Slot::Device, PanelCtx { client: Some(id), site: None, device: Some(device_id) }).await?;
     let title = d.hostname.clone();
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,
         &DevicePage {
-            l: Layout::new(p, &title, "devices").with_error(error),
+            l: Layout::new(app, p, &title, "devices").with_error(error).with_notice(notice),
             can_write: p.can(Permission::ClientsWrite),
             d: DeviceInfo::of(d, app),
             client,
@@ -261,8 +261,7 @@ async fn device_page(app: &App, p: &Principal, id: i64, device_id: i64, range: S
             presence,
             range,
             ranges: RANGES,
-            scripts,
-            results,
+            panels,
             agent,
             own,
             inherited,
@@ -272,13 +271,10 @@ async fn device_page(app: &App, p: &Principal, id: i64, device_id: i64, range: S
 
 impl DevicePage {
     fn bytes(&self, n: &u64) -> String {
-        super::inventory::human_bytes(*n)
+        super::inventory::model::human_bytes(*n)
     }
     fn when(&self, us: &i64) -> String {
-        crate::store::fmt_time(*us)
-    }
-    fn when_opt(&self, us: &Option<i64>) -> String {
-        us.map(crate::store::fmt_time).unwrap_or_default()
+        crate::time::fmt_time(*us)
     }
     fn metrics_url(&self) -> String {
         format!("/api/v1/clients/{}/devices/{}/metrics", self.d.client_id, self.d.id)

@@ -1,7 +1,6 @@
 //! Static assets, embedded in the binary: vendored htmx and uPlot (see
 //! `assets/vendor/README.md`) and our own CSS and JS.
 
-use super::App;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -19,7 +18,7 @@ fn asset(body: &'static [u8], ctype: &'static str) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=3600")], body)
 }
 
-pub fn router() -> Router<App> {
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/assets/htmx.min.js", get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }))
         .route("/assets/uPlot.iife.min.js", get(|| async { asset(UPLOT_JS, "text/javascript; charset=utf-8") }))

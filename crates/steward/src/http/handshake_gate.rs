@@ -22,11 +22,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
-/// Handshakes at once, overall, unless configured.
-pub const DEFAULT_IN_FLIGHT: usize = 256;
-/// Handshakes at once from one source address, unless configured.
-pub const DEFAULT_PER_ADDRESS: usize = 32;
-
 /// The turns; cheap to clone (shared).
 #[derive(Clone)]
 pub struct HandshakeGate {

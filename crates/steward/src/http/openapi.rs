@@ -1,17 +1,18 @@
-//! The JSON API's router and its OpenAPI 3.1 document, generated from the
-//! handlers' annotations: a route registered here is documented by
-//! construction, and the route-walking scope test reads this document.
+//! The frame of the OpenAPI 3.1 document: title, security schemes and the
+//! error responses every operation can give. Each domain's handlers add
+//! their own paths through their `#[utoipa::path]` annotations, so a route
+//! that is registered is documented by construction; `routes` merges them.
 
-use super::App;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Steward API", description = "The Steward MSP platform's JSON API. Authenticate with `Authorization: Bearer stw_…` (an API token) or the session cookie plus `X-CSRF-Token`. Errors are always `{\"error\":{\"code\",\"message\"}}`."),
+    info(title = "Steward API", description = "The Steward MSP platform's JSON API. Authenticate with `Authorization: Bearer stw_…` (an API token) or the session cookie plus `X-CSRF-Token`. Errors are always `{\"error\":{\"code\",\"message\"}}` (plus `field` naming the request field a validation error is about). Times are RFC 3339 strings in UTC. Each operation's `x-steward-needs` says what it needs: a permission (the token scope of the same name), `session` (an interactive sign-in, never a token), `signed-in` or `anyone`."),
     modifiers(&Security),
+    components(schemas(crate::error::ErrorEnvelope, crate::error::ErrorBody)),
     security(("bearer" = []), ("session" = [])),
     tags((name = "auth"), (name = "tenancy"), (name = "users"), (name = "audit"), (name = "settings"), (name = "devices"), (name = "scripts"))
 )]
@@ -26,58 +27,43 @@ impl Modify for Security {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("stw_…").build()),
         );
-        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))));
+        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::principal::SESSION_COOKIE))));
     }
 }
 
-/// Every `/api/v1` route.
-pub fn api_router() -> OpenApiRouter<App> {
-    use crate::{audit, auth, devices, settings, tenancy, users};
+/// An empty API router carrying the document's frame.
+pub fn frame<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(auth::api::login))
-        .routes(routes!(auth::api::logout))
-        .routes(routes!(auth::api::me))
-        .routes(routes!(auth::api::password))
-        .routes(routes!(auth::api::mfa_start))
-        .routes(routes!(auth::api::mfa_confirm))
-        .routes(routes!(auth::api::list_sessions))
-        .routes(routes!(auth::api::revoke_session))
-        .routes(routes!(auth::api::list_tokens, auth::api::create_token))
-        .routes(routes!(auth::api::revoke_token))
-        .routes(routes!(tenancy::api::list_clients, tenancy::api::create_client))
-        .routes(routes!(tenancy::api::get_client, tenancy::api::update_client, tenancy::api::archive_client))
-        .routes(routes!(tenancy::api::list_sites, tenancy::api::create_site))
-        .routes(routes!(tenancy::api::get_site, tenancy::api::update_site))
-        .routes(routes!(tenancy::api::list_contacts, tenancy::api::create_contact))
-        .routes(routes!(tenancy::api::get_contact, tenancy::api::update_contact))
-        .routes(routes!(users::api::list, users::api::create))
-        .routes(routes!(users::api::get, users::api::update))
-        .routes(routes!(users::api::reset_mfa))
-        .routes(routes!(audit::api::list))
-        .routes(routes!(audit::api::verify))
-        .routes(routes!(settings::api::get, settings::api::update))
-        .routes(routes!(devices::api::list, devices::api::create))
-        .routes(routes!(devices::api::revoke))
-        .routes(routes!(devices::api::list_all))
-        .routes(routes!(devices::api::list_for_client))
-        .routes(routes!(devices::api::get_device, devices::api::revoke_device, devices::own_settings::update_device))
-        .routes(routes!(devices::api::ping))
-        .routes(routes!(devices::api::presence))
-        .routes(routes!(devices::inventory_api::inventory))
-        .routes(routes!(devices::inventory_api::changes))
-        .routes(routes!(crate::monitoring::api::metrics))
-        .routes(routes!(crate::scripts::api::list, crate::scripts::api::create))
-        .routes(routes!(crate::scripts::api::get, crate::scripts::api::update))
-        .routes(routes!(crate::scripts::api::run))
-        .routes(routes!(crate::scripts::api::list_runs))
-        .routes(routes!(crate::scripts::api::get_run))
-        .routes(routes!(crate::scripts::api::approve))
-        .routes(routes!(crate::scripts::api::reject))
-        .routes(routes!(crate::scripts::api::cancel))
-        .routes(routes!(crate::scripts::api::device_results))
 }
 
-/// The OpenAPI document as served.
-pub fn document() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+/// Statuses any operation can answer with, whatever it does: the guard and
+/// the extractors give them before a handler runs (a body too large, a
+/// wrong content type, no administrator yet, a rate limit).
+const ANY_OPERATION: [(&str, &str); 7] = [
+    ("400", "A parameter or the body is malformed or invalid (`field` names it)"),
+    ("401", "Not signed in, or the token is not valid"),
+    ("403", "Not allowed: a missing permission or scope, a wrong CSRF token or origin"),
+    ("404", "No such resource, or not one the caller may see"),
+    ("429", "Too many requests or failed attempts; see Retry-After"),
+    ("500", "Internal error (logged on the server)"),
+    ("503", "No administrator exists yet (setup_required)"),
+];
+
+/// Statuses of operations that take a body.
+const WITH_BODY: [(&str, &str); 2] = [("413", "The body is larger than the server accepts"), ("415", "The body is not JSON")];
+
+/// Adds the error responses every operation can give to each one that
+/// does not already say more about them.
+pub fn complete(api: &mut utoipa::openapi::OpenApi) {
+    let error = || ResponseBuilder::new().content("application/json", Content::new(Some(Ref::from_schema_name("ErrorEnvelope"))));
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            let body = op.request_body.is_some();
+            for (status, what) in ANY_OPERATION.iter().chain(if body { &WITH_BODY[..] } else { &[] }) {
+                if !op.responses.responses.contains_key(*status) {
+                    op.responses.responses.insert(status.to_string(), error().description(*what).build().into());
+                }
+            }
+        }
+    }
 }

@@ -3,12 +3,13 @@
 //! samples for up to a day, 5-minute rollups up to a week, hourly beyond),
 //! in the column layout uPlot draws directly.
 
-use super::samples::resolution_for;
+use super::model::resolution_for;
+use crate::app::App;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::http::error::{json, ApiError, ApiResult, ErrorEnvelope};
-use crate::http::App;
-use axum::extract::{Path, Query, State};
+use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
+use crate::http::extract::{ApiPath, ApiQuery};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 /// Which range to read.
@@ -98,8 +99,8 @@ pub async fn read_for(app: &App, p: &Principal, id: i64, device_id: i64, q: &Ran
 pub async fn metrics(
     State(app): State<App>,
     p: Principal,
-    Path((id, device_id)): Path<(i64, i64)>,
-    Query(q): Query<RangeParams>,
+    ApiPath((id, device_id)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<RangeParams>,
 ) -> ApiResult {
     Ok(json(read_for(&app, &p, id, device_id, &q).await?))
 }

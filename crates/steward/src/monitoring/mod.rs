@@ -1,9 +1,39 @@
 //! Monitoring: the metrics agents report (CPU, memory, each disk, network),
 //! stored raw for a configurable retention and rolled up into 5-minute and
 //! hourly min/avg/max for long ranges; read by the device page's charts.
-//! Checks and alerts join this domain in a later issue.
+//! `model` is the pure part (checking samples, rollups, which resolution a
+//! range reads), `store` the tables, `runtime` the batched writer that
+//! acknowledges to agents. Checks and alerts join this domain later.
 
 pub mod api;
-pub mod ingest;
-pub mod samples;
+pub mod model;
+pub mod runtime;
 pub mod store;
+
+use crate::app::domain::{BoxFut, Domain, Job, Need};
+use crate::app::App;
+use crate::auth::roles::Permission;
+use std::time::Duration;
+use utoipa_axum::routes;
+
+pub fn domain() -> Domain {
+    Domain::new("monitoring").api(Need::Perm(Permission::ClientsRead), routes!(api::metrics)).job(Job {
+        name: "metrics.prune",
+        every: |_| Some(Duration::from_secs(3600)),
+        run: prune,
+    })
+}
+
+/// Deletes samples and rollups past their retention.
+fn prune(app: App) -> BoxFut<'static, anyhow::Result<()>> {
+    Box::pin(async move {
+        let c = &app.cfg;
+        let _turn = app.store.write_turn().await;
+        let n =
+            store::prune(&mut app.store.clone(), crate::time::now_us(), c.metrics_raw_days, c.metrics_5m_days, c.metrics_1h_days).await?;
+        if n > 0 {
+            tracing::info!(rows = n, "metrics past their retention pruned");
+        }
+        Ok(())
+    })
+}

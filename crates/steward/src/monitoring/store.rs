@@ -5,7 +5,7 @@
 //! acknowledged) are merged into the rollups, which keep min, max, sum and
 //! count and so stay exact whatever order samples arrive in.
 
-use super::samples::{Agg, BucketKey, Point};
+use super::model::{Agg, BucketKey, Point};
 use crate::store::{Db, Result};
 use sea_query::{Expr, Iden, OnConflict, Order, Query};
 use std::collections::BTreeMap;
@@ -170,7 +170,7 @@ pub async fn prune(db: &mut impl Db, now_us: i64, raw_days: u32, five_minute_day
     let cutoff = |days: u32| now_us - days as i64 * 86_400_000_000;
     let mut n =
         db.execute(Query::delete().from_table(MetricSamples::Table).and_where(Expr::col(MetricSamples::At).lt(cutoff(raw_days)))).await?;
-    for (res, days) in [(super::samples::FIVE_MINUTES, five_minute_days), (super::samples::HOUR, hour_days)] {
+    for (res, days) in [(super::model::FIVE_MINUTES, five_minute_days), (super::model::HOUR, hour_days)] {
         n += db
             .execute(
                 Query::delete()

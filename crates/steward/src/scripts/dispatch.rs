@@ -1,10 +1,13 @@
 //! Getting a running run to its devices: each online device gets the
 //! script in a signed command now; an offline one gets it when it next
-//! connects (the gateway calls [`device_connected`]). Results come back
-//! through the gateway into [`result`].
+//! connects ([`LISTENER`] hears it on the event bus). Results come back
+//! from the gateway over the bus into [`result`].
 
 use super::store::{self as runs, Outcome, Run};
-use crate::http::App;
+use crate::app::domain::{BoxFut, Listener};
+use crate::app::App;
+use crate::devices::presence::model::Presence;
+use crate::events::Event;
 use steward_protocol::command::{CommandBody, RunScript};
 use steward_protocol::messages::ServerMsg;
 
@@ -104,7 +107,7 @@ pub async fn result(app: &App, device_id: i64, command_id: &str, mut o: Outcome)
 /// starts, within the clients the run was first requested for.
 pub async fn start_due(app: &App) -> crate::store::Result<()> {
     let mut db = app.store.clone();
-    for id in runs::due(&mut db, crate::store::now_us()).await? {
+    for id in runs::due(&mut db, crate::time::now_us()).await? {
         let Some(run) = runs::get_run(&mut db, id).await? else { continue };
         let mut tx = app.store.begin_audited().await?;
         if !runs::transition(tx.tx(), id, "scheduled", "running", None).await? {
@@ -116,8 +119,8 @@ pub async fn start_due(app: &App) -> crate::store::Result<()> {
             runs::set_device_count(tx.tx(), id, targets.len() as i64).await?;
         }
         let next = schedule_next(tx.tx(), &run).await?;
-        let actor = crate::audit::Actor { user_id: None, label: "scheduler".into(), ip: String::new() };
-        let event = crate::audit::Event::new("script.run_scheduled", "script_run", id).details(serde_json::json!({
+        let actor = crate::audit::store::Actor { user_id: None, label: "scheduler".into(), ip: String::new() };
+        let event = crate::audit::store::Event::new("script.run_scheduled", "script_run", id).details(serde_json::json!({
             "script_id": run.script_id, "script_hash": run.script_hash, "requested_by": run.requested_by,
             "approved_by": run.approved_by, "repeat": run.repeat_every, "next_run": next,
         }));
@@ -130,7 +133,7 @@ pub async fn start_due(app: &App) -> crate::store::Result<()> {
 
 /// The devices a recurring run reaches now, within its original clients.
 async fn resolve(db: &mut impl crate::store::Db, run: &Run) -> crate::store::Result<Vec<(i64, i64)>> {
-    let target: super::api::Target = serde_json::from_str(&run.target).unwrap_or_default();
+    let target: super::model::Target = serde_json::from_str(&run.target).unwrap_or_default();
     let clients: Vec<i64> = serde_json::from_str(&run.client_ids).unwrap_or_default();
     if let Some(ids) = target.device_ids {
         let mut out = vec![];
@@ -143,15 +146,15 @@ async fn resolve(db: &mut impl crate::store::Db, run: &Run) -> crate::store::Res
         }
         return Ok(out);
     }
-    let f = crate::devices::query::DeviceFilter { client_id: target.client_id, site_id: target.site_id, ..Default::default() };
-    let (rows, _) = crate::devices::query::search(db, Some(&clients), &f, super::model::MAX_TARGETS as u64, 0).await?;
+    let f = crate::devices::store::query::DeviceFilter { client_id: target.client_id, site_id: target.site_id, ..Default::default() };
+    let (rows, _) = crate::devices::store::query::search(db, Some(&clients), &f, super::model::MAX_TARGETS as u64, 0).await?;
     Ok(rows.into_iter().filter(|r| r.device.revoked_at.is_none()).map(|r| (r.device.id, r.device.client_id)).collect())
 }
 
 /// Schedules the occurrence after `run` (a recurring one); returns its id.
 async fn schedule_next(db: &mut impl crate::store::Db, run: &Run) -> crate::store::Result<Option<i64>> {
     let Some(period) = run.repeat_every.as_deref().and_then(super::model::period_secs) else { return Ok(None) };
-    let now = crate::store::now_us();
+    let now = crate::time::now_us();
     let first = run.scheduled_for.unwrap_or(now);
     let next = Run {
         id: 0,
@@ -163,4 +166,25 @@ async fn schedule_next(db: &mut impl crate::store::Db, run: &Run) -> crate::stor
     };
     // Its devices are found when it starts.
     Ok(Some(runs::insert_run(db, &next, &[]).await?))
+}
+
+/// Hears devices coming online (to send what waits for them) and the
+/// script results their agents report.
+pub const LISTENER: Listener = Listener { name: "script dispatch", run: listen };
+
+fn listen(app: App, mut rx: tokio::sync::mpsc::Receiver<Event>) -> BoxFut<'static, ()> {
+    Box::pin(async move {
+        while let Some(e) = rx.recv().await {
+            match e {
+                Event::DevicePresence { device, state: Presence::Online, .. } => {
+                    tokio::spawn(device_connected(app.clone(), device));
+                }
+                Event::ScriptFinished { device, command_id, outcome } => {
+                    let app = app.clone();
+                    tokio::spawn(async move { result(&app, device, &command_id, *outcome).await });
+                }
+                _ => {}
+            }
+        }
+    })
 }

@@ -136,6 +136,18 @@ pub fn needs_approval(devices: usize, clients: usize, threshold: usize) -> bool 
     devices > threshold || clients > 1
 }
 
+/// What a run targets, kept so that later occurrences find the devices
+/// there are then.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Target {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_ids: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

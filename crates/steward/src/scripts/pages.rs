@@ -2,16 +2,22 @@
 //! per-device output and the approve/reject buttons (`/script-runs/{id}`),
 //! and running a script from a device's page.
 
-use super::api::{self, RunRequest, ScriptInfo, ScriptRequest};
 use super::model::ParamSpec;
+use super::ops::{self as api, RunRequest, ScriptInfo, ScriptRequest};
+use crate::app::domain::BoxFut;
+use crate::app::panels::{Fragment, Panel, PanelCtx, Slot};
+use crate::app::App;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
+use crate::http::extract::ApiPath;
 use crate::http::page::html;
-use crate::http::App;
-use crate::web::{see_other, Layout, PageResult, WebForm};
+use crate::web::{
+    error::{see_other, PageResult, WebForm},
+    layout::Layout,
+};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -31,7 +37,7 @@ pub async fn list(State(app): State<App>, p: Principal) -> PageResult {
     let (runs, _) = super::store::list_runs(&mut db, p.clients.as_deref(), 25, 0).await?;
     let can_edit = p.can(Permission::ScriptsWrite) && p.clients.is_none();
     Ok(html(&ScriptsPage {
-        l: Layout::new(&p, "Scripts", "scripts"),
+        l: Layout::new(&app, &p, "Scripts", "scripts"),
         scripts,
         runs: runs.iter().map(api::RunInfo::from).collect(),
         can_edit,
@@ -113,15 +119,15 @@ struct ScriptPage {
     can_edit: bool,
 }
 
-pub async fn show(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     p.require(Permission::ScriptsRun)?;
     let mut db = app.store.clone();
     let s: ScriptInfo = super::store::get_script(&mut db, id).await?.ok_or(ApiError::NotFound)?.into();
-    let query = crate::tenancy::ClientQuery { scope: p.clients.clone(), include_archived: false, search: None };
-    let (clients, _) = crate::tenancy::list_clients(&mut db, &query, 10_000, 0).await?;
+    let query = crate::tenancy::store::ClientQuery { scope: p.clients.clone(), include_archived: false, search: None };
+    let (clients, _) = crate::tenancy::store::list_clients(&mut db, &query, 10_000, 0).await?;
     let can_edit = p.can(Permission::ScriptsWrite) && p.clients.is_none();
     Ok(html(&ScriptPage {
-        l: Layout::new(&p, &s.name, "scripts"),
+        l: Layout::new(&app, &p, &s.name, "scripts"),
         params: params_text(&s.parameters),
         s,
         clients: clients.into_iter().map(|c| (c.id, c.name)).collect(),
@@ -129,7 +135,7 @@ pub async fn show(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> 
     }))
 }
 
-pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<ScriptForm>) -> PageResult {
+pub async fn update(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<ScriptForm>) -> PageResult {
     api::update_for(&app, &p, id, f.request()?).await?;
     Ok(see_other(&format!("/scripts/{id}")))
 }
@@ -159,7 +165,7 @@ fn at_utc(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| if s.len() == 16 { format!("{s}:00Z") } else { format!("{s}Z") })
 }
 
-pub async fn run(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<RunForm>) -> PageResult {
+pub async fn run(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<RunForm>) -> PageResult {
     let client_id = f.client_id.as_deref().and_then(|c| c.parse().ok()).ok_or_else(|| ApiError::invalid("client_id", "choose a client"))?;
     let req = RunRequest {
         client_id: Some(client_id),
@@ -175,7 +181,7 @@ pub async fn run(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebF
 pub async fn run_on_device(
     State(app): State<App>,
     p: Principal,
-    Path((id, device_id)): Path<(i64, i64)>,
+    ApiPath((id, device_id)): ApiPath<(i64, i64)>,
     WebForm(f): WebForm<RunForm>,
 ) -> PageResult {
     let script = f.script_id.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::invalid("script_id", "choose a script"))?;
@@ -197,28 +203,28 @@ struct RunPage {
 
 impl RunPage {
     fn when(&self, us: &Option<i64>) -> String {
-        us.map(crate::store::fmt_time).unwrap_or_default()
+        us.map(crate::time::fmt_time).unwrap_or_default()
     }
 }
 
-pub async fn show_run(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn show_run(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     let d = api::detail_for(&app, &p, id).await?;
     let can_decide = d.run.state == "awaiting_approval" && d.run.requested_by != p.user.id;
     let can_cancel = matches!(d.run.state.as_str(), "scheduled" | "awaiting_approval");
-    Ok(html(&RunPage { l: Layout::new(&p, format!("Run #{id}"), "scripts"), d, can_decide, can_cancel }))
+    Ok(html(&RunPage { l: Layout::new(&app, &p, format!("Run #{id}"), "scripts"), d, can_decide, can_cancel }))
 }
 
-pub async fn approve(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn approve(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     api::decide_for(&app, &p, id, true).await?;
     Ok(see_other(&format!("/script-runs/{id}")))
 }
 
-pub async fn cancel(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn cancel(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     api::cancel_for(&app, &p, id).await?;
     Ok(see_other(&format!("/script-runs/{id}")))
 }
 
-pub async fn reject(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn reject(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     api::decide_for(&app, &p, id, false).await?;
     Ok(see_other(&format!("/script-runs/{id}")))
 }
@@ -235,4 +241,43 @@ mod tests {
         assert_eq!(at_utc("2026-12-01T02:30").as_deref(), Some("2026-12-01T02:30:00Z"));
         assert_eq!(at_utc(" "), None);
     }
+}
+
+#[derive(Template)]
+#[template(path = "device_scripts.html")]
+struct DeviceScripts {
+    client_id: i64,
+    device_id: i64,
+    revoked: bool,
+    csrf: String,
+    /// Scripts this user may run here.
+    scripts: Vec<(i64, String)>,
+    results: Vec<super::store::ResultRow>,
+}
+
+impl DeviceScripts {
+    fn when_opt(&self, us: &Option<i64>) -> String {
+        us.map(crate::time::fmt_time).unwrap_or_default()
+    }
+}
+
+/// The device page's panel: run a library script here, and what ran.
+pub const DEVICE_PANEL: Panel = Panel { slot: Slot::Device, order: 10, render: device_panel };
+
+fn device_panel<'a>(app: &'a App, p: &'a Principal, ctx: PanelCtx) -> BoxFut<'a, Result<Option<Fragment>, ApiError>> {
+    Box::pin(async move {
+        let (Some(client_id), Some(device_id)) = (ctx.client, ctx.device) else { return Ok(None) };
+        if !p.can(Permission::ScriptsRun) {
+            return Ok(None);
+        }
+        let mut db = app.store.clone();
+        let Some(d) = crate::devices::store::by_id(&mut db, device_id).await?.filter(|d| d.client_id == client_id) else { return Ok(None) };
+        let scripts: Vec<(i64, String)> = super::store::list_scripts(&mut db, false).await?.into_iter().map(|s| (s.id, s.name)).collect();
+        let results = super::store::results_of_device(&mut db, device_id, 20).await?;
+        if scripts.is_empty() && results.is_empty() {
+            return Ok(None);
+        }
+        let panel = DeviceScripts { client_id, device_id, revoked: d.revoked_at.is_some(), csrf: p.csrf().to_string(), scripts, results };
+        Fragment::render(&panel).map(Some)
+    })
 }

@@ -1,7 +1,8 @@
 //! Scripts, runs and results in the database.
 
 use crate::devices::store::Devices;
-use crate::store::{now_us, Count, Db, Result};
+use crate::store::{Count, Db, Result};
+use crate::time::now_us;
 use sea_query::{Alias, Expr, Iden, Order, Query};
 use serde::Serialize;
 
@@ -515,6 +516,7 @@ pub async fn unsend(db: &mut impl Db, run_id: i64, device_id: i64) -> Result<()>
 }
 
 /// What a device reported for a script.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub exit_code: Option<i64>,
     pub stdout: String,

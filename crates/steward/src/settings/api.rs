@@ -1,9 +1,10 @@
 //! `/api/v1/settings`: installation-wide settings (administrators).
 
+use crate::app::App;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
-use crate::http::App;
+use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
+use crate::http::extract::ApiJson;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
@@ -28,8 +29,8 @@ pub struct SettingsPatch {
 
 async fn doc(app: &App) -> Result<SettingsDoc, ApiError> {
     Ok(SettingsDoc {
-        require_mfa: super::require_mfa(&app.store).await?,
-        script_approval_threshold: super::script_approval_threshold(&app.store).await?,
+        require_mfa: super::store::require_mfa(&app.store).await?,
+        script_approval_threshold: super::store::script_approval_threshold(&app.store).await?,
     })
 }
 
@@ -44,13 +45,13 @@ pub async fn get(State(app): State<App>, p: Principal) -> ApiResult {
 pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJson<SettingsPatch>) -> ApiResult {
     p.require(Permission::SettingsWrite)?;
     if let Some(v) = patch.require_mfa {
-        super::set(&app.store, &p.actor(), super::REQUIRE_MFA, if v { "true" } else { "false" }).await?;
+        super::store::set(&app.store, &p.actor(), super::store::REQUIRE_MFA, if v { "true" } else { "false" }).await?;
     }
     if let Some(n) = patch.script_approval_threshold {
         if n > 100_000 {
             return Err(ApiError::invalid("script_approval_threshold", "between 0 and 100000"));
         }
-        super::set(&app.store, &p.actor(), super::SCRIPT_APPROVAL_THRESHOLD, &n.to_string()).await?;
+        super::store::set(&app.store, &p.actor(), super::store::SCRIPT_APPROVAL_THRESHOLD, &n.to_string()).await?;
     }
     Ok(json(doc(&app).await?))
 }

@@ -2,64 +2,22 @@
 //!
 //! Today: `require_mfa`, which makes every staff user enrol TOTP before they
 //! can do anything else, and `script_approval_threshold`, past which a
-//! script run needs a second person's approval. Every change is audited with before and after.
+//! script run needs a second person's approval. Every change is audited
+//! with before and after.
 
 pub mod api;
 pub mod pages;
+pub mod store;
 
-use crate::audit::{Actor, Event};
-use crate::store::{Result, Store};
-use sea_query::{Expr, Iden, OnConflict, Query};
+use crate::app::domain::{get, post, Domain, NavGroup, NavItem, Need};
+use crate::auth::roles::Permission::SettingsWrite;
+use utoipa_axum::routes;
 
-#[derive(Iden)]
-enum Settings {
-    Table,
-    Key,
-    Value,
-}
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    value: String,
-}
-
-pub const REQUIRE_MFA: &str = "require_mfa";
-/// A script run on more devices than this needs a second person's approval.
-pub const SCRIPT_APPROVAL_THRESHOLD: &str = "script_approval_threshold";
-pub const DEFAULT_SCRIPT_APPROVAL_THRESHOLD: u32 = 10;
-
-pub async fn get(store: &Store, key: &str) -> Result<Option<String>> {
-    let r: Option<Row> = store
-        .fetch_optional(Query::select().column(Settings::Value).from(Settings::Table).and_where(Expr::col(Settings::Key).eq(key)))
-        .await?;
-    Ok(r.map(|r| r.value))
-}
-
-pub async fn require_mfa(store: &Store) -> Result<bool> {
-    Ok(get(store, REQUIRE_MFA).await?.as_deref() == Some("true"))
-}
-
-pub async fn script_approval_threshold(store: &Store) -> Result<u32> {
-    Ok(get(store, SCRIPT_APPROVAL_THRESHOLD).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SCRIPT_APPROVAL_THRESHOLD))
-}
-
-/// Sets a value, audited with its old and new values.
-pub async fn set(store: &Store, actor: &Actor, key: &str, value: &str) -> Result<()> {
-    let before = get(store, key).await?;
-    let mut tx = store.begin_audited().await?;
-    crate::store::Db::execute(
-        tx.tx(),
-        Query::insert()
-            .into_table(Settings::Table)
-            .columns([Settings::Key, Settings::Value])
-            .values_panic([key.into(), value.into()])
-            .on_conflict(OnConflict::column(Settings::Key).update_column(Settings::Value).to_owned()),
-    )
-    .await?;
-    tx.commit(
-        actor,
-        Event::new("settings.update", "setting", key).details(serde_json::json!({"key": key, "before": before, "after": value})),
-    )
-    .await?;
-    Ok(())
+pub fn domain() -> Domain {
+    let admin = Need::Perm(SettingsWrite);
+    Domain::new("settings")
+        .api(admin, routes!(api::get))
+        .api(admin, routes!(api::update))
+        .pages([get("/settings", admin, pages::show), post("/settings", admin, pages::update)])
+        .nav(NavItem { group: NavGroup::Admin, order: 40, id: "settings", label: "Settings", href: "/settings", key: 's', need: admin })
 }

@@ -12,6 +12,7 @@
 
 pub mod backup;
 pub mod batch;
+pub mod lease;
 mod migrate;
 
 pub use backup::{backup_sqlite, restore_sqlite};
@@ -369,22 +370,6 @@ impl Db for Tx<'_> {
         };
         run!(execute, exec, b, stmt)
     }
-}
-
-/// Current time as UTC microseconds since the epoch: the one time format in
-/// the database, identical and sortable on both engines.
-pub fn now_us() -> i64 {
-    chrono::Utc::now().timestamp_micros()
-}
-
-/// Formats stored microseconds for people (UTC, RFC 3339, second precision).
-pub fn fmt_time(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us).map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
-}
-
-/// Formats stored microseconds as RFC 3339 for the API.
-pub fn rfc3339(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
 }
 
 /// A `COUNT(..) AS n` result.

@@ -3,13 +3,14 @@
 //! by the list query for `/clients`.
 
 use super::ops::{self, ClientPatch, ContactPatch, NewClient, NewContact, NewSite, SitePatch};
-use super::{Client, ClientQuery, Contact, Site};
+use super::store::{Client, ClientQuery, Contact, Site};
+use crate::app::App;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
+use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::list::{PageParams, Paged};
-use crate::http::App;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -46,11 +47,11 @@ impl ArchivedFilter {
 
 #[utoipa::path(get, path = "/api/v1/clients", tag = "tenancy", params(ClientFilter),
     responses((status = 200, body = Paged<Client>), (status = 401, body = ErrorEnvelope)))]
-pub async fn list_clients(State(app): State<App>, p: Principal, Query(f): Query<ClientFilter>) -> ApiResult {
+pub async fn list_clients(State(app): State<App>, p: Principal, ApiQuery(f): ApiQuery<ClientFilter>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
     let page = PageParams { limit: f.limit, offset: f.offset };
     let q = ClientQuery { scope: p.clients.clone(), include_archived: f.archived, search: f.q };
-    let (items, total) = super::list_clients(&mut app.store.snapshot().await?, &q, page.limit(), page.offset()).await?;
+    let (items, total) = super::store::list_clients(&mut app.store.snapshot().await?, &q, page.limit(), page.offset()).await?;
     Ok(json(Paged::new(items, total, &page)))
 }
 
@@ -63,25 +64,30 @@ pub async fn create_client(State(app): State<App>, p: Principal, ApiJson(input):
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "tenancy", params(("id" = i64, Path)),
     responses((status = 200, body = Client), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_client(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> ApiResult {
+pub async fn get_client(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    Ok(json(super::get_client(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?))
+    Ok(json(super::store::get_client(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "tenancy", params(("id" = i64, Path)), request_body = ClientPatch,
     responses((status = 200, body = Client), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn update_client(State(app): State<App>, p: Principal, Path(id): Path<i64>, ApiJson(patch): ApiJson<ClientPatch>) -> ApiResult {
+pub async fn update_client(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<ClientPatch>,
+) -> ApiResult {
     Ok(json(ops::update_client(&app, &p, id, patch).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "tenancy", params(("id" = i64, Path)),
     responses((status = 200, description = "archived", body = Client), (status = 404, body = ErrorEnvelope)))]
-pub async fn archive_client(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> ApiResult {
+pub async fn archive_client(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     Ok(json(ops::update_client(&app, &p, id, ClientPatch { archived: Some(true), ..Default::default() }).await?))
 }
 
 async fn existing_client(app: &App, id: i64) -> Result<(), ApiError> {
-    if super::client_exists(&mut app.store.clone(), id).await? {
+    if super::store::client_exists(&mut app.store.clone(), id).await? {
         Ok(())
     } else {
         Err(ApiError::NotFound)
@@ -90,25 +96,30 @@ async fn existing_client(app: &App, id: i64) -> Result<(), ApiError> {
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/sites", tag = "tenancy", params(("id" = i64, Path), ArchivedFilter),
     responses((status = 200, body = Paged<Site>), (status = 404, body = ErrorEnvelope)))]
-pub async fn list_sites(State(app): State<App>, p: Principal, Path(id): Path<i64>, Query(f): Query<ArchivedFilter>) -> ApiResult {
+pub async fn list_sites(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(f): ApiQuery<ArchivedFilter>,
+) -> ApiResult {
     p.require(Permission::ClientsRead)?;
     existing_client(&app, id).await?;
-    let items = super::list_sites(&mut app.store.clone(), id, f.archived).await?;
+    let items = super::store::list_sites(&mut app.store.clone(), id, f.archived).await?;
     Ok(json(Paged::from_all(items, &f.page())))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/sites", tag = "tenancy", params(("id" = i64, Path)), request_body = NewSite,
     responses((status = 201, body = Site), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn create_site(State(app): State<App>, p: Principal, Path(id): Path<i64>, ApiJson(input): ApiJson<NewSite>) -> ApiResult {
+pub async fn create_site(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<NewSite>) -> ApiResult {
     let s = ops::create_site(&app, &p, id, input).await?;
     Ok((StatusCode::CREATED, axum::Json(s)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/sites/{site_id}", tag = "tenancy", params(("id" = i64, Path), ("site_id" = i64, Path)),
     responses((status = 200, body = Site), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_site(State(app): State<App>, p: Principal, Path((id, site_id)): Path<(i64, i64)>) -> ApiResult {
+pub async fn get_site(State(app): State<App>, p: Principal, ApiPath((id, site_id)): ApiPath<(i64, i64)>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    Ok(json(super::get_site(&mut app.store.clone(), id, site_id).await?.ok_or(ApiError::NotFound)?))
+    Ok(json(super::store::get_site(&mut app.store.clone(), id, site_id).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/sites/{site_id}", tag = "tenancy", params(("id" = i64, Path), ("site_id" = i64, Path)),
@@ -116,7 +127,7 @@ pub async fn get_site(State(app): State<App>, p: Principal, Path((id, site_id)):
 pub async fn update_site(
     State(app): State<App>,
     p: Principal,
-    Path((id, site_id)): Path<(i64, i64)>,
+    ApiPath((id, site_id)): ApiPath<(i64, i64)>,
     ApiJson(patch): ApiJson<SitePatch>,
 ) -> ApiResult {
     Ok(json(ops::update_site(&app, &p, id, site_id, patch).await?))
@@ -124,25 +135,35 @@ pub async fn update_site(
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/contacts", tag = "tenancy", params(("id" = i64, Path), ArchivedFilter),
     responses((status = 200, body = Paged<Contact>), (status = 404, body = ErrorEnvelope)))]
-pub async fn list_contacts(State(app): State<App>, p: Principal, Path(id): Path<i64>, Query(f): Query<ArchivedFilter>) -> ApiResult {
+pub async fn list_contacts(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(f): ApiQuery<ArchivedFilter>,
+) -> ApiResult {
     p.require(Permission::ClientsRead)?;
     existing_client(&app, id).await?;
-    let items = super::list_contacts(&mut app.store.clone(), id, f.archived).await?;
+    let items = super::store::list_contacts(&mut app.store.clone(), id, f.archived).await?;
     Ok(json(Paged::from_all(items, &f.page())))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/contacts", tag = "tenancy", params(("id" = i64, Path)), request_body = NewContact,
     responses((status = 201, body = Contact), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn create_contact(State(app): State<App>, p: Principal, Path(id): Path<i64>, ApiJson(input): ApiJson<NewContact>) -> ApiResult {
+pub async fn create_contact(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<NewContact>,
+) -> ApiResult {
     let c = ops::create_contact(&app, &p, id, input).await?;
     Ok((StatusCode::CREATED, axum::Json(c)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/contacts/{contact_id}", tag = "tenancy", params(("id" = i64, Path), ("contact_id" = i64, Path)),
     responses((status = 200, body = Contact), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_contact(State(app): State<App>, p: Principal, Path((id, contact_id)): Path<(i64, i64)>) -> ApiResult {
+pub async fn get_contact(State(app): State<App>, p: Principal, ApiPath((id, contact_id)): ApiPath<(i64, i64)>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    Ok(json(super::get_contact(&mut app.store.clone(), id, contact_id).await?.ok_or(ApiError::NotFound)?))
+    Ok(json(super::store::get_contact(&mut app.store.clone(), id, contact_id).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/contacts/{contact_id}", tag = "tenancy", params(("id" = i64, Path), ("contact_id" = i64, Path)),
@@ -150,7 +171,7 @@ pub async fn get_contact(State(app): State<App>, p: Principal, Path((id, contact
 pub async fn update_contact(
     State(app): State<App>,
     p: Principal,
-    Path((id, contact_id)): Path<(i64, i64)>,
+    ApiPath((id, contact_id)): ApiPath<(i64, i64)>,
     ApiJson(patch): ApiJson<ContactPatch>,
 ) -> ApiResult {
     Ok(json(ops::update_contact(&app, &p, id, contact_id, patch).await?))

@@ -1,313 +1,50 @@
 //! Tenancy: the MSP's clients, their sites (each with an IANA time zone) and
-//! contacts. Storage and the audited operations live here; `api` and `pages`
-//! are thin edges over [`ops`].
+//! contacts. The folder every domain copies: `store` (tables and queries),
+//! `ops` (validate, check a permission, change and audit in one
+//! transaction), thin `api` and `pages` over `ops`, and [`domain`] (what it
+//! registers).
 
 pub mod api;
 pub mod ops;
 pub mod pages;
-pub mod validate;
+pub mod panels;
+pub mod store;
 
-use crate::devices::agent_settings::Overrides;
-use crate::store::{Count, Db, Result};
-use sea_query::{Cond, Expr, Func, Iden, Order, Query, SelectStatement};
-use serde::Serialize;
+use crate::app::domain::{get, post, Domain, NavGroup, NavItem, Need};
+use crate::auth::roles::Permission::{ClientsRead as Read, ClientsWrite as Write};
+use utoipa_axum::routes;
 
-#[derive(Iden, Clone, Copy)]
-pub(crate) enum Clients {
-    Table,
-    Id,
-    Name,
-    Notes,
-    Archived,
-    CreatedAt,
-    UpdatedAt,
-    AgentHeartbeatSecs,
-    AgentMetricsSecs,
-}
-
-#[derive(Iden, Clone, Copy)]
-pub(crate) enum Sites {
-    Table,
-    Id,
-    ClientId,
-    Name,
-    Timezone,
-    Address,
-    Archived,
-    CreatedAt,
-    UpdatedAt,
-    AgentHeartbeatSecs,
-    AgentMetricsSecs,
-}
-
-#[derive(Iden, Clone, Copy)]
-pub(crate) enum Contacts {
-    Table,
-    Id,
-    ClientId,
-    SiteId,
-    Name,
-    Email,
-    Phone,
-    Title,
-    Archived,
-    CreatedAt,
-    UpdatedAt,
-}
-
-/// A company the MSP serves.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Client {
-    pub id: i64,
-    pub name: String,
-    pub notes: String,
-    pub archived: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-    /// Seconds between heartbeats of this client's agents; `null` follows
-    /// the server's `agent_heartbeat_secs`. A site may override it.
-    pub agent_heartbeat_secs: Option<i64>,
-    /// Seconds between metric samples of this client's agents; `null`
-    /// follows the server's `agent_metrics_secs`. A site may override it.
-    pub agent_metrics_secs: Option<i64>,
-}
-
-/// An office of a client.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Site {
-    pub id: i64,
-    pub client_id: i64,
-    pub name: String,
-    pub timezone: String,
-    pub address: String,
-    pub archived: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-    /// Seconds between heartbeats of this site's agents; `null` follows the
-    /// client's setting, else the server's `agent_heartbeat_secs`.
-    pub agent_heartbeat_secs: Option<i64>,
-    /// Seconds between metric samples of this site's agents; `null` follows
-    /// the client's setting, else the server's `agent_metrics_secs`.
-    pub agent_metrics_secs: Option<i64>,
-}
-
-impl Client {
-    pub fn agent_overrides(&self) -> Overrides {
-        Overrides { heartbeat_secs: self.agent_heartbeat_secs, metrics_secs: self.agent_metrics_secs }
-    }
-}
-
-impl Site {
-    pub fn agent_overrides(&self) -> Overrides {
-        Overrides { heartbeat_secs: self.agent_heartbeat_secs, metrics_secs: self.agent_metrics_secs }
-    }
-}
-
-/// A person at a client.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Contact {
-    pub id: i64,
-    pub client_id: i64,
-    pub site_id: Option<i64>,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub title: String,
-    pub archived: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-const CLIENT_COLS: [Clients; 8] = [
-    Clients::Id,
-    Clients::Name,
-    Clients::Notes,
-    Clients::Archived,
-    Clients::CreatedAt,
-    Clients::UpdatedAt,
-    Clients::AgentHeartbeatSecs,
-    Clients::AgentMetricsSecs,
-];
-const SITE_COLS: [Sites; 10] = [
-    Sites::Id,
-    Sites::ClientId,
-    Sites::Name,
-    Sites::Timezone,
-    Sites::Address,
-    Sites::Archived,
-    Sites::CreatedAt,
-    Sites::UpdatedAt,
-    Sites::AgentHeartbeatSecs,
-    Sites::AgentMetricsSecs,
-];
-const CONTACT_COLS: [Contacts; 10] = [
-    Contacts::Id,
-    Contacts::ClientId,
-    Contacts::SiteId,
-    Contacts::Name,
-    Contacts::Email,
-    Contacts::Phone,
-    Contacts::Title,
-    Contacts::Archived,
-    Contacts::CreatedAt,
-    Contacts::UpdatedAt,
-];
-
-/// Which clients a list may show.
-#[derive(Debug, Clone, Default)]
-pub struct ClientQuery {
-    /// `None`: all clients; `Some(ids)`: only these (a limited technician).
-    pub scope: Option<Vec<i64>>,
-    pub include_archived: bool,
-    /// Case-insensitive substring of the name.
-    pub search: Option<String>,
-}
-
-fn like_pattern(s: &str) -> sea_query::LikeExpr {
-    crate::store::like_contains(&s.to_lowercase())
-}
-
-fn filter_clients(q: &mut SelectStatement, f: &ClientQuery) {
-    if let Some(ids) = &f.scope {
-        q.and_where(Expr::col(Clients::Id).is_in(ids.clone()));
-    }
-    if !f.include_archived {
-        q.and_where(Expr::col(Clients::Archived).eq(false));
-    }
-    if let Some(s) = f.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        q.and_where(Expr::expr(Func::lower(Expr::col(Clients::Name))).like(like_pattern(s.trim())));
-    }
-}
-
-pub async fn list_clients(db: &mut impl Db, f: &ClientQuery, limit: u64, offset: u64) -> Result<(Vec<Client>, i64)> {
-    let mut q = Query::select();
-    q.columns(CLIENT_COLS)
-        .from(Clients::Table)
-        .order_by_expr(Func::lower(Expr::col(Clients::Name)).into(), Order::Asc)
-        .limit(limit)
-        .offset(offset);
-    filter_clients(&mut q, f);
-    let rows = db.fetch_all(&q).await?;
-    let mut c = Query::select();
-    c.expr_as(Expr::col(Clients::Id).count(), crate::store::n()).from(Clients::Table);
-    filter_clients(&mut c, f);
-    let n: Count = db.fetch_one(&c).await?;
-    Ok((rows, n.n))
-}
-
-pub async fn get_client(db: &mut impl Db, id: i64) -> Result<Option<Client>> {
-    db.fetch_optional(Query::select().columns(CLIENT_COLS).from(Clients::Table).and_where(Expr::col(Clients::Id).eq(id))).await
-}
-
-pub async fn client_exists(db: &mut impl Db, id: i64) -> Result<bool> {
-    Ok(get_client(db, id).await?.is_some())
-}
-
-pub async fn list_sites(db: &mut impl Db, client_id: i64, include_archived: bool) -> Result<Vec<Site>> {
-    let mut q = Query::select();
-    q.columns(SITE_COLS).from(Sites::Table).and_where(Expr::col(Sites::ClientId).eq(client_id)).order_by(Sites::Name, Order::Asc);
-    if !include_archived {
-        q.and_where(Expr::col(Sites::Archived).eq(false));
-    }
-    db.fetch_all(&q).await
-}
-
-pub async fn get_site(db: &mut impl Db, client_id: i64, id: i64) -> Result<Option<Site>> {
-    db.fetch_optional(
-        Query::select()
-            .columns(SITE_COLS)
-            .from(Sites::Table)
-            .and_where(Expr::col(Sites::Id).eq(id))
-            .and_where(Expr::col(Sites::ClientId).eq(client_id)),
-    )
-    .await
-}
-
-pub async fn list_contacts(db: &mut impl Db, client_id: i64, include_archived: bool) -> Result<Vec<Contact>> {
-    let mut q = Query::select();
-    q.columns(CONTACT_COLS)
-        .from(Contacts::Table)
-        .and_where(Expr::col(Contacts::ClientId).eq(client_id))
-        .order_by(Contacts::Name, Order::Asc);
-    if !include_archived {
-        q.and_where(Expr::col(Contacts::Archived).eq(false));
-    }
-    db.fetch_all(&q).await
-}
-
-pub async fn get_contact(db: &mut impl Db, client_id: i64, id: i64) -> Result<Option<Contact>> {
-    db.fetch_optional(
-        Query::select()
-            .columns(CONTACT_COLS)
-            .from(Contacts::Table)
-            .and_where(Expr::col(Contacts::Id).eq(id))
-            .and_where(Expr::col(Contacts::ClientId).eq(client_id)),
-    )
-    .await
-}
-
-/// One hit of the global search box.
-#[derive(Debug, Clone, Serialize)]
-pub struct SearchHit {
-    pub kind: &'static str,
-    pub label: String,
-    pub detail: String,
-    pub url: String,
-}
-
-/// Searches clients, sites and contacts by name (and contacts by email),
-/// within the caller's client scope.
-pub async fn search(db: &mut impl Db, scope: Option<&[i64]>, text: &str, limit: u64) -> Result<Vec<SearchHit>> {
-    let pat = like_pattern(text.trim());
-    let mut hits = Vec::new();
-    let (clients, _) = list_clients(
-        db,
-        &ClientQuery { scope: scope.map(<[i64]>::to_vec), include_archived: false, search: Some(text.to_string()) },
-        limit,
-        0,
-    )
-    .await?;
-    hits.extend(clients.into_iter().map(|c| SearchHit {
-        kind: "client",
-        url: format!("/clients/{}", c.id),
-        label: c.name,
-        detail: String::new(),
-    }));
-
-    let mut q = Query::select();
-    q.columns(SITE_COLS.map(|c| (Sites::Table, c)))
-        .from(Sites::Table)
-        .and_where(Expr::col((Sites::Table, Sites::Archived)).eq(false))
-        .and_where(Expr::expr(Func::lower(Expr::col((Sites::Table, Sites::Name)))).like(pat.clone()))
-        .limit(limit);
-    if let Some(ids) = scope {
-        q.and_where(Expr::col((Sites::Table, Sites::ClientId)).is_in(ids.to_vec()));
-    }
-    let sites: Vec<Site> = db.fetch_all(&q).await?;
-    hits.extend(sites.into_iter().map(|s| SearchHit {
-        kind: "site",
-        url: format!("/clients/{}#site-{}", s.client_id, s.id),
-        label: s.name,
-        detail: s.timezone,
-    }));
-
-    let mut q = Query::select();
-    q.columns(CONTACT_COLS)
-        .from(Contacts::Table)
-        .and_where(Expr::col(Contacts::Archived).eq(false))
-        .cond_where(
-            Cond::any().add(Expr::expr(Func::lower(Expr::col(Contacts::Name))).like(pat.clone())).add(Expr::col(Contacts::Email).like(pat)),
-        )
-        .limit(limit);
-    if let Some(ids) = scope {
-        q.and_where(Expr::col(Contacts::ClientId).is_in(ids.to_vec()));
-    }
-    let contacts: Vec<Contact> = db.fetch_all(&q).await?;
-    hits.extend(contacts.into_iter().map(|c| SearchHit {
-        kind: "contact",
-        url: format!("/clients/{}#contact-{}", c.client_id, c.id),
-        label: c.name,
-        detail: c.email,
-    }));
-    Ok(hits)
+pub fn domain() -> Domain {
+    let (read, write) = (Need::Perm(Read), Need::Perm(Write));
+    Domain::new("tenancy")
+        .api(read, routes!(api::list_clients))
+        .api(write, routes!(api::create_client))
+        .api(read, routes!(api::get_client))
+        .api(write, routes!(api::update_client))
+        .api(write, routes!(api::archive_client))
+        .api(read, routes!(api::list_sites))
+        .api(write, routes!(api::create_site))
+        .api(read, routes!(api::get_site))
+        .api(write, routes!(api::update_site))
+        .api(read, routes!(api::list_contacts))
+        .api(write, routes!(api::create_contact))
+        .api(read, routes!(api::get_contact))
+        .api(write, routes!(api::update_contact))
+        .pages([
+            get("/clients", read, pages::list),
+            post("/clients", write, pages::create),
+            get("/clients/{id}", read, pages::show),
+            post("/clients/{id}", write, pages::update),
+            post("/clients/{id}/archive", write, pages::archive),
+            post("/clients/{id}/agent-settings", write, pages::update_agent_settings),
+            post("/clients/{id}/sites", write, pages::create_site),
+            get("/clients/{id}/sites/{site_id}", write, pages::site_form),
+            post("/clients/{id}/sites/{site_id}", write, pages::update_site),
+            post("/clients/{id}/contacts", write, pages::create_contact),
+            get("/clients/{id}/contacts/{contact_id}", write, pages::contact_form),
+            post("/clients/{id}/contacts/{contact_id}", write, pages::update_contact),
+        ])
+        .nav(NavItem { group: NavGroup::Psa, order: 10, id: "clients", label: "Clients", href: "/clients", key: 'c', need: read })
+        .search(panels::SEARCH)
+        .panel(panels::CLIENT_COUNT)
 }

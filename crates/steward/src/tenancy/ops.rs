@@ -3,14 +3,17 @@
 //! caller's permission, and writes the change and its audit entry (with
 //! before/after) in one transaction.
 
-use super::{get_client, get_contact, get_site, validate, Client, Clients, Contact, Contacts, Site, Sites};
-use crate::audit::Event;
+use super::store::{get_client, get_contact, get_site, Client, Clients, Contact, Contacts, Site, Sites};
+use crate::app::App;
+use crate::audit::store::Event;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::devices::agent_settings::{self, HEARTBEAT_SECS, METRICS_SECS};
-use crate::http::error::ApiError;
-use crate::http::App;
-use crate::store::{now_us, Db};
+use crate::devices::agent_settings::model::{self as agent_settings, HEARTBEAT_SECS, METRICS_SECS};
+use crate::error::ApiError;
+use crate::events::Event as Happened;
+use crate::store::Db;
+use crate::time::now_us;
+use crate::validate;
 use sea_query::{Expr, Query, SimpleExpr, UpdateStatement};
 use serde::Deserialize;
 use serde_json::json;
@@ -179,7 +182,7 @@ pub async fn create_client(app: &App, p: &Principal, input: NewClient) -> Result
                     Clients::AgentMetricsSecs,
                 ])
                 .values_panic([name.into(), notes.into(), now.into(), now.into(), heartbeat.into(), metrics.into()])
-                .returning(Query::returning().columns(super::CLIENT_COLS)),
+                .returning(Query::returning().columns(super::store::CLIENT_COLS)),
         )
         .await?;
     tx.commit(&p.actor(), Event::new("client.create", "client", c.id).client(c.id).details(json!({"after": c}))).await?;
@@ -215,7 +218,7 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
     };
     tx.commit(&p.actor(), Event::new(action, "client", id).client(id).details(json!({"before": before, "after": after}))).await?;
     if before.agent_overrides() != after.agent_overrides() {
-        crate::devices::settings_push::push(app, id, None).await;
+        app.bus.publish(Happened::AgentSettingsChanged { client: id, site: None }).await;
     }
     Ok(after)
 }
@@ -255,7 +258,7 @@ pub async fn create_site(app: &App, p: &Principal, client_id: i64, input: NewSit
                     heartbeat.into(),
                     metrics.into(),
                 ])
-                .returning(Query::returning().columns(super::SITE_COLS)),
+                .returning(Query::returning().columns(super::store::SITE_COLS)),
         )
         .await?;
     tx.commit(&p.actor(), Event::new("site.create", "site", s.id).client(client_id).details(json!({"after": s}))).await?;
@@ -290,7 +293,7 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     tx.commit(&p.actor(), Event::new("site.update", "site", id).client(client_id).details(json!({"before": before, "after": after})))
         .await?;
     if before.agent_overrides() != after.agent_overrides() {
-        crate::devices::settings_push::push(app, client_id, Some(id)).await;
+        app.bus.publish(Happened::AgentSettingsChanged { client: client_id, site: Some(id) }).await;
     }
     Ok(after)
 }
@@ -339,7 +342,7 @@ pub async fn create_contact(app: &App, p: &Principal, client_id: i64, input: New
                     now.into(),
                     now.into(),
                 ])
-                .returning(Query::returning().columns(super::CONTACT_COLS)),
+                .returning(Query::returning().columns(super::store::CONTACT_COLS)),
         )
         .await?;
     tx.commit(&p.actor(), Event::new("contact.create", "contact", c.id).client(client_id).details(json!({"after": c}))).await?;

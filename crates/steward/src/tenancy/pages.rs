@@ -1,19 +1,25 @@
 //! Client, site and contact pages.
 
 use super::ops::{self, ClientPatch, ContactPatch, NewClient, NewContact, NewSite, SitePatch};
-use super::{Client, ClientQuery, Contact, Site};
+use super::store::{Client, ClientQuery, Contact, Site};
+use crate::app::panels::{self, Fragment, PanelCtx, Slot};
+use crate::app::App;
+use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
-use crate::auth::Principal;
-use crate::devices::agent_settings::{self, Defaults, Effective, Levels};
-use crate::http::error::ApiError;
+use crate::config::AgentDefaults as Defaults;
+use crate::devices::agent_settings::form::AgentSettingsForm;
+use crate::devices::agent_settings::model::{self as agent_settings, Effective, Levels};
+use crate::error::ApiError;
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::list::PageParams;
 use crate::http::page::html_status;
-use crate::http::App;
-use crate::store::fmt_time;
-use crate::web::{form_error, see_other, Layout, PageResult, WebForm};
+use crate::time::fmt_time;
+use crate::web::{
+    error::{form_error, see_other, PageResult, WebForm},
+    layout::Layout,
+};
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -52,13 +58,13 @@ async fn list_page(app: &App, p: &Principal, q: ListQuery, error: Option<String>
     let page = PageParams { limit: Some(50), offset: q.offset };
     let show_archived = q.archived.is_some();
     let cq = ClientQuery { scope: p.clients.clone(), include_archived: show_archived, search: Some(q.q.clone()) };
-    let (clients, total) = super::list_clients(&mut app.store.clone(), &cq, page.limit(), page.offset()).await?;
+    let (clients, total) = super::store::list_clients(&mut app.store.clone(), &cq, page.limit(), page.offset()).await?;
     let (limit, offset) = (page.limit(), page.offset());
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,
         &ClientsPage {
-            l: Layout::new(p, "Clients", "clients").with_error(error),
+            l: Layout::new(app, p, "Clients", "clients").with_error(error),
             q: q.q,
             show_archived,
             rows: clients
@@ -75,7 +81,7 @@ async fn list_page(app: &App, p: &Principal, q: ListQuery, error: Option<String>
     ))
 }
 
-pub async fn list(State(app): State<App>, p: Principal, Query(q): Query<ListQuery>) -> PageResult {
+pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<ListQuery>) -> PageResult {
     list_page(&app, &p, q, None, String::new()).await
 }
 
@@ -110,7 +116,8 @@ struct ContactRow {
 #[template(path = "client.html")]
 struct ClientPage {
     l: Layout,
-    devices: Vec<crate::devices::pages::Row>,
+    /// What other domains show here (the client's devices).
+    panels: Vec<Fragment>,
     c: Client,
     created: String,
     sites: Vec<SiteRow>,
@@ -121,29 +128,20 @@ struct ClientPage {
     server: Defaults,
 }
 
-/// The client page with a message at the top (after an action).
-pub async fn client_page_with_notice(app: &App, p: &Principal, id: i64, notice: String) -> PageResult {
-    client_page_full(app, p, id, None, Some(notice)).await
-}
-
 async fn client_page(app: &App, p: &Principal, id: i64, error: Option<String>) -> PageResult {
-    client_page_full(app, p, id, error, None).await
-}
-
-async fn client_page_full(app: &App, p: &Principal, id: i64, error: Option<String>, notice: Option<String>) -> PageResult {
     p.require(Permission::ClientsRead)?;
     let mut db = app.store.clone();
-    let c = super::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
-    let sites = super::list_sites(&mut db, id, true).await?;
-    let contacts = super::list_contacts(&mut db, id, true).await?;
+    let c = super::store::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
+    let sites = super::store::list_sites(&mut db, id, true).await?;
+    let contacts = super::store::list_contacts(&mut db, id, true).await?;
     let site_name = |sid: Option<i64>| sites.iter().find(|s| Some(s.id) == sid).map(|s| s.name.clone()).unwrap_or_default();
     let contacts = contacts.into_iter().map(|c| ContactRow { site_name: site_name(c.site_id), c }).collect();
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,
         &ClientPage {
-            l: Layout::new(p, c.name.clone(), "clients").with_error(error).with_notice(notice),
-            devices: crate::devices::pages::rows(app, Some(&[id])).await?,
+            l: Layout::new(app, p, c.name.clone(), "clients").with_error(error),
+            panels: panels::render(app, p, Slot::Client, PanelCtx { client: Some(id), site: None, device: None }).await?,
             created: fmt_time(c.created_at),
             c,
             sites: sites.into_iter().map(|s| SiteRow { s }).collect(),
@@ -155,11 +153,11 @@ async fn client_page_full(app: &App, p: &Principal, id: i64, error: Option<Strin
     ))
 }
 
-pub async fn show(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     client_page(&app, &p, id, None).await
 }
 
-pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<ClientForm>) -> PageResult {
+pub async fn update(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<ClientForm>) -> PageResult {
     let patch = ClientPatch { name: Some(f.name), notes: Some(f.notes), ..Default::default() };
     match ops::update_client(&app, &p, id, patch).await {
         Ok(_) => Ok(see_other(&format!("/clients/{id}"))),
@@ -167,30 +165,11 @@ pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, W
     }
 }
 
-/// The agent settings form of a client, site or device: empty fields
-/// inherit.
-#[derive(Deserialize)]
-pub struct AgentSettingsForm {
-    #[serde(default)]
-    agent_heartbeat_secs: String,
-    #[serde(default)]
-    agent_metrics_secs: String,
-}
-
-impl AgentSettingsForm {
-    pub fn parse(&self) -> Result<(Option<i64>, Option<i64>), ApiError> {
-        Ok((
-            seconds_field("agent_heartbeat_secs", &self.agent_heartbeat_secs)?,
-            seconds_field("agent_metrics_secs", &self.agent_metrics_secs)?,
-        ))
-    }
-}
-
 /// A client's agent settings; its connected agents change at once.
 pub async fn update_agent_settings(
     State(app): State<App>,
     p: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     WebForm(f): WebForm<AgentSettingsForm>,
 ) -> PageResult {
     let updated = match f.parse() {
@@ -211,7 +190,7 @@ pub struct ArchiveForm {
     archived: String,
 }
 
-pub async fn archive(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<ArchiveForm>) -> PageResult {
+pub async fn archive(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<ArchiveForm>) -> PageResult {
     ops::update_client(&app, &p, id, ClientPatch { archived: Some(f.archived == "true"), ..Default::default() }).await?;
     Ok(see_other(&format!("/clients/{id}")))
 }
@@ -228,16 +207,7 @@ pub struct SiteForm {
     agent: AgentSettingsForm,
 }
 
-/// A number-of-seconds field; empty means "inherit".
-fn seconds_field(field: &str, v: &str) -> Result<Option<i64>, ApiError> {
-    let t = v.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    t.parse().map(Some).map_err(|_| ApiError::invalid(field, "must be a whole number of seconds"))
-}
-
-pub async fn create_site(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<SiteForm>) -> PageResult {
+pub async fn create_site(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<SiteForm>) -> PageResult {
     let created = match f.agent.parse() {
         Ok((agent_heartbeat_secs, agent_metrics_secs)) => {
             let new = NewSite { name: f.name, timezone: f.timezone, address: f.address, agent_heartbeat_secs, agent_metrics_secs };
@@ -258,99 +228,40 @@ struct SiteEditPage {
     client: Client,
     s: Site,
     timezones: Vec<&'static str>,
-    tokens: Vec<crate::devices::api::EnrollmentTokenInfo>,
-    created: Option<crate::devices::api::CreatedEnrollmentToken>,
+    /// What other domains show here (the site's enrollment tokens).
+    panels: Vec<Fragment>,
     /// What the site's empty fields follow: the client's settings, else
     /// the server's.
     inherited: Effective,
 }
 
 async fn site_page(app: &App, p: &Principal, id: i64, site_id: i64, error: Option<String>) -> PageResult {
-    site_page_with(app, p, id, site_id, error, None).await
-}
-
-async fn site_page_with(
-    app: &App,
-    p: &Principal,
-    id: i64,
-    site_id: i64,
-    error: Option<String>,
-    created: Option<crate::devices::api::CreatedEnrollmentToken>,
-) -> PageResult {
     p.require(Permission::ClientsWrite)?;
     let mut db = app.store.clone();
-    let client = super::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
-    let s = super::get_site(&mut db, id, site_id).await?.ok_or(ApiError::NotFound)?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let client = super::store::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
+    let s = super::store::get_site(&mut db, id, site_id).await?.ok_or(ApiError::NotFound)?;
+    let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,
         &SiteEditPage {
-            l: Layout::new(p, format!("Site {}", s.name), "clients").with_error(error),
-            tokens: crate::devices::enrollment::list(&mut db, id, site_id).await?.into_iter().map(Into::into).collect(),
+            l: Layout::new(app, p, format!("Site {}", s.name), "clients").with_error(error),
+            panels: panels::render(app, p, Slot::Site, PanelCtx { client: Some(id), site: Some(site_id), device: None }).await?,
             s,
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect(),
-            created,
             inherited: agent_settings::resolve(app.cfg.agent_defaults(), Levels { client: client.agent_overrides(), ..Default::default() }),
             client,
         },
     ))
 }
 
-#[derive(Deserialize)]
-pub struct EnrollForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    expires_in_hours: String,
-    #[serde(default)]
-    max_uses: String,
-}
-
-pub async fn create_enrollment_token(
-    State(app): State<App>,
-    p: Principal,
-    headers: axum::http::HeaderMap,
-    uri: axum::http::Uri,
-    Path((id, site_id)): Path<(i64, i64)>,
-    WebForm(f): WebForm<EnrollForm>,
-) -> PageResult {
-    let num = |field: &str, v: &str| -> Result<Option<u32>, ApiError> {
-        match v.trim() {
-            "" => Ok(None),
-            n => n.parse().map(Some).map_err(|_| ApiError::invalid(field, "must be a whole number")),
-        }
-    };
-    let req = (|| {
-        Ok::<_, ApiError>(crate::devices::api::NewEnrollmentToken {
-            name: f.name.clone(),
-            expires_in_hours: num("expires_in_hours", &f.expires_in_hours)?,
-            max_uses: num("max_uses", &f.max_uses)?,
-        })
-    })();
-    let url = crate::devices::api::server_url(&app, &headers, &uri);
-    match async { crate::devices::api::create_for(&app, &p, id, site_id, req?, url).await }.await {
-        Ok(t) => site_page_with(&app, &p, id, site_id, None, Some(t)).await,
-        Err(e) => site_page(&app, &p, id, site_id, Some(form_error(e)?)).await,
-    }
-}
-
-pub async fn revoke_enrollment_token(
-    State(app): State<App>,
-    p: Principal,
-    Path((id, site_id, token_id)): Path<(i64, i64, i64)>,
-) -> PageResult {
-    crate::devices::api::revoke_for(&app, &p, id, site_id, token_id).await?;
-    Ok(see_other(&format!("/clients/{id}/sites/{site_id}#enrollment")))
-}
-
-pub async fn site_form(State(app): State<App>, p: Principal, Path((id, site_id)): Path<(i64, i64)>) -> PageResult {
+pub async fn site_form(State(app): State<App>, p: Principal, ApiPath((id, site_id)): ApiPath<(i64, i64)>) -> PageResult {
     site_page(&app, &p, id, site_id, None).await
 }
 
 pub async fn update_site(
     State(app): State<App>,
     p: Principal,
-    Path((id, site_id)): Path<(i64, i64)>,
+    ApiPath((id, site_id)): ApiPath<(i64, i64)>,
     WebForm(f): WebForm<SiteForm>,
 ) -> PageResult {
     let updated = match f.agent.parse() {
@@ -394,7 +305,12 @@ fn site_of(f: &ContactForm) -> Result<Option<i64>, ApiError> {
     }
 }
 
-pub async fn create_contact(State(app): State<App>, p: Principal, Path(id): Path<i64>, WebForm(f): WebForm<ContactForm>) -> PageResult {
+pub async fn create_contact(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    WebForm(f): WebForm<ContactForm>,
+) -> PageResult {
     let r = match site_of(&f) {
         Ok(site_id) => {
             ops::create_contact(&app, &p, id, NewContact { site_id, name: f.name, email: f.email, phone: f.phone, title: f.title }).await
@@ -419,24 +335,24 @@ struct ContactEditPage {
 async fn contact_page(app: &App, p: &Principal, id: i64, contact_id: i64, error: Option<String>) -> PageResult {
     p.require(Permission::ClientsWrite)?;
     let mut db = app.store.clone();
-    let client = super::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
-    let c = super::get_contact(&mut db, id, contact_id).await?.ok_or(ApiError::NotFound)?;
-    let sites = super::list_sites(&mut db, id, false).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let client = super::store::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
+    let c = super::store::get_contact(&mut db, id, contact_id).await?.ok_or(ApiError::NotFound)?;
+    let sites = super::store::list_sites(&mut db, id, false).await?;
+    let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,
-        &ContactEditPage { l: Layout::new(p, format!("Contact {}", c.name), "clients").with_error(error), client, c, sites },
+        &ContactEditPage { l: Layout::new(app, p, format!("Contact {}", c.name), "clients").with_error(error), client, c, sites },
     ))
 }
 
-pub async fn contact_form(State(app): State<App>, p: Principal, Path((id, contact_id)): Path<(i64, i64)>) -> PageResult {
+pub async fn contact_form(State(app): State<App>, p: Principal, ApiPath((id, contact_id)): ApiPath<(i64, i64)>) -> PageResult {
     contact_page(&app, &p, id, contact_id, None).await
 }
 
 pub async fn update_contact(
     State(app): State<App>,
     p: Principal,
-    Path((id, contact_id)): Path<(i64, i64)>,
+    ApiPath((id, contact_id)): ApiPath<(i64, i64)>,
     WebForm(f): WebForm<ContactForm>,
 ) -> PageResult {
     let r = match site_of(&f) {

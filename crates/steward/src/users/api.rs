@@ -1,21 +1,22 @@
 //! `/api/v1/users[/{id}[/reset-mfa]]`: administrators manage accounts.
 
 use super::ops::{self, NewUserRequest, UserInfo, UserPatch};
+use crate::app::App;
 use crate::auth::roles::Permission;
-use crate::auth::{mfa, Principal};
-use crate::http::error::{json, ApiError, ApiJson, ApiResult, ErrorEnvelope};
+use crate::auth::{mfa, principal::Principal};
+use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::list::{PageParams, Paged};
-use crate::http::App;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageParams),
     responses((status = 200, body = Paged<UserInfo>), (status = 403, body = ErrorEnvelope)))]
-pub async fn list(State(app): State<App>, p: Principal, Query(page): Query<PageParams>) -> ApiResult {
+pub async fn list(State(app): State<App>, p: Principal, ApiQuery(page): ApiQuery<PageParams>) -> ApiResult {
     p.require(Permission::UsersRead)?;
     let mut db = app.store.snapshot().await?;
-    let (rows, total) = super::list(&mut db, page.limit(), page.offset()).await?;
+    let (rows, total) = super::store::list(&mut db, page.limit(), page.offset()).await?;
     let mut items = Vec::with_capacity(rows.len());
     for u in &rows {
         items.push(ops::info(&mut db, u).await?);
@@ -33,16 +34,16 @@ pub async fn create(State(app): State<App>, p: Principal, ApiJson(req): ApiJson<
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = UserInfo), (status = 404, body = ErrorEnvelope)))]
-pub async fn get(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> ApiResult {
+pub async fn get(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     p.require(Permission::UsersRead)?;
     let mut db = app.store.clone();
-    let u = super::by_id(&mut db, id).await?.ok_or(ApiError::NotFound)?;
+    let u = super::store::by_id(&mut db, id).await?.ok_or(ApiError::NotFound)?;
     Ok(json(ops::info(&mut db, &u).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = UserPatch,
     responses((status = 200, body = UserInfo), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, ApiJson(patch): ApiJson<UserPatch>) -> ApiResult {
+pub async fn update(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, ApiJson(patch): ApiJson<UserPatch>) -> ApiResult {
     p.require(Permission::UsersWrite)?;
     let u = ops::update(&app.store, &p.actor(), Some(p.user.id), id, patch).await?;
     Ok(json(ops::info(&mut app.store.clone(), &u).await?))
@@ -50,9 +51,9 @@ pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, A
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/reset-mfa", tag = "users", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorEnvelope)))]
-pub async fn reset_mfa(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> ApiResult {
+pub async fn reset_mfa(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     p.require(Permission::UsersWrite)?;
-    super::by_id(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
+    super::store::by_id(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
     mfa::reset(&app.store, &p.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,12 +1,12 @@
 //! Audited changes to users, shared by the API, the pages and the CLI.
 
-use super::{User, Users};
-use crate::audit::{Actor, Event};
+use super::store::{User, Users};
+use crate::audit::store::{Actor, Event};
 use crate::auth::roles::Role;
 use crate::auth::{password, sessions, tokens};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::store::{Db, Store};
-use crate::tenancy::validate;
+use crate::validate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -25,7 +25,7 @@ pub struct UserInfo {
 }
 
 pub async fn info(db: &mut impl Db, u: &User) -> crate::store::Result<UserInfo> {
-    let clients = if u.clients_limited { Some(super::client_ids(db, u.id).await?) } else { None };
+    let clients = if u.clients_limited { Some(super::store::client_ids(db, u.id).await?) } else { None };
     Ok(UserInfo {
         id: u.id,
         email: u.email.clone(),
@@ -34,7 +34,7 @@ pub async fn info(db: &mut impl Db, u: &User) -> crate::store::Result<UserInfo> 
         disabled: u.disabled,
         mfa_enabled: u.totp_enabled,
         clients,
-        created_at: crate::store::rfc3339(u.created_at),
+        created_at: crate::time::rfc3339(u.created_at),
     })
 }
 
@@ -76,7 +76,7 @@ async fn check_clients(db: &mut impl Db, role: Role, ids: &Option<Vec<i64>>) -> 
             return Err(ApiError::invalid("clients", "administrators cannot be limited to clients"));
         }
         for id in ids {
-            if !crate::tenancy::client_exists(db, *id).await? {
+            if !crate::tenancy::store::client_exists(db, *id).await? {
                 return Err(ApiError::invalid("clients", format!("client {id} does not exist")));
             }
         }
@@ -86,7 +86,7 @@ async fn check_clients(db: &mut impl Db, role: Role, ids: &Option<Vec<i64>>) -> 
 
 async fn hash_new_password(pw: String, field: &str) -> Result<String, ApiError> {
     password::check_policy(&pw).map_err(|e| ApiError::invalid(field, e.to_string()))?;
-    tokio::task::spawn_blocking(move || password::hash(&pw)).await.map_err(|e| ApiError::Internal(e.to_string()))
+    tokio::task::spawn_blocking(move || password::hash(&pw)).await.map_err(ApiError::internal)
 }
 
 pub async fn create(store: &Store, actor: &Actor, req: NewUserRequest) -> Result<User, ApiError> {
@@ -95,9 +95,9 @@ pub async fn create(store: &Store, actor: &Actor, req: NewUserRequest) -> Result
     let hash = hash_new_password(req.password, "password").await?;
     let mut tx = store.begin_audited().await?;
     check_clients(tx.tx(), req.role, &req.clients).await?;
-    let id = super::insert(
+    let id = super::store::insert(
         tx.tx(),
-        super::NewUser { email: &email, name: &name, password_hash: &hash, role: req.role, clients_limited: req.clients.is_some() },
+        super::store::NewUser { email: &email, name: &name, password_hash: &hash, role: req.role, clients_limited: req.clients.is_some() },
     )
     .await
     .map_err(|e| match e {
@@ -105,9 +105,9 @@ pub async fn create(store: &Store, actor: &Actor, req: NewUserRequest) -> Result
         e => e.into(),
     })?;
     if let Some(ids) = &req.clients {
-        super::set_client_ids(tx.tx(), id, ids).await?;
+        super::store::set_client_ids(tx.tx(), id, ids).await?;
     }
-    let u = super::by_id(tx.tx(), id).await?.ok_or_else(|| ApiError::Internal("user vanished".into()))?;
+    let u = super::store::by_id(tx.tx(), id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
     let after = info(tx.tx(), &u).await?;
     tx.commit(actor, Event::new("user.create", "user", id).details(json!({"after": after}))).await?;
     Ok(u)
@@ -119,7 +119,7 @@ pub async fn update(store: &Store, actor: &Actor, actor_user_id: Option<i64>, id
         None => None,
     };
     let mut tx = store.begin_audited().await?;
-    let before_user = super::by_id(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
+    let before_user = super::store::by_id(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
     let before = info(tx.tx(), &before_user).await?;
     let role = patch.role.unwrap_or(before_user.role());
     if actor_user_id == Some(id) && (patch.disabled == Some(true) || role != before_user.role()) {
@@ -142,15 +142,15 @@ pub async fn update(store: &Store, actor: &Actor, actor_user_id: Option<i64>, id
     if let Some(h) = &new_hash {
         sets.push((Users::PasswordHash, h.clone().into()));
     }
-    super::update(tx.tx(), id, sets).await?;
-    super::set_client_ids(tx.tx(), id, limit.as_deref().unwrap_or(&[])).await?;
+    super::store::update(tx.tx(), id, sets).await?;
+    super::store::set_client_ids(tx.tx(), id, limit.as_deref().unwrap_or(&[])).await?;
     let mut revoked = json!(null);
     if patch.disabled == Some(true) || new_hash.is_some() {
         let s = sessions::revoke_all(tx.tx(), id, None).await?;
         let t = if patch.disabled == Some(true) { tokens::revoke_all(tx.tx(), id).await? } else { 0 };
         revoked = json!({"sessions": s, "tokens": t});
     }
-    let u = super::by_id(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
+    let u = super::store::by_id(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
     let after = info(tx.tx(), &u).await?;
     let action = match patch.disabled {
         Some(true) if !before.disabled => "user.disable",

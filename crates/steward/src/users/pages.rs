@@ -1,17 +1,20 @@
 //! User administration pages.
 
 use super::ops::{self, NewUserRequest, UserInfo, UserPatch};
+use crate::app::App;
 use crate::auth::roles::{Permission, Role};
-use crate::auth::{form_urlencoded_pairs, mfa, Principal};
-use crate::http::error::ApiError;
+use crate::auth::{guard::form_urlencoded_pairs, mfa, principal::Principal};
+use crate::error::ApiError;
+use crate::http::extract::ApiPath;
 use crate::http::page::html_status;
-use crate::http::App;
-use crate::tenancy::{Client, ClientQuery};
-use crate::web::{form_error, see_other, Layout, PageResult};
+use crate::tenancy::store::{Client, ClientQuery};
+use crate::web::{
+    error::{form_error, see_other, PageResult},
+    layout::Layout,
+};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 
 struct RoleOption {
     value: &'static str,
@@ -34,16 +37,16 @@ struct UsersPage {
 async fn users_page(app: &App, p: &Principal, error: Option<String>) -> PageResult {
     p.require(Permission::UsersRead)?;
     let mut db = app.store.clone();
-    let (rows, _) = super::list(&mut db, 500, 0).await?;
+    let (rows, _) = super::store::list(&mut db, 500, 0).await?;
     let mut users = vec![];
     for u in &rows {
         users.push(ops::info(&mut db, u).await?);
     }
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,
         &UsersPage {
-            l: Layout::new(p, "Users", "users").with_error(error),
+            l: Layout::new(app, p, "Users", "users").with_error(error),
             users,
             roles: role_options(),
             can_write: p.can(Permission::UsersWrite),
@@ -113,15 +116,15 @@ struct UserPage {
 async fn user_page(app: &App, p: &Principal, id: i64, error: Option<String>, notice: Option<String>) -> PageResult {
     p.require(Permission::UsersRead)?;
     let mut db = app.store.clone();
-    let user = super::by_id(&mut db, id).await?.ok_or(ApiError::NotFound)?;
+    let user = super::store::by_id(&mut db, id).await?.ok_or(ApiError::NotFound)?;
     let u = ops::info(&mut db, &user).await?;
-    let (all, _) = crate::tenancy::list_clients(&mut db, &ClientQuery::default(), 500, 0).await?;
+    let (all, _) = crate::tenancy::store::list_clients(&mut db, &ClientQuery::default(), 500, 0).await?;
     let limit = u.clients.clone().unwrap_or_default();
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,
         &UserPage {
-            l: Layout::new(p, format!("User {}", u.email), "users").with_error(error).with_notice(notice),
+            l: Layout::new(app, p, format!("User {}", u.email), "users").with_error(error).with_notice(notice),
             roles: role_options(),
             role_value: u.role.as_str(),
             limited: u.clients.is_some(),
@@ -133,11 +136,11 @@ async fn user_page(app: &App, p: &Principal, id: i64, error: Option<String>, not
     ))
 }
 
-pub async fn show(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     user_page(&app, &p, id, None, None).await
 }
 
-pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, body: Bytes) -> PageResult {
+pub async fn update(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, body: Bytes) -> PageResult {
     p.require(Permission::UsersWrite)?;
     let pairs = form_urlencoded_pairs(&body);
     let patch = (|| {
@@ -155,9 +158,9 @@ pub async fn update(State(app): State<App>, p: Principal, Path(id): Path<i64>, b
     }
 }
 
-pub async fn reset_mfa(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> PageResult {
+pub async fn reset_mfa(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     p.require(Permission::UsersWrite)?;
-    super::by_id(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
+    super::store::by_id(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
     mfa::reset(&app.store, &p.actor(), id).await?;
     user_page(&app, &p, id, None, Some("Two-factor authentication was reset and the user was signed out everywhere.".into())).await
 }

@@ -1,0 +1,115 @@
+//! A device's own agent settings: above its site's and client's (a
+//! critical server heartbeating every 10 s in a client on 60 s). The
+//! audited change is shared by the API and the device page; a connected
+//! agent gets its new settings at once.
+
+use super::model::{Effective, Overrides, HEARTBEAT_SECS, METRICS_SECS};
+use crate::app::App;
+use crate::audit::store::Event;
+use crate::auth::principal::Principal;
+use crate::auth::roles::Permission;
+use crate::devices::store::{self as devices, Devices};
+use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::store::Db;
+use crate::tenancy::ops::agent_setting;
+use axum::extract::State;
+use sea_query::{Expr, Query};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Changes to a device; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevicePatch {
+    /// Seconds between this device's heartbeats (5–3600); `null` returns
+    /// to its site's (else client's, else the server's) setting.
+    #[serde(default, with = "crate::tenancy::ops::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub agent_heartbeat_secs: Option<Option<i64>>,
+    /// Seconds between this device's metric samples (10–3600); `null`
+    /// returns to its site's (else client's, else the server's) setting.
+    #[serde(default, with = "crate::tenancy::ops::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub agent_metrics_secs: Option<Option<i64>>,
+}
+
+/// What a device sets itself and what its agent runs with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceSettings {
+    /// The device's own values; `null` inherits.
+    pub agent_heartbeat_secs: Option<i64>,
+    pub agent_metrics_secs: Option<i64>,
+    /// What its agent runs with, and where each value comes from.
+    pub agent_settings: Effective,
+    /// Whether its agent runs with them now (false: offline; it gets them
+    /// when it connects).
+    pub applied_now: bool,
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}/devices/{device_id}", tag = "devices",
+    params(("id" = i64, Path), ("device_id" = i64, Path)), request_body = DevicePatch,
+    responses((status = 200, body = DeviceSettings), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "the device was removed")))]
+pub async fn update_device(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath((id, device_id)): ApiPath<(i64, i64)>,
+    ApiJson(patch): ApiJson<DevicePatch>,
+) -> ApiResult {
+    Ok(json(update(&app, &p, id, device_id, patch).await?))
+}
+
+/// Sets a device's own agent settings, audited with before and after, and
+/// hands a connected agent the result.
+pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, patch: DevicePatch) -> Result<DeviceSettings, ApiError> {
+    p.require(Permission::ClientsWrite)?;
+    let mut q = Query::update();
+    q.table(Devices::Table).and_where(Expr::col(Devices::Id).eq(device_id));
+    let mut changes = false;
+    if let Some(h) = patch.agent_heartbeat_secs {
+        q.value(Devices::AgentHeartbeatSecs, agent_setting("agent_heartbeat_secs", h, &HEARTBEAT_SECS)?);
+        changes = true;
+    }
+    if let Some(m) = patch.agent_metrics_secs {
+        q.value(Devices::AgentMetricsSecs, agent_setting("agent_metrics_secs", m, &METRICS_SECS)?);
+        changes = true;
+    }
+    let mut tx = app.store.begin_audited().await?;
+    let before = devices::with_settings(tx.tx(), device_id).await?.filter(|d| d.device.client_id == client_id).ok_or(ApiError::NotFound)?;
+    if before.device.revoked_at.is_some() {
+        return Err(ApiError::Conflict("this device was removed; its settings no longer apply".into()));
+    }
+    if changes {
+        tx.tx().execute(&q).await?;
+    }
+    let after = devices::with_settings(tx.tx(), device_id).await?.ok_or(ApiError::NotFound)?;
+    let (was, now) = (before.own(), after.own());
+    if was == now {
+        // Nothing changed: nothing to audit or send (the transaction is
+        // dropped unwritten).
+        drop(tx);
+        let effective = after.effective(app.cfg.agent_defaults());
+        return Ok(settings(now, effective, app.agents.is_online(device_id)));
+    }
+    tx.commit(
+        &p.actor(),
+        Event::new("device.update", "device", device_id)
+            .client(client_id)
+            .details(json!({"hostname": after.device.hostname, "before": shown(was), "after": shown(now)})),
+    )
+    .await?;
+    // Read again after the commit: a client or site change that committed
+    // meanwhile must not be overtaken by older values sent last.
+    let current = devices::with_settings(&mut app.store.clone(), device_id).await?.ok_or(ApiError::NotFound)?;
+    let effective = current.effective(app.cfg.agent_defaults());
+    Ok(settings(current.own(), effective, app.agents.apply_settings(device_id, effective)))
+}
+
+fn settings(own: Overrides, agent_settings: Effective, applied_now: bool) -> DeviceSettings {
+    DeviceSettings { agent_heartbeat_secs: own.heartbeat_secs, agent_metrics_secs: own.metrics_secs, agent_settings, applied_now }
+}
+
+fn shown(o: Overrides) -> serde_json::Value {
+    json!({"agent_heartbeat_secs": o.heartbeat_secs, "agent_metrics_secs": o.metrics_secs})
+}

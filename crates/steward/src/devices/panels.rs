@@ -1,0 +1,89 @@
+//! What devices add to other pages: a client's devices on its page, the
+//! devices figure on the home page, and devices in the global search.
+
+use super::api::DeviceInfo;
+use super::store::query::DeviceFilter;
+use crate::app::domain::BoxFut;
+use crate::app::panels::{Fragment, Panel, PanelCtx, Slot, Stat};
+use crate::app::search::{SearchHit, SearchSource};
+use crate::app::App;
+use crate::auth::principal::Principal;
+use crate::auth::roles::Permission;
+use crate::error::ApiError;
+use askama::Template;
+
+/// A device in a list: what it is and where.
+pub struct Row {
+    pub d: DeviceInfo,
+    pub client: String,
+    pub site: String,
+}
+
+#[derive(Template)]
+#[template(path = "client_devices.html")]
+struct ClientDevices {
+    client_id: i64,
+    csrf: String,
+    can_write: bool,
+    devices: Vec<Row>,
+    total: i64,
+}
+
+/// Devices shown on a client's page at most (the device list pages on).
+const ON_CLIENT_PAGE: u64 = 100;
+
+pub const CLIENT_PANEL: Panel = Panel { slot: Slot::Client, order: 10, render: client_devices };
+
+fn client_devices<'a>(app: &'a App, p: &'a Principal, ctx: PanelCtx) -> BoxFut<'a, Result<Option<Fragment>, ApiError>> {
+    Box::pin(async move {
+        let Some(client_id) = ctx.client else { return Ok(None) };
+        if !p.can(Permission::ClientsRead) {
+            return Ok(None);
+        }
+        let f = DeviceFilter { client_id: Some(client_id), ..Default::default() };
+        let (found, total) =
+            super::store::query::search(&mut app.store.snapshot().await?, Some(&[client_id]), &f, ON_CLIENT_PAGE, 0).await?;
+        let devices =
+            found.into_iter().map(|r| Row { d: DeviceInfo::of(r.device, app), client: r.client_name, site: r.site_name }).collect();
+        let panel = ClientDevices { client_id, csrf: p.csrf().to_string(), can_write: p.can(Permission::ClientsWrite), devices, total };
+        Fragment::render(&panel).map(Some)
+    })
+}
+
+pub const DEVICE_COUNT: Panel = Panel { slot: Slot::HomeStat, order: 20, render: device_count };
+
+fn device_count<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, Result<Option<Fragment>, ApiError>> {
+    Box::pin(async move {
+        if !p.can(Permission::ClientsRead) {
+            return Ok(None);
+        }
+        let mut db = app.store.snapshot().await?;
+        let scope = p.clients.as_deref();
+        let online = DeviceFilter { state: Some("online".into()), ..Default::default() };
+        let (_, n) = super::store::query::search(&mut db, scope, &online, 1, 0).await?;
+        let stat = Stat { label: "Devices online", value: n, href: "/devices?state=online" };
+        Fragment::render(&stat).map(Some)
+    })
+}
+
+pub const SEARCH: SearchSource = SearchSource { name: "devices", search };
+
+fn search<'a>(app: &'a App, p: &'a Principal, q: &'a str, limit: u64) -> BoxFut<'a, Result<Vec<SearchHit>, ApiError>> {
+    Box::pin(async move {
+        if !p.can(Permission::ClientsRead) {
+            return Ok(vec![]);
+        }
+        let f = DeviceFilter { q: Some(q.to_string()), ..Default::default() };
+        let (rows, _) = super::store::query::search(&mut app.store.snapshot().await?, p.clients.as_deref(), &f, limit, 0).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.device.revoked_at.is_none())
+            .map(|r| SearchHit {
+                kind: "device",
+                url: format!("/clients/{}/devices/{}", r.device.client_id, r.device.id),
+                label: r.device.hostname,
+                detail: format!("{} · {}", r.client_name, r.site_name),
+            })
+            .collect())
+    })
+}

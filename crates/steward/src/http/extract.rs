@@ -1,0 +1,158 @@
+//! Extractors that turn any malformed request value into the API's error
+//! shape (`{"error":{"code","message","field"}}`, or an HTML error page on
+//! a page's path), naming the field it is in. No rejection of axum's own
+//! reaches a client: a wrong-typed query parameter, a path id that is not a
+//! number, a JSON body that does not parse or has an unknown field, or one
+//! that is too large, each get a clear status and message.
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+/// The response for a failed extraction: JSON on the API, HTML on pages.
+pub struct Rejection {
+    err: ApiError,
+    api: bool,
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        if self.api {
+            self.err.into_response()
+        } else {
+            crate::web::error::error_page(self.err)
+        }
+    }
+}
+
+fn rejection(path: &str, err: ApiError) -> Rejection {
+    Rejection { err, api: super::is_api(path) }
+}
+
+/// Says what serde's message for a bad value means, in words a user reads.
+fn plain(message: &str) -> String {
+    let m = message.split(" at line ").next().unwrap_or(message);
+    if m.contains("invalid digit") || m.contains("invalid type") && m.contains("integer") {
+        "must be a whole number".into()
+    } else if m.contains("too large") || m.contains("too small") || m.contains("out of range") {
+        "is out of range".into()
+    } else if m.contains("`true` or `false`") || m.contains("invalid type") && m.contains("boolean") {
+        "must be true or false".into()
+    } else if let Some(f) = m.strip_prefix("duplicate field ") {
+        format!("{f} is given more than once")
+    } else {
+        m.to_string()
+    }
+}
+
+/// A serde error at a path: the field it names, and a message.
+fn at_field<E: std::fmt::Display>(e: serde_path_to_error::Error<E>, what: &str) -> ApiError {
+    let field = e.path().to_string();
+    let message = plain(&e.inner().to_string());
+    if field.is_empty() || field == "." {
+        // Serde names the field inside its message for missing or unknown ones.
+        let m = e.inner().to_string();
+        let named = m.split('`').nth(1).map(str::to_string);
+        return match named {
+            Some(f) if m.starts_with("missing field") => ApiError::invalid(&f, "is required"),
+            Some(f) if m.starts_with("unknown field") => ApiError::invalid(&f, "is not a field of this request"),
+            Some(f) if m.starts_with("duplicate field") => ApiError::invalid(&f, "is given more than once"),
+            _ => ApiError::BadRequest(format!("{what}: {message}")),
+        };
+    }
+    ApiError::invalid(&field, message)
+}
+
+/// JSON body extractor with our error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Rejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let path = req.uri().path().to_string();
+        let is_json =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(rejection(&path, ApiError::UnsupportedMediaType("send the body as JSON (Content-Type: application/json)".into())));
+        }
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(rejection(&path, ApiError::TooLarge)),
+            Err(e) => return Err(rejection(&path, ApiError::BadRequest(e.body_text()))),
+        };
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(v) => v,
+            Err(e) if e.inner().is_syntax() || e.inner().is_eof() => {
+                return Err(rejection(&path, ApiError::InvalidJson(e.inner().to_string())))
+            }
+            Err(e) => return Err(rejection(&path, at_field(e, "body"))),
+        };
+        match de.end() {
+            Ok(()) => Ok(ApiJson(value)),
+            Err(e) => Err(rejection(&path, ApiError::InvalidJson(e.to_string()))),
+        }
+    }
+}
+
+/// Query string extractor with our error shape: a wrong-typed or repeated
+/// parameter is a 400 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(de).map(ApiQuery).map_err(|e| rejection(parts.uri.path(), at_field(e, "query string")))
+    }
+}
+
+/// Path parameters with our error shape: `/scripts/abc` is a 400 naming
+/// the parameter (`/clients/abc` is a 404 from the guard: no such client).
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let err = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, value, .. } => ApiError::invalid(key, format!("{value:?} is not a valid id")),
+                    ErrorKind::ParseErrorAtIndex { index, value, .. } => {
+                        ApiError::invalid(&format!("path parameter {index}"), format!("{value:?} is not a valid id"))
+                    }
+                    ErrorKind::ParseError { value, .. } => ApiError::BadRequest(format!("{value:?} is not a valid id")),
+                    _ => ApiError::BadRequest(e.body_text()),
+                };
+                Err(rejection(parts.uri.path(), err))
+            }
+            Err(e) => Err(rejection(parts.uri.path(), ApiError::internal(e.body_text()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn serde_messages_become_plain_words() {
+        assert_eq!(plain("invalid digit found in string"), "must be a whole number");
+        assert_eq!(plain("number too large to fit in target type"), "is out of range");
+        assert_eq!(plain("provided string was not `true` or `false`"), "must be true or false");
+    }
+}

@@ -1,0 +1,60 @@
+//! `steward demo`: starts, seeds a believable MSP, prints working
+//! credentials, and the seeded audit log verifies.
+
+use crate::common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[tokio::test]
+async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
+    let mut child = Command::new(bin())
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env("STEWARD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut email, mut password, mut base) = (String::new(), String::new(), String::new());
+    while base.is_empty() {
+        let l = lines.next().expect("demo output").unwrap();
+        if let Some(rest) = l.trim().strip_prefix("sign in as ") {
+            let parts: Vec<&str> = rest.split_whitespace().collect();
+            email = parts[0].to_string();
+            password = parts.last().unwrap().to_string();
+        }
+        if let Some(u) = l.strip_prefix("steward listening on ") {
+            base = u.split_whitespace().next().unwrap().to_string();
+        }
+    }
+    assert!(base.starts_with("http://"), "the demo serves plain HTTP on loopback: {base}");
+    // Plain HTTP: the Secure cookie is carried by hand (browsers allow it on localhost).
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the printed credentials work");
+    let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    let get = |path: &str| http.get(format!("{base}{path}")).header("cookie", cookie.clone()).send();
+    let clients: serde_json::Value = get("/api/v1/clients").await.unwrap().json().await.unwrap();
+    assert!(clients["total"].as_i64().unwrap() >= 5, "{clients}");
+    let users: serde_json::Value = get("/api/v1/users").await.unwrap().json().await.unwrap();
+    let roles: std::collections::HashSet<String> =
+        users["items"].as_array().unwrap().iter().map(|u| u["role"].as_str().unwrap().to_string()).collect();
+    for role in ["admin", "technician", "billing", "read_only", "client_contact"] {
+        assert!(roles.contains(role), "a demo user of every role: missing {role}");
+    }
+    let first = clients["items"][0]["id"].as_i64().unwrap();
+    let sites: serde_json::Value = get(&format!("/api/v1/clients/{first}/sites")).await.unwrap().json().await.unwrap();
+    assert!(sites["total"].as_i64().unwrap() >= 1);
+    let verify: serde_json::Value = get("/api/v1/audit/verify").await.unwrap().json().await.unwrap();
+    assert_eq!(verify["ok"], true);
+    let page = get("/clients").await.unwrap().text().await.unwrap();
+    assert!(page.contains("Northwind Logistics"));
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the demo stops cleanly on SIGTERM");
+}

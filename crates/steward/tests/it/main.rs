@@ -1,0 +1,24 @@
+//! The server's integration tests, as one test binary (one link of the
+//! whole server instead of one per file): each module starts the real
+//! `steward` binary on port 0 with a fresh database (SQLite, or PostgreSQL
+//! with `STEWARD_TEST_DATABASE_URL`) and talks to it like a client; agent
+//! tests run the real `steward-agent`.
+
+mod agent;
+mod agent_settings;
+mod audit;
+mod auth;
+mod browser;
+mod common;
+mod demo;
+mod device_list;
+mod enrollment;
+mod layering;
+mod live;
+mod ops;
+mod reports;
+mod scoping;
+mod scripts;
+mod storage;
+mod tenancy;
+mod windows_agent;

@@ -1,0 +1,254 @@
+//! Least privilege: a technician limited to some clients sees nothing of the
+//! others (404 on every route, found by walking the OpenAPI document and the
+//! web route table), roles gate what each user may do, and an API token can
+//! never exceed its creator.
+
+use crate::common::*;
+use serde_json::json;
+
+/// Fills `{param}`s: client ids with `client`, anything else with `other`.
+fn fill(path: &str, client: i64, other: i64) -> String {
+    let mut out = String::new();
+    let mut first = true;
+    for seg in path.split('/') {
+        if !out.is_empty() || seg.is_empty() {
+            out.push('/');
+        }
+        if seg.starts_with('{') {
+            out.push_str(&(if first { client } else { other }).to_string());
+            first = false;
+        } else {
+            out.push_str(seg);
+        }
+    }
+    out.replace("//", "/")
+}
+
+/// API routes that are not about one client's data. A new route must either
+/// live under `/clients/{id}` (and so be scoped by the guard) or be listed
+/// here after thought.
+const GLOBAL_API: &[&str] = &[
+    // The script library is global; runs are scoped by their devices (tests/scripts.rs).
+    "/api/v1/scripts",
+    "/api/v1/scripts/{id}",
+    "/api/v1/scripts/{id}/runs",
+    "/api/v1/script-runs",
+    "/api/v1/script-runs/{id}",
+    "/api/v1/script-runs/{id}/approve",
+    "/api/v1/script-runs/{id}/reject",
+    "/api/v1/script-runs/{id}/cancel",
+    "/api/v1/auth/login",
+    "/api/v1/auth/logout",
+    "/api/v1/me",
+    "/api/v1/me/password",
+    "/api/v1/me/mfa/start",
+    "/api/v1/me/mfa/confirm",
+    "/api/v1/me/sessions",
+    "/api/v1/me/sessions/{id}",
+    "/api/v1/tokens",
+    "/api/v1/tokens/{id}",
+    "/api/v1/clients",
+    "/api/v1/users",
+    "/api/v1/users/{id}",
+    "/api/v1/users/{id}/reset-mfa",
+    "/api/v1/audit",
+    "/api/v1/audit/verify",
+    "/api/v1/settings",
+    "/api/v1/devices",
+];
+const GLOBAL_WEB: &[&str] = &[
+    "/",
+    // Agents authenticate inside the protocol, each as one device (tests/agent.rs).
+    "/agent/v1/connect",
+    // Streams only the user's clients' devices (tests/live.rs).
+    "/devices/events",
+    // The library is global; runs are scoped by their devices (tests/scripts.rs).
+    "/scripts",
+    "/scripts/{id}",
+    "/scripts/{id}/run",
+    "/script-runs/{id}",
+    "/script-runs/{id}/approve",
+    "/script-runs/{id}/reject",
+    "/script-runs/{id}/cancel",
+    "/search",
+    "/login",
+    "/login/mfa",
+    "/logout",
+    "/profile",
+    "/profile/password",
+    "/profile/mfa/start",
+    "/profile/mfa/confirm",
+    "/profile/sessions/{id}/revoke",
+    "/tokens",
+    "/tokens/{id}/revoke",
+    "/clients",
+    "/users",
+    "/users/{id}",
+    "/users/{id}/reset-mfa",
+    "/audit",
+    "/settings",
+    "/devices",
+];
+
+#[tokio::test]
+async fn a_limited_technician_gets_404_for_another_clients_records_on_every_route() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let mine = make_client(&a, "Mine Ltd").await;
+    let theirs = make_client(&a, "Theirs Ltd").await;
+    let (_, their_site) = a.post(&format!("/api/v1/clients/{theirs}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let (_, their_contact) = a.post(&format!("/api/v1/clients/{theirs}/contacts"), json!({"name": "Secret Person"})).await;
+    let (_, my_site) = a.post(&format!("/api/v1/clients/{mine}/sites"), json!({"name": "Mine HQ", "timezone": "UTC"})).await;
+    make_user(&a, "limited@msp.example", "technician", Some(vec![mine])).await;
+    let t = s.client();
+    t.login_ok("limited@msp.example", PASSWORD).await;
+
+    // Walk every API route from the generated OpenAPI document.
+    let (_, spec) = a.get("/api/v1/openapi.json").await;
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(paths.len() >= 15, "the document lists the routes");
+    let mut walked = 0;
+    for (path, item) in paths {
+        if !path.starts_with("/api/v1/clients/{id}") {
+            assert!(GLOBAL_API.contains(&path.as_str()), "new route {path} is neither under /clients/{{id}} nor reviewed as global");
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            let other_id = if path.contains("sites/") { their_site["id"].as_i64().unwrap() } else { their_contact["id"].as_i64().unwrap() };
+            let url = fill(path, theirs, other_id);
+            let (st, v) = t.send(&method.to_uppercase(), &url, json!({"name": "x"})).await;
+            assert_eq!(st, 404, "{method} {url} must not exist for the limited technician: {v}");
+            assert_eq!(error_code(&v), "not_found");
+            walked += 1;
+            // And the same route on their own client is not a 404 (the check is not blanket).
+            if method == "get" {
+                let own_other = if path.contains("sites/") { my_site["id"].as_i64().unwrap() } else { 0 };
+                let (st, _) = t.get(&fill(path, mine, own_other)).await;
+                // Only where every id in the path is one of theirs (a client, or their site).
+                if path.matches('{').count() == 1 || path.contains("/sites/{site_id}") {
+                    assert_eq!(st, 200, "GET {path} on their own client");
+                }
+            }
+        }
+    }
+    assert!(walked >= 10, "walked {walked} client-scoped API routes");
+
+    // Walk every web route from the router's own table.
+    for path in steward::routes::page_table().into_iter().map(|p| p.path).collect::<std::collections::BTreeSet<_>>() {
+        if !path.starts_with("/clients/{id}") {
+            assert!(GLOBAL_WEB.contains(&path), "new page route {path} is neither under /clients/{{id}} nor reviewed as global");
+            continue;
+        }
+        let url = fill(path, theirs, their_site["id"].as_i64().unwrap());
+        let (st, body) = t.get_text(&url).await;
+        assert_eq!(st, 404, "GET {url}");
+        assert!(!body.contains("Theirs") && !body.contains("Secret Person"));
+        let (st, _, body) = t.form(&url, &[("name", "x"), ("timezone", "UTC"), ("archived", "true")]).await;
+        assert_eq!(st, 404, "POST {url}");
+        assert!(!body.contains("Theirs"));
+    }
+
+    // Lists and search only show their clients.
+    let (_, list) = t.get("/api/v1/clients").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id"], mine);
+    let (_, html) = t.get_text("/search?q=Secret").await;
+    assert!(!html.contains("Secret Person"));
+    let (_, html) = t.get_text("/search?q=HQ").await;
+    assert!(html.contains("Mine HQ") && !html.contains("/clients/{theirs}"));
+    // They cannot create clients they would not see.
+    let (st, _) = t.post("/api/v1/clients", json!({"name": "Sneaky"})).await;
+    assert_eq!(st, 403);
+    // Nothing of theirs changed.
+    let (_, c) = a.get(&format!("/api/v1/clients/{theirs}")).await;
+    assert_eq!(c["name"], "Theirs Ltd");
+}
+
+#[tokio::test]
+async fn roles_gate_what_users_may_do() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Acme").await;
+    make_user(&a, "ro@msp.example", "read_only", None).await;
+    make_user(&a, "bill@msp.example", "billing", None).await;
+    make_user(&a, "tech@msp.example", "technician", None).await;
+    let ro = s.client();
+    ro.login_ok("ro@msp.example", PASSWORD).await;
+    assert_eq!(ro.get("/api/v1/clients").await.0, 200);
+    assert_eq!(ro.patch(&format!("/api/v1/clients/{client}"), json!({"name": "Hacked"})).await.0, 403);
+    assert_eq!(ro.post("/api/v1/users", json!({"email": "x@y.example", "name": "x", "role": "admin", "password": PASSWORD})).await.0, 403);
+    assert_eq!(ro.get("/api/v1/audit").await.0, 403);
+    let tech = s.client();
+    tech.login_ok("tech@msp.example", PASSWORD).await;
+    assert_eq!(tech.patch(&format!("/api/v1/clients/{client}"), json!({"notes": "ok"})).await.0, 200);
+    assert_eq!(tech.get("/api/v1/users").await.0, 403);
+    assert_eq!(tech.patch("/api/v1/settings", json!({"require_mfa": true})).await.0, 403);
+    // Administrators cannot lock themselves out by demoting or disabling themselves.
+    let (_, me) = a.get("/api/v1/me").await;
+    let (st, _) = a.patch(&format!("/api/v1/users/{}", me["id"]), json!({"role": "technician"})).await;
+    assert_eq!(st, 400);
+}
+
+#[tokio::test]
+async fn an_api_token_never_exceeds_its_creator() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Acme").await;
+    let tech_id = make_user(&a, "tech@msp.example", "technician", None).await;
+    let tech = s.client();
+    tech.login_ok("tech@msp.example", PASSWORD).await;
+
+    // Asking for more than the role allows is refused.
+    let (st, v) = tech.post("/api/v1/tokens", json!({"name": "too much", "scopes": ["clients:read", "users:write"]})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("scopes")));
+    let (st, v) =
+        tech.post("/api/v1/tokens", json!({"name": "sync", "scopes": ["clients:read", "clients:write"], "expires_in_days": 30})).await;
+    assert_eq!(st, 201, "{v}");
+    let secret = v["token"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("stw_") && secret.len() >= 40);
+
+    // The token works, without cookies or CSRF.
+    let bot = Client::with_token(&s.base, &secret);
+    assert_eq!(bot.get("/api/v1/clients").await.0, 200);
+    assert_eq!(bot.patch(&format!("/api/v1/clients/{client}"), json!({"notes": "from a script"})).await.0, 200);
+    // It cannot manage tokens or credentials.
+    assert_eq!(bot.post("/api/v1/tokens", json!({"name": "child", "scopes": ["clients:read"]})).await.0, 403);
+    // The secret is stored only as a hash and listed only by prefix.
+    let (_, list) = tech.get("/api/v1/tokens").await;
+    assert!(!list.to_string().contains(&secret));
+    assert_eq!(list["total"], 1);
+    assert!(secret.starts_with(list["items"][0]["prefix"].as_str().unwrap()));
+
+    // A read-only token cannot write even though its creator could.
+    let (_, ro) = tech.post("/api/v1/tokens", json!({"name": "ro", "scopes": ["clients:read"]})).await;
+    let ro_bot = Client::with_token(&s.base, ro["token"].as_str().unwrap());
+    assert_eq!(ro_bot.patch(&format!("/api/v1/clients/{client}"), json!({"notes": "x"})).await.0, 403);
+
+    // Demote the creator: the token shrinks with them.
+    let (st, _) = a.patch(&format!("/api/v1/users/{tech_id}"), json!({"role": "read_only"})).await;
+    assert_eq!(st, 200);
+    assert_eq!(bot.patch(&format!("/api/v1/clients/{client}"), json!({"notes": "now?"})).await.0, 403);
+    assert_eq!(bot.get("/api/v1/clients").await.0, 200);
+    let (_, me) = bot.get("/api/v1/me").await;
+    assert_eq!(me["permissions"], json!(["clients:read"]));
+
+    // Disable the creator: every token dies.
+    let (st, _) = a.patch(&format!("/api/v1/users/{tech_id}"), json!({"disabled": true})).await;
+    assert_eq!(st, 200);
+    assert_eq!(bot.get("/api/v1/clients").await.0, 401);
+    let (st, _) = a.patch(&format!("/api/v1/users/{tech_id}"), json!({"disabled": false})).await;
+    assert_eq!(st, 200);
+    assert_eq!(bot.get("/api/v1/clients").await.0, 401, "re-enabling the user does not revive revoked tokens");
+
+    // Garbage and revoked tokens: 401 in the standard shape.
+    let (st, v) = Client::with_token(&s.base, "stw_forged").get("/api/v1/me").await;
+    assert_eq!((st, error_code(&v).as_str()), (401, "unauthenticated"));
+    let (_, t2) = a.post("/api/v1/tokens", json!({"name": "admin script", "scopes": ["audit:read"]})).await;
+    let (st, _) = a.delete(&format!("/api/v1/tokens/{}", t2["id"])).await;
+    assert_eq!(st, 204);
+    assert_eq!(Client::with_token(&s.base, t2["token"].as_str().unwrap()).get("/api/v1/audit").await.0, 401);
+
+    // Token life cycle is audited.
+    let (_, log) = a.get("/api/v1/audit?action=token.").await;
+    assert!(log["total"].as_i64().unwrap() >= 4, "{log}");
+}
