@@ -62,7 +62,7 @@
       height: 180,
       series: cfg,
       // The whole range asked for, not just the span that has data.
-      scales: pct ? { x: { time: true, range: [m.from, m.to] }, y: { range: [0, 100] } } : { x: { time: true, range: [m.from, m.to] } },
+      scales: pct ? { x: { time: true, range: [Date.parse(m.from) / 1000, Date.parse(m.to) / 1000] }, y: { range: [0, 100] } } : { x: { time: true, range: [Date.parse(m.from) / 1000, Date.parse(m.to) / 1000] } },
       axes: [{}, { size: 60 }],
     }, data, fig);
   }

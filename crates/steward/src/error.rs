@@ -29,8 +29,14 @@ pub struct ErrorEnvelope {
 /// Every way a request can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// The request does not match its schema (400).
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// The request matches its schema but is refused for what it means: it
+    /// names a record that is not there or not this client's, or breaks a
+    /// rule (422).
+    #[error("{message}")]
+    Refused { field: String, message: String },
     #[error("{0}")]
     BadRequest(String),
     #[error("the body is not valid JSON: {0}")]
@@ -67,6 +73,11 @@ impl ApiError {
         ApiError::Invalid { field: field.into(), message: format!("{field}: {}", message.into()) }
     }
 
+    /// A well-formed request refused for what it means, naming the field.
+    pub fn refused(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Refused { field: field.into(), message: format!("{field}: {}", message.into()) }
+    }
+
     /// An internal error with a description for the log.
     pub fn internal(what: impl std::fmt::Display + std::fmt::Debug + Send + Sync + 'static) -> ApiError {
         ApiError::Internal(anyhow::Error::msg(what))
@@ -76,6 +87,7 @@ impl ApiError {
         match self {
             ApiError::Invalid { .. } | ApiError::BadRequest(_) | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated | ApiError::AuthFailed(..) => StatusCode::UNAUTHORIZED,
+            ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -90,6 +102,7 @@ impl ApiError {
     pub fn code(&self) -> &str {
         match self {
             ApiError::Invalid { .. } => "invalid_field",
+            ApiError::Refused { .. } => "refused",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::Unauthenticated => "unauthenticated",
@@ -112,7 +125,7 @@ impl ApiError {
                 code: self.code().to_string(),
                 message: self.to_string(),
                 field: match self {
-                    ApiError::Invalid { field, .. } => Some(field.clone()),
+                    ApiError::Invalid { field, .. } | ApiError::Refused { field, .. } => Some(field.clone()),
                     _ => None,
                 },
             },

@@ -20,8 +20,10 @@ pub struct AuditQuery {
     pub user_id: Option<i64>,
     /// Only entries about this client.
     pub client_id: Option<i64>,
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::http::list::Limit>,
+    #[param(inline)]
+    pub offset: Option<crate::http::list::Offset>,
 }
 
 /// One audit entry.

@@ -110,17 +110,19 @@ pub async fn me(p: Principal) -> ApiResult {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
+    /// At least 12 characters, not a common password.
+    #[schema(min_length = 12, max_length = 1024)]
     pub new_password: String,
 }
 
 /// Changes the caller's password and signs out their other sessions.
 pub async fn change_password(app: &App, p: &Principal, current: &str, new: &str) -> Result<(), ApiError> {
     session_only(p)?;
-    super::password::check_policy(new).map_err(|e| ApiError::invalid("new_password", e.to_string()))?;
+    super::password::check_policy(new).map_err(|e| crate::users::ops::policy_error("new_password", e))?;
     let (cur, hash) = (current.to_string(), p.user.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || super::password::verify(&cur, &hash)).await.map_err(ApiError::internal)?;
     if !ok {
-        return Err(ApiError::invalid("current_password", "is wrong"));
+        return Err(ApiError::refused("current_password", "is wrong"));
     }
     let new = new.to_string();
     let hash = tokio::task::spawn_blocking(move || super::password::hash(&new)).await.map_err(ApiError::internal)?;
@@ -266,10 +268,13 @@ impl From<tokens::Token> for TokenInfo {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    #[schema(value_type = crate::validate::Name)]
     pub name: String,
     /// Scopes such as `clients:read`; none may exceed your role.
+    #[schema(value_type = Vec<super::roles::Scope>)]
     pub scopes: Vec<String>,
     /// Lifetime in days (1–365, default 90).
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<u32>,
 }
 
@@ -284,8 +289,8 @@ pub struct CreatedToken {
 /// Creates a token for the caller (shared with the tokens page).
 pub async fn create_token_for(app: &App, p: &Principal, req: NewToken) -> Result<CreatedToken, ApiError> {
     session_only(p)?;
-    let name = crate::validate::name(&req.name).map_err(|m| ApiError::invalid("name", m))?;
-    let perms = roles::token_scopes(p.role, &req.scopes).map_err(|e| ApiError::invalid("scopes", e.to_string()))?;
+    let name = crate::validate::Name::parse(&req.name).map_err(|m| ApiError::invalid("name", m))?;
+    let perms = roles::token_scopes(p.role, &req.scopes).map_err(|e| ApiError::refused("scopes", e.to_string()))?;
     let days = req.expires_in_days.unwrap_or(90);
     if !(1..=365).contains(&days) {
         return Err(ApiError::invalid("expires_in_days", "must be between 1 and 365"));
@@ -322,8 +327,10 @@ pub struct TokenFilter {
     /// Administrators: list every user's tokens.
     #[serde(default)]
     pub all: bool,
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::http::list::Limit>,
+    #[param(inline)]
+    pub offset: Option<crate::http::list::Offset>,
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", params(TokenFilter), responses((status = 200, body = Paged<TokenInfo>)))]

@@ -66,7 +66,7 @@ pub async fn confirm(state: &App, actor: &Actor, user: &User, code: &str) -> Res
     let secret = state.master.open(&secret_context(user.id), enc).map_err(ApiError::internal)?;
     let now = chrono::Utc::now().timestamp() as u64;
     let step = totp::verify(&secret, code, now, user.totp_last_step)
-        .ok_or_else(|| ApiError::invalid("code", "does not match; check the time on your device"))?;
+        .ok_or_else(|| ApiError::refused("code", "does not match; check the time on your device"))?;
     let codes = totp::new_recovery_codes();
     let mut tx = state.store.begin_audited().await?;
     users::store::update(tx.tx(), user.id, vec![(Users::TotpEnabled, true.into()), (Users::TotpLastStep, step.into())]).await?;

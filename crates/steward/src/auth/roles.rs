@@ -194,6 +194,18 @@ pub fn effective_token_perms(creator_now: Role, scopes: Perms) -> Perms {
     scopes.intersect(creator_now.permissions())
 }
 
+/// A token scope, for the API's schema: one of [`Permission::ALL`].
+pub struct Scope;
+
+impl utoipa::PartialSchema for Scope {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let names: Vec<serde_json::Value> = Permission::ALL.iter().map(|p| p.scope().into()).collect();
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).into()
+    }
+}
+impl utoipa::ToSchema for Scope {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

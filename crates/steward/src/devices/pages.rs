@@ -107,7 +107,7 @@ pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<Ve
     if f.client_id.is_none() {
         f.site_id = None;
     }
-    let page = crate::http::list::PageParams { limit: Some(50), offset: num("offset").map(|o| o.max(0) as u64) };
+    let page = crate::http::list::PageParams::new(50, num("offset").map_or(0, |o| o.max(0) as u64));
     let found = super::api::search_for(&app, &p, &f, &page).await?;
     let mut db = app.store.clone();
     let scope = p.clients.as_deref();
@@ -239,7 +239,7 @@ async fn device_page(
     let client = crate::tenancy::store::get_client(&mut db, id).await?.map(|c| c.name).unwrap_or_default();
     let site = crate::tenancy::store::get_site(&mut db, id, d.site_id).await?.map(|s| s.name).unwrap_or_default();
     let inv = super::inventory::api::inventory_for(app, p, id, device_id).await?;
-    let page = crate::http::list::PageParams { limit: Some(50), offset: None };
+    let page = crate::http::list::PageParams::new(50, 0);
     let changes = super::inventory::api::changes_for(app, p, id, device_id, &page).await?.items;
     let presence = super::presence::store::transitions(&mut db, device_id, 20, 0).await?;
     let range = if RANGES.contains(&range.as_str()) { range } else { "24h".into() };

@@ -88,18 +88,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(rejection(&path, ApiError::TooLarge)),
             Err(e) => return Err(rejection(&path, ApiError::BadRequest(e.body_text()))),
         };
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(v) => v,
-            Err(e) if e.inner().is_syntax() || e.inner().is_eof() => {
-                return Err(rejection(&path, ApiError::InvalidJson(e.inner().to_string())))
-            }
-            Err(e) => return Err(rejection(&path, at_field(e, "body"))),
-        };
-        match de.end() {
-            Ok(()) => Ok(ApiJson(value)),
-            Err(e) => Err(rejection(&path, ApiError::InvalidJson(e.to_string()))),
+        // Every request body is an object: serde would also take an array
+        // of the fields in order, which nobody means to send.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
+            return Err(rejection(&path, ApiError::InvalidJson("the body must be a JSON object".into())));
         }
+        let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(e) => return Err(rejection(&path, ApiError::InvalidJson(e.to_string()))),
+        };
+        integral_numbers(&mut value);
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(e) => Err(rejection(&path, at_field(e, "body"))),
+        }
+    }
+}
+
+/// `1.0` is the number 1 in JSON (and to JSON Schema): integral numbers
+/// written with a fraction become integers, so an `i64` field takes them.
+fn integral_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15) {
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 
@@ -147,7 +164,14 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 
 #[cfg(test)]
 mod tests {
-    use super::plain;
+    use super::{integral_numbers, plain};
+
+    #[test]
+    fn integral_floats_become_integers_and_others_stay() {
+        let mut v = serde_json::json!({"a": 5.0, "b": [1.5, -3.0], "c": "7.0"});
+        integral_numbers(&mut v);
+        assert_eq!(v, serde_json::json!({"a": 5, "b": [1.5, -3], "c": "7.0"}));
+    }
 
     #[test]
     fn serde_messages_become_plain_words() {

@@ -49,6 +49,12 @@ const ANY_OPERATION: [(&str, &str); 7] = [
     ("503", "No administrator exists yet (setup_required)"),
 ];
 
+/// Statuses of operations that change something.
+const WRITES: [(&str, &str); 2] = [
+    ("409", "Conflicts with what is stored: a name already taken, or a state that does not allow this"),
+    ("422", "Well-formed but refused for what it means: a reference to a record that is not there or not this client's, or a broken rule (`field` names it)"),
+];
+
 /// Statuses of operations that take a body.
 const WITH_BODY: [(&str, &str); 2] = [("413", "The body is larger than the server accepts"), ("415", "The body is not JSON")];
 
@@ -57,9 +63,12 @@ const WITH_BODY: [(&str, &str); 2] = [("413", "The body is larger than the serve
 pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     let error = || ResponseBuilder::new().content("application/json", Content::new(Some(Ref::from_schema_name("ErrorEnvelope"))));
     for item in api.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+        let reads = [&mut item.get].into_iter().flatten().map(|op| (op, false));
+        let writes = [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten().map(|op| (op, true));
+        for (op, write) in reads.chain(writes) {
             let body = op.request_body.is_some();
-            for (status, what) in ANY_OPERATION.iter().chain(if body { &WITH_BODY[..] } else { &[] }) {
+            let extra = if write { &WRITES[..] } else { &[] };
+            for (status, what) in ANY_OPERATION.iter().chain(extra).chain(if body { &WITH_BODY[..] } else { &[] }) {
                 if !op.responses.responses.contains_key(*status) {
                     op.responses.responses.insert(status.to_string(), error().description(*what).build().into());
                 }

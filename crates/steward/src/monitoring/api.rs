@@ -9,6 +9,7 @@ use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
 use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiPath, ApiQuery};
+use crate::time::Timestamp;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
@@ -18,10 +19,10 @@ use serde::{Deserialize, Serialize};
 pub struct RangeParams {
     /// `1h`, `6h`, `24h` (default), `7d`, `30d`, `90d` or `365d`, ending now.
     pub range: Option<String>,
-    /// Start, Unix seconds (with `to`, instead of `range`).
-    pub from: Option<i64>,
-    /// End, Unix seconds.
-    pub to: Option<i64>,
+    /// Start, RFC 3339 (with `to`, instead of `range`).
+    pub from: Option<Timestamp>,
+    /// End, RFC 3339.
+    pub to: Option<Timestamp>,
 }
 
 /// One series: parallel columns, oldest first.
@@ -29,7 +30,8 @@ pub struct RangeParams {
 pub struct Series {
     /// `cpu`, `mem` (% used), `disk:<mount>` (% used), `net_rx`, `net_tx` (bytes/s).
     pub name: String,
-    /// Unix seconds: sample times, or bucket starts.
+    /// Sample times, or bucket starts, as Unix seconds: the column layout
+    /// uPlot draws directly (times elsewhere in the API are RFC 3339).
     pub t: Vec<i64>,
     pub min: Vec<f64>,
     pub avg: Vec<f64>,
@@ -39,8 +41,8 @@ pub struct Series {
 /// A device's metrics over a range.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Metrics {
-    pub from: i64,
-    pub to: i64,
+    pub from: Timestamp,
+    pub to: Timestamp,
     /// Seconds per point: 0 for raw samples, 300 or 3600 for rollups.
     pub resolution_secs: i64,
     pub series: Vec<Series>,
@@ -66,7 +68,7 @@ pub async fn read_for(app: &App, p: &Principal, id: i64, device_id: i64, q: &Ran
     crate::devices::store::by_id(&mut db, device_id).await?.filter(|d| d.client_id == id).ok_or(ApiError::NotFound)?;
     let now = chrono::Utc::now().timestamp();
     let (from, to) = match (q.from, q.to, q.range.as_deref()) {
-        (Some(f), Some(t), None) => (f, t),
+        (Some(f), Some(t), None) => (f.micros().div_euclid(1_000_000), t.micros().div_euclid(1_000_000)),
         (None, None, r) => {
             let s = span(r.unwrap_or("24h")).ok_or_else(|| ApiError::invalid("range", "use 1h, 6h, 24h, 7d, 30d, 90d or 365d"))?;
             (now - s, now)
@@ -90,7 +92,8 @@ pub async fn read_for(app: &App, p: &Principal, id: i64, device_id: i64, q: &Ran
         s.avg.push(r.vavg);
         s.max.push(r.vmax);
     }
-    Ok(Metrics { from, to, resolution_secs: res, series })
+    let t = |s: i64| Timestamp(s * 1_000_000);
+    Ok(Metrics { from: t(from), to: t(to), resolution_secs: res, series })
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/devices/{device_id}/metrics", tag = "devices",

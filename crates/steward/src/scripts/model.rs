@@ -21,8 +21,10 @@ pub const MAX_TARGETS: usize = 100_000;
 #[serde(deny_unknown_fields)]
 pub struct ParamSpec {
     /// Letters, digits and `_`, starting with a letter; at most 64.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9_]{0,63}$")]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub label: String,
     #[serde(default)]
     pub default: String,
@@ -148,6 +150,26 @@ pub struct Target {
     pub site_id: Option<i64>,
 }
 
+/// A script's interpreter, for the API's schema (`SHELLS`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Shell {
+    Bash,
+    Sh,
+    Python,
+    Powershell,
+    Cmd,
+}
+
+/// How often a recurring run repeats, for the API's schema.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Repeat {
+    Hourly,
+    Daily,
+    Weekly,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +213,17 @@ mod tests {
             prop_assert!(n > now || (now < first && n == first));
             prop_assert_eq!((n - first) % p, 0);
             prop_assert!(n - p <= now.max(first - p), "no occurrence is skipped that is still ahead");
+        }
+    }
+
+    #[test]
+    fn the_documented_shells_and_repeats_are_the_ones_accepted() {
+        use utoipa::PartialSchema;
+        let shells = serde_json::to_value(Shell::schema()).unwrap();
+        assert_eq!(shells["enum"], serde_json::json!(SHELLS));
+        let repeats = serde_json::to_value(Repeat::schema()).unwrap();
+        for r in repeats["enum"].as_array().unwrap() {
+            assert!(period_secs(r.as_str().unwrap()).is_some(), "{r}");
         }
     }
 

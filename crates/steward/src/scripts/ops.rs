@@ -15,6 +15,7 @@ use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
 use crate::error::ApiError;
 use crate::time::{now_us, rfc3339};
+use crate::validate::{Medium, Name};
 use serde::{Deserialize, Serialize};
 use serde_json::json as j;
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +29,7 @@ pub struct ScriptInfo {
     /// `bash`, `sh`, `python`, `powershell` or `cmd`.
     pub shell: String,
     pub body: String,
+    #[schema(max_items = 32)]
     pub parameters: Vec<ParamSpec>,
     pub timeout_secs: i64,
     /// `system` or a user name.
@@ -60,16 +62,24 @@ impl From<Script> for ScriptInfo {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptRequest {
+    #[schema(value_type = crate::validate::Name)]
     pub name: String,
     #[serde(default)]
+    #[schema(value_type = crate::validate::Medium)]
     pub description: String,
+    #[schema(value_type = super::model::Shell)]
     pub shell: String,
+    /// The script's text (at most 256 KiB).
+    #[schema(min_length = 1, max_length = 262144, pattern = r"\S")]
     pub body: String,
     #[serde(default)]
+    #[schema(max_items = 32)]
     pub parameters: Vec<ParamSpec>,
     /// Seconds (1–14400, default 300).
+    #[schema(minimum = 1, maximum = 14400)]
     pub timeout_secs: Option<u32>,
     /// `system` (default) or a user name.
+    #[schema(pattern = r"^(system|[a-z_][a-z0-9_-]{0,31})$")]
     pub run_as: Option<String>,
     #[serde(default)]
     pub archived: bool,
@@ -86,8 +96,8 @@ fn library_editor(p: &Principal) -> Result<(), ApiError> {
 
 /// A script request's fields, checked and normalised.
 struct Checked {
-    name: String,
-    description: String,
+    name: Name,
+    description: Medium,
     timeout: u32,
     run_as: String,
     params: String,
@@ -109,11 +119,8 @@ impl Checked {
 }
 
 fn checked(r: &ScriptRequest) -> Result<Checked, ApiError> {
-    let name = crate::validate::text(&r.name, 200).map_err(|m| ApiError::invalid("name", m))?;
-    if name.is_empty() {
-        return Err(ApiError::invalid("name", "a script needs a name"));
-    }
-    let description = crate::validate::text(&r.description, 2000).map_err(|m| ApiError::invalid("description", m))?;
+    let name = Name::parse(&r.name).map_err(|m| ApiError::invalid("name", m))?;
+    let description = Medium::parse(&r.description).map_err(|m| ApiError::invalid("description", m))?;
     let timeout = r.timeout_secs.unwrap_or(300);
     let run_as = r.run_as.clone().unwrap_or_else(|| "system".into());
     model::check_script(&r.shell, &r.body, &r.parameters, timeout, &run_as).map_err(|(f, m)| ApiError::invalid(f, m))?;
@@ -159,15 +166,19 @@ pub async fn update_for(app: &App, p: &Principal, id: i64, r: ScriptRequest) -> 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
+    /// The devices to run on (or give `client_id` instead).
+    #[schema(min_items = 1, max_items = 100000)]
     pub device_ids: Option<Vec<i64>>,
     pub client_id: Option<i64>,
     pub site_id: Option<i64>,
     #[serde(default)]
     pub params: BTreeMap<String, String>,
     /// RFC 3339 time to run at (absent: now).
+    #[schema(value_type = Option<crate::time::Timestamp>)]
     pub at: Option<String>,
     /// `hourly`, `daily` or `weekly`: run again at that interval from `at`
     /// (each time on the devices the target then has), until cancelled.
+    #[schema(value_type = Option<super::model::Repeat>)]
     pub repeat: Option<String>,
 }
 
@@ -240,11 +251,11 @@ async fn targets(app: &App, p: &Principal, r: &RunRequest) -> Result<Vec<(i64, i
             let out: Vec<(i64, i64)> =
                 rows.into_iter().filter(|r| r.device.revoked_at.is_none()).map(|r| (r.device.id, r.device.client_id)).collect();
             if out.is_empty() {
-                return Err(ApiError::invalid("client_id", "no devices to run on there"));
+                return Err(ApiError::refused("client_id", "no devices to run on there"));
             }
             Ok(out)
         }
-        _ => Err(ApiError::invalid("device_ids", "give either device_ids, or client_id (and optionally site_id)")),
+        _ => Err(ApiError::refused("device_ids", "give either device_ids, or client_id (and optionally site_id)")),
     }
 }
 
@@ -253,10 +264,10 @@ pub async fn run_for(app: &App, p: &Principal, script_id: i64, r: RunRequest) ->
     p.require(Permission::ScriptsRun)?;
     let script = runs::get_script(&mut app.store.clone(), script_id).await?.ok_or(ApiError::NotFound)?;
     if script.archived {
-        return Err(ApiError::invalid("script_id", "the script is archived"));
+        return Err(ApiError::refused("script_id", "the script is archived"));
     }
     let spec: Vec<ParamSpec> = serde_json::from_str(&script.parameters).unwrap_or_default();
-    let params = model::resolve_params(&spec, &r.params).map_err(|m| ApiError::invalid("params", m))?;
+    let params = model::resolve_params(&spec, &r.params).map_err(|m| ApiError::refused("params", m))?;
     let at = match r.at.as_deref() {
         None | Some("") => None,
         Some(t) => Some(

@@ -24,6 +24,7 @@ pub struct SettingsDoc {
 pub struct SettingsPatch {
     pub require_mfa: Option<bool>,
     /// 0–100,000.
+    #[schema(maximum = 100000)]
     pub script_approval_threshold: Option<u32>,
 }
 

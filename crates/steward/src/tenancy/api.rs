@@ -24,8 +24,10 @@ pub struct ClientFilter {
     /// Include archived clients.
     #[serde(default)]
     pub archived: bool,
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::http::list::Limit>,
+    #[param(inline)]
+    pub offset: Option<crate::http::list::Offset>,
 }
 
 /// Whether archived records are included, and the page.
@@ -35,8 +37,10 @@ pub struct ArchivedFilter {
     /// Include archived records.
     #[serde(default)]
     pub archived: bool,
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::http::list::Limit>,
+    #[param(inline)]
+    pub offset: Option<crate::http::list::Offset>,
 }
 
 impl ArchivedFilter {

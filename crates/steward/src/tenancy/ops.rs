@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::events::Event as Happened;
 use crate::store::Db;
 use crate::time::now_us;
-use crate::validate;
+use crate::validate::{Email, Long, Medium, Name, Phone, Short, TimeZone};
 use sea_query::{Expr, Query, SimpleExpr, UpdateStatement};
 use serde::Deserialize;
 use serde_json::json;
@@ -48,16 +48,20 @@ pub(crate) fn agent_setting(field: &str, v: Option<i64>, range: &std::ops::Range
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
+    #[schema(value_type = crate::validate::Name)]
     pub name: String,
     #[serde(default)]
+    #[schema(value_type = crate::validate::Long)]
     pub notes: String,
     /// Seconds between heartbeats of this client's agents (5–3600); absent
     /// or `null` follows the server's `agent_heartbeat_secs`.
     #[serde(default)]
+    #[schema(minimum = 5, maximum = 3600)]
     pub agent_heartbeat_secs: Option<i64>,
     /// Seconds between metric samples of this client's agents (10–3600);
     /// absent or `null` follows the server's `agent_metrics_secs`.
     #[serde(default)]
+    #[schema(minimum = 10, maximum = 3600)]
     pub agent_metrics_secs: Option<i64>,
 }
 
@@ -65,18 +69,20 @@ pub struct NewClient {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
+    #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::validate::Long>)]
     pub notes: Option<String>,
     pub archived: Option<bool>,
     /// Seconds between heartbeats (5–3600); `null` returns to the server's
     /// setting, absent leaves it as it is. Connected agents change at once.
-    #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>, minimum = 5, maximum = 3600)]
     pub agent_heartbeat_secs: Option<Option<i64>>,
     /// Seconds between metric samples (10–3600); `null` returns to the
     /// server's setting, absent leaves it as it is.
-    #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>, minimum = 10, maximum = 3600)]
     pub agent_metrics_secs: Option<Option<i64>>,
 }
 
@@ -84,18 +90,23 @@ pub struct ClientPatch {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSite {
+    #[schema(value_type = crate::validate::Name)]
     pub name: String,
     /// IANA time zone, e.g. `Europe/London`.
+    #[schema(value_type = crate::validate::TimeZone)]
     pub timezone: String,
     #[serde(default)]
+    #[schema(value_type = crate::validate::Medium)]
     pub address: String,
     /// Seconds between heartbeats of this site's agents (5–3600); absent or
     /// `null` follows the client's setting, else the server's.
     #[serde(default)]
+    #[schema(minimum = 5, maximum = 3600)]
     pub agent_heartbeat_secs: Option<i64>,
     /// Seconds between metric samples of this site's agents (10–3600);
     /// absent or `null` follows the client's setting, else the server's.
     #[serde(default)]
+    #[schema(minimum = 10, maximum = 3600)]
     pub agent_metrics_secs: Option<i64>,
 }
 
@@ -103,20 +114,23 @@ pub struct NewSite {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SitePatch {
+    #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::validate::TimeZone>)]
     pub timezone: Option<String>,
+    #[schema(value_type = Option<crate::validate::Medium>)]
     pub address: Option<String>,
     pub archived: Option<bool>,
     /// Seconds between heartbeats (5–3600); `null` returns to the client's
     /// (else the server's) setting, absent leaves it as it is. Connected
     /// agents change at once.
-    #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>, minimum = 5, maximum = 3600)]
     pub agent_heartbeat_secs: Option<Option<i64>>,
     /// Seconds between metric samples (10–3600); `null` returns to the
     /// client's (else the server's) setting, absent leaves it as it is.
-    #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>, minimum = 10, maximum = 3600)]
     pub agent_metrics_secs: Option<Option<i64>>,
 }
 
@@ -124,12 +138,16 @@ pub struct SitePatch {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
+    #[schema(value_type = crate::validate::Name)]
     pub name: String,
     #[serde(default)]
+    #[schema(value_type = crate::validate::OptionalEmail)]
     pub email: String,
     #[serde(default)]
+    #[schema(value_type = crate::validate::Phone)]
     pub phone: String,
     #[serde(default)]
+    #[schema(value_type = crate::validate::Short)]
     pub title: String,
     pub site_id: Option<i64>,
 }
@@ -138,23 +156,19 @@ pub struct NewContact {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
+    #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::validate::OptionalEmail>)]
     pub email: Option<String>,
+    #[schema(value_type = Option<crate::validate::Phone>)]
     pub phone: Option<String>,
+    #[schema(value_type = Option<crate::validate::Short>)]
     pub title: Option<String>,
     /// `null` clears the site.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>)]
     pub site_id: Option<Option<i64>>,
     pub archived: Option<bool>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-pub(crate) mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-        Option::<i64>::deserialize(d).map(Some)
-    }
 }
 
 pub async fn create_client(app: &App, p: &Principal, input: NewClient) -> Result<Client, ApiError> {
@@ -162,8 +176,8 @@ pub async fn create_client(app: &App, p: &Principal, input: NewClient) -> Result
     if p.clients.is_some() {
         return Err(ApiError::Forbidden("your account is limited to specific clients and cannot create new ones".into()));
     }
-    let name = check("name", validate::name(&input.name))?;
-    let notes = check("notes", validate::text(&input.notes, 20_000))?;
+    let name = check("name", Name::parse(&input.name))?;
+    let notes = check("notes", Long::parse(&input.notes))?;
     let heartbeat = agent_setting("agent_heartbeat_secs", input.agent_heartbeat_secs, &HEARTBEAT_SECS)?;
     let metrics = agent_setting("agent_metrics_secs", input.agent_metrics_secs, &METRICS_SECS)?;
     let now = now_us();
@@ -193,10 +207,10 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
     p.require(Permission::ClientsWrite)?;
     let mut sets: Vec<(Clients, SimpleExpr)> = vec![];
     if let Some(n) = &patch.name {
-        sets.push((Clients::Name, check("name", validate::name(n))?.into()));
+        sets.push((Clients::Name, check("name", Name::parse(n))?.into()));
     }
     if let Some(n) = &patch.notes {
-        sets.push((Clients::Notes, check("notes", validate::text(n, 20_000))?.into()));
+        sets.push((Clients::Notes, check("notes", Long::parse(n))?.into()));
     }
     if let Some(a) = patch.archived {
         sets.push((Clients::Archived, a.into()));
@@ -225,9 +239,9 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
 
 pub async fn create_site(app: &App, p: &Principal, client_id: i64, input: NewSite) -> Result<Site, ApiError> {
     p.require(Permission::ClientsWrite)?;
-    let name = check("name", validate::name(&input.name))?;
-    let tz = check("timezone", validate::timezone(&input.timezone))?;
-    let address = check("address", validate::text(&input.address, 1000))?;
+    let name = check("name", Name::parse(&input.name))?;
+    let tz = check("timezone", TimeZone::parse(&input.timezone))?;
+    let address = check("address", Medium::parse(&input.address))?;
     let heartbeat = agent_setting("agent_heartbeat_secs", input.agent_heartbeat_secs, &HEARTBEAT_SECS)?;
     let metrics = agent_setting("agent_metrics_secs", input.agent_metrics_secs, &METRICS_SECS)?;
     let now = now_us();
@@ -269,13 +283,13 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     p.require(Permission::ClientsWrite)?;
     let mut sets: Vec<(Sites, SimpleExpr)> = vec![];
     if let Some(v) = &patch.name {
-        sets.push((Sites::Name, check("name", validate::name(v))?.into()));
+        sets.push((Sites::Name, check("name", Name::parse(v))?.into()));
     }
     if let Some(v) = &patch.timezone {
-        sets.push((Sites::Timezone, check("timezone", validate::timezone(v))?.into()));
+        sets.push((Sites::Timezone, check("timezone", TimeZone::parse(v))?.into()));
     }
     if let Some(v) = &patch.address {
-        sets.push((Sites::Address, check("address", validate::text(v, 1000))?.into()));
+        sets.push((Sites::Address, check("address", Medium::parse(v))?.into()));
     }
     if let Some(a) = patch.archived {
         sets.push((Sites::Archived, a.into()));
@@ -301,7 +315,7 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
 async fn check_site(db: &mut impl Db, client_id: i64, site_id: Option<i64>) -> Result<(), ApiError> {
     if let Some(s) = site_id {
         if get_site(db, client_id, s).await?.is_none() {
-            return Err(ApiError::invalid("site_id", "is not a site of this client"));
+            return Err(ApiError::refused("site_id", "is not a site of this client"));
         }
     }
     Ok(())
@@ -309,10 +323,10 @@ async fn check_site(db: &mut impl Db, client_id: i64, site_id: Option<i64>) -> R
 
 pub async fn create_contact(app: &App, p: &Principal, client_id: i64, input: NewContact) -> Result<Contact, ApiError> {
     p.require(Permission::ClientsWrite)?;
-    let name = check("name", validate::name(&input.name))?;
-    let email = check("email", validate::email(&input.email, true))?;
-    let phone = check("phone", validate::phone(&input.phone))?;
-    let title = check("title", validate::text(&input.title, 200))?;
+    let name = check("name", Name::parse(&input.name))?;
+    let email = check("email", Email::optional(&input.email).map(|e| e.map(String::from).unwrap_or_default()))?;
+    let phone = check("phone", Phone::parse(&input.phone))?;
+    let title = check("title", Short::parse(&input.title))?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
     get_client(tx.tx(), client_id).await?.ok_or(ApiError::NotFound)?;
@@ -353,16 +367,16 @@ pub async fn update_contact(app: &App, p: &Principal, client_id: i64, id: i64, p
     p.require(Permission::ClientsWrite)?;
     let mut sets: Vec<(Contacts, SimpleExpr)> = vec![];
     if let Some(v) = &patch.name {
-        sets.push((Contacts::Name, check("name", validate::name(v))?.into()));
+        sets.push((Contacts::Name, check("name", Name::parse(v))?.into()));
     }
     if let Some(v) = &patch.email {
-        sets.push((Contacts::Email, check("email", validate::email(v, true))?.into()));
+        sets.push((Contacts::Email, check("email", Email::optional(v).map(|e| e.map(String::from).unwrap_or_default()))?.into()));
     }
     if let Some(v) = &patch.phone {
-        sets.push((Contacts::Phone, check("phone", validate::phone(v))?.into()));
+        sets.push((Contacts::Phone, check("phone", Phone::parse(v))?.into()));
     }
     if let Some(v) = &patch.title {
-        sets.push((Contacts::Title, check("title", validate::text(v, 200))?.into()));
+        sets.push((Contacts::Title, check("title", Short::parse(v))?.into()));
     }
     if let Some(a) = patch.archived {
         sets.push((Contacts::Archived, a.into()));

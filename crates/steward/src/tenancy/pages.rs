@@ -55,7 +55,7 @@ struct ClientsPage {
 
 async fn list_page(app: &App, p: &Principal, q: ListQuery, error: Option<String>, new_name: String) -> PageResult {
     p.require(Permission::ClientsRead)?;
-    let page = PageParams { limit: Some(50), offset: q.offset };
+    let page = PageParams::new(50, q.offset.unwrap_or(0));
     let show_archived = q.archived.is_some();
     let cq = ClientQuery { scope: p.clients.clone(), include_archived: show_archived, search: Some(q.q.clone()) };
     let (clients, total) = super::store::list_clients(&mut app.store.clone(), &cq, page.limit(), page.offset()).await?;
@@ -69,7 +69,7 @@ async fn list_page(app: &App, p: &Principal, q: ListQuery, error: Option<String>
             show_archived,
             rows: clients
                 .into_iter()
-                .map(|c| ClientRow { id: c.id, name: c.name, archived: c.archived, updated: fmt_time(c.updated_at) })
+                .map(|c| ClientRow { id: c.id, name: c.name, archived: c.archived, updated: fmt_time(c.updated_at.micros()) })
                 .collect(),
             total,
             offset,
@@ -142,7 +142,7 @@ async fn client_page(app: &App, p: &Principal, id: i64, error: Option<String>) -
         &ClientPage {
             l: Layout::new(app, p, c.name.clone(), "clients").with_error(error),
             panels: panels::render(app, p, Slot::Client, PanelCtx { client: Some(id), site: None, device: None }).await?,
-            created: fmt_time(c.created_at),
+            created: fmt_time(c.created_at.micros()),
             c,
             sites: sites.into_iter().map(|s| SiteRow { s }).collect(),
             contacts,

@@ -3,6 +3,7 @@
 
 use crate::devices::agent_settings::model::Overrides;
 use crate::store::{Count, Db, Result};
+use crate::time::Timestamp;
 use sea_query::{Cond, Expr, Func, Iden, Order, Query, SelectStatement};
 use serde::Serialize;
 
@@ -56,8 +57,8 @@ pub struct Client {
     pub name: String,
     pub notes: String,
     pub archived: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Seconds between heartbeats of this client's agents; `null` follows
     /// the server's `agent_heartbeat_secs`. A site may override it.
     pub agent_heartbeat_secs: Option<i64>,
@@ -75,8 +76,8 @@ pub struct Site {
     pub timezone: String,
     pub address: String,
     pub archived: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Seconds between heartbeats of this site's agents; `null` follows the
     /// client's setting, else the server's `agent_heartbeat_secs`.
     pub agent_heartbeat_secs: Option<i64>,
@@ -108,8 +109,8 @@ pub struct Contact {
     pub phone: String,
     pub title: String,
     pub archived: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 pub(crate) const CLIENT_COLS: [Clients; 8] = [

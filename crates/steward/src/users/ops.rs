@@ -6,7 +6,7 @@ use crate::auth::roles::Role;
 use crate::auth::{password, sessions, tokens};
 use crate::error::ApiError;
 use crate::store::{Db, Store};
-use crate::validate;
+use crate::validate::{Email, Name};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -42,10 +42,14 @@ pub async fn info(db: &mut impl Db, u: &User) -> crate::store::Result<UserInfo> 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
+    #[schema(value_type = crate::validate::Email)]
     pub email: String,
+    #[schema(value_type = crate::validate::Name)]
     pub name: String,
     pub role: Role,
-    /// Initial password (the user should change it).
+    /// Initial password (the user should change it): at least 12
+    /// characters, not a common password.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
     /// Limit the user to these clients (not for administrators).
     pub clients: Option<Vec<i64>>,
@@ -55,43 +59,51 @@ pub struct NewUserRequest {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
     pub role: Option<Role>,
     pub disabled: Option<bool>,
-    /// Set a new password (signs the user out everywhere).
+    /// Set a new password (signs the user out everywhere): at least 12
+    /// characters, not a common password.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     /// `[]` or a list limits the user to those clients; `null` lifts the limit.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<Vec<i64>>)]
     pub clients: Option<Option<Vec<i64>>>,
-}
-
-fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Vec<i64>>>, D::Error> {
-    Option::<Vec<i64>>::deserialize(d).map(Some)
 }
 
 async fn check_clients(db: &mut impl Db, role: Role, ids: &Option<Vec<i64>>) -> Result<(), ApiError> {
     if let Some(ids) = ids {
         if !role.can_be_client_limited() {
-            return Err(ApiError::invalid("clients", "administrators cannot be limited to clients"));
+            return Err(ApiError::refused("clients", "administrators cannot be limited to clients"));
         }
         for id in ids {
             if !crate::tenancy::store::client_exists(db, *id).await? {
-                return Err(ApiError::invalid("clients", format!("client {id} does not exist")));
+                return Err(ApiError::refused("clients", format!("client {id} does not exist")));
             }
         }
     }
     Ok(())
 }
 
+/// A password too short breaks the documented schema (400); a common one
+/// is refused for what it is (422).
+pub fn policy_error(field: &str, e: password::PolicyError) -> ApiError {
+    match e {
+        password::PolicyError::TooShort => ApiError::invalid(field, e.to_string()),
+        _ => ApiError::refused(field, e.to_string()),
+    }
+}
+
 async fn hash_new_password(pw: String, field: &str) -> Result<String, ApiError> {
-    password::check_policy(&pw).map_err(|e| ApiError::invalid(field, e.to_string()))?;
+    password::check_policy(&pw).map_err(|e| policy_error(field, e))?;
     tokio::task::spawn_blocking(move || password::hash(&pw)).await.map_err(ApiError::internal)
 }
 
 pub async fn create(store: &Store, actor: &Actor, req: NewUserRequest) -> Result<User, ApiError> {
-    let email = validate::email(&req.email, false).map_err(|m| ApiError::invalid("email", m))?;
-    let name = validate::name(&req.name).map_err(|m| ApiError::invalid("name", m))?;
+    let email = Email::parse(&req.email).map_err(|m| ApiError::invalid("email", m))?;
+    let name = Name::parse(&req.name).map_err(|m| ApiError::invalid("name", m))?;
     let hash = hash_new_password(req.password, "password").await?;
     let mut tx = store.begin_audited().await?;
     check_clients(tx.tx(), req.role, &req.clients).await?;
@@ -123,7 +135,7 @@ pub async fn update(store: &Store, actor: &Actor, actor_user_id: Option<i64>, id
     let before = info(tx.tx(), &before_user).await?;
     let role = patch.role.unwrap_or(before_user.role());
     if actor_user_id == Some(id) && (patch.disabled == Some(true) || role != before_user.role()) {
-        return Err(ApiError::invalid("role", "you cannot disable yourself or change your own role"));
+        return Err(ApiError::refused("role", "you cannot disable yourself or change your own role"));
     }
     let limit = match &patch.clients {
         Some(c) => c.clone(),
@@ -134,7 +146,7 @@ pub async fn update(store: &Store, actor: &Actor, actor_user_id: Option<i64>, id
     let mut sets: Vec<(Users, sea_query::SimpleExpr)> =
         vec![(Users::Role, role.as_str().into()), (Users::ClientsLimited, limit.is_some().into())];
     if let Some(n) = &patch.name {
-        sets.push((Users::Name, validate::name(n).map_err(|m| ApiError::invalid("name", m))?.into()));
+        sets.push((Users::Name, Name::parse(n).map_err(|m| ApiError::invalid("name", m))?.into()));
     }
     if let Some(d) = patch.disabled {
         sets.push((Users::Disabled, d.into()));

@@ -97,8 +97,8 @@ pub async fn count(db: &mut impl Db) -> Result<i64> {
 
 /// Fields of a new user.
 pub struct NewUser<'a> {
-    pub email: &'a str,
-    pub name: &'a str,
+    pub email: &'a crate::validate::Email,
+    pub name: &'a crate::validate::Name,
     pub password_hash: &'a str,
     pub role: Role,
     pub clients_limited: bool,
@@ -125,8 +125,8 @@ pub async fn insert(db: &mut impl Db, u: NewUser<'_>) -> Result<i64> {
                     Users::UpdatedAt,
                 ])
                 .values_panic([
-                    u.email.trim().to_lowercase().into(),
-                    u.name.trim().into(),
+                    u.email.as_str().into(),
+                    u.name.as_str().into(),
                     u.password_hash.into(),
                     u.role.as_str().into(),
                     u.clients_limited.into(),

@@ -87,7 +87,7 @@ pub fn see_other(to: &str) -> Response {
 /// anything else is an error page.
 pub fn form_error(e: ApiError) -> Result<String, PageError> {
     match e {
-        ApiError::Invalid { message, .. } => Ok(message),
+        ApiError::Invalid { message, .. } | ApiError::Refused { message, .. } => Ok(message),
         ApiError::Conflict(m) => Ok(m),
         other => Err(PageError(other)),
     }

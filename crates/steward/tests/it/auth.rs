@@ -240,12 +240,12 @@ async fn passwords_follow_the_policy_and_changing_one_signs_out_other_sessions()
     let other = s.admin().await;
     for (bad, why) in [("short", "12"), ("password1234", "common"), ("qwertyqwerty", "common")] {
         let (st, v) = a.post("/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": bad})).await;
-        assert_eq!(st, 400, "{bad}");
+        assert_eq!(st, if bad == "short" { 400 } else { 422 }, "{bad}: too short breaks the schema, common is refused");
         assert!(v["error"]["message"].as_str().unwrap().contains(why), "{v}");
     }
     let (st, v) =
         a.post("/api/v1/me/password", json!({"current_password": "wrong wrong wrong", "new_password": "a brand new passphrase"})).await;
-    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("current_password")));
+    assert_eq!((st, v["error"]["field"].as_str()), (422, Some("current_password")));
     let (st, _) = a.post("/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"})).await;
     assert_eq!(st, 204);
     assert_eq!(other.get("/api/v1/me").await.0, 401);

@@ -72,7 +72,7 @@ async fn tokens_are_shown_once_with_install_commands_and_can_be_revoked() {
     // Archived sites take no new tokens.
     a.patch(&format!("/api/v1/clients/{client}/sites/{site}"), json!({"archived": true})).await;
     let (st, v) = a.post(&base, json!({})).await;
-    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("site_id")));
+    assert_eq!((st, v["error"]["field"].as_str()), (422, Some("site_id")));
 }
 
 #[tokio::test]

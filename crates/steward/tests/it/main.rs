@@ -13,6 +13,7 @@ mod common;
 mod demo;
 mod device_list;
 mod enrollment;
+mod jobs;
 mod layering;
 mod live;
 mod ops;

@@ -58,7 +58,7 @@ async fn scripts_run_on_the_real_agent_with_parameters_caps_timeouts_and_an_audi
     )
     .await;
     let (st, e) = a.post(&format!("/api/v1/scripts/{}/runs", hello["id"]), json!({"device_ids": [device]})).await;
-    assert_eq!((st, e["error"]["field"].as_str()), (400, Some("params")), "a required parameter: {e}");
+    assert_eq!((st, e["error"]["field"].as_str()), (422, Some("params")), "a required parameter: {e}");
     let r = run(&a, hello["id"].as_i64().unwrap(), json!({"device_ids": [device], "params": {"who": "$(reboot); `id`"}})).await;
     assert_eq!(r["state"], "running");
     let (_, d) = a.get(&format!("/api/v1/script-runs/{}", r["id"])).await;

@@ -39,7 +39,7 @@ async fn clients_sites_and_contacts_round_trip_with_validation() {
     let (st, other_site) = a.post(&format!("/api/v1/clients/{other}/sites"), json!({"name": "X", "timezone": "UTC"})).await;
     assert_eq!(st, 201);
     let (st, v) = a.post(&format!("/api/v1/clients/{id}/contacts"), json!({"name": "Tom", "site_id": other_site["id"]})).await;
-    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("site_id")));
+    assert_eq!((st, v["error"]["field"].as_str()), (422, Some("site_id")));
     let (st, contact) = a
         .post(
             &format!("/api/v1/clients/{id}/contacts"),

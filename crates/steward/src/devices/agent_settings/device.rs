@@ -24,13 +24,13 @@ use serde_json::json;
 pub struct DevicePatch {
     /// Seconds between this device's heartbeats (5–3600); `null` returns
     /// to its site's (else client's, else the server's) setting.
-    #[serde(default, with = "crate::tenancy::ops::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>, minimum = 5, maximum = 3600)]
     pub agent_heartbeat_secs: Option<Option<i64>>,
     /// Seconds between this device's metric samples (10–3600); `null`
     /// returns to its site's (else client's, else the server's) setting.
-    #[serde(default, with = "crate::tenancy::ops::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>, minimum = 10, maximum = 3600)]
     pub agent_metrics_secs: Option<Option<i64>>,
 }
 

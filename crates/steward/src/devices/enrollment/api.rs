@@ -24,10 +24,13 @@ use serde_json::json;
 pub struct NewEnrollmentToken {
     /// What it is for, e.g. "office rollout".
     #[serde(default)]
+    #[schema(value_type = crate::validate::Short)]
     pub name: String,
     /// Lifetime in hours (1–720, default 24).
+    #[schema(minimum = 1, maximum = 720)]
     pub expires_in_hours: Option<u32>,
     /// How many devices may enrol with it (absent: unlimited until expiry).
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_uses: Option<u32>,
 }
 
@@ -100,18 +103,18 @@ pub async fn create_for(
     server_url: String,
 ) -> Result<CreatedEnrollmentToken, ApiError> {
     p.require(Permission::ClientsWrite)?;
-    let name = crate::validate::text(&req.name, 200).map_err(|m| ApiError::invalid("name", m))?;
+    let name = crate::validate::Short::parse(&req.name).map_err(|m| ApiError::invalid("name", m))?;
     let hours = req.expires_in_hours.unwrap_or(24);
     if !(1..=720).contains(&hours) {
         return Err(ApiError::invalid("expires_in_hours", "must be between 1 and 720"));
     }
-    if req.max_uses == Some(0) {
-        return Err(ApiError::invalid("max_uses", "must be at least 1 (leave it out for unlimited)"));
+    if req.max_uses.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+        return Err(ApiError::invalid("max_uses", "must be between 1 and 1000000 (leave it out for unlimited)"));
     }
     let mut tx = app.store.begin_audited().await?;
     let site = crate::tenancy::store::get_site(tx.tx(), client_id, site_id).await?.ok_or(ApiError::NotFound)?;
     if site.archived {
-        return Err(ApiError::invalid("site_id", "the site is archived"));
+        return Err(ApiError::refused("site_id", "the site is archived"));
     }
     let expires_at = now_us() + hours as i64 * 3_600_000_000;
     let new = NewToken { client_id, site_id, name: &name, created_by: Some(p.user.id), expires_at, max_uses: req.max_uses.map(i64::from) };

@@ -20,13 +20,45 @@ pub struct DeviceFilter {
     /// OS name contains this (case-insensitive), e.g. `windows 11`.
     pub os: Option<String>,
     /// `online`, `offline` (enrolled, not connected) or `revoked`.
+    #[param(inline, value_type = Option<StateParam>)]
     pub state: Option<String>,
     /// Host name contains this (case-insensitive).
     pub q: Option<String>,
     /// `hostname` (default), `client`, `site`, `os`, `last_seen` or `state`.
+    #[param(inline, value_type = Option<SortParam>)]
     pub sort: Option<String>,
     /// `asc` (default) or `desc`.
+    #[param(inline, value_type = Option<OrderParam>)]
     pub order: Option<String>,
+}
+
+/// A device's state, as a filter (for the API's schema).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum StateParam {
+    Online,
+    Offline,
+    Revoked,
+}
+
+/// What the device list sorts by (for the API's schema).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum SortParam {
+    Hostname,
+    Client,
+    Site,
+    Os,
+    LastSeen,
+    State,
+}
+
+/// A sort order (for the API's schema).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OrderParam {
+    Asc,
+    Desc,
 }
 
 impl DeviceFilter {
