@@ -132,6 +132,20 @@ impl AuditedTx {
         &mut self.tx
     }
 
+    /// Commits a change to one record: the entry's details carry the
+    /// record `before` and `after` (beside what `event` already holds).
+    pub async fn commit_change<T: serde::Serialize>(self, actor: &Actor, mut event: Event, before: &T, after: &T) -> Result<i64> {
+        let (b, a) = (serde_json::to_value(before).unwrap_or_default(), serde_json::to_value(after).unwrap_or_default());
+        match &mut event.details {
+            Value::Object(m) => {
+                m.insert("before".into(), b);
+                m.insert("after".into(), a);
+            }
+            other => *other = serde_json::json!({"before": b, "after": a}),
+        }
+        self.commit(actor, event).await
+    }
+
     /// Appends the entry and commits the change with it.
     pub async fn commit(mut self, actor: &Actor, event: Event) -> Result<i64> {
         let mut e = Entry {
@@ -220,11 +234,6 @@ fn apply(q: &mut sea_query::SelectStatement, f: &Filter) {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Count {
-    n: i64,
-}
-
 /// Newest first, paginated, with the total.
 pub async fn list(db: &mut impl Db, f: &Filter, limit: u64, offset: u64) -> Result<(Vec<Entry>, i64)> {
     let mut q = Query::select();
@@ -234,7 +243,7 @@ pub async fn list(db: &mut impl Db, f: &Filter, limit: u64, offset: u64) -> Resu
     let mut c = Query::select();
     c.expr_as(Expr::col(AuditLog::Seq).count(), sea_query::Alias::new("n")).from(AuditLog::Table);
     apply(&mut c, f);
-    let total: Count = db.fetch_one(&c).await?;
+    let total: crate::store::Count = db.fetch_one(&c).await?;
     Ok((rows, total.n))
 }
 

@@ -62,11 +62,6 @@ impl Session {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct IdRow {
-    id: i64,
-}
-
 /// Creates a session; returns (row id, cookie token, csrf token).
 pub async fn create(
     db: &mut impl Db,
@@ -80,7 +75,7 @@ pub async fn create(
     let csrf = random_token();
     let now = now_us();
     let ua: String = user_agent.chars().take(300).collect();
-    let r: IdRow = db
+    let r: crate::store::IdRow = db
         .fetch_one(
             Query::insert()
                 .into_table(Sessions::Table)

@@ -63,15 +63,10 @@ const COLS: [ApiTokens; 9] = [
     ApiTokens::RevokedAt,
 ];
 
-#[derive(sqlx::FromRow)]
-struct IdRow {
-    id: i64,
-}
-
 /// Creates a token; returns (id, the secret to show once).
 pub async fn create(db: &mut impl Db, user_id: i64, name: &str, scopes: &[String], expires_at: i64) -> Result<(i64, String)> {
     let secret = format!("{PREFIX}{}", random_token());
-    let r: IdRow = db
+    let r: crate::store::IdRow = db
         .fetch_one(
             Query::insert()
                 .into_table(ApiTokens::Table)

@@ -51,11 +51,7 @@ pub async fn load_or_create(store: &Store, master: &MasterKey) -> anyhow::Result
     }
     let key = SigningKey::from_bytes(&super::random_bytes::<32>());
     let mut tx = store.begin().await?;
-    #[derive(sqlx::FromRow)]
-    struct Id {
-        id: i64,
-    }
-    let id: Id = tx
+    let id: crate::store::IdRow = tx
         .fetch_one(
             Query::insert()
                 .into_table(ServerKeys::Table)

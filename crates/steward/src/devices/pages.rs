@@ -47,8 +47,8 @@ fn list_url(f: &DeviceFilter, offset: u64) -> String {
         ("order", f.order.clone()),
         ("offset", (offset > 0).then(|| offset.to_string())),
     ];
-    let q: Vec<String> = pairs.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencoding(v)))).collect();
-    format!("/devices?{}", q.join("&"))
+    let set: Vec<(&str, &str)> = pairs.iter().filter_map(|(k, v)| v.as_deref().map(|v| (*k, v))).collect();
+    format!("/devices?{}", serde_urlencoded::to_string(set).unwrap_or_default())
 }
 
 impl DevicesPage {
@@ -78,16 +78,6 @@ impl DevicesPage {
     fn shown_to(&self) -> u64 {
         (self.offset + self.rows.len() as u64).min(self.total as u64)
     }
-}
-
-/// Percent-encodes a query-string value.
-fn urlencoding(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<Vec<(String, String)>>) -> PageResult {

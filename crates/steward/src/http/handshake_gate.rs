@@ -5,9 +5,8 @@
 //! all at once, tens of thousands of handshakes all advance slowly together
 //! and each holds its state until the CPU reaches it; taken a bounded
 //! number at a time, they finish in turn, and the rest wait as a socket and
-//! a small future (their bytes stay in the kernel's receive buffer). (The
-//! fleet benchmark found the burst's memory peak the same either way: it
-//! comes from later stages; `bench/RESULTS.md`.)
+//! a small future (their bytes stay in the kernel's receive buffer). Its
+//! effect on memory (none on the peak) is measured in `bench/RESULTS.md`.
 //!
 //! A bound is also something an attacker can try to fill. So a turn is
 //! taken only once the peer has sent its first bytes (a silent connection

@@ -233,11 +233,7 @@ const RUN_COLS: [ScriptRuns; 19] = [
 
 /// Stores a run and one pending result per target device.
 pub async fn insert_run(db: &mut impl Db, r: &Run, targets: &[(i64, i64)]) -> Result<i64> {
-    #[derive(sqlx::FromRow)]
-    struct Id {
-        id: i64,
-    }
-    let id: Id = db
+    let id: crate::store::IdRow = db
         .fetch_one(
             Query::insert()
                 .into_table(ScriptRuns::Table)
@@ -355,11 +351,7 @@ pub async fn transition(db: &mut impl Db, id: i64, from: &str, to: &str, decided
 
 /// Scheduled runs whose time has come.
 pub async fn due(db: &mut impl Db, now: i64) -> Result<Vec<i64>> {
-    #[derive(sqlx::FromRow)]
-    struct Id {
-        id: i64,
-    }
-    let rows: Vec<Id> = db
+    let rows: Vec<crate::store::IdRow> = db
         .fetch_all(
             Query::select()
                 .column(ScriptRuns::Id)
@@ -446,10 +438,10 @@ pub async fn results_of_device(db: &mut impl Db, device_id: i64, limit: u64) -> 
 /// Parts of running runs still waiting for this device.
 pub async fn pending_for_device(db: &mut impl Db, device_id: i64) -> Result<Vec<i64>> {
     #[derive(sqlx::FromRow)]
-    struct Id {
+    struct RunIdRow {
         run_id: i64,
     }
-    let rows: Vec<Id> = db
+    let rows: Vec<RunIdRow> = db
         .fetch_all(
             Query::select()
                 .column((ScriptResults::Table, ScriptResults::RunId))
@@ -469,10 +461,10 @@ pub async fn pending_for_device(db: &mut impl Db, device_id: i64) -> Result<Vec<
 /// Device ids still pending in a run.
 pub async fn pending_devices(db: &mut impl Db, run_id: i64) -> Result<Vec<i64>> {
     #[derive(sqlx::FromRow)]
-    struct Id {
+    struct DeviceIdRow {
         device_id: i64,
     }
-    let rows: Vec<Id> = db
+    let rows: Vec<DeviceIdRow> = db
         .fetch_all(
             Query::select()
                 .column(ScriptResults::DeviceId)
@@ -532,11 +524,11 @@ pub struct Outcome {
 /// replayed or misdirected result).
 pub async fn record_result(db: &mut impl Db, device_id: i64, command_id: &str, o: Outcome) -> Result<Option<i64>> {
     #[derive(sqlx::FromRow)]
-    struct Id {
+    struct RunIdRow {
         run_id: i64,
     }
     let state = if o.exit_code == Some(0) && o.error.is_none() { "done" } else { "failed" };
-    let row: Option<Id> = db
+    let row: Option<RunIdRow> = db
         .fetch_optional(
             Query::update()
                 .table(ScriptResults::Table)

@@ -372,6 +372,12 @@ impl Db for Tx<'_> {
     }
 }
 
+/// A `RETURNING id` result.
+#[derive(Debug, sqlx::FromRow)]
+pub struct IdRow {
+    pub id: i64,
+}
+
 /// A `COUNT(..) AS n` result.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Count {

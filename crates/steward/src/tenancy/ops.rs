@@ -230,7 +230,7 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
         Some(false) if before.archived => "client.unarchive",
         _ => "client.update",
     };
-    tx.commit(&p.actor(), Event::new(action, "client", id).client(id).details(json!({"before": before, "after": after}))).await?;
+    tx.commit_change(&p.actor(), Event::new(action, "client", id).client(id), &before, &after).await?;
     if before.agent_overrides() != after.agent_overrides() {
         app.bus.publish(Happened::AgentSettingsChanged { client: id, site: None }).await;
     }
@@ -304,8 +304,7 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     let before = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
     tx.tx().execute(&update_by_id(Sites::Table, Sites::Id, Sites::UpdatedAt, id, sets)).await?;
     let after = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
-    tx.commit(&p.actor(), Event::new("site.update", "site", id).client(client_id).details(json!({"before": before, "after": after})))
-        .await?;
+    tx.commit_change(&p.actor(), Event::new("site.update", "site", id).client(client_id), &before, &after).await?;
     if before.agent_overrides() != after.agent_overrides() {
         app.bus.publish(Happened::AgentSettingsChanged { client: client_id, site: Some(id) }).await;
     }
@@ -389,7 +388,6 @@ pub async fn update_contact(app: &App, p: &Principal, client_id: i64, id: i64, p
     }
     tx.tx().execute(&update_by_id(Contacts::Table, Contacts::Id, Contacts::UpdatedAt, id, sets)).await?;
     let after = get_contact(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
-    tx.commit(&p.actor(), Event::new("contact.update", "contact", id).client(client_id).details(json!({"before": before, "after": after})))
-        .await?;
+    tx.commit_change(&p.actor(), Event::new("contact.update", "contact", id).client(client_id), &before, &after).await?;
     Ok(after)
 }

@@ -170,10 +170,11 @@ pub async fn update(store: &Store, actor: &Actor, actor_user_id: Option<i64>, id
         _ if before.role != after.role => "user.role_change",
         _ => "user.update",
     };
-    tx.commit(
+    tx.commit_change(
         actor,
-        Event::new(action, "user", id)
-            .details(json!({"before": before, "after": after, "password_set": new_hash.is_some(), "revoked": revoked})),
+        Event::new(action, "user", id).details(json!({"password_set": new_hash.is_some(), "revoked": revoked})),
+        &before,
+        &after,
     )
     .await?;
     Ok(u)

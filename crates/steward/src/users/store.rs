@@ -104,14 +104,9 @@ pub struct NewUser<'a> {
     pub clients_limited: bool,
 }
 
-#[derive(sqlx::FromRow)]
-struct IdRow {
-    id: i64,
-}
-
 pub async fn insert(db: &mut impl Db, u: NewUser<'_>) -> Result<i64> {
     let now = now_us();
-    let r: IdRow = db
+    let r: crate::store::IdRow = db
         .fetch_one(
             Query::insert()
                 .into_table(Users::Table)

@@ -7,18 +7,6 @@ use crate::common::agents::*;
 use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
-
-fn simulate(s: &Server, token: &str, n: usize) -> KillOnDrop {
-    KillOnDrop(
-        Command::new(agent_bin())
-            .args(["simulate", "--server", &s.base, "--token", token, "--pin", &s.spki, "--count", &n.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
 
 fn names(v: &Value, field: &str) -> Vec<String> {
     v["items"].as_array().unwrap().iter().map(|d| d[field].as_str().unwrap().to_string()).collect()

@@ -28,7 +28,7 @@ fn fill(path: &str, client: i64, other: i64) -> String {
 /// live under `/clients/{id}` (and so be scoped by the guard) or be listed
 /// here after thought.
 const GLOBAL_API: &[&str] = &[
-    // The script library is global; runs are scoped by their devices (tests/scripts.rs).
+    // The script library is global; runs are scoped by their devices (tests/it/scripts.rs).
     "/api/v1/scripts",
     "/api/v1/scripts/{id}",
     "/api/v1/scripts/{id}/runs",
@@ -58,11 +58,11 @@ const GLOBAL_API: &[&str] = &[
 ];
 const GLOBAL_WEB: &[&str] = &[
     "/",
-    // Agents authenticate inside the protocol, each as one device (tests/agent.rs).
+    // Agents authenticate inside the protocol, each as one device (tests/it/agent.rs).
     "/agent/v1/connect",
-    // Streams only the user's clients' devices (tests/live.rs).
+    // Streams only the user's clients' devices (tests/it/live.rs).
     "/devices/events",
-    // The library is global; runs are scoped by their devices (tests/scripts.rs).
+    // The library is global; runs are scoped by their devices (tests/it/scripts.rs).
     "/scripts",
     "/scripts/{id}",
     "/scripts/{id}/run",

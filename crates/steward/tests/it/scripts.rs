@@ -29,17 +29,6 @@ async fn finished(a: &Client, run: i64) -> Value {
     wait_for(a, &format!("/api/v1/script-runs/{run}"), "the run to finish", |v| v["state"] == "done").await
 }
 
-fn simulate(s: &Server, token: &str, n: usize) -> KillOnDrop {
-    KillOnDrop(
-        Command::new(agent_bin())
-            .args(["simulate", "--server", &s.base, "--token", token, "--pin", &s.spki, "--count", &n.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
 #[tokio::test]
 async fn scripts_run_on_the_real_agent_with_parameters_caps_timeouts_and_an_audit_trail() {
     let (s, a, client, site) = setup().await;

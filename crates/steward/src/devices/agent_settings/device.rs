@@ -92,13 +92,8 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
         let effective = after.effective(app.cfg.agent_defaults());
         return Ok(settings(now, effective, app.agents.is_online(device_id)));
     }
-    tx.commit(
-        &p.actor(),
-        Event::new("device.update", "device", device_id)
-            .client(client_id)
-            .details(json!({"hostname": after.device.hostname, "before": shown(was), "after": shown(now)})),
-    )
-    .await?;
+    let event = Event::new("device.update", "device", device_id).client(client_id).details(json!({"hostname": after.device.hostname}));
+    tx.commit_change(&p.actor(), event, &shown(was), &shown(now)).await?;
     // Read again after the commit: a client or site change that committed
     // meanwhile must not be overtaken by older values sent last.
     let current = devices::with_settings(&mut app.store.clone(), device_id).await?.ok_or(ApiError::NotFound)?;

@@ -196,3 +196,15 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// `n` simulated agents enrolling with `token` (the token needs `n` uses).
+pub fn simulate(s: &Server, token: &str, n: usize) -> KillOnDrop {
+    KillOnDrop(
+        Command::new(agent_bin())
+            .args(["simulate", "--server", &s.base, "--token", token, "--pin", &s.spki, "--count", &n.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
