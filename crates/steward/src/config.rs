@@ -42,6 +42,8 @@ pub struct Config {
     pub tls_handshakes_in_flight: usize,
     pub tls_handshakes_per_address: usize,
     pub job_lease_secs: u64,
+    pub http_header_timeout_secs: u64,
+    pub unauthenticated_per_address: usize,
 }
 
 /// Seconds between an agent's heartbeats that the server (and any client,
@@ -150,6 +152,14 @@ pub struct Partial {
     /// over (renewed while the job runs; default 60).
     #[arg(long, env = "STEWARD_JOB_LEASE_SECS")]
     pub job_lease_secs: Option<u64>,
+    /// Seconds a connection may take to send a request's headers, and may
+    /// stay idle between requests, before it is closed (default 10).
+    #[arg(long, env = "STEWARD_HTTP_HEADER_TIMEOUT_SECS")]
+    pub http_header_timeout_secs: Option<u64>,
+    /// Connections from one source address (an IPv6 /64) that have finished
+    /// TLS but not yet authenticated, at most (default 128).
+    #[arg(long, env = "STEWARD_UNAUTHENTICATED_PER_ADDRESS")]
+    pub unauthenticated_per_address: Option<usize>,
 }
 
 impl Partial {
@@ -181,7 +191,9 @@ impl Partial {
             agent_offline_after_secs,
             tls_handshakes_in_flight,
             tls_handshakes_per_address,
-            job_lease_secs
+            job_lease_secs,
+            http_header_timeout_secs,
+            unauthenticated_per_address
         )
     }
 
@@ -218,7 +230,11 @@ impl Partial {
             tls_handshakes_in_flight: self.tls_handshakes_in_flight.unwrap_or(DEFAULT_HANDSHAKES_IN_FLIGHT),
             tls_handshakes_per_address: self.tls_handshakes_per_address.unwrap_or(DEFAULT_HANDSHAKES_PER_ADDRESS),
             job_lease_secs: self.job_lease_secs.unwrap_or(60),
+            http_header_timeout_secs: self.http_header_timeout_secs.unwrap_or(10),
+            unauthenticated_per_address: self.unauthenticated_per_address.unwrap_or(128),
         };
+        anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");
+        anyhow::ensure!(c.unauthenticated_per_address >= 1, "unauthenticated_per_address must be at least 1");
         anyhow::ensure!((3..=86_400).contains(&c.job_lease_secs), "job_lease_secs must be between 3 and 86400");
         if let Some(pin) = &c.agent_pin {
             anyhow::ensure!(pin.len() == 64 && pin.bytes().all(|b| b.is_ascii_hexdigit()), "agent_pin must be 64 hex digits (a SHA-256)");

@@ -173,9 +173,17 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<usize> {
     listener.set_nonblocking(true)?;
     let url = format!("https://{}", listener.local_addr()?);
     let service = crate::routes::assemble(app).router.into_make_service_with_connect_info::<SocketAddr>();
-    let acceptor = crate::http::lean_tls::Acceptor::new(tls.config, crate::http::handshake_gate::HandshakeGate::configured(&app.cfg));
+    let acceptor = crate::http::lean_tls::Acceptor::new(
+        tls.config,
+        crate::http::handshake_gate::HandshakeGate::configured(&app.cfg),
+        crate::http::pending::Unauthenticated::configured(&app.cfg),
+        std::time::Duration::from_secs(app.cfg.http_header_timeout_secs),
+    );
+    let cfg = app.cfg.clone();
     tokio::spawn(async move {
-        if let Err(e) = axum_server::from_tcp(listener).acceptor(acceptor).serve(service).await {
+        let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
+        crate::server::timeouts(server.http_builder(), &cfg);
+        if let Err(e) = server.serve(service).await {
             eprintln!("steward demo: the agents' listener stopped: {e}");
         }
     });

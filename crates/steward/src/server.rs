@@ -4,6 +4,7 @@
 //! releases its job leases and closes the database.
 
 use crate::app::App;
+use crate::http::pending::Unauthenticated;
 use crate::http::{handshake_gate, lean_tls, tls};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -50,15 +51,19 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     if cfg.plain_http {
         println!("steward listening on http://{addr} (plain HTTP: put a TLS proxy in front)");
         print_ready(has_admin);
-        axum_server::from_tcp(listener).handle(handle).serve(service).await?;
+        let mut server = axum_server::from_tcp(listener).handle(handle);
+        timeouts(server.http_builder(), cfg);
+        server.serve(service).await?;
     } else {
         let tls = tls::load(&cfg.data_dir, cfg.tls_cert.as_deref(), cfg.tls_key.as_deref())?;
         println!("steward TLS certificate {} SPKI SHA-256 {}", tls.cert_path.display(), tls.spki_sha256);
         let _ = app.agent_pin.set(tls.spki_sha256.clone());
         println!("steward listening on https://{addr}");
         print_ready(has_admin);
-        let acceptor = lean_tls::Acceptor::new(tls.config, handshake_gate::HandshakeGate::configured(cfg));
-        axum_server::from_tcp(listener).acceptor(acceptor).handle(handle).serve(service).await?;
+        let acceptor = lean_tls::Acceptor::new(tls.config, handshake_gate::HandshakeGate::configured(cfg), Unauthenticated::configured(cfg), Duration::from_secs(cfg.http_header_timeout_secs));
+        let mut server = axum_server::from_tcp(listener).acceptor(acceptor).handle(handle);
+        timeouts(server.http_builder(), cfg);
+        server.serve(service).await?;
     }
     scheduler.stop().await;
     for l in listeners {
@@ -74,6 +79,16 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     app.store.close().await;
     eprintln!("steward: stopped cleanly");
     Ok(())
+}
+
+/// A connection must send its request headers within the timeout, and one
+/// that idles between requests is closed after it (hyper applies the
+/// header timeout from the moment it waits for a request); HTTP/2
+/// connections are pinged and closed when the peer stops answering.
+pub fn timeouts(b: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>, cfg: &crate::config::Config) {
+    let t = Duration::from_secs(cfg.http_header_timeout_secs);
+    b.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(t);
+    b.http2().timer(hyper_util::rt::TokioTimer::new()).keep_alive_interval(Duration::from_secs(30)).keep_alive_timeout(t);
 }
 
 fn print_ready(has_admin: bool) {

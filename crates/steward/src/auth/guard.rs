@@ -186,6 +186,11 @@ pub async fn guard(axum::extract::State(state): axum::extract::State<App>, req: 
     };
 
     let mut req = req;
+    if let (Some(_), Some(pending)) = (&principal, req.extensions().get::<crate::http::pending::Pending>()) {
+        // Who is on this connection is known: it no longer counts against
+        // its address's share of unauthenticated connections.
+        pending.authenticated();
+    }
     if let Some(p) = &principal {
         if let Via::Session { csrf, .. } = &p.via {
             if unsafe_method {
@@ -221,10 +226,10 @@ pub async fn guard(axum::extract::State(state): axum::extract::State<App>, req: 
             }
             return Redirect::to("/profile?mfa=required").into_response();
         }
-        if let Some(client) = client_in_path(&path) {
-            if !client.is_some_and(|id| p.sees_client(id)) {
-                return web_or_api(&path, ApiError::NotFound);
-            }
+        match client_in_path(&path) {
+            Some(None) => return web_or_api(&path, ApiError::invalid("id", "is not a valid id")),
+            Some(Some(id)) if !p.sees_client(id) => return web_or_api(&path, ApiError::NotFound),
+            _ => {}
         }
     }
 

@@ -20,6 +20,24 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// A client id the caller may see. Made only by [`Principal::client`] (or,
+/// for the server's own jobs, [`ScopedClient::system`]), and required by the
+/// store's functions that read one client's records, so another client's
+/// id that arrives in a query string or a body cannot reach them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopedClient(i64);
+
+impl ScopedClient {
+    pub fn id(self) -> i64 {
+        self.0
+    }
+
+    /// For the server itself (jobs, the scheduler), which acts for every client.
+    pub fn system(client_id: i64) -> ScopedClient {
+        ScopedClient(client_id)
+    }
+}
+
 /// How the caller authenticated.
 #[derive(Debug, Clone)]
 pub enum Via {
@@ -64,6 +82,18 @@ impl Principal {
 
     pub fn sees_client(&self, client_id: i64) -> bool {
         self.clients.as_ref().is_none_or(|ids| ids.contains(&client_id))
+    }
+
+    /// The one way a client id becomes a [`ScopedClient`]: wherever it came
+    /// from (the path, a query parameter, a form field, a JSON body), a
+    /// client outside the caller's set is not found, exactly like one that
+    /// does not exist.
+    pub fn client(&self, client_id: i64) -> Result<ScopedClient, ApiError> {
+        if self.sees_client(client_id) {
+            Ok(ScopedClient(client_id))
+        } else {
+            Err(ApiError::NotFound)
+        }
     }
 
     pub fn csrf(&self) -> &str {

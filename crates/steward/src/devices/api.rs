@@ -68,6 +68,9 @@ pub async fn search_for(
 ) -> Result<Paged<DeviceListItem>, ApiError> {
     p.require(Permission::ClientsRead)?;
     filter.validate().map_err(|(field, m)| ApiError::invalid(field, m))?;
+    if let Some(c) = filter.client_id {
+        p.client(c)?;
+    }
     let (rows, total) =
         super::store::query::search(&mut app.store.snapshot().await?, p.clients.as_deref(), filter, page.limit(), page.offset()).await?;
     let items = rows
@@ -98,7 +101,7 @@ pub async fn list_for_client(
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    crate::tenancy::store::get_client(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
+    crate::tenancy::store::get_client(&mut app.store.clone(), p.client(id)?).await?.ok_or(ApiError::NotFound)?;
     filter.client_id = Some(id);
     Ok(json(search_for(&app, &p, &filter, &page).await?))
 }

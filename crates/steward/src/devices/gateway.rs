@@ -51,7 +51,13 @@ pub fn clean_label(s: &str, max: usize) -> String {
     }
 }
 
-pub async fn connect(State(app): State<App>, ConnectInfo(addr): ConnectInfo<SocketAddr>, ws: WebSocketUpgrade) -> Response {
+pub async fn connect(
+    State(app): State<App>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    pending: Option<axum::Extension<crate::http::pending::Pending>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let pending = pending.map(|axum::Extension(p)| p);
     // Small buffers: an idle connection should cost kilobytes, not the
     // 128 KiB the defaults reserve (issue 4 targets 100,000 per node).
     // The read buffer grows to the largest frame received and keeps that
@@ -60,7 +66,7 @@ pub async fn connect(State(app): State<App>, ConnectInfo(addr): ConnectInfo<Sock
         .max_frame_size(MAX_FRAME)
         .read_buffer_size(steward_protocol::FRAGMENT)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| session(app, socket, addr.ip().to_string()))
+        .on_upgrade(move |socket| session(app, socket, addr.ip().to_string(), pending))
 }
 
 async fn send(socket: &mut WebSocket, m: &ServerMsg) -> bool {
@@ -105,8 +111,13 @@ async fn next_text(socket: &mut WebSocket) -> Option<String> {
 /// its size is a per-connection cost: everything that runs only now and
 /// then (the handshake, database writes, reports) is boxed, and takes its
 /// memory only while it runs.
-async fn session(app: App, mut socket: WebSocket, ip: String) {
+async fn session(app: App, mut socket: WebSocket, ip: String, pending: Option<crate::http::pending::Pending>) {
     let Some((id, client_id, reported_version, settings)) = Box::pin(handshake(&app, &mut socket, &ip)).await else { return };
+    // The agent proved who it is: its connection no longer counts as
+    // unauthenticated (and holds nothing more for it).
+    if let Some(p) = pending {
+        p.authenticated();
+    }
     let mailbox = Arc::new(Mailbox::default());
     let Some(conn) = app.agents.insert(id, mailbox.clone()) else {
         // Revoked between the handshake's check and now.

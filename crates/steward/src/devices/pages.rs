@@ -105,7 +105,7 @@ pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<Ve
     let (all, _) = crate::tenancy::store::list_clients(&mut db, &query, 10_000, 0).await?;
     let clients = all.into_iter().map(|c| (c.id, c.name)).collect();
     let sites = match f.client_id {
-        Some(c) => crate::tenancy::store::list_sites(&mut db, c, false).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+        Some(c) => crate::tenancy::store::list_sites(&mut db, p.client(c)?, false).await?.into_iter().map(|s| (s.id, s.name)).collect(),
         None => vec![],
     };
     let os_names = super::store::query::os_names(&mut db, scope).await?;
@@ -226,8 +226,8 @@ async fn device_page(
     let own = d.own();
     let inherited = super::agent_settings::model::resolve(app.cfg.agent_defaults(), Levels { device: Default::default(), ..d.levels() });
     let d = d.device;
-    let client = crate::tenancy::store::get_client(&mut db, id).await?.map(|c| c.name).unwrap_or_default();
-    let site = crate::tenancy::store::get_site(&mut db, id, d.site_id).await?.map(|s| s.name).unwrap_or_default();
+    let client = crate::tenancy::store::get_client(&mut db, p.client(id)?).await?.map(|c| c.name).unwrap_or_default();
+    let site = crate::tenancy::store::get_site(&mut db, p.client(id)?, d.site_id).await?.map(|s| s.name).unwrap_or_default();
     let inv = super::inventory::api::inventory_for(app, p, id, device_id).await?;
     let page = crate::http::list::PageParams::new(50, 0);
     let changes = super::inventory::api::changes_for(app, p, id, device_id, &page).await?.items;

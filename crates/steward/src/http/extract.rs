@@ -144,15 +144,25 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         use axum::extract::path::ErrorKind;
         use axum::extract::rejection::PathRejection;
+        // The route's parameter names, in order, to name the bad one.
+        let names: Vec<String> = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str().split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}').map(str::to_string)).collect())
+            .unwrap_or_default();
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
                 let err = match e.kind() {
                     ErrorKind::ParseErrorAtKey { key, value, .. } => ApiError::invalid(key, format!("{value:?} is not a valid id")),
                     ErrorKind::ParseErrorAtIndex { index, value, .. } => {
-                        ApiError::invalid(&format!("path parameter {index}"), format!("{value:?} is not a valid id"))
+                        let name = names.get(*index).cloned().unwrap_or_else(|| format!("path parameter {}", index + 1));
+                        ApiError::invalid(&name, format!("{value:?} is not a valid id"))
                     }
-                    ErrorKind::ParseError { value, .. } => ApiError::BadRequest(format!("{value:?} is not a valid id")),
+                    ErrorKind::ParseError { value, .. } => match names.as_slice() {
+                        [one] => ApiError::invalid(one, format!("{value:?} is not a valid id")),
+                        _ => ApiError::BadRequest(format!("{value:?} is not a valid id")),
+                    },
                     _ => ApiError::BadRequest(e.body_text()),
                 };
                 Err(rejection(parts.uri.path(), err))

@@ -9,6 +9,7 @@
 //! socket only once it is readable, processed in place, and what the reader
 //! has not taken yet, or the socket has not accepted yet, is all that stays.
 
+use super::pending::{Unauthenticated, WithPending};
 use super::handshake_gate::HandshakeGate;
 use rustls::server::UnbufferedServerConnection;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, InsufficientSizeError, UnbufferedStatus};
@@ -49,6 +50,10 @@ pub struct LeanTls {
     peer_done: bool,
     /// We queued our close_notify.
     closing: bool,
+    /// Until the first application bytes arrive: when the peer must have
+    /// sent them (HTTP's own header timeout starts only once a request has
+    /// begun, so a connection that never speaks after TLS ends here).
+    first_data_by: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// What processing the received records left to do.
@@ -103,6 +108,13 @@ fn append<E>(out: &mut Vec<u8>, mut fill: impl FnMut(&mut [u8]) -> Result<usize,
 }
 
 impl LeanTls {
+    /// Closes the connection unless application data arrives within `wait`.
+    pub fn expect_data_within(&mut self, wait: Duration) {
+        self.first_data_by = Some(Box::pin(tokio::time::sleep(wait)));
+    }
+}
+
+impl LeanTls {
     /// Runs the TLS handshake on an accepted connection; a peer that has
     /// not finished it within `timeout` is dropped.
     pub async fn accept(io: TcpStream, config: Arc<ServerConfig>, timeout: Duration) -> io::Result<LeanTls> {
@@ -118,6 +130,7 @@ impl LeanTls {
             established: false,
             peer_done: false,
             closing: false,
+            first_data_by: None,
         };
         let handshake = poll_fn(|cx| s.poll_handshake(cx));
         match tokio::time::timeout(timeout, handshake).await {
@@ -246,8 +259,16 @@ impl LeanTls {
 impl AsyncRead for LeanTls {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if let Some(deadline) = this.first_data_by.as_mut() {
+            if this.plain_pos < this.plain.len() {
+                this.first_data_by = None;
+            } else if deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(timed_out("no request after the TLS handshake")));
+            }
+        }
         loop {
             if this.plain_pos < this.plain.len() {
+                this.first_data_by = None;
                 let n = buf.remaining().min(this.plain.len() - this.plain_pos);
                 buf.put_slice(&this.plain[this.plain_pos..this.plain_pos + n]);
                 this.plain_pos += n;
@@ -342,11 +363,14 @@ impl LeanTls {
 pub struct Acceptor {
     config: Arc<ServerConfig>,
     gate: HandshakeGate,
+    pending: Unauthenticated,
+    /// How long a connection may stay silent after its handshake.
+    first_data: Duration,
 }
 
 impl Acceptor {
-    pub fn new(config: Arc<ServerConfig>, gate: HandshakeGate) -> Self {
-        Acceptor { config, gate }
+    pub fn new(config: Arc<ServerConfig>, gate: HandshakeGate, pending: Unauthenticated, first_data: Duration) -> Self {
+        Acceptor { config, gate, pending, first_data }
     }
 }
 
@@ -376,12 +400,23 @@ async fn accept_gated(stream: TcpStream, config: Arc<ServerConfig>, gate: Handsh
 
 impl<S: Send + 'static> axum_server::accept::Accept<TcpStream, S> for Acceptor {
     type Stream = LeanTls;
-    type Service = S;
-    type Future = Pin<Box<dyn Future<Output = io::Result<(LeanTls, S)>> + Send>>;
+    type Service = WithPending<S>;
+    type Future = Pin<Box<dyn Future<Output = io::Result<(LeanTls, WithPending<S>)>> + Send>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        let (config, gate) = (self.config.clone(), self.gate.clone());
-        Box::pin(async move { Ok((accept_gated(stream, config, gate).await?, service)) })
+        let (config, gate, pending, first_data) = (self.config.clone(), self.gate.clone(), self.pending.clone(), self.first_data);
+        Box::pin(async move {
+            let ip = stream.peer_addr()?.ip();
+            let mut tls = accept_gated(stream, config, gate).await?;
+            tls.expect_data_within(first_data);
+            // Past TLS, it counts as unauthenticated until a request on it
+            // proves who is there; an address with too many is refused.
+            let Some(p) = pending.admit(ip) else {
+                tracing::debug!(%ip, "too many unauthenticated connections from this address: closed");
+                return Err(io::Error::other("too many unauthenticated connections from this address"));
+            };
+            Ok((tls, WithPending::new(service, p)))
+        })
     }
 }
 

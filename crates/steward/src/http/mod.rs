@@ -12,6 +12,7 @@ pub mod lean_tls;
 pub mod list;
 pub mod openapi;
 pub mod page;
+pub mod pending;
 pub mod tls;
 
 /// Whether a path belongs to the JSON API (errors in JSON, not HTML).

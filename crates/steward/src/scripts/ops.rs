@@ -243,7 +243,7 @@ async fn targets(app: &App, p: &Principal, r: &RunRequest) -> Result<Vec<(i64, i
             Ok(out)
         }
         (None, Some(client)) => {
-            if !visible(client) || crate::tenancy::store::get_client(&mut db, client).await?.is_none() {
+            if crate::tenancy::store::get_client(&mut db, p.client(client)?).await?.is_none() {
                 return Err(ApiError::NotFound);
             }
             let f = crate::devices::store::query::DeviceFilter { client_id: Some(client), site_id: r.site_id, ..Default::default() };

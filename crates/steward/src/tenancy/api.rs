@@ -70,7 +70,7 @@ pub async fn create_client(State(app): State<App>, p: Principal, ApiJson(input):
     responses((status = 200, body = Client), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_client(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    Ok(json(super::store::get_client(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?))
+    Ok(json(super::store::get_client(&mut app.store.clone(), p.client(id)?).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "tenancy", params(("id" = i64, Path)), request_body = ClientPatch,
@@ -108,7 +108,7 @@ pub async fn list_sites(
 ) -> ApiResult {
     p.require(Permission::ClientsRead)?;
     existing_client(&app, id).await?;
-    let items = super::store::list_sites(&mut app.store.clone(), id, f.archived).await?;
+    let items = super::store::list_sites(&mut app.store.clone(), p.client(id)?, f.archived).await?;
     Ok(json(Paged::from_all(items, &f.page())))
 }
 
@@ -123,7 +123,7 @@ pub async fn create_site(State(app): State<App>, p: Principal, ApiPath(id): ApiP
     responses((status = 200, body = Site), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_site(State(app): State<App>, p: Principal, ApiPath((id, site_id)): ApiPath<(i64, i64)>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    Ok(json(super::store::get_site(&mut app.store.clone(), id, site_id).await?.ok_or(ApiError::NotFound)?))
+    Ok(json(super::store::get_site(&mut app.store.clone(), p.client(id)?, site_id).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/sites/{site_id}", tag = "tenancy", params(("id" = i64, Path), ("site_id" = i64, Path)),
@@ -147,7 +147,7 @@ pub async fn list_contacts(
 ) -> ApiResult {
     p.require(Permission::ClientsRead)?;
     existing_client(&app, id).await?;
-    let items = super::store::list_contacts(&mut app.store.clone(), id, f.archived).await?;
+    let items = super::store::list_contacts(&mut app.store.clone(), p.client(id)?, f.archived).await?;
     Ok(json(Paged::from_all(items, &f.page())))
 }
 
@@ -167,7 +167,7 @@ pub async fn create_contact(
     responses((status = 200, body = Contact), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_contact(State(app): State<App>, p: Principal, ApiPath((id, contact_id)): ApiPath<(i64, i64)>) -> ApiResult {
     p.require(Permission::ClientsRead)?;
-    Ok(json(super::store::get_contact(&mut app.store.clone(), id, contact_id).await?.ok_or(ApiError::NotFound)?))
+    Ok(json(super::store::get_contact(&mut app.store.clone(), p.client(id)?, contact_id).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/contacts/{contact_id}", tag = "tenancy", params(("id" = i64, Path), ("contact_id" = i64, Path)),

@@ -6,7 +6,7 @@
 use super::store::{get_client, get_contact, get_site, Client, Clients, Contact, Contacts, Site, Sites};
 use crate::app::App;
 use crate::audit::store::Event;
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, ScopedClient};
 use crate::auth::roles::Permission;
 use crate::devices::agent_settings::model::{self as agent_settings, HEARTBEAT_SECS, METRICS_SECS};
 use crate::error::ApiError;
@@ -222,9 +222,9 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
         sets.push((Clients::AgentMetricsSecs, agent_setting("agent_metrics_secs", m, &METRICS_SECS)?.into()));
     }
     let mut tx = app.store.begin_audited().await?;
-    let before = get_client(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
+    let before = get_client(tx.tx(), p.client(id)?).await?.ok_or(ApiError::NotFound)?;
     tx.tx().execute(&update_by_id(Clients::Table, Clients::Id, Clients::UpdatedAt, id, sets)).await?;
-    let after = get_client(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
+    let after = get_client(tx.tx(), p.client(id)?).await?.ok_or(ApiError::NotFound)?;
     let action = match patch.archived {
         Some(true) if !before.archived => "client.archive",
         Some(false) if before.archived => "client.unarchive",
@@ -246,7 +246,7 @@ pub async fn create_site(app: &App, p: &Principal, client_id: i64, input: NewSit
     let metrics = agent_setting("agent_metrics_secs", input.agent_metrics_secs, &METRICS_SECS)?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
-    get_client(tx.tx(), client_id).await?.ok_or(ApiError::NotFound)?;
+    get_client(tx.tx(), p.client(client_id)?).await?.ok_or(ApiError::NotFound)?;
     let s: Site = tx
         .tx()
         .fetch_one(
@@ -301,9 +301,9 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
         sets.push((Sites::AgentMetricsSecs, agent_setting("agent_metrics_secs", m, &METRICS_SECS)?.into()));
     }
     let mut tx = app.store.begin_audited().await?;
-    let before = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
+    let before = get_site(tx.tx(), p.client(client_id)?, id).await?.ok_or(ApiError::NotFound)?;
     tx.tx().execute(&update_by_id(Sites::Table, Sites::Id, Sites::UpdatedAt, id, sets)).await?;
-    let after = get_site(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
+    let after = get_site(tx.tx(), p.client(client_id)?, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit_change(&p.actor(), Event::new("site.update", "site", id).client(client_id), &before, &after).await?;
     if before.agent_overrides() != after.agent_overrides() {
         app.bus.publish(Happened::AgentSettingsChanged { client: client_id, site: Some(id) }).await;
@@ -311,9 +311,9 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     Ok(after)
 }
 
-async fn check_site(db: &mut impl Db, client_id: i64, site_id: Option<i64>) -> Result<(), ApiError> {
+async fn check_site(db: &mut impl Db, client: ScopedClient, site_id: Option<i64>) -> Result<(), ApiError> {
     if let Some(s) = site_id {
-        if get_site(db, client_id, s).await?.is_none() {
+        if get_site(db, client, s).await?.is_none() {
             return Err(ApiError::refused("site_id", "is not a site of this client"));
         }
     }
@@ -328,8 +328,8 @@ pub async fn create_contact(app: &App, p: &Principal, client_id: i64, input: New
     let title = check("title", Short::parse(&input.title))?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
-    get_client(tx.tx(), client_id).await?.ok_or(ApiError::NotFound)?;
-    check_site(tx.tx(), client_id, input.site_id).await?;
+    get_client(tx.tx(), p.client(client_id)?).await?.ok_or(ApiError::NotFound)?;
+    check_site(tx.tx(), p.client(client_id)?, input.site_id).await?;
     let c: Contact = tx
         .tx()
         .fetch_one(
@@ -381,13 +381,13 @@ pub async fn update_contact(app: &App, p: &Principal, client_id: i64, id: i64, p
         sets.push((Contacts::Archived, a.into()));
     }
     let mut tx = app.store.begin_audited().await?;
-    let before = get_contact(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
+    let before = get_contact(tx.tx(), p.client(client_id)?, id).await?.ok_or(ApiError::NotFound)?;
     if let Some(site) = patch.site_id {
-        check_site(tx.tx(), client_id, site).await?;
+        check_site(tx.tx(), p.client(client_id)?, site).await?;
         sets.push((Contacts::SiteId, site.into()));
     }
     tx.tx().execute(&update_by_id(Contacts::Table, Contacts::Id, Contacts::UpdatedAt, id, sets)).await?;
-    let after = get_contact(tx.tx(), client_id, id).await?.ok_or(ApiError::NotFound)?;
+    let after = get_contact(tx.tx(), p.client(client_id)?, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit_change(&p.actor(), Event::new("contact.update", "contact", id).client(client_id), &before, &after).await?;
     Ok(after)
 }

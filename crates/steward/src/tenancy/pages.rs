@@ -131,9 +131,9 @@ struct ClientPage {
 async fn client_page(app: &App, p: &Principal, id: i64, error: Option<String>) -> PageResult {
     p.require(Permission::ClientsRead)?;
     let mut db = app.store.clone();
-    let c = super::store::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
-    let sites = super::store::list_sites(&mut db, id, true).await?;
-    let contacts = super::store::list_contacts(&mut db, id, true).await?;
+    let c = super::store::get_client(&mut db, p.client(id)?).await?.ok_or(ApiError::NotFound)?;
+    let sites = super::store::list_sites(&mut db, p.client(id)?, true).await?;
+    let contacts = super::store::list_contacts(&mut db, p.client(id)?, true).await?;
     let site_name = |sid: Option<i64>| sites.iter().find(|s| Some(s.id) == sid).map(|s| s.name.clone()).unwrap_or_default();
     let contacts = contacts.into_iter().map(|c| ContactRow { site_name: site_name(c.site_id), c }).collect();
     let status = crate::web::error::status_for(&error);
@@ -238,8 +238,8 @@ struct SiteEditPage {
 async fn site_page(app: &App, p: &Principal, id: i64, site_id: i64, error: Option<String>) -> PageResult {
     p.require(Permission::ClientsWrite)?;
     let mut db = app.store.clone();
-    let client = super::store::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
-    let s = super::store::get_site(&mut db, id, site_id).await?.ok_or(ApiError::NotFound)?;
+    let client = super::store::get_client(&mut db, p.client(id)?).await?.ok_or(ApiError::NotFound)?;
+    let s = super::store::get_site(&mut db, p.client(id)?, site_id).await?.ok_or(ApiError::NotFound)?;
     let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,
@@ -335,9 +335,9 @@ struct ContactEditPage {
 async fn contact_page(app: &App, p: &Principal, id: i64, contact_id: i64, error: Option<String>) -> PageResult {
     p.require(Permission::ClientsWrite)?;
     let mut db = app.store.clone();
-    let client = super::store::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
-    let c = super::store::get_contact(&mut db, id, contact_id).await?.ok_or(ApiError::NotFound)?;
-    let sites = super::store::list_sites(&mut db, id, false).await?;
+    let client = super::store::get_client(&mut db, p.client(id)?).await?.ok_or(ApiError::NotFound)?;
+    let c = super::store::get_contact(&mut db, p.client(id)?, contact_id).await?.ok_or(ApiError::NotFound)?;
+    let sites = super::store::list_sites(&mut db, p.client(id)?, false).await?;
     let status = crate::web::error::status_for(&error);
     Ok(html_status(
         status,

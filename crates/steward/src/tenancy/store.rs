@@ -3,6 +3,7 @@
 
 use crate::devices::agent_settings::model::Overrides;
 use crate::store::{Count, Db, Result};
+use crate::auth::principal::ScopedClient;
 use crate::time::Timestamp;
 use sea_query::{Cond, Expr, Func, Iden, Order, Query, SelectStatement};
 use serde::Serialize;
@@ -190,39 +191,39 @@ pub async fn list_clients(db: &mut impl Db, f: &ClientQuery, limit: u64, offset:
     Ok((rows, n.n))
 }
 
-pub async fn get_client(db: &mut impl Db, id: i64) -> Result<Option<Client>> {
-    db.fetch_optional(Query::select().columns(CLIENT_COLS).from(Clients::Table).and_where(Expr::col(Clients::Id).eq(id))).await
+pub async fn get_client(db: &mut impl Db, c: ScopedClient) -> Result<Option<Client>> {
+    db.fetch_optional(Query::select().columns(CLIENT_COLS).from(Clients::Table).and_where(Expr::col(Clients::Id).eq(c.id()))).await
 }
 
 pub async fn client_exists(db: &mut impl Db, id: i64) -> Result<bool> {
-    Ok(get_client(db, id).await?.is_some())
+    Ok(get_client(db, ScopedClient::system(id)).await?.is_some())
 }
 
-pub async fn list_sites(db: &mut impl Db, client_id: i64, include_archived: bool) -> Result<Vec<Site>> {
+pub async fn list_sites(db: &mut impl Db, client: ScopedClient, include_archived: bool) -> Result<Vec<Site>> {
     let mut q = Query::select();
-    q.columns(SITE_COLS).from(Sites::Table).and_where(Expr::col(Sites::ClientId).eq(client_id)).order_by(Sites::Name, Order::Asc);
+    q.columns(SITE_COLS).from(Sites::Table).and_where(Expr::col(Sites::ClientId).eq(client.id())).order_by(Sites::Name, Order::Asc);
     if !include_archived {
         q.and_where(Expr::col(Sites::Archived).eq(false));
     }
     db.fetch_all(&q).await
 }
 
-pub async fn get_site(db: &mut impl Db, client_id: i64, id: i64) -> Result<Option<Site>> {
+pub async fn get_site(db: &mut impl Db, client: ScopedClient, id: i64) -> Result<Option<Site>> {
     db.fetch_optional(
         Query::select()
             .columns(SITE_COLS)
             .from(Sites::Table)
             .and_where(Expr::col(Sites::Id).eq(id))
-            .and_where(Expr::col(Sites::ClientId).eq(client_id)),
+            .and_where(Expr::col(Sites::ClientId).eq(client.id())),
     )
     .await
 }
 
-pub async fn list_contacts(db: &mut impl Db, client_id: i64, include_archived: bool) -> Result<Vec<Contact>> {
+pub async fn list_contacts(db: &mut impl Db, client: ScopedClient, include_archived: bool) -> Result<Vec<Contact>> {
     let mut q = Query::select();
     q.columns(CONTACT_COLS)
         .from(Contacts::Table)
-        .and_where(Expr::col(Contacts::ClientId).eq(client_id))
+        .and_where(Expr::col(Contacts::ClientId).eq(client.id()))
         .order_by(Contacts::Name, Order::Asc);
     if !include_archived {
         q.and_where(Expr::col(Contacts::Archived).eq(false));
@@ -230,13 +231,13 @@ pub async fn list_contacts(db: &mut impl Db, client_id: i64, include_archived: b
     db.fetch_all(&q).await
 }
 
-pub async fn get_contact(db: &mut impl Db, client_id: i64, id: i64) -> Result<Option<Contact>> {
+pub async fn get_contact(db: &mut impl Db, client: ScopedClient, id: i64) -> Result<Option<Contact>> {
     db.fetch_optional(
         Query::select()
             .columns(CONTACT_COLS)
             .from(Contacts::Table)
             .and_where(Expr::col(Contacts::Id).eq(id))
-            .and_where(Expr::col(Contacts::ClientId).eq(client_id)),
+            .and_where(Expr::col(Contacts::ClientId).eq(client.id())),
     )
     .await
 }

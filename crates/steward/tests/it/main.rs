@@ -6,6 +6,7 @@
 
 mod agent;
 mod agent_settings;
+mod api_errors;
 mod audit;
 mod auth;
 mod browser;

@@ -85,6 +85,78 @@ async fn silent_or_stalled_handshakes_hold_up_only_their_own_address() {
     drop((silent, stalled));
 }
 
+/// Whether the server has closed `c`: a read that ends (or fails) within `wait`.
+async fn closed_within<S: tokio::io::AsyncRead + Unpin>(c: &mut S, wait: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(wait, c.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Past TLS, a connection that sends nothing, or half a request header, is
+/// closed once the header timeout passes; one address may hold only its
+/// share of connections that have not authenticated, and never holds up
+/// another address (the attack pass held 1,004 such connections from one
+/// address and took the server down for everyone).
+#[tokio::test]
+async fn idle_and_half_header_connections_are_closed_and_hold_up_only_their_address() {
+    use crate::common::agents::tls_over;
+    use tokio::io::AsyncWriteExt;
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--http-header-timeout-secs", "2", "--unauthenticated-per-address", "20"]).await;
+    let server: std::net::SocketAddr = s.base.trim_start_matches("https://").parse().unwrap();
+    let mut idle = vec![];
+    for _ in 0..15 {
+        idle.push(tls_over(tcp_from("127.0.0.2", server).await).await.expect("TLS"));
+    }
+    let mut half = vec![];
+    for _ in 0..5 {
+        let mut c = tls_over(tcp_from("127.0.0.2", server).await).await.expect("TLS");
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+        c.flush().await.unwrap();
+        half.push(c);
+    }
+    // The address's share is taken: its next connection is closed at once.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut over = tls_over(tcp_from("127.0.0.2", server).await).await.expect("TLS");
+    over.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.ok();
+    assert!(closed_within(&mut over, Duration::from_secs(1)).await, "a connection past the address's share was served");
+    // Another address is served meanwhile, and so is a signed-in user from 127.0.0.2.
+    let r = tokio::time::timeout(Duration::from_secs(5), from("127.0.0.1").get(s.url("/healthz")).send()).await;
+    assert!(matches!(r, Ok(Ok(ref r)) if r.status() == 200), "127.0.0.1 is held up: {r:?}");
+    // Within the header timeout (2 s) and a little, every one of them is closed.
+    for (i, c) in idle.iter_mut().enumerate() {
+        assert!(closed_within(c, Duration::from_secs(5)).await, "idle connection {i} still open");
+    }
+    for (i, c) in half.iter_mut().enumerate() {
+        assert!(closed_within(c, Duration::from_secs(5)).await, "half-header connection {i} still open");
+    }
+    // A kept-alive connection that has had its answer and then idles is
+    // closed too.
+    let mut kept = tls_over(tcp_from("127.0.0.3", server).await).await.expect("TLS");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut got = Vec::new();
+    while !got.ends_with(b"ok") {
+        let mut b = [0u8; 512];
+        let n = tokio::time::timeout(Duration::from_secs(5), tokio::io::AsyncReadExt::read(&mut kept, &mut b)).await.unwrap().unwrap();
+        assert!(n > 0, "closed before answering");
+        got.extend_from_slice(&b[..n]);
+    }
+    assert!(closed_within(&mut kept, Duration::from_secs(5)).await, "an idle kept-alive connection stays open");
+    // Their places are free again.
+    let mut again = tls_over(tcp_from("127.0.0.2", server).await).await.expect("TLS");
+    again.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut reply = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut again, &mut reply).await.ok();
+    assert!(reply.starts_with("HTTP/1.1 200"), "127.0.0.2 is served again once its idle connections are gone: {reply}");
+}
+
 #[tokio::test]
 async fn sigterm_finishes_and_closes_cleanly() {
     let mut s = Server::start().await;

@@ -252,3 +252,142 @@ async fn an_api_token_never_exceeds_its_creator() {
     let (_, log) = a.get("/api/v1/audit?action=token.").await;
     assert!(log["total"].as_i64().unwrap() >= 4, "{log}");
 }
+
+/// Names of the other client's records that must never reach the limited
+/// technician, whatever they send.
+const SECRETS: [&str; 3] = ["Theirs Ltd", "Bravo Secret Datacenter", "Secret Person"];
+
+/// A client id that arrives anywhere but the path (a query parameter here)
+/// reaches nothing of a client outside the caller's set: every API list and
+/// page is asked with the other client's ids in each parameter it takes,
+/// and none of that client's names, nor a reference to its site, appears.
+#[tokio::test]
+async fn another_clients_id_in_a_query_parameter_reveals_nothing() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let mine = make_client(&a, "Mine Ltd").await;
+    let theirs = make_client(&a, "Theirs Ltd").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{theirs}/sites"), json!({"name": "Bravo Secret Datacenter", "timezone": "UTC"})).await;
+    let their_site = site["id"].as_i64().unwrap();
+    a.post(&format!("/api/v1/clients/{theirs}/contacts"), json!({"name": "Secret Person"})).await;
+    let (_, my_site) = a.post(&format!("/api/v1/clients/{mine}/sites"), json!({"name": "Mine HQ", "timezone": "UTC"})).await;
+    make_user(&a, "limited@msp.example", "technician", Some(vec![mine])).await;
+    let t = s.client();
+    t.login_ok("limited@msp.example", PASSWORD).await;
+    let leaked = |body: &str| -> Option<String> {
+        SECRETS.iter().find(|n| body.contains(*n)).map(|n| n.to_string()).or_else(|| {
+            [format!("\"client_id\":{theirs}"), format!("\"site_id\":{their_site}")]
+                .into_iter()
+                .find(|m| body.contains(m.as_str()))
+        })
+    };
+    let value_for = |name: &str| match name {
+        "site_id" => their_site.to_string(),
+        n if n.ends_with("_id") || n == "id" => theirs.to_string(),
+        _ => "Secret".to_string(),
+    };
+
+    // The API: each GET operation's declared query parameters, one at a time.
+    let (_, spec) = a.get("/api/v1/openapi.json").await;
+    let mut asked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        let params: Vec<&serde_json::Value> = op["parameters"].as_array().map(|v| v.iter().collect()).unwrap_or_default();
+        let url = fill(path, mine, my_site["id"].as_i64().unwrap());
+        for p in params.iter().filter(|p| p["in"] == "query") {
+            let name = p["name"].as_str().unwrap();
+            let q = serde_urlencoded::to_string([(name, value_for(name))]).unwrap();
+            let (st, body) = t.get_text(&format!("{url}?{q}")).await;
+            assert!(st < 500, "GET {url}?{q}: {st}");
+            assert_eq!(leaked(&body), None, "GET {url}?{q} shows another client's data: {body}");
+            asked += 1;
+        }
+    }
+    assert!(asked >= 15, "asked {asked} query parameters");
+
+    // The pages: every page outside /clients/{id} (a client's own pages are
+    // the guard's), with every client-ish parameter a page reads.
+    for path in steward::routes::page_table().into_iter().filter(|p| p.method == "GET").map(|p| p.path) {
+        if path.starts_with("/clients/{id}") || path.contains('{') || path == "/devices/events" || path == "/agent/v1/connect" {
+            continue;
+        }
+        for name in ["client_id", "site_id", "device_id", "user_id", "q", "action"] {
+            let q = serde_urlencoded::to_string([(name, value_for(name))]).unwrap();
+            let (st, body) = t.get_text(&format!("{path}?{q}")).await;
+            assert!(st < 500, "GET {path}?{q}: {st}");
+            assert_eq!(leaked(&body), None, "GET {path}?{q} shows another client's data");
+        }
+        // Both at once, as the device list's filter form sends them.
+        let q = format!("client_id={theirs}&site_id={their_site}");
+        let (_, body) = t.get_text(&format!("{path}?{q}")).await;
+        assert_eq!(leaked(&body), None, "GET {path}?{q} shows another client's data");
+    }
+}
+
+/// Every route declares what it needs, and the route enforces it: an API
+/// token without the permission gets 403 on each operation that needs it,
+/// and on every operation and page that needs an interactive sign-in.
+#[tokio::test]
+async fn every_route_declares_what_it_needs_and_a_token_without_it_is_refused() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Acme").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let site = site["id"].as_i64().unwrap();
+    // A narrow token of the administrator: it may read the audit log, nothing else.
+    let (_, tok) = a.post("/api/v1/tokens", json!({"name": "narrow", "scopes": ["audit:read"]})).await;
+    let narrow = Client::with_token(&s.base, tok["token"].as_str().unwrap());
+
+    let (_, spec) = a.get("/api/v1/openapi.json").await;
+    let (mut refused, mut session_only) = (0, 0);
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        if path == "/api/v1/openapi.json" {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let need = op["x-steward-needs"].as_str().unwrap_or_else(|| panic!("{method} {path} declares no need"));
+            let url = fill(path, client, site);
+            let (st, v) = narrow.send(&method.to_uppercase(), &url, json!({})).await;
+            match need {
+                "anyone" | "signed-in" | "audit:read" => assert_ne!(st, 403, "{method} {path} ({need}) refused the token: {v}"),
+                "session" => {
+                    assert_eq!(st, 403, "{method} {path} needs an interactive sign-in, yet a token got {st}: {v}");
+                    session_only += 1;
+                }
+                scope => {
+                    assert!(spec.to_string().contains(scope), "{scope}");
+                    assert_eq!(st, 403, "{method} {path} needs {scope}, yet a token without it got {st}: {v}");
+                    refused += 1;
+                }
+            }
+        }
+    }
+    assert!(refused >= 30 && session_only >= 8, "refused {refused}, session-only {session_only}");
+    // The sessions of the token's owner are out of its reach (the attack pass
+    // listed and ended them with a clients:read token).
+    let (_, t2) = a.post("/api/v1/tokens", json!({"name": "reader", "scopes": ["clients:read"]})).await;
+    let reader = Client::with_token(&s.base, t2["token"].as_str().unwrap());
+    let (st, _) = reader.get("/api/v1/me/sessions").await;
+    assert_eq!(st, 403);
+    let (_, mine) = a.get("/api/v1/me/sessions").await;
+    let id = mine["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(reader.delete(&format!("/api/v1/me/sessions/{id}")).await.0, 403);
+    assert_eq!(a.get("/api/v1/me").await.0, 200, "the browser session is still signed in");
+
+    // Pages: each declares its need in the route table, and enforces it.
+    for p in steward::routes::page_table() {
+        if p.path.contains('{') && !p.path.starts_with("/clients/{id}") {
+            continue;
+        }
+        let url = fill(p.path, client, site);
+        let r = narrow.raw(reqwest::Method::from_bytes(p.method.as_bytes()).unwrap(), &url).send().await.unwrap();
+        let st = r.status().as_u16();
+        match p.need {
+            steward::app::domain::Need::Perm(perm) if perm.scope() != "audit:read" => {
+                assert_eq!(st, 403, "{} {} needs {}, yet a token without it got {st}", p.method, p.path, perm.scope())
+            }
+            steward::app::domain::Need::Session => assert_eq!(st, 403, "{} {} is for an interactive sign-in", p.method, p.path),
+            _ => {}
+        }
+    }
+}

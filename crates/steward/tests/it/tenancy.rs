@@ -122,9 +122,9 @@ async fn bad_bodies_get_clear_errors_in_one_shape() {
     assert_eq!((st, error_code(&v).as_str()), (404, "not_found"));
     let (st, v) = a.send("PUT", "/api/v1/clients", json!({})).await;
     assert_eq!((st, error_code(&v).as_str()), (405, "method_not_allowed"));
-    // Path ids that are not numbers: 404, never 500.
-    let (st, _) = a.get("/api/v1/clients/abc").await;
-    assert_eq!(st, 404);
+    // Path ids that are not numbers: 400 naming the parameter, never 500.
+    let (st, v) = a.get("/api/v1/clients/abc").await;
+    assert_eq!((st, error_code(&v).as_str(), v["error"]["field"].as_str()), (400, "invalid_field", Some("id")));
 }
 
 #[tokio::test]

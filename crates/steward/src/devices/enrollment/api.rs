@@ -112,7 +112,7 @@ pub async fn create_for(
         return Err(ApiError::invalid("max_uses", "must be between 1 and 1000000 (leave it out for unlimited)"));
     }
     let mut tx = app.store.begin_audited().await?;
-    let site = crate::tenancy::store::get_site(tx.tx(), client_id, site_id).await?.ok_or(ApiError::NotFound)?;
+    let site = crate::tenancy::store::get_site(tx.tx(), p.client(client_id)?, site_id).await?.ok_or(ApiError::NotFound)?;
     if site.archived {
         return Err(ApiError::refused("site_id", "the site is archived"));
     }
@@ -176,7 +176,7 @@ pub async fn list(
 ) -> ApiResult {
     p.require(Permission::ClientsRead)?;
     let mut db = app.store.clone();
-    crate::tenancy::store::get_site(&mut db, id, site_id).await?.ok_or(ApiError::NotFound)?;
+    crate::tenancy::store::get_site(&mut db, p.client(id)?, site_id).await?.ok_or(ApiError::NotFound)?;
     let rows = enrollment::list(&mut db, id, site_id).await?;
     Ok(json(Paged::from_all(rows.into_iter().map(EnrollmentTokenInfo::from).collect(), &page)))
 }

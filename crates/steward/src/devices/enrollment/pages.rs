@@ -99,8 +99,8 @@ pub async fn create(
         Err(e) => (None, Some(form_error(e)?)),
     };
     let mut db = app.store.clone();
-    let client = crate::tenancy::store::get_client(&mut db, id).await?.ok_or(ApiError::NotFound)?;
-    let site = crate::tenancy::store::get_site(&mut db, id, site_id).await?.ok_or(ApiError::NotFound)?;
+    let client = crate::tenancy::store::get_client(&mut db, p.client(id)?).await?.ok_or(ApiError::NotFound)?;
+    let site = crate::tenancy::store::get_site(&mut db, p.client(id)?, site_id).await?.ok_or(ApiError::NotFound)?;
     let status = status_for(&error);
     let panel = Fragment::render(&panel_for(&app, &p, id, site_id, error).await?)?;
     let l = Layout::new(&app, &p, format!("Enrol agents at {}", site.name), "clients");

@@ -112,10 +112,9 @@ impl tokio_rustls::rustls::client::danger::ServerCertVerifier for AnyCert {
 
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
 
-pub async fn raw_connect(base: &str) -> (Ws, Vec<u8>) {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let hostport = base.strip_prefix("https://").unwrap().to_string();
-    let tcp = tokio::net::TcpStream::connect(&hostport).await.unwrap();
+/// A TLS client over `tcp` that trusts any certificate (the tests check
+/// the pin elsewhere).
+pub async fn tls_over(tcp: tokio::net::TcpStream) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     let cfg = tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         tokio_rustls::rustls::crypto::ring::default_provider(),
     ))
@@ -125,7 +124,14 @@ pub async fn raw_connect(base: &str) -> (Ws, Vec<u8>) {
     .with_custom_certificate_verifier(std::sync::Arc::new(AnyCert))
     .with_no_client_auth();
     let name = tokio_rustls::rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg)).connect(name, tcp).await.unwrap();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg)).connect(name, tcp).await
+}
+
+pub async fn raw_connect(base: &str) -> (Ws, Vec<u8>) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let hostport = base.strip_prefix("https://").unwrap().to_string();
+    let tcp = tokio::net::TcpStream::connect(&hostport).await.unwrap();
+    let tls = tls_over(tcp).await.unwrap();
     let (mut ws, _) =
         tokio_tungstenite::client_async(format!("wss://{hostport}/agent/v1/connect").into_client_request().unwrap(), tls).await.unwrap();
     let challenge = raw_recv(&mut ws).await;

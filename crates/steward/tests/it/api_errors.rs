@@ -1,0 +1,84 @@
+//! No request value reaches a client as one of axum's plain-text
+//! rejections: a wrong-typed value in every query and path parameter the
+//! OpenAPI document names gets `{"error":{"code","message","field"}}`
+//! naming that parameter; out-of-range pages are refused, not clamped.
+
+use crate::common::*;
+use serde_json::{json, Value};
+
+/// What to send instead of a value of `schema`'s type, if it has one.
+fn wrong_value(schema: &Value) -> Option<&'static str> {
+    let ty = &schema["type"];
+    let is = |t: &str| ty == t || ty.as_array().is_some_and(|a| a.iter().any(|x| x == t));
+    if is("integer") || is("number") {
+        Some("abc")
+    } else if is("boolean") {
+        Some("maybe")
+    } else if schema.get("enum").is_some() {
+        Some("no-such-value")
+    } else {
+        None
+    }
+}
+
+#[tokio::test]
+async fn every_wrong_typed_parameter_is_named_in_the_standard_error_shape() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Acme").await;
+    let (_, spec) = a.get("/api/v1/openapi.json").await;
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in &params {
+                let name = p["name"].as_str().unwrap();
+                let Some(bad) = wrong_value(&p["schema"]) else { continue };
+                // Every other path parameter gets a real value (the client), this one the bad one.
+                let mut url = path.replace(&format!("{{{name}}}"), bad);
+                for q in &params {
+                    if q["in"] == "path" {
+                        url = url.replace(&format!("{{{}}}", q["name"].as_str().unwrap()), &client.to_string());
+                    }
+                }
+                if p["in"] == "query" {
+                    url = format!("{url}?{name}={bad}");
+                }
+                let r = a.raw(reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), &url).json(&json!({})).send().await.unwrap();
+                let status = r.status().as_u16();
+                let ctype = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let body = r.text().await.unwrap();
+                assert!(ctype.starts_with("application/json"), "{method} {url}: {ctype} {body}");
+                let v: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{method} {url}: not JSON: {body}"));
+                assert_eq!(status, 400, "{method} {url}: {v}");
+                assert_eq!(error_code(&v), "invalid_field", "{method} {url}: {v}");
+                assert_eq!(v["error"]["field"], name, "{method} {url} names the parameter: {v}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 60, "checked {checked} parameters");
+
+    // The attack pass's examples, by hand.
+    for (url, field) in [
+        ("/api/v1/clients?limit=-1", "limit"),
+        ("/api/v1/clients?limit=501", "limit"),
+        ("/api/v1/clients?offset=-5", "offset"),
+        ("/api/v1/clients?offset=9223372036854775808", "offset"),
+        ("/api/v1/clients?archived=maybe", "archived"),
+        ("/api/v1/clients?limit=1&limit=2", "limit"),
+        ("/api/v1/scripts/abc", "id"),
+        ("/api/v1/scripts/99999999999999999999", "id"),
+    ] {
+        let (st, v) = a.get(url).await;
+        assert_eq!((st, v["error"]["field"].as_str()), (400, Some(field)), "{url}: {v}");
+    }
+    // A body that is JSON but not an object, or that has a float where an
+    // integer goes.
+    let (st, v) = a.send("PATCH", "/api/v1/settings", json!([null, null])).await;
+    assert_eq!((st, error_code(&v).as_str()), (400, "invalid_json"), "{v}");
+    let (st, v) = a.patch(&format!("/api/v1/clients/{client}"), json!({"agent_heartbeat_secs": 60.0})).await;
+    assert_eq!(st, 200, "60.0 is the integer 60: {v}");
+    let (st, v) = a.patch(&format!("/api/v1/clients/{client}"), json!({"agent_heartbeat_secs": 60.5})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("agent_heartbeat_secs")), "{v}");
+}
