@@ -112,6 +112,7 @@ pub fn refusal_text(code: &str, message: &str) -> String {
         "token_unknown" => "check the token in the install command",
         "device_revoked" => "this device was removed from Steward; reinstall with a new token to add it again",
         "device_unknown" => "this device is not known to the server; reinstall with a new token",
+        "not_accepted" => "the server does not know this device, or its key does not match; reinstall with a new token",
         _ => "",
     };
     if hint.is_empty() {

@@ -35,7 +35,7 @@ pub fn backoff(attempt: u32) -> Duration {
 
 /// Errors after which retrying cannot help.
 fn fatal(e: &str) -> bool {
-    e.contains("(device_revoked)") || e.contains("(device_unknown)") || e.contains("pin mismatch")
+    e.contains("(device_revoked)") || e.contains("(device_unknown)") || e.contains("(not_accepted)") || e.contains("pin mismatch")
 }
 
 fn now() -> i64 {

@@ -134,7 +134,11 @@ pub enum ServerMsg {
     /// Refused; the server closes the connection after this.
     Refused {
         /// `token_unknown`, `token_expired`, `token_revoked`, `token_used_up`,
-        /// `device_unknown`, `device_revoked`, `bad_proof`, `protocol`, `bad_message`.
+        /// `not_accepted` (an unknown device or a proof that does not
+        /// verify: one answer, so it tells a prober nothing), `device_revoked`
+        /// (only to an agent that proved it is the device), `bad_proof` (an
+        /// enrolment's), `protocol`, `bad_message`; `device_unknown` from
+        /// older servers.
         code: String,
         message: String,
     },

@@ -161,8 +161,13 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Opens the database with the audit chain's key (from the master key, so
+/// host-side changes are chained and verified like the server's).
 async fn open(cfg: &Config) -> anyhow::Result<Store> {
-    Store::open(&cfg.data_dir, cfg.database_url.as_deref()).await.context("opening the database")
+    let store = Store::open(&cfg.data_dir, cfg.database_url.as_deref()).await.context("opening the database")?;
+    let master = MasterKey::load_or_create(&cfg.master_key_path()).context("loading the master key")?;
+    audit::store::load_key(&store, &master);
+    Ok(store)
 }
 
 async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
@@ -196,7 +201,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
 
 /// Opens everything and serves until shut down.
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    store::private_dir(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
     // One server per embedded database: hold the data directory's lock.
     let _lock = if cfg.database_url.is_none() {
         let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(cfg.data_dir.join(store::backup::LOCK_FILE))?;
@@ -277,7 +282,8 @@ async fn audit_cmd(cmd: AuditCmd) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             }
-            if let Some(path) = anchors {
+            // The anchor file the server writes, unless another is named.
+            if let Some(path) = anchors.or(cfg.audit_anchor_file.clone().filter(|p| p.exists())) {
                 match audit::anchor::check_file(&store, &path).await? {
                     Ok(n) => println!("anchors ok: {n} checked in {}", path.display()),
                     Err(msg) => {

@@ -72,6 +72,13 @@ pub struct Lifetimes {
     pub absolute_us: i64,
 }
 
+/// `DATA_DIR/../<name of DATA_DIR>.audit-anchors.jsonl`.
+pub fn default_anchor_file(data_dir: &std::path::Path) -> PathBuf {
+    let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let name = abs.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "steward".into());
+    abs.parent().unwrap_or(std::path::Path::new("/")).join(format!("{name}.audit-anchors.jsonl"))
+}
+
 /// Every setting optional: one layer of configuration.
 #[derive(Debug, Clone, Default, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
@@ -204,8 +211,9 @@ impl Partial {
 
     /// Fills everything still unset with the defaults and validates.
     pub fn finish(self) -> anyhow::Result<Config> {
+        let data_dir = self.data_dir.clone().unwrap_or_else(|| PathBuf::from("./steward-data"));
         let c = Config {
-            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("./steward-data")),
+            data_dir: data_dir.clone(),
             listen: self.listen.unwrap_or_else(|| "127.0.0.1:8443".parse().expect("valid")),
             database_url: self.database_url.filter(|s| !s.is_empty()),
             tls_cert: self.tls_cert,
@@ -217,9 +225,16 @@ impl Partial {
             body_limit_bytes: self.body_limit_bytes.unwrap_or(1024 * 1024),
             session_idle_minutes: self.session_idle_minutes.unwrap_or(120),
             session_absolute_hours: self.session_absolute_hours.unwrap_or(12),
-            audit_anchor_file: self.audit_anchor_file,
+            // By default next to the data directory, not in it: a copy of
+            // the data directory alone then cannot rewrite the chain and its
+            // anchors together. An empty value turns the file off.
+            audit_anchor_file: match self.audit_anchor_file {
+                Some(p) if p.as_os_str().is_empty() => None,
+                Some(p) => Some(p),
+                None => Some(default_anchor_file(&data_dir)),
+            },
             audit_anchor_webhook: self.audit_anchor_webhook,
-            audit_anchor_interval_secs: self.audit_anchor_interval_secs.unwrap_or(3600),
+            audit_anchor_interval_secs: self.audit_anchor_interval_secs.unwrap_or(60),
             agent_pin: self.agent_pin.map(|p| p.trim().to_lowercase()),
             metrics_raw_days: self.metrics_raw_days.unwrap_or(14),
             metrics_5m_days: self.metrics_5m_days.unwrap_or(90),

@@ -218,7 +218,14 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
         Ok(l) => l.local_addr()?,
         Err(e) => anyhow::bail!("cannot listen on {listen}: {e}"),
     };
-    let cfg = Partial { data_dir: Some(dir.clone()), listen: Some(listen), plain_http: Some(true), ..Default::default() }.finish()?;
+    let cfg = Partial {
+        data_dir: Some(dir.clone()),
+        listen: Some(listen),
+        plain_http: Some(true),
+        audit_anchor_file: Some(dir.join("audit-anchors.jsonl")),
+        ..Default::default()
+    }
+    .finish()?;
     let store = Store::open(&cfg.data_dir, None).await?;
     let master = MasterKey::load_or_create(&cfg.master_key_path())?;
     let app = AppState::open(store, cfg, master).await?;

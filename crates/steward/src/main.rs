@@ -21,6 +21,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 fn main() -> std::process::ExitCode {
+    // Whatever the server writes (the database and its WAL, keys, TLS
+    // material, anchors) is readable by its own user only.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     #[cfg(feature = "heap-count")]
     if let Ok(path) = std::env::var("STEWARD_HEAP_COUNT_FILE") {
         std::thread::spawn(move || loop {

@@ -60,7 +60,12 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         let _ = app.agent_pin.set(tls.spki_sha256.clone());
         println!("steward listening on https://{addr}");
         print_ready(has_admin);
-        let acceptor = lean_tls::Acceptor::new(tls.config, handshake_gate::HandshakeGate::configured(cfg), Unauthenticated::configured(cfg), Duration::from_secs(cfg.http_header_timeout_secs));
+        let acceptor = lean_tls::Acceptor::new(
+            tls.config,
+            handshake_gate::HandshakeGate::configured(cfg),
+            Unauthenticated::configured(cfg),
+            Duration::from_secs(cfg.http_header_timeout_secs),
+        );
         let mut server = axum_server::from_tcp(listener).acceptor(acceptor).handle(handle);
         timeouts(server.http_builder(), cfg);
         server.serve(service).await?;

@@ -47,6 +47,8 @@ pub struct AppState {
     pub metrics: MetricsIngest,
     /// What happened, for the other domains and open pages.
     pub bus: Bus,
+    /// Failures of unauthenticated callers, counted and summarised into the audit log.
+    pub failures: crate::audit::runtime::Failures,
     /// What the domains registered (set once, when the router is built).
     registered: OnceLock<domain::Registered>,
     admin_exists: AtomicBool,
@@ -57,6 +59,7 @@ pub type App = Arc<AppState>;
 
 impl AppState {
     pub async fn open(store: Store, cfg: Config, master: MasterKey) -> anyhow::Result<App> {
+        crate::audit::store::load_key(&store, &master);
         let command_key = crate::crypto::command_key::load_or_create(&store, &master).await?;
         crate::devices::presence::store::reset(&store, crate::devices::presence::store::SERVER_RESTARTED).await?;
         let agent_pin = OnceLock::new();
@@ -70,6 +73,7 @@ impl AppState {
             inventories: Inventories::start(store.clone(), bus.clone()),
             heartbeats: Heartbeats::start(store.clone()),
             metrics: MetricsIngest::start(store.clone()),
+            failures: crate::audit::runtime::Failures::start(store.clone()),
             store,
             cfg,
             master,
@@ -85,7 +89,7 @@ impl AppState {
     /// Writes everything the batched writers hold (a clean stop): what a
     /// crash would lose is sent again by the agents, but a stop need not.
     pub async fn flush_queues(&self) {
-        tokio::join!(self.heartbeats.flush(), self.metrics.flush(), self.inventories.flush(), self.presence.flush());
+        tokio::join!(self.heartbeats.flush(), self.metrics.flush(), self.inventories.flush(), self.presence.flush(), self.failures.flush());
     }
 
     /// Whether the first administrator has been created (on the host, with

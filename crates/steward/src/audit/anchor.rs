@@ -29,6 +29,23 @@ pub struct Anchor {
 /// Takes the current head and writes it to the configured places.
 pub async fn write(store: &Store, file: Option<&Path>, webhook: Option<&str>) -> anyhow::Result<Anchor> {
     let (seq, hash) = head(store).await?;
+    write_head(seq, hash, file, webhook).await
+}
+
+/// Writes an anchor only when the head moved since the last one this
+/// process wrote (the scheduled job: a quiet night adds no lines).
+pub async fn write_if_moved(store: &Store, file: Option<&Path>, webhook: Option<&str>) -> anyhow::Result<Option<Anchor>> {
+    static LAST: std::sync::Mutex<Option<i64>> = std::sync::Mutex::new(None);
+    let (seq, hash) = head(store).await?;
+    if *LAST.lock().expect("anchor lock") == Some(seq) {
+        return Ok(None);
+    }
+    let a = write_head(seq, hash, file, webhook).await?;
+    *LAST.lock().expect("anchor lock") = Some(seq);
+    Ok(Some(a))
+}
+
+async fn write_head(seq: i64, hash: String, file: Option<&Path>, webhook: Option<&str>) -> anyhow::Result<Anchor> {
     let a = Anchor { at: rfc3339(now_us()), seq, hash };
     if let Some(path) = file {
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;

@@ -4,8 +4,29 @@
 //! Fields are length-prefixed before hashing, so no value can be shifted into
 //! its neighbour to forge a collision. [`verify`] walks entries in sequence
 //! order and names the first one that does not fit.
+//!
+//! The hash is keyed (HMAC-SHA256 under a key derived from the master key,
+//! which is not in the database): someone with only the database cannot
+//! rewrite the chain from a changed entry on, nor rewind its head, and have
+//! it verify. Entries written before the key was introduced (`keyed_from`
+//! in the head) keep their plain SHA-256 and are verified as such.
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+/// The chain's key and the first entry it signs.
+#[derive(Clone, Copy)]
+pub struct ChainKey {
+    pub key: [u8; 32],
+    /// Entries from this sequence number on are keyed.
+    pub keyed_from: i64,
+}
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChainKey(keyed from {})", self.keyed_from)
+    }
+}
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -27,14 +48,30 @@ pub struct Entry {
     pub hash: String,
 }
 
-/// The hash of `e` given the hash before it (ignores `e.prev_hash`/`e.hash`).
-pub fn entry_hash(prev: &str, e: &Entry) -> String {
-    let mut h = Sha256::new();
+/// The hash of `e` given the hash before it (ignores `e.prev_hash`/`e.hash`):
+/// keyed when `key` says this entry is.
+pub fn entry_hash(key: Option<&ChainKey>, prev: &str, e: &Entry) -> String {
+    match key.filter(|k| e.seq >= k.keyed_from) {
+        Some(k) => {
+            let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&k.key).expect("any key length");
+            fields(e, prev, b"steward-audit-v2", |b| m.update(b));
+            hex::encode(m.finalize().into_bytes())
+        }
+        None => {
+            let mut h = Sha256::new();
+            fields(e, prev, b"steward-audit-v1", |b| h.update(b));
+            hex::encode(h.finalize())
+        }
+    }
+}
+
+/// Feeds every field of `e`, length-prefixed, to `update`.
+fn fields(e: &Entry, prev: &str, version: &[u8], mut update: impl FnMut(&[u8])) {
     let mut field = |b: &[u8]| {
-        h.update((b.len() as u64).to_be_bytes());
-        h.update(b);
+        update(&(b.len() as u64).to_be_bytes());
+        update(b);
     };
-    field(b"steward-audit-v1");
+    field(version);
     field(&e.seq.to_be_bytes());
     field(&e.at.to_be_bytes());
     field(e.actor_user_id.map(|v| v.to_string()).unwrap_or_default().as_bytes());
@@ -46,7 +83,6 @@ pub fn entry_hash(prev: &str, e: &Entry) -> String {
     field(e.client_id.map(|v| v.to_string()).unwrap_or_default().as_bytes());
     field(e.details.as_bytes());
     field(prev.as_bytes());
-    hex::encode(h.finalize())
 }
 
 /// Why the chain does not verify, naming the first bad entry.
@@ -79,15 +115,16 @@ impl ChainError {
 pub struct Verifier {
     prev: String,
     next_seq: i64,
-}
-
-impl Default for Verifier {
-    fn default() -> Self {
-        Verifier { prev: GENESIS.to_string(), next_seq: 1 }
-    }
+    key: Option<ChainKey>,
 }
 
 impl Verifier {
+    /// A verifier for a chain keyed with `key` (`None`: a chain from
+    /// before keys, all plain SHA-256).
+    pub fn new(key: Option<ChainKey>) -> Self {
+        Verifier { prev: GENESIS.to_string(), next_seq: 1, key }
+    }
+
     pub fn push(&mut self, e: &Entry) -> Result<(), ChainError> {
         if e.seq != self.next_seq {
             return Err(ChainError::Sequence { seq: e.seq, expected: self.next_seq });
@@ -95,7 +132,7 @@ impl Verifier {
         if e.prev_hash != self.prev {
             return Err(ChainError::Link { seq: e.seq });
         }
-        if entry_hash(&self.prev, e) != e.hash {
+        if entry_hash(self.key.as_ref(), &self.prev, e) != e.hash {
             return Err(ChainError::Content { seq: e.seq });
         }
         self.prev = e.hash.clone();
@@ -122,8 +159,8 @@ impl Verifier {
 }
 
 /// Verifies a whole chain held in memory.
-pub fn verify(entries: &[Entry], head_seq: i64, head_hash: &str) -> Result<(), ChainError> {
-    let mut v = Verifier::default();
+pub fn verify(key: Option<ChainKey>, entries: &[Entry], head_seq: i64, head_hash: &str) -> Result<(), ChainError> {
+    let mut v = Verifier::new(key);
     for e in entries {
         v.push(e)?;
     }
@@ -134,6 +171,9 @@ pub fn verify(entries: &[Entry], head_seq: i64, head_hash: &str) -> Result<(), C
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Keyed from entry 4: the first three are from before keys.
+    const KEY: ChainKey = ChainKey { key: [7; 32], keyed_from: 4 };
 
     fn chain(n: usize) -> Vec<Entry> {
         let mut prev = GENESIS.to_string();
@@ -153,7 +193,7 @@ mod tests {
                     prev_hash: prev.clone(),
                     hash: String::new(),
                 };
-                e.hash = entry_hash(&prev, &e);
+                e.hash = entry_hash(Some(&KEY), &prev, &e);
                 prev = e.hash.clone();
                 e
             })
@@ -164,12 +204,34 @@ mod tests {
         c.last().map(|e| (e.seq, e.hash.clone())).unwrap_or((0, GENESIS.into()))
     }
 
+    #[test]
+    fn without_the_key_a_rewritten_chain_does_not_verify() {
+        let mut c = chain(10);
+        // An attacker with the database only: changes entry 6, then
+        // re-hashes from there on as plain SHA-256 (or with a guessed key).
+        c[5].details = "{\"forged\":true}".into();
+        for guess in [None, Some(ChainKey { key: [0; 32], keyed_from: 4 })] {
+            let mut forged = c.clone();
+            let mut prev = forged[4].hash.clone();
+            for e in forged.iter_mut().skip(5) {
+                e.prev_hash = prev.clone();
+                e.hash = entry_hash(guess.as_ref(), &prev, e);
+                prev = e.hash.clone();
+            }
+            let (s, h) = head(&forged);
+            assert_eq!(verify(Some(KEY), &forged, s, &h).unwrap_err().seq(), 6, "the forgery is caught at the changed entry");
+        }
+        // Entries from before the key verify as plain SHA-256.
+        let (s, h) = head(&chain(3));
+        assert_eq!(verify(None, &chain(3), s, &h), Ok(()));
+    }
+
     proptest! {
         #[test]
         fn an_untouched_chain_verifies(n in 0usize..40) {
             let c = chain(n);
             let (s, h) = head(&c);
-            prop_assert_eq!(verify(&c, s, &h), Ok(()));
+            prop_assert_eq!(verify(Some(KEY), &c, s, &h), Ok(()));
         }
 
         #[test]
@@ -185,7 +247,7 @@ mod tests {
                 4 => c[i].action = "client.delete".into(),
                 _ => c[i].source_ip = "10.0.0.1".into(),
             }
-            prop_assert_eq!(verify(&c, s, &h).unwrap_err().seq(), c[i].seq);
+            prop_assert_eq!(verify(Some(KEY), &c, s, &h).unwrap_err().seq(), c[i].seq);
         }
 
         #[test]
@@ -194,7 +256,7 @@ mod tests {
             let (s, h) = head(&c);
             let i = pick % n;
             let removed = c.remove(i).seq;
-            let err = verify(&c, s, &h).unwrap_err();
+            let err = verify(Some(KEY), &c, s, &h).unwrap_err();
             // A middle deletion shows at the entry after it; the last one at the end.
             prop_assert!(err.seq() == removed + 1 || err.seq() == removed - 1);
         }
@@ -211,7 +273,7 @@ mod tests {
             c.swap(a, b);
             c[a].seq = sa;
             c[b].seq = sb;
-            prop_assert_eq!(verify(&c, s, &h).unwrap_err().seq(), sa.min(sb));
+            prop_assert_eq!(verify(Some(KEY), &c, s, &h).unwrap_err().seq(), sa.min(sb));
         }
 
         #[test]
@@ -225,10 +287,10 @@ mod tests {
             let mut prev = if i == 0 { GENESIS.to_string() } else { c[i - 1].hash.clone() };
             for e in c.iter_mut().skip(i) {
                 e.prev_hash = prev.clone();
-                e.hash = entry_hash(&prev, e);
+                e.hash = entry_hash(Some(&KEY), &prev, e);
                 prev = e.hash.clone();
             }
-            prop_assert_eq!(verify(&c, s, &h), Err(ChainError::Head { last: s }));
+            prop_assert_eq!(verify(Some(KEY), &c, s, &h), Err(ChainError::Head { last: s }));
         }
     }
 }

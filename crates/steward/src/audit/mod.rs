@@ -7,6 +7,7 @@ pub mod anchor;
 pub mod api;
 pub mod chain;
 pub mod pages;
+pub mod runtime;
 pub mod store;
 
 use crate::app::domain::{get, BoxFut, Domain, Job, NavGroup, NavItem, Need};
@@ -34,8 +35,11 @@ fn anchor_every(cfg: &crate::config::Config) -> Option<Duration> {
 
 fn write_anchor(app: App) -> BoxFut<'static, anyhow::Result<()>> {
     Box::pin(async move {
-        let a = anchor::write(&app.store, app.cfg.audit_anchor_file.as_deref(), app.cfg.audit_anchor_webhook.as_deref()).await?;
-        tracing::info!(seq = a.seq, hash = %a.hash, "audit anchor written");
+        if let Some(a) =
+            anchor::write_if_moved(&app.store, app.cfg.audit_anchor_file.as_deref(), app.cfg.audit_anchor_webhook.as_deref()).await?
+        {
+            tracing::debug!(seq = a.seq, hash = %a.hash, "audit anchor written");
+        }
         Ok(())
     })
 }

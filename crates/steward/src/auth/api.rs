@@ -113,10 +113,14 @@ pub struct PasswordChange {
     /// At least 12 characters, not a common password.
     #[schema(min_length = 12, max_length = 1024)]
     pub new_password: String,
+    /// Also revoke every API token you made (a leaked password may have
+    /// been used to make one).
+    #[serde(default)]
+    pub revoke_tokens: bool,
 }
 
 /// Changes the caller's password and signs out their other sessions.
-pub async fn change_password(app: &App, p: &Principal, current: &str, new: &str) -> Result<(), ApiError> {
+pub async fn change_password(app: &App, p: &Principal, current: &str, new: &str, revoke_tokens: bool) -> Result<(), ApiError> {
     session_only(p)?;
     super::password::check_policy(new).map_err(|e| crate::users::ops::policy_error("new_password", e))?;
     let (cur, hash) = (current.to_string(), p.user.password_hash.clone());
@@ -129,15 +133,20 @@ pub async fn change_password(app: &App, p: &Principal, current: &str, new: &str)
     let mut tx = app.store.begin_audited().await?;
     users::store::update(tx.tx(), p.user.id, vec![(Users::PasswordHash, hash.into())]).await?;
     let revoked = sessions::revoke_all(tx.tx(), p.user.id, p.session_id()).await?;
-    tx.commit(&p.actor(), Event::new("user.password_change", "user", p.user.id).details(json!({"other_sessions_revoked": revoked})))
-        .await?;
+    let tokens_revoked = if revoke_tokens { tokens::revoke_all(tx.tx(), p.user.id).await? } else { 0 };
+    tx.commit(
+        &p.actor(),
+        Event::new("user.password_change", "user", p.user.id)
+            .details(json!({"other_sessions_revoked": revoked, "tokens_revoked": tokens_revoked})),
+    )
+    .await?;
     Ok(())
 }
 
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204), (status = 400, body = ErrorEnvelope)))]
 pub async fn password(State(app): State<App>, p: Principal, ApiJson(req): ApiJson<PasswordChange>) -> ApiResult {
-    change_password(&app, &p, &req.current_password, &req.new_password).await?;
+    change_password(&app, &p, &req.current_password, &req.new_password, req.revoke_tokens).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -158,7 +167,7 @@ pub struct MfaStart {
 #[utoipa::path(post, path = "/api/v1/me/mfa/start", tag = "auth", responses((status = 200, body = MfaStart), (status = 409, body = ErrorEnvelope)))]
 pub async fn mfa_start(State(app): State<App>, p: Principal) -> ApiResult {
     session_only(&p)?;
-    let e = mfa::start(&app, &p.user).await?;
+    let e = mfa::start(&app, &p.actor(), &p.user).await?;
     Ok(json(MfaStart { secret: e.secret_base32, otpauth_uri: e.otpauth_uri }))
 }
 

@@ -75,7 +75,9 @@ pub(crate) async fn principal_for(state: &App, user: User, via: Via, ip: String,
         None
     };
     let require = crate::settings::store::require_mfa(&state.store).await?;
-    let must_enroll_mfa = matches!(via, Via::Session { .. }) && require && !user.totp_enabled;
+    // A token of a user who has not enrolled is held like their session:
+    // the installation's MFA rule covers every way in.
+    let must_enroll_mfa = require && !user.totp_enabled;
     Ok(Principal { perms: perms.unwrap_or_else(|| role.permissions()), role, clients, via, ip, must_enroll_mfa, user })
 }
 
@@ -99,7 +101,7 @@ async fn resolve(state: &App, headers: &axum::http::HeaderMap, ip: &str) -> Resu
         return Ok(None);
     }
     let Some(user) = users::store::by_id(&mut db, s.user_id).await?.filter(|u| !u.disabled) else { return Ok(None) };
-    sessions::touch(&mut db, &s, now).await?;
+    sessions::touch(&mut db, &s, now, state.cfg.session_lifetimes()).await?;
     let via = Via::Session { id: s.id, csrf: s.csrf_token.clone() };
     principal_for(state, user, via, ip.to_string(), None).await.map(Some)
 }

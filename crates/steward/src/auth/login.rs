@@ -8,8 +8,7 @@
 use super::mfa::RecoveryCodes;
 use super::{principal::Ctx, sessions, throttle, totp};
 use crate::app::App;
-use crate::audit::{self, store::Event};
-use crate::crypto::sha256_hex;
+use crate::audit::store::Event;
 use crate::error::ApiError;
 use crate::users::{
     self,
@@ -31,33 +30,34 @@ async fn fail(state: &App, ctx: &Ctx, email: &str, reason: &str, user: Option<&U
     throttle::record(&mut state.store.clone(), email, &ctx.ip, false).await?;
     let mut actor = ctx.anonymous_actor(email);
     actor.user_id = user.map(|u| u.id);
-    audit::store::record(
-        &state.store,
-        &actor,
-        Event::new("auth.login_failed", "user", email).details(serde_json::json!({"reason": reason})),
-    )
-    .await?;
+    state.failures.fail(&actor, Event::new("auth.login_failed", "user", email).details(serde_json::json!({"reason": reason}))).await;
     Ok(())
 }
 
-/// Refuses with 429 when this email or address is throttled (and audits it).
-pub async fn check_throttle(state: &App, ctx: &Ctx, email: &str) -> Result<(), ApiError> {
-    if let Some(secs) = throttle::check(&mut state.store.clone(), email, &ctx.ip).await? {
-        audit::store::record(
-            &state.store,
-            &ctx.anonymous_actor(email),
-            Event::new("auth.throttled", "user", email).details(serde_json::json!({"retry_after_secs": secs})),
-        )
-        .await?;
-        return Err(ApiError::Throttled(secs));
+/// Refuses with 429 when this address may not try now (audited, counted);
+/// `Some(secs)` when only a fully right answer may get through (the
+/// account is throttled, this address is clean): a wrong one gets 429.
+pub async fn check_throttle(state: &App, ctx: &Ctx, email: &str) -> Result<Option<u64>, ApiError> {
+    match throttle::check(&mut state.store.clone(), email, &ctx.ip).await? {
+        throttle::Throttle::Allow => Ok(None),
+        throttle::Throttle::RightAnswerOnly(secs) => Ok(Some(secs)),
+        throttle::Throttle::Blocked(secs) => {
+            let event = Event::new("auth.throttled", "user", email).details(serde_json::json!({"retry_after_secs": secs}));
+            state.failures.fail(&ctx.anonymous_actor(email), event).await;
+            Err(ApiError::Throttled(secs))
+        }
     }
-    Ok(())
+}
+
+/// The answer to a wrong attempt: 429 while the account is throttled.
+fn wrong(account_throttled: Option<u64>, e: ApiError) -> ApiError {
+    account_throttled.map(ApiError::Throttled).unwrap_or(e)
 }
 
 /// Checks email and password.
 pub async fn password_step(state: &App, ctx: &Ctx, email: &str, password: &str) -> Result<PasswordStep, ApiError> {
     let email = email.trim().to_lowercase();
-    check_throttle(state, ctx, &email).await?;
+    let throttled = check_throttle(state, ctx, &email).await?;
     let user = users::store::by_email(&mut state.store.clone(), &email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| super::password::dummy_hash().to_string());
     let pw = password.to_string();
@@ -66,11 +66,11 @@ pub async fn password_step(state: &App, ctx: &Ctx, email: &str, password: &str) 
         Some(u) if ok && !u.disabled => Ok(if u.totp_enabled { PasswordStep::NeedsSecondFactor(u) } else { PasswordStep::Done(u) }),
         Some(u) if ok => {
             fail(state, ctx, &email, "account disabled", Some(&u)).await?;
-            Err(ApiError::AuthFailed("invalid_credentials", BAD_CREDENTIALS.into()))
+            Err(wrong(throttled, ApiError::AuthFailed("invalid_credentials", BAD_CREDENTIALS.into())))
         }
         u => {
             fail(state, ctx, &email, "bad password or unknown email", u.as_ref()).await?;
-            Err(ApiError::AuthFailed("invalid_credentials", BAD_CREDENTIALS.into()))
+            Err(wrong(throttled, ApiError::AuthFailed("invalid_credentials", BAD_CREDENTIALS.into())))
         }
     }
 }
@@ -78,7 +78,7 @@ pub async fn password_step(state: &App, ctx: &Ctx, email: &str, password: &str) 
 /// Checks a TOTP code (once only) or an unused recovery code.
 /// Returns the method used ("totp" or "recovery_code").
 pub async fn second_factor(state: &App, ctx: &Ctx, user: &User, code: &str) -> Result<&'static str, ApiError> {
-    check_throttle(state, ctx, &user.email).await?;
+    let throttled = check_throttle(state, ctx, &user.email).await?;
     let db = state.store.clone();
     if let Some(enc) = &user.totp_secret_enc {
         let secret = state.master.open(&super::mfa::secret_context(user.id), enc).map_err(ApiError::internal)?;
@@ -99,15 +99,15 @@ pub async fn second_factor(state: &App, ctx: &Ctx, user: &User, code: &str) -> R
             }
         }
     }
-    let norm = totp::normalise_recovery_code(code);
-    if norm.len() == 9 {
+    if totp::normalise_recovery_code(code).len() == 16 {
+        let hash = super::mfa::recovery_hash(&state.master, code);
         let n = db
             .execute(
                 Query::update()
                     .table(RecoveryCodes::Table)
                     .value(RecoveryCodes::UsedAt, crate::time::now_us())
                     .and_where(Expr::col(RecoveryCodes::UserId).eq(user.id))
-                    .and_where(Expr::col(RecoveryCodes::CodeHash).eq(sha256_hex(&norm)))
+                    .and_where(Expr::col(RecoveryCodes::CodeHash).eq(hash))
                     .and_where(Expr::col(RecoveryCodes::UsedAt).is_null()),
             )
             .await?;
@@ -116,7 +116,7 @@ pub async fn second_factor(state: &App, ctx: &Ctx, user: &User, code: &str) -> R
         }
     }
     fail(state, ctx, &user.email, "wrong or reused second-factor code", Some(user)).await?;
-    Err(ApiError::AuthFailed("invalid_mfa_code", "wrong or already used authentication code".into()))
+    Err(wrong(throttled, ApiError::AuthFailed("invalid_mfa_code", "wrong or already used authentication code".into())))
 }
 
 /// Creates a full session for a signed-in user and audits the sign-in, in

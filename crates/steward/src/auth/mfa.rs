@@ -8,7 +8,6 @@
 use super::{sessions, totp};
 use crate::app::App;
 use crate::audit::store::{Actor, Event};
-use crate::crypto::sha256_hex;
 use crate::error::ApiError;
 use crate::store::{Db, Store};
 use crate::users::{
@@ -26,6 +25,13 @@ pub(crate) enum RecoveryCodes {
     UsedAt,
 }
 
+/// What the database keeps of a recovery code: a keyed hash (the key is
+/// derived from the master key), so a copy of the database is no help in
+/// guessing the codes.
+pub fn recovery_hash(master: &crate::crypto::MasterKey, code: &str) -> String {
+    master.keyed_hash("recovery codes", totp::normalise_recovery_code(code).as_bytes())
+}
+
 /// The associated data binding a TOTP secret to its user row.
 pub fn secret_context(user_id: i64) -> String {
     format!("users.totp_secret:{user_id}")
@@ -38,14 +44,17 @@ pub struct Enrolment {
     pub qr_svg: String,
 }
 
-/// Generates and stores a new (not yet active) secret.
-pub async fn start(state: &App, user: &User) -> Result<Enrolment, ApiError> {
+/// Generates and stores a new (not yet active) secret; audited, since it
+/// replaces whatever secret was stored.
+pub async fn start(state: &App, actor: &Actor, user: &User) -> Result<Enrolment, ApiError> {
     if user.totp_enabled {
         return Err(ApiError::Conflict("two-factor authentication is already on; reset it first".into()));
     }
     let secret = totp::new_secret();
     let sealed = state.master.seal(&secret_context(user.id), &secret);
-    users::store::update(&mut state.store.clone(), user.id, vec![(Users::TotpSecretEnc, sealed.into())]).await?;
+    let mut tx = state.store.begin_audited().await?;
+    users::store::update(tx.tx(), user.id, vec![(Users::TotpSecretEnc, sealed.into())]).await?;
+    tx.commit(actor, Event::new("user.mfa_start", "user", user.id)).await?;
     let uri = totp::otpauth_uri(&secret, &user.email, "Steward");
     Ok(Enrolment { secret_base32: totp::secret_base32(&secret), qr_svg: qr_svg(&uri), otpauth_uri: uri })
 }
@@ -70,19 +79,20 @@ pub async fn confirm(state: &App, actor: &Actor, user: &User, code: &str) -> Res
     let codes = totp::new_recovery_codes();
     let mut tx = state.store.begin_audited().await?;
     users::store::update(tx.tx(), user.id, vec![(Users::TotpEnabled, true.into()), (Users::TotpLastStep, step.into())]).await?;
-    replace_recovery_codes(tx.tx(), user.id, &codes).await?;
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(&state.master, c)).collect();
+    replace_recovery_codes(tx.tx(), user.id, &hashes).await?;
     tx.commit(actor, Event::new("user.mfa_enabled", "user", user.id)).await?;
     Ok(codes)
 }
 
-async fn replace_recovery_codes(db: &mut impl Db, user_id: i64, codes: &[String]) -> crate::store::Result<()> {
+async fn replace_recovery_codes(db: &mut impl Db, user_id: i64, hashes: &[String]) -> crate::store::Result<()> {
     db.execute(Query::delete().from_table(RecoveryCodes::Table).and_where(Expr::col(RecoveryCodes::UserId).eq(user_id))).await?;
-    for c in codes {
+    for h in hashes {
         db.execute(
             Query::insert()
                 .into_table(RecoveryCodes::Table)
                 .columns([RecoveryCodes::UserId, RecoveryCodes::CodeHash])
-                .values_panic([user_id.into(), sha256_hex(&totp::normalise_recovery_code(c)).into()]),
+                .values_panic([user_id.into(), h.clone().into()]),
         )
         .await?;
     }

@@ -235,10 +235,20 @@ pub async fn profile(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery
 pub struct PasswordForm {
     current_password: String,
     new_password: String,
+    /// A checkbox: present means revoke the user's API tokens too.
+    revoke_tokens: Option<String>,
 }
 
 pub async fn password(State(app): State<App>, p: Principal, WebForm(f): WebForm<PasswordForm>) -> PageResult {
-    match change_password(&app, &p, &f.current_password, &f.new_password).await {
+    match change_password(
+        &app,
+        &p,
+        &f.current_password,
+        &f.new_password,
+        crate::web::error::checkbox("revoke_tokens", f.revoke_tokens.as_deref())?,
+    )
+    .await
+    {
         Ok(()) => Ok(see_other("/profile?done=password")),
         Err(e) => {
             let msg = form_error(e)?;
@@ -248,7 +258,7 @@ pub async fn password(State(app): State<App>, p: Principal, WebForm(f): WebForm<
 }
 
 pub async fn mfa_start(State(app): State<App>, p: Principal) -> PageResult {
-    let e = mfa::start(&app, &p.user).await?;
+    let e = mfa::start(&app, &p.actor(), &p.user).await?;
     let qr = format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(e.qr_svg));
     profile_page(&app, &p, Layout::new(&app, &p, "Profile", "profile"), Some(MfaSetup { secret: e.secret_base32, qr_data_uri: qr }), vec![])
         .await

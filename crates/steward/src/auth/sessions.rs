@@ -113,8 +113,11 @@ pub async fn by_token(db: &mut impl Db, token: &str) -> Result<Option<Session>> 
 }
 
 /// Records activity, at most once a minute per session (saves a write per request).
-pub async fn touch(db: &mut impl Db, s: &Session, now: i64) -> Result<()> {
-    if now - s.last_seen_at > 60_000_000 {
+/// Records activity on a session, at most every minute (a write per
+/// request would be a write per page view) and at least every quarter of
+/// the idle timeout, so a short timeout still follows what a user does.
+pub async fn touch(db: &mut impl Db, s: &Session, now: i64, l: Lifetimes) -> Result<()> {
+    if now - s.last_seen_at > (l.idle_us / 4).min(60_000_000) {
         db.execute(Query::update().table(Sessions::Table).value(Sessions::LastSeenAt, now).and_where(Expr::col(Sessions::Id).eq(s.id)))
             .await?;
     }

@@ -3,7 +3,6 @@
 //! Verification returns the time step that matched, so the caller can store
 //! it and refuse any code from that step or earlier: a code works once only.
 
-use base64::Engine as _;
 use totp_rs::{Algorithm, TOTP};
 
 pub const STEP_SECS: u64 = 30;
@@ -62,13 +61,18 @@ pub fn verify(secret: &[u8], code: &str, unix: u64, last_used_step: i64) -> Opti
 
 /// Ten one-time recovery codes, `xxxxx-xxxxx` (50 bits each).
 pub fn new_recovery_codes() -> Vec<String> {
-    (0..10)
-        .map(|_| {
-            let b = crate::crypto::random_bytes::<7>();
-            let s = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b).to_lowercase().replace(['-', '_'], "x");
-            format!("{}-{}", &s[..5], &s[5..9].to_string())
-        })
-        .collect()
+    (0..10).map(|_| recovery_code(crate::crypto::random_bytes::<10>())).collect()
+}
+
+/// Lower-case letters and digits a person reads without mixing them up
+/// (no l, 0, 1, 2): 32 of them, five bits a character.
+const ALPHABET: &[u8; 32] = b"abcdefghijkmnopqrstuvwxyz3456789";
+
+/// 80 random bits as sixteen characters in four groups: `abcd-efgh-jkmn-pqrs`.
+fn recovery_code(bits: [u8; 10]) -> String {
+    let n = bits.iter().fold(0u128, |acc, b| acc << 8 | *b as u128);
+    let chars: Vec<char> = (0..16).map(|i| ALPHABET[((n >> (75 - 5 * i)) & 31) as usize] as char).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
 /// Normalises a typed recovery code before hashing.
@@ -120,7 +124,14 @@ mod tests {
         assert_eq!(c.len(), 10);
         let set: std::collections::HashSet<_> = c.iter().collect();
         assert_eq!(set.len(), 10);
-        assert!(c.iter().all(|s| s.len() == 10 && s.as_bytes()[5] == b'-'));
         assert_eq!(normalise_recovery_code(" ABCDE-fghi "), "abcdefghi");
+        let codes = new_recovery_codes();
+        assert_eq!(codes.len(), 10);
+        for c in &codes {
+            assert_eq!(c.len(), 19, "{c}: sixteen characters in four groups");
+            assert!(normalise_recovery_code(c).bytes().all(|b| ALPHABET.contains(&b)), "{c}");
+        }
+        assert_eq!(recovery_code([0; 10]), "aaaa-aaaa-aaaa-aaaa");
+        assert_eq!(recovery_code([0xff; 10]), "9999-9999-9999-9999");
     }
 }

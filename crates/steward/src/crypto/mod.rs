@@ -44,6 +44,17 @@ impl MasterKey {
     /// Reads the key file, creating it (0600) with a fresh random key if absent.
     pub fn load_or_create(path: &Path) -> anyhow::Result<MasterKey> {
         if path.exists() {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(path)?.permissions().mode();
+                anyhow::ensure!(
+                    mode & 0o077 == 0,
+                    "{p}: the master key is readable by other users (mode {mode:o}); make it owner-only: chmod 600 {p}",
+                    p = path.display(),
+                    mode = mode & 0o777
+                );
+            }
             let text = std::fs::read_to_string(path)?;
             let raw = hex::decode(text.trim()).map_err(|_| anyhow::anyhow!("{}: master key must be 64 hex digits", path.display()))?;
             let key: [u8; 32] = raw.try_into().map_err(|_| anyhow::anyhow!("{}: master key must be 32 bytes", path.display()))?;
@@ -63,6 +74,20 @@ impl MasterKey {
         writeln!(f, "{}", hex::encode(key))?;
         f.sync_all()?;
         Ok(MasterKey(key))
+    }
+
+    /// A key for one purpose, derived from the master key (HMAC-SHA256 of
+    /// the purpose's name): the audit chain's key, the recovery codes' key.
+    /// Like the master key, it is never in the database.
+    pub fn subkey(&self, purpose: &str) -> [u8; 32] {
+        keyed(&self.0, format!("steward subkey: {purpose}").as_bytes())
+    }
+
+    /// A keyed hash (hex HMAC-SHA256) of `data` for `purpose`: what the
+    /// database keeps of a secret it only needs to recognise, so a copy of
+    /// the database alone is no help in guessing it.
+    pub fn keyed_hash(&self, purpose: &str, data: &[u8]) -> String {
+        hex::encode(keyed(&self.subkey(purpose), data))
     }
 
     /// Encrypts `plaintext` for the record named by `context`
@@ -107,6 +132,14 @@ impl MasterKey {
 }
 
 /// `n` random bytes from the OS.
+/// HMAC-SHA256 of `data` under `key`.
+pub fn keyed(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(data);
+    m.finalize().into_bytes().into()
+}
+
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     rand::rngs::OsRng.fill_bytes(&mut b);

@@ -32,6 +32,11 @@ use std::time::Duration;
 use steward_protocol::messages::{proof_bytes, AgentMsg, Purpose, ServerMsg};
 use steward_protocol::PROTOCOL_VERSION;
 
+/// A key that no agent holds (its private half was never kept), to check
+/// proofs for device ids that do not exist exactly like real ones.
+static UNKNOWN_DEVICE: std::sync::LazyLock<VerifyingKey> =
+    std::sync::LazyLock::new(|| ed25519_dalek::SigningKey::from_bytes(&crate::crypto::random_bytes::<32>()).verifying_key());
+
 /// Largest frame an agent may send (an inventory with thousands of
 /// packages, or a batch of buffered samples, fits).
 pub const MAX_FRAME: usize = 1024 * 1024;
@@ -175,22 +180,25 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
                 return refuse(socket, "protocol", "agent protocol too old").await;
             }
             let d = match devices::with_settings(&mut app.store.clone(), device_id).await {
-                Ok(Some(d)) => d,
-                Ok(None) => return refuse(socket, "device_unknown", "no such device: enrol again").await,
+                Ok(d) => d,
                 Err(e) => {
                     tracing::error!(error = %e, "gateway: device lookup failed");
                     return refuse(socket, "unavailable", "try again later").await;
                 }
             };
+            // The proof is checked first, and an unknown device is checked
+            // against a key no agent holds: whoever has not proved they are
+            // the device learns nothing of it (whether it exists, or was
+            // removed) from the one refusal they get.
+            let key = d.as_ref().and_then(|d| decode_key(&d.device.public_key)).unwrap_or_else(|| *UNKNOWN_DEVICE);
+            let proved = proof_ok(&key, &proof, &proof_bytes(Purpose::Connect, &nonce, device_id));
+            let Some(d) = d.filter(|_| proved) else {
+                return refuse(socket, "not_accepted", "this agent is not accepted: enrol it again").await;
+            };
             if d.device.revoked_at.is_some() {
+                // It proved it is the device: it may know it was removed, and stop.
                 close_with(socket, &Closing::Revoked.refusal()).await;
                 return None;
-            }
-            let Some(key) = decode_key(&d.device.public_key) else {
-                return refuse(socket, "device_unknown", "stored key unreadable").await;
-            };
-            if !proof_ok(&key, &proof, &proof_bytes(Purpose::Connect, &nonce, device_id)) {
-                return refuse(socket, "bad_proof", "the proof does not verify").await;
             }
             reported_version = Some(clean_label(&agent_version, 64));
             d
@@ -246,6 +254,7 @@ async fn run(
     let mut last_heard = tokio::time::Instant::now();
     let timer = tokio::time::sleep(silence);
     tokio::pin!(timer);
+    let (began, mut budget) = (tokio::time::Instant::now(), super::rate::Budget::default());
     loop {
         let wake = tokio::select! {
             _ = &mut timer => Wake::Timer,
@@ -264,6 +273,20 @@ async fn run(
             }
             Wake::Received(Some(Ok(Message::Text(t)))) => {
                 last_heard = tokio::time::Instant::now();
+                match budget.take(began.elapsed().as_millis() as u64) {
+                    super::rate::Verdict::Take => {}
+                    super::rate::Verdict::Drop => {
+                        if budget.dropped() == 1 {
+                            tracing::warn!(device, "agent over its message budget: dropping its messages");
+                        }
+                        continue;
+                    }
+                    super::rate::Verdict::Disconnect => {
+                        tracing::warn!(device, "agent far over its message budget: disconnected");
+                        Box::pin(refuse::<()>(socket, "rate_limited", "too many messages")).await;
+                        return "rate limited";
+                    }
+                }
                 match serde_json::from_str::<AgentMsg>(&t) {
                     // The common case, handled here without a database round trip.
                     Ok(AgentMsg::Heartbeat { .. }) => app.heartbeats.seen(device),
@@ -387,12 +410,14 @@ async fn enroll(
             };
             drop(tx);
             let actor = Actor { user_id: None, label: "agent".into(), ip: ip.into() };
-            let _ = crate::audit::store::record(
-                &app.store,
-                &actor,
-                Audited::new("device.enroll_refused", "enrollment_token", "").details(serde_json::json!({"reason": code})),
-            )
-            .await;
+            // Counted and summarised: anyone can send refused enrolments.
+            let prefix: String = token.chars().take(12).collect();
+            app.failures
+                .fail(
+                    &actor,
+                    Audited::new("device.enroll_refused", "enrollment_token", prefix).details(serde_json::json!({"reason": code})),
+                )
+                .await;
             return Err((code, r.to_string()));
         }
     };

@@ -14,6 +14,7 @@ pub mod live;
 pub mod pages;
 pub mod panels;
 pub mod presence;
+pub mod rate;
 pub mod runtime;
 pub mod store;
 

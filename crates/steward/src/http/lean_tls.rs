@@ -9,8 +9,8 @@
 //! socket only once it is readable, processed in place, and what the reader
 //! has not taken yet, or the socket has not accepted yet, is all that stays.
 
-use super::pending::{Unauthenticated, WithPending};
 use super::handshake_gate::HandshakeGate;
+use super::pending::{Unauthenticated, WithPending};
 use rustls::server::UnbufferedServerConnection;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, InsufficientSizeError, UnbufferedStatus};
 use rustls::ServerConfig;

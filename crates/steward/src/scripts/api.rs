@@ -52,8 +52,13 @@ pub async fn run(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>
     responses((status = 200, body = Paged<RunInfo>, description = "newest first"), (status = 403, body = ErrorEnvelope)))]
 pub async fn list_runs(State(app): State<App>, p: Principal, ApiQuery(page): ApiQuery<PageParams>) -> ApiResult {
     p.require(Permission::ScriptsRun)?;
-    let (rows, total) = runs::list_runs(&mut app.store.snapshot().await?, p.clients.as_deref(), page.limit(), page.offset()).await?;
-    Ok(json(Paged::new(rows.iter().map(RunInfo::from).collect(), total, &page)))
+    let mut db = app.store.snapshot().await?;
+    let (rows, total) = runs::list_runs(&mut db, p.clients.as_deref(), page.limit(), page.offset()).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        items.push(RunInfo::seen_by(&mut db, r, &p).await?);
+    }
+    Ok(json(Paged::new(items, total, &page)))
 }
 
 #[utoipa::path(get, path = "/api/v1/script-runs/{id}", tag = "scripts", params(("id" = i64, Path)),

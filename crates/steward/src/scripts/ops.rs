@@ -124,6 +124,9 @@ fn checked(r: &ScriptRequest) -> Result<Checked, ApiError> {
     let timeout = r.timeout_secs.unwrap_or(300);
     let run_as = r.run_as.clone().unwrap_or_else(|| "system".into());
     model::check_script(&r.shell, &r.body, &r.parameters, timeout, &run_as).map_err(|(f, m)| ApiError::invalid(f, m))?;
+    if let Some(name) = model::duplicate_param(&r.parameters) {
+        return Err(ApiError::refused("parameters", format!("{name} appears twice")));
+    }
     Ok(Checked { name, description, timeout, run_as, params: serde_json::to_string(&r.parameters).expect("serialises") })
 }
 
@@ -200,6 +203,27 @@ pub struct RunInfo {
     pub params: BTreeMap<String, String>,
     /// `hourly`, `daily` or `weekly` for a recurring run.
     pub repeat: Option<String>,
+    /// True when the run also reaches clients the caller may not see: what
+    /// is shown is their part (their clients, their devices), and the
+    /// parameters, which were given for every client, are withheld.
+    pub partial: bool,
+}
+
+impl RunInfo {
+    /// The run as `p` may see it: all of it, or their clients' part.
+    pub async fn seen_by(db: &mut impl crate::store::Db, r: &Run, p: &Principal) -> Result<RunInfo, ApiError> {
+        let mut info = RunInfo::from(r);
+        if let Some(mine) = &p.clients {
+            let all = std::mem::take(&mut info.client_ids);
+            info.partial = all.iter().any(|c| !mine.contains(c));
+            info.client_ids = all.into_iter().filter(|c| mine.contains(c)).collect();
+            if info.partial {
+                info.params.clear();
+                info.device_count = runs::count_results_in(db, r.id, Some(mine)).await?;
+            }
+        }
+        Ok(info)
+    }
 }
 
 impl From<&Run> for RunInfo {
@@ -218,6 +242,7 @@ impl From<&Run> for RunInfo {
             client_ids: serde_json::from_str(&r.client_ids).unwrap_or_default(),
             params: serde_json::from_str(&r.params).unwrap_or_default(),
             repeat: r.repeat_every.clone(),
+            partial: false,
         }
     }
 }
@@ -334,7 +359,7 @@ pub async fn run_for(app: &App, p: &Principal, script_id: i64, r: RunRequest) ->
         super::dispatch::start_due(app).await?;
     }
     let stored = runs::get_run(&mut app.store.clone(), id).await?.ok_or_else(|| ApiError::internal("run vanished"))?;
-    Ok(RunInfo::from(&stored))
+    RunInfo::seen_by(&mut app.store.clone(), &stored, p).await
 }
 
 /// A run with its results on the devices the user may see.
@@ -361,7 +386,7 @@ async fn visible_run(app: &App, p: &Principal, id: i64) -> Result<(Run, Vec<runs
 /// A run and its results (shared with the pages).
 pub async fn detail_for(app: &App, p: &Principal, id: i64) -> Result<RunDetail, ApiError> {
     let (run, results) = visible_run(app, p, id).await?;
-    Ok(RunDetail { run: RunInfo::from(&run), results })
+    Ok(RunDetail { run: RunInfo::seen_by(&mut app.store.clone(), &run, p).await?, results })
 }
 
 /// Approves or rejects a run awaiting approval (shared with the pages).
@@ -399,7 +424,7 @@ pub async fn decide_for(app: &App, p: &Principal, id: i64, approve: bool) -> Res
         _ => {}
     }
     let stored = runs::get_run(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
-    Ok(RunInfo::from(&stored))
+    RunInfo::seen_by(&mut app.store.clone(), &stored, p).await
 }
 
 /// Cancels a run that has not started (scheduled, recurring, or awaiting
@@ -425,5 +450,5 @@ pub async fn cancel_for(app: &App, p: &Principal, id: i64) -> Result<RunInfo, Ap
     )
     .await?;
     let stored = runs::get_run(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
-    Ok(RunInfo::from(&stored))
+    RunInfo::seen_by(&mut app.store.clone(), &stored, p).await
 }

@@ -39,7 +39,13 @@ pub async fn list(State(app): State<App>, p: Principal) -> PageResult {
     Ok(html(&ScriptsPage {
         l: Layout::new(&app, &p, "Scripts", "scripts"),
         scripts,
-        runs: runs.iter().map(api::RunInfo::from).collect(),
+        runs: {
+            let mut seen = Vec::with_capacity(runs.len());
+            for r in &runs {
+                seen.push(api::RunInfo::seen_by(&mut db, r, &p).await?);
+            }
+            seen
+        },
         can_edit,
     }))
 }
@@ -99,7 +105,7 @@ impl ScriptForm {
             parameters: parse_params(&self.parameters),
             timeout_secs,
             run_as: self.run_as.filter(|r| !r.trim().is_empty()),
-            archived: self.archived.is_some(),
+            archived: crate::web::error::checkbox("archived", self.archived.as_deref())?,
         })
     }
 }

@@ -292,14 +292,19 @@ pub async fn set_device_count(db: &mut impl Db, run_id: i64, n: i64) -> Result<(
 
 /// How many device parts a run has.
 pub async fn count_results(db: &mut impl Db, run_id: i64) -> Result<i64> {
-    let n: Count = db
-        .fetch_one(
-            Query::select()
-                .expr_as(Expr::col(ScriptResults::RunId).count(), crate::store::n())
-                .from(ScriptResults::Table)
-                .and_where(Expr::col(ScriptResults::RunId).eq(run_id)),
-        )
-        .await?;
+    count_results_in(db, run_id, None).await
+}
+
+/// A run's devices among the clients in `scope` (`None`: all).
+pub async fn count_results_in(db: &mut impl Db, run_id: i64, scope: Option<&[i64]>) -> Result<i64> {
+    let mut q = Query::select();
+    q.expr_as(Expr::col(ScriptResults::RunId).count(), crate::store::n())
+        .from(ScriptResults::Table)
+        .and_where(Expr::col(ScriptResults::RunId).eq(run_id));
+    if let Some(ids) = scope {
+        q.and_where(Expr::col(ScriptResults::ClientId).is_in(ids.to_vec()));
+    }
+    let n: Count = db.fetch_one(&q).await?;
     Ok(n.n)
 }
 

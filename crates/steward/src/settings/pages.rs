@@ -35,7 +35,7 @@ pub struct SettingsForm {
 
 pub async fn update(State(app): State<App>, p: Principal, WebForm(f): WebForm<SettingsForm>) -> PageResult {
     p.require(Permission::SettingsWrite)?;
-    let v = f.require_mfa.is_some();
+    let v = crate::web::error::checkbox("require_mfa", f.require_mfa.as_deref())?;
     if super::store::require_mfa(&app.store).await? != v {
         super::store::set(&app.store, &p.actor(), super::store::REQUIRE_MFA, if v { "true" } else { "false" }).await?;
     }

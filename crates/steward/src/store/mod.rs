@@ -81,6 +81,8 @@ pub struct Store {
     /// batches never lock the same rows in different orders (a deadlock
     /// PostgreSQL resolves by aborting one, a second later).
     ingest: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The audit chain's key (derived from the master key; never stored).
+    audit_key: std::sync::Arc<std::sync::OnceLock<[u8; 32]>>,
 }
 
 /// A row type readable from both engines.
@@ -156,7 +158,13 @@ impl Store {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let opts = PgConnectOptions::from_str(url)?;
                 let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
-                Store { pool: Pool::Postgres(pool), sqlite_path: None, writer: None, ingest: Default::default() }
+                Store {
+                    pool: Pool::Postgres(pool),
+                    sqlite_path: None,
+                    writer: None,
+                    ingest: Default::default(),
+                    audit_key: Default::default(),
+                }
             }
             Some(url) => {
                 return Err(StoreError::Other(format!(
@@ -164,15 +172,31 @@ impl Store {
                 )))
             }
             None => {
-                std::fs::create_dir_all(data_dir)
-                    .map_err(|e| StoreError::Other(format!("cannot create data dir {}: {e}", data_dir.display())))?;
+                private_dir(data_dir).map_err(|e| StoreError::Other(format!("cannot create data dir {}: {e}", data_dir.display())))?;
                 let path = data_dir.join(SQLITE_FILE);
                 let pool = SqlitePoolOptions::new().max_connections(8).connect_with(sqlite_options(&path, true)).await?;
-                Store { pool: Pool::Sqlite(pool), sqlite_path: Some(path), writer: Some(Default::default()), ingest: Default::default() }
+                private_files(data_dir).map_err(|e| StoreError::Other(format!("cannot restrict {}: {e}", data_dir.display())))?;
+                Store {
+                    pool: Pool::Sqlite(pool),
+                    sqlite_path: Some(path),
+                    writer: Some(Default::default()),
+                    ingest: Default::default(),
+                    audit_key: Default::default(),
+                }
             }
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Hands the store the audit chain's key (once, right after opening).
+    pub fn set_audit_key(&self, key: [u8; 32]) {
+        let _ = self.audit_key.set(key);
+    }
+
+    /// The audit chain's key, once set.
+    pub fn audit_key(&self) -> Option<[u8; 32]> {
+        self.audit_key.get().copied()
     }
 
     pub fn backend(&self) -> Backend {
@@ -254,6 +278,31 @@ impl Store {
             Pool::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// Creates the data directory owner-only (0700), and makes an existing one so.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Makes the database and its WAL and shared-memory files owner-only (0600):
+/// a copy of them is every client's data.
+fn private_files(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    for name in [SQLITE_FILE.to_string(), format!("{SQLITE_FILE}-wal"), format!("{SQLITE_FILE}-shm")] {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        if p.exists() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
 }
 
 /// Folds the WAL into the database file and closes, as the only connection.

@@ -270,7 +270,7 @@ pub async fn update_site(
                 name: Some(f.name),
                 timezone: Some(f.timezone),
                 address: Some(f.address),
-                archived: Some(f.archived.is_some()),
+                archived: Some(crate::web::error::checkbox("archived", f.archived.as_deref())?),
                 agent_heartbeat_secs: Some(h),
                 agent_metrics_secs: Some(m),
             };
@@ -363,7 +363,7 @@ pub async fn update_contact(
                 phone: Some(f.phone),
                 title: Some(f.title),
                 site_id: Some(site_id),
-                archived: Some(f.archived.is_some()),
+                archived: Some(crate::web::error::checkbox("archived", f.archived.as_deref())?),
             };
             ops::update_contact(&app, &p, id, contact_id, patch).await
         }

@@ -1,9 +1,9 @@
 //! Tenancy's storage: the clients, sites and contacts tables, their lists
 //! (scoped to the clients a user may see) and the name search.
 
+use crate::auth::principal::ScopedClient;
 use crate::devices::agent_settings::model::Overrides;
 use crate::store::{Count, Db, Result};
-use crate::auth::principal::ScopedClient;
 use crate::time::Timestamp;
 use sea_query::{Cond, Expr, Func, Iden, Order, Query, SelectStatement};
 use serde::Serialize;

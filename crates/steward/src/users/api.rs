@@ -57,3 +57,15 @@ pub async fn reset_mfa(State(app): State<App>, p: Principal, ApiPath(id): ApiPat
     mfa::reset(&app.store, &p.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// How many of a user's tokens were revoked.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TokensRevoked {
+    pub revoked: u64,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/revoke-tokens", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = TokensRevoked), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_tokens(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
+    Ok(json(TokensRevoked { revoked: super::ops::revoke_tokens(&app.store, &p, id).await? }))
+}

@@ -24,12 +24,14 @@ pub fn domain() -> Domain {
         .api(read, routes!(api::get))
         .api(write, routes!(api::update))
         .api(write, routes!(api::reset_mfa))
+        .api(write, routes!(api::revoke_tokens))
         .pages([
             get("/users", read, pages::list),
             post("/users", write, pages::create),
             get("/users/{id}", read, pages::show),
             post("/users/{id}", write, pages::update),
             post("/users/{id}/reset-mfa", write, pages::reset_mfa),
+            post("/users/{id}/revoke-tokens", write, pages::revoke_tokens),
         ])
         .nav(NavItem { group: NavGroup::Admin, order: 10, id: "users", label: "Users", href: "/users", key: 'u', need: read })
         .panel(Panel { slot: Slot::HomeStat, order: 90, render: user_count })

@@ -179,3 +179,14 @@ pub async fn update(store: &Store, actor: &Actor, actor_user_id: Option<i64>, id
     .await?;
     Ok(u)
 }
+
+/// Revokes every API token of a user (an administrator's answer to a
+/// leaked credential), audited.
+pub async fn revoke_tokens(store: &Store, p: &crate::auth::principal::Principal, id: i64) -> Result<u64, ApiError> {
+    p.require(crate::auth::roles::Permission::UsersWrite)?;
+    let mut tx = store.begin_audited().await?;
+    let u = super::store::by_id(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
+    let n = tokens::revoke_all(tx.tx(), id).await?;
+    tx.commit(&p.actor(), Event::new("user.tokens_revoke", "user", id).details(json!({"email": u.email, "revoked": n}))).await?;
+    Ok(n)
+}

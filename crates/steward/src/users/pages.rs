@@ -147,7 +147,7 @@ pub async fn update(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i
         Ok::<_, ApiError>(UserPatch {
             name: pairs_get(&pairs, "name"),
             role: Some(parse_role(pairs_get(&pairs, "role"))?),
-            disabled: Some(pairs_get(&pairs, "disabled").is_some()),
+            disabled: Some(crate::web::error::checkbox("disabled", pairs_get(&pairs, "disabled").as_deref())?),
             password: pairs_get(&pairs, "password").filter(|s| !s.is_empty()),
             clients: Some(parse_clients(&pairs)?),
         })
@@ -163,4 +163,9 @@ pub async fn reset_mfa(State(app): State<App>, p: Principal, ApiPath(id): ApiPat
     super::store::by_id(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
     mfa::reset(&app.store, &p.actor(), id).await?;
     user_page(&app, &p, id, None, Some("Two-factor authentication was reset and the user was signed out everywhere.".into())).await
+}
+
+pub async fn revoke_tokens(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
+    let n = super::ops::revoke_tokens(&app.store, &p, id).await?;
+    user_page(&app, &p, id, None, Some(format!("{n} API token(s) revoked."))).await
 }

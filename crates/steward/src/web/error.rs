@@ -102,3 +102,30 @@ pub fn status_for(error: &Option<String>) -> axum::http::StatusCode {
         axum::http::StatusCode::OK
     }
 }
+
+/// A checkbox from a form, read strictly: absent (or empty, `0`, `off`,
+/// `false`) is off, `1`, `on` or `true` is on, anything else is an error
+/// naming the field (an empty `require_mfa=` once turned MFA on).
+pub fn checkbox(field: &str, v: Option<&str>) -> Result<bool, ApiError> {
+    match v.map(str::trim) {
+        None | Some("" | "0" | "off" | "false") => Ok(false),
+        Some("1" | "on" | "true") => Ok(true),
+        Some(_) => Err(ApiError::invalid(field, "is a checkbox: on (1) or off")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checkbox;
+
+    #[test]
+    fn checkboxes_are_on_only_when_ticked() {
+        for off in [None, Some(""), Some("0"), Some("off"), Some("false")] {
+            assert!(!checkbox("x", off).unwrap(), "{off:?}");
+        }
+        for on in ["1", "on", "true"] {
+            assert!(checkbox("x", Some(on)).unwrap());
+        }
+        assert!(checkbox("x", Some("yes please")).is_err());
+    }
+}

@@ -44,7 +44,12 @@ async fn every_wrong_typed_parameter_is_named_in_the_standard_error_shape() {
                 if p["in"] == "query" {
                     url = format!("{url}?{name}={bad}");
                 }
-                let r = a.raw(reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), &url).json(&json!({})).send().await.unwrap();
+                let r = a
+                    .raw(reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), &url)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap();
                 let status = r.status().as_u16();
                 let ctype = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
                 let body = r.text().await.unwrap();

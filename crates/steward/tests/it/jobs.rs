@@ -1,7 +1,8 @@
 //! Jobs run once per occurrence across nodes: two `steward serve` processes
 //! on one PostgreSQL database share the scheduled audit anchor (each node
-//! writes to its own file), so together they write it about once a second,
-//! not twice; when one is killed the other goes on alone. The lease rules
+//! writes to its own file; the chain is kept moving, so every occurrence
+//! writes), so together they write it about once a second, not twice; when
+//! one is killed the other goes on alone. The lease rules
 //! themselves (a held lease blocks others until it expires) are checked on
 //! the store directly, on both engines.
 //!
@@ -47,6 +48,16 @@ async fn two_nodes_run_each_occurrence_once_and_one_takes_over_when_the_other_di
     let a = Server::start_in(env_a, &fa.iter().map(String::as_str).collect::<Vec<_>>()).await;
     let b = Server::start_in(env_b, &fb.iter().map(String::as_str).collect::<Vec<_>>()).await;
 
+    // The anchor is written when the head moved: keep the chain moving (a
+    // client a fifth of a second, through node B, which outlives A).
+    let writer = b.admin().await;
+    let busy = tokio::spawn(async move {
+        for i in 0.. {
+            make_client(&writer, &format!("Busy {i}")).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+
     // Both running: the anchor is due once a second, and each occurrence is
     // written by one node (two nodes each running it would write twice).
     let started = Instant::now();
@@ -69,6 +80,7 @@ async fn two_nodes_run_each_occurrence_once_and_one_takes_over_when_the_other_di
     let after = lines(&file_b);
     assert!(after >= before + 3, "B took over the job: {before} → {after} anchors in 6 s ({})", b.stderr());
     assert_eq!(lines(&file_a), dead_a, "nothing writes A's file once A is gone");
+    busy.abort();
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod common;
 mod demo;
 mod device_list;
 mod enrollment;
+mod hardening;
 mod jobs;
 mod layering;
 mod live;

@@ -51,6 +51,7 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/users",
     "/api/v1/users/{id}",
     "/api/v1/users/{id}/reset-mfa",
+    "/api/v1/users/{id}/revoke-tokens",
     "/api/v1/audit",
     "/api/v1/audit/verify",
     "/api/v1/settings",
@@ -85,6 +86,7 @@ const GLOBAL_WEB: &[&str] = &[
     "/users",
     "/users/{id}",
     "/users/{id}/reset-mfa",
+    "/users/{id}/revoke-tokens",
     "/audit",
     "/settings",
     "/devices",
@@ -276,9 +278,7 @@ async fn another_clients_id_in_a_query_parameter_reveals_nothing() {
     t.login_ok("limited@msp.example", PASSWORD).await;
     let leaked = |body: &str| -> Option<String> {
         SECRETS.iter().find(|n| body.contains(*n)).map(|n| n.to_string()).or_else(|| {
-            [format!("\"client_id\":{theirs}"), format!("\"site_id\":{their_site}")]
-                .into_iter()
-                .find(|m| body.contains(m.as_str()))
+            [format!("\"client_id\":{theirs}"), format!("\"site_id\":{their_site}")].into_iter().find(|m| body.contains(m.as_str()))
         })
     };
     let value_for = |name: &str| match name {

@@ -136,7 +136,7 @@ async fn large_or_cross_client_runs_wait_for_a_second_person_and_scope_holds() {
     };
     let (north_devs, south_devs) = (of(north), of(south));
     assert_eq!((north_devs.len(), south_devs.len()), (3, 1), "three Northwind devices and one Southwind: {all}");
-    let sc = script(&a, "Inventory refresh", "powershell", "Get-ComputerInfo", json!({})).await;
+    let sc = script(&a, "Inventory refresh", "powershell", "Get-ComputerInfo", json!({"parameters": [{"name": "share"}]})).await;
     let sid = sc["id"].as_i64().unwrap();
 
     // Two devices of one client: under the threshold, runs at once (simulated machines do not execute it).
@@ -149,7 +149,7 @@ async fn large_or_cross_client_runs_wait_for_a_second_person_and_scope_holds() {
     // All three: over the threshold. One device per client: across clients. Both wait.
     let big = run(&a, sid, json!({"client_id": north})).await;
     assert_eq!((big["state"].as_str(), big["device_count"].as_i64()), (Some("awaiting_approval"), Some(3)));
-    let cross = run(&a, sid, json!({"device_ids": [north_devs[0], south_devs[0]]})).await;
+    let cross = run(&a, sid, json!({"device_ids": [north_devs[0], south_devs[0]], "params": {"share": "\\\\north-fs\\secret"}})).await;
     assert_eq!(cross["state"], "awaiting_approval");
     // Nothing was sent yet.
     let (_, d) = a.get(&format!("/api/v1/script-runs/{}", big["id"])).await;
@@ -168,6 +168,16 @@ async fn large_or_cross_client_runs_wait_for_a_second_person_and_scope_holds() {
     assert_eq!(st, 404, "a run on Northwind only does not exist for them");
     let (_, d) = t.get(&format!("/api/v1/script-runs/{}", cross["id"])).await;
     assert_eq!(d["results"].as_array().unwrap().len(), 1, "only their device's part: {d}");
+    // Of the run itself, too, only their part: their client, their device, no parameters.
+    assert_eq!(d["client_ids"], json!([south]), "{d}");
+    assert_eq!((d["device_count"].as_i64(), d["partial"].as_bool()), (Some(1), Some(true)), "{d}");
+    assert_eq!(d["params"], json!({}), "{d}");
+    let (_, whole) = a.get(&format!("/api/v1/script-runs/{}", cross["id"])).await;
+    assert_eq!(whole["params"]["share"], "\\\\north-fs\\secret", "whoever sees all of it sees the parameters");
+    assert_eq!(
+        (whole["device_count"].as_i64(), whole["partial"].as_bool(), whole["client_ids"].as_array().unwrap().len()),
+        (Some(2), Some(false), 2)
+    );
     let (_, listed) = t.get("/api/v1/script-runs").await;
     assert!(listed["items"].as_array().unwrap().iter().all(|r| r["id"] == cross["id"]), "{listed}");
     let (st, _) = t.post(&format!("/api/v1/scripts/{sid}/runs"), json!({"device_ids": [north_devs[0]]})).await;

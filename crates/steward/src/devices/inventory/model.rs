@@ -102,6 +102,29 @@ pub struct Change {
     pub after: Option<String>,
 }
 
+/// Two steps of history as one: each item's first `before` and last
+/// `after`; an item that came back to where it was drops out. So several
+/// reports in quick succession (an agent flapping, or a hostile one) leave
+/// one history entry, and `merge(diff(a, b), diff(b, c)) == diff(a, c)`.
+pub fn merge(earlier: Vec<Change>, later: Vec<Change>) -> Vec<Change> {
+    let mut by_item: BTreeMap<(String, String), (Option<String>, Option<String>)> = BTreeMap::new();
+    for c in earlier.into_iter().chain(later) {
+        by_item.entry((c.section, c.item)).and_modify(|(_, after)| *after = c.after.clone()).or_insert((c.before, c.after));
+    }
+    by_item
+        .into_iter()
+        .filter_map(|((section, item), (before, after))| {
+            let kind = match (&before, &after) {
+                (None, Some(_)) => "added",
+                (Some(_), None) => "removed",
+                (Some(b), Some(a)) if b != a => "changed",
+                _ => return None,
+            };
+            Some(Change { section, kind: kind.into(), item, before, after })
+        })
+        .collect()
+}
+
 /// Compares keyed values of one section.
 fn keyed(section: &str, old: BTreeMap<String, String>, new: BTreeMap<String, String>, out: &mut Vec<Change>) {
     for (k, v) in &old {
@@ -238,7 +261,27 @@ mod tests {
 
     const NOW: i64 = 2_000_000_000;
 
+    fn maps() -> impl Strategy<Value = BTreeMap<String, String>> {
+        prop::collection::btree_map("[a-e]", "[xyz]", 0..5)
+    }
+
+    fn diff_maps(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<Change> {
+        let mut out = vec![];
+        keyed("software", a.clone(), b.clone(), &mut out);
+        out
+    }
+
+    fn sorted(mut v: Vec<Change>) -> Vec<(String, String, Option<String>, Option<String>)> {
+        v.sort_by(|x, y| (&x.section, &x.item).cmp(&(&y.section, &y.item)));
+        v.into_iter().map(|c| (c.kind, c.item, c.before, c.after)).collect()
+    }
+
     proptest! {
+        #[test]
+        fn merging_two_steps_is_the_step_from_first_to_last(a in maps(), b in maps(), c in maps()) {
+            prop_assert_eq!(sorted(merge(diff_maps(&a, &b), diff_maps(&b, &c))), sorted(diff_maps(&a, &c)));
+        }
+
         #[test]
         fn cleaning_is_idempotent(a in arb_inventory()) {
             let once = clean(a, NOW);

@@ -69,6 +69,32 @@ pub async fn current(db: &mut impl Db, device_id: i64) -> Result<Option<Current>
     }))
 }
 
+/// Changes this close to the last history entry join it.
+pub const COALESCE_US: i64 = 10 * 60 * 1_000_000;
+
+#[derive(sqlx::FromRow)]
+struct RecentChange {
+    id: i64,
+    at: i64,
+    changes: String,
+}
+
+/// The device's newest history entry, if it is a change (not the first
+/// inventory's entry) made after `since`.
+async fn latest_change(db: &mut impl Db, device_id: i64, since: i64) -> Result<Option<RecentChange>> {
+    let r: Option<RecentChange> = db
+        .fetch_optional(
+            Query::select()
+                .columns([DeviceInventoryChanges::Id, DeviceInventoryChanges::At, DeviceInventoryChanges::Changes])
+                .from(DeviceInventoryChanges::Table)
+                .and_where(Expr::col(DeviceInventoryChanges::DeviceId).eq(device_id))
+                .order_by(DeviceInventoryChanges::Id, Order::Desc)
+                .limit(1),
+        )
+        .await?;
+    Ok(r.filter(|r| r.changes != "[]" && r.at >= since))
+}
+
 /// Stores a reported inventory in its own transaction (see [`record_in`]).
 pub async fn record(store: &Store, device_id: i64, collected_at_us: i64, inv: &Inventory, sent_hash: &str) -> Result<Option<usize>> {
     let _turn = store.ingest_turn().await;
@@ -130,14 +156,33 @@ pub async fn record_in(tx: &mut impl Db, device_id: i64, collected_at_us: i64, i
         }
         None => vec![],
     };
-    if old.is_none() || !changes.is_empty() {
-        tx.execute(
-            Query::insert()
-                .into_table(DeviceInventoryChanges::Table)
-                .columns([DeviceInventoryChanges::DeviceId, DeviceInventoryChanges::At, DeviceInventoryChanges::Changes])
-                .values_panic([device_id.into(), now.into(), serde_json::to_string(&changes).expect("serialises").into()]),
-        )
-        .await?;
+    // Changes within a window of the last entry join it (each item's first
+    // before and last after), so a flapping or hostile agent makes one entry
+    // a window, not one per report. The first inventory's entry stays.
+    let recent = if old.is_some() && !changes.is_empty() { latest_change(tx, device_id, now - COALESCE_US).await? } else { None };
+    match recent {
+        Some(r) => {
+            let earlier: Vec<Change> = serde_json::from_str(&r.changes).unwrap_or_default();
+            let merged = inventory::merge(earlier, changes.clone());
+            tx.execute(
+                Query::update()
+                    .table(DeviceInventoryChanges::Table)
+                    .value(DeviceInventoryChanges::At, now)
+                    .value(DeviceInventoryChanges::Changes, serde_json::to_string(&merged).expect("serialises"))
+                    .and_where(Expr::col(DeviceInventoryChanges::Id).eq(r.id)),
+            )
+            .await?;
+        }
+        None if old.is_none() || !changes.is_empty() => {
+            tx.execute(
+                Query::insert()
+                    .into_table(DeviceInventoryChanges::Table)
+                    .columns([DeviceInventoryChanges::DeviceId, DeviceInventoryChanges::At, DeviceInventoryChanges::Changes])
+                    .values_panic([device_id.into(), now.into(), serde_json::to_string(&changes).expect("serialises").into()]),
+            )
+            .await?;
+        }
+        None => {}
     }
     // The device list shows the OS and host name: keep them current.
     let os = &inv.os;

@@ -129,6 +129,11 @@ fn spawn(env: &Env, extra: &[String], vars: &[(String, String)], stderr_path: &P
     if !extra.iter().any(|a| a == "--listen") {
         cmd.args(["--listen", "127.0.0.1:0"]);
     }
+    // Anchors go next to the data directory by default (/tmp here): keep
+    // each test's inside its own.
+    if !extra.iter().any(|a| a == "--audit-anchor-file") {
+        cmd.arg("--audit-anchor-file").arg(env.data_dir().join("anchors.jsonl"));
+    }
     cmd.args(extra).envs(vars.iter().map(|(k, v)| (k, v)));
     // STEWARD_TEST_SERVER_LOG=debug shows more of what a failing test's server did.
     let log = std::env::var("STEWARD_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into());
@@ -247,6 +252,19 @@ impl Client {
             .danger_accept_invalid_certs(true)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Client { http, base: base.to_string(), csrf: Default::default(), bearer: None }
+    }
+
+    /// A fresh client whose connections come from `source` (any 127.x.y.z
+    /// is loopback on Linux: one machine is many addresses).
+    pub fn from_address(base: &str, source: &str) -> Client {
+        let http = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(source.parse::<std::net::IpAddr>().ok())
             .build()
             .unwrap();
         Client { http, base: base.to_string(), csrf: Default::default(), bearer: None }
