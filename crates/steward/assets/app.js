@@ -75,4 +75,82 @@
   }
   document.addEventListener("DOMContentLoaded", listen);
   document.addEventListener("htmx:load", listen);
+  // The ticket queue: j/k move a cursor over the rows, Enter opens, x ticks,
+  // a goes to the bulk "assign to"; clicking a row opens it. On a ticket, r
+  // starts a reply.
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#queue tbody tr[data-href]")); }
+  function cursorMove(d) {
+    var all = rows();
+    if (!all.length) return;
+    var i = all.findIndex(function (r) { return r.classList.contains("cursor"); });
+    if (i >= 0) all[i].classList.remove("cursor");
+    i = Math.max(0, Math.min(all.length - 1, i < 0 ? 0 : i + d));
+    all[i].classList.add("cursor");
+    all[i].scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+    var cur = document.querySelector("#queue tbody tr.cursor");
+    if (e.key === "j" || e.key === "k") {
+      if (document.getElementById("queue")) { e.preventDefault(); cursorMove(e.key === "j" ? 1 : -1); }
+    } else if (e.key === "Enter" && cur) {
+      window.location.href = cur.getAttribute("data-href");
+    } else if (e.key === "x" && cur) {
+      var box = cur.querySelector("input[type=checkbox]");
+      if (box) box.checked = !box.checked;
+    } else if (e.key === "a" && document.getElementById("bulk-assignee")) {
+      e.preventDefault();
+      if (cur) { var b = cur.querySelector("input[type=checkbox]"); if (b && !document.querySelector("#queue tbody input:checked")) b.checked = true; }
+      document.getElementById("bulk-assignee").focus();
+    } else if (e.key === "a" && document.getElementById("assignee")) {
+      e.preventDefault(); document.getElementById("assignee").focus();
+    } else if (e.key === "r" && document.getElementById("reply-body")) {
+      e.preventDefault(); document.getElementById("reply-body").focus();
+    }
+  });
+  document.addEventListener("click", function (e) {
+    var all = e.target.closest ? e.target.closest("[data-select-all]") : null;
+    if (all) {
+      document.querySelectorAll("#queue tbody input[type=checkbox]").forEach(function (b) { b.checked = all.checked; });
+      return;
+    }
+    var row = e.target.closest ? e.target.closest("#queue tbody tr[data-href]") : null;
+    if (row && !e.target.closest("a, input, button, select, label")) window.location.href = row.getAttribute("data-href");
+  });
+
+  // Live tickets: the queue and a ticket's page refresh their parts when
+  // a ticket of the user's clients changes (/tickets/events), unless the
+  // user is in the middle of typing there.
+  var ticketsLive = null, refreshTimer = null;
+  function refreshParts(ids) {
+    fetch(window.location.href, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+      if (!html) return;
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      ids.forEach(function (sel) {
+        var now = document.querySelector(sel), next = doc.querySelector(sel);
+        if (now && next) now.replaceWith(next);
+      });
+    });
+  }
+  function onTicketChanged(e) {
+    var c;
+    try { c = JSON.parse(e.data); } catch (err) { return; }
+    var page = document.querySelector("[data-live-ticket]");
+    if (page && Number(page.getAttribute("data-ticket")) !== Number(c.ticket_id)) return;
+    var reply = document.getElementById("reply-body");
+    if (reply && reply.value.trim() !== "") return;
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function () {
+      if (document.querySelector("#queue tbody input:checked")) return;
+      refreshParts(page ? ["#sla", "#thread ol.thread", "p.meta", "#devices"] : ["#queue tbody", "h1 .count"]);
+    }, 500);
+  }
+  function listenTickets() {
+    if (ticketsLive || !window.EventSource || !document.querySelector("[data-live-tickets], [data-live-ticket]")) return;
+    ticketsLive = new EventSource("/tickets/events");
+    ticketsLive.addEventListener("changed", onTicketChanged);
+    ticketsLive.addEventListener("resync", function () { onTicketChanged({ data: "{}" }); });
+  }
+  document.addEventListener("DOMContentLoaded", listenTickets);
+  document.addEventListener("htmx:load", listenTickets);
 })();

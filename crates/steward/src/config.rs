@@ -44,6 +44,7 @@ pub struct Config {
     pub job_lease_secs: u64,
     pub http_header_timeout_secs: u64,
     pub unauthenticated_per_address: usize,
+    pub sla_check_secs: u64,
 }
 
 /// Seconds between an agent's heartbeats that the server (and any client,
@@ -167,6 +168,10 @@ pub struct Partial {
     /// TLS but not yet authenticated, at most (default 128).
     #[arg(long, env = "STEWARD_UNAUTHENTICATED_PER_ADDRESS")]
     pub unauthenticated_per_address: Option<usize>,
+    /// Seconds between looks for SLA warnings and breaches to announce
+    /// (default 20: each is announced within a minute of its instant).
+    #[arg(long, env = "STEWARD_SLA_CHECK_SECS")]
+    pub sla_check_secs: Option<u64>,
 }
 
 impl Partial {
@@ -200,7 +205,8 @@ impl Partial {
             tls_handshakes_per_address,
             job_lease_secs,
             http_header_timeout_secs,
-            unauthenticated_per_address
+            unauthenticated_per_address,
+            sla_check_secs
         )
     }
 
@@ -247,7 +253,9 @@ impl Partial {
             job_lease_secs: self.job_lease_secs.unwrap_or(60),
             http_header_timeout_secs: self.http_header_timeout_secs.unwrap_or(10),
             unauthenticated_per_address: self.unauthenticated_per_address.unwrap_or(128),
+            sla_check_secs: self.sla_check_secs.unwrap_or(20),
         };
+        anyhow::ensure!((1..=60).contains(&c.sla_check_secs), "sla_check_secs must be between 1 and 60");
         anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");
         anyhow::ensure!(c.unauthenticated_per_address >= 1, "unauthenticated_per_address must be at least 1");
         anyhow::ensure!((3..=86_400).contains(&c.job_lease_secs), "job_lease_secs must be between 3 and 86400");

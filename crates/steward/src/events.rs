@@ -29,6 +29,34 @@ pub enum Event {
     ScriptFinished { device: i64, command_id: String, outcome: Box<Outcome> },
     /// A client's (or one of its sites') agent settings changed.
     AgentSettingsChanged { client: i64, site: Option<i64> },
+    /// A ticket was opened or changed, or its thread grew.
+    TicketChanged { ticket: i64, client: i64 },
+    /// A ticket's SLA clock passed its warning point or its target
+    /// (`sla.warning` / `sla.breached`), announced once per clock.
+    Sla { ticket: i64, client: i64, clock: SlaClock, breached: bool },
+}
+
+/// Which of a ticket's SLA clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaClock {
+    FirstResponse,
+    Resolution,
+}
+
+impl SlaClock {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaClock::FirstResponse => "first_response",
+            SlaClock::Resolution => "resolution",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SlaClock::FirstResponse => "first response",
+            SlaClock::Resolution => "resolution",
+        }
+    }
 }
 
 impl Event {
@@ -36,7 +64,7 @@ impl Event {
     pub fn client(&self) -> Option<i64> {
         match self {
             Event::DevicePresence { client, .. } | Event::InventoryChanged { client, .. } => Some(*client),
-            Event::AgentSettingsChanged { client, .. } => Some(*client),
+            Event::AgentSettingsChanged { client, .. } | Event::TicketChanged { client, .. } | Event::Sla { client, .. } => Some(*client),
             Event::ScriptFinished { .. } => None,
         }
     }

@@ -7,7 +7,7 @@
 //! → the running services (`http`, `events`, `web::error`, `*/runtime`)
 //! → [`app`] (the state every handler is given) → the domains (`audit`,
 //! `auth`, `users`, `settings`, `tenancy`, `devices`, `monitoring`,
-//! `scripts`, `web`) → the composition root ([`routes`], [`jobs`],
+//! `scripts`, `tickets`, `sla`, `notifications`, `web`) → the composition root ([`routes`], [`jobs`],
 //! [`server`], [`cli`], [`demo`]). A domain never imports `routes` or
 //! another domain's pages; domains hear of each other through [`events`].
 //!
@@ -29,12 +29,15 @@ pub mod events;
 pub mod http;
 pub mod jobs;
 pub mod monitoring;
+pub mod notifications;
 pub mod routes;
 pub mod scripts;
 pub mod server;
 pub mod settings;
+pub mod sla;
 pub mod store;
 pub mod tenancy;
+pub mod tickets;
 pub mod time;
 pub mod users;
 pub mod validate;

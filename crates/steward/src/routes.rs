@@ -25,11 +25,14 @@ pub fn domains() -> Vec<Domain> {
         crate::devices::domain(),
         crate::monitoring::domain(),
         crate::scripts::domain(),
+        crate::tickets::domain(),
+        crate::sla::domain(),
         crate::tenancy::domain(),
         crate::users::domain(),
         crate::auth::domain(),
         crate::audit::domain(),
         crate::settings::domain(),
+        crate::notifications::domain(),
     ]
 }
 

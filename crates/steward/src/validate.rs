@@ -173,6 +173,8 @@ pub type Short = Text<200>;
 pub type Medium = Text<2000>;
 /// Notes (20,000 characters).
 pub type Long = Text<20_000>;
+/// A message: a ticket reply or note (100,000 characters).
+pub type Message = Text<100_000>;
 
 /// An email address: one `@`, a dotted domain, no spaces or markup, at
 /// most 254 characters, letters from one alphabet per part. Lower-cased.

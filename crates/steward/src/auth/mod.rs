@@ -63,7 +63,7 @@ pub fn domain() -> Domain {
             id: "tokens",
             label: "API tokens",
             href: "/tokens",
-            key: 't',
+            key: 'o',
             need: Need::Session,
         })
         .nav(NavItem {

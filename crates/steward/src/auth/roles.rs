@@ -50,9 +50,9 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Perms::all(),
-            Role::Technician => Perms::of(&[ClientsRead, ClientsWrite, ScriptsRun, ScriptsWrite]),
-            Role::Billing => Perms::of(&[ClientsRead, BillingRead, BillingWrite]),
-            Role::ReadOnly => Perms::of(&[ClientsRead, UsersRead, BillingRead]),
+            Role::Technician => Perms::of(&[ClientsRead, ClientsWrite, ScriptsRun, ScriptsWrite, TicketsRead, TicketsWrite]),
+            Role::Billing => Perms::of(&[ClientsRead, BillingRead, BillingWrite, TicketsRead]),
+            Role::ReadOnly => Perms::of(&[ClientsRead, UsersRead, BillingRead, TicketsRead]),
             Role::ClientContact => Perms::empty(),
         }
     }
@@ -84,10 +84,20 @@ pub enum Permission {
     ScriptsRun,
     /// Add and change library scripts.
     ScriptsWrite,
+    /// See tickets, their threads, time and SLA reports.
+    TicketsRead,
+    /// Open, answer and change tickets; log time.
+    TicketsWrite,
+    /// Create tickets and entries with past instants (imports from another
+    /// PSA); the SLA clocks then run from those instants.
+    TicketsImport,
+    /// Configure the service desk: statuses, priorities, boards, business
+    /// calendars and SLA policies; approve timesheets.
+    ServiceDeskAdmin,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ClientsRead,
         Permission::ClientsWrite,
         Permission::UsersRead,
@@ -98,6 +108,10 @@ impl Permission {
         Permission::BillingWrite,
         Permission::ScriptsRun,
         Permission::ScriptsWrite,
+        Permission::TicketsRead,
+        Permission::TicketsWrite,
+        Permission::TicketsImport,
+        Permission::ServiceDeskAdmin,
     ];
 
     pub fn scope(self) -> &'static str {
@@ -112,6 +126,10 @@ impl Permission {
             Permission::BillingWrite => "billing:write",
             Permission::ScriptsRun => "scripts:run",
             Permission::ScriptsWrite => "scripts:write",
+            Permission::TicketsRead => "tickets:read",
+            Permission::TicketsWrite => "tickets:write",
+            Permission::TicketsImport => "tickets:import",
+            Permission::ServiceDeskAdmin => "service_desk:admin",
         }
     }
 

@@ -16,6 +16,9 @@ pub struct SettingsDoc {
     /// A script run on more devices than this (or on devices of more than
     /// one client) needs a second person's approval.
     pub script_approval_threshold: u32,
+    /// Days a resolved ticket stays resolved before it closes itself (a
+    /// reply before then reopens it); 0 never closes.
+    pub ticket_autoclose_days: u32,
 }
 
 /// Changes to settings.
@@ -26,12 +29,16 @@ pub struct SettingsPatch {
     /// 0–100,000.
     #[schema(maximum = 100000)]
     pub script_approval_threshold: Option<u32>,
+    /// 0–3650.
+    #[schema(maximum = 3650)]
+    pub ticket_autoclose_days: Option<u32>,
 }
 
 async fn doc(app: &App) -> Result<SettingsDoc, ApiError> {
     Ok(SettingsDoc {
         require_mfa: super::store::require_mfa(&app.store).await?,
         script_approval_threshold: super::store::script_approval_threshold(&app.store).await?,
+        ticket_autoclose_days: super::store::ticket_autoclose_days(&app.store).await?,
     })
 }
 
@@ -53,6 +60,12 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJso
             return Err(ApiError::invalid("script_approval_threshold", "between 0 and 100000"));
         }
         super::store::set(&app.store, &p.actor(), super::store::SCRIPT_APPROVAL_THRESHOLD, &n.to_string()).await?;
+    }
+    if let Some(n) = patch.ticket_autoclose_days {
+        if n > 3650 {
+            return Err(ApiError::invalid("ticket_autoclose_days", "between 0 and 3650"));
+        }
+        super::store::set(&app.store, &p.actor(), super::store::TICKET_AUTOCLOSE_DAYS, &n.to_string()).await?;
     }
     Ok(json(doc(&app).await?))
 }

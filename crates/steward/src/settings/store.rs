@@ -24,6 +24,9 @@ pub const REQUIRE_MFA: &str = "require_mfa";
 /// A script run on more devices than this needs a second person's approval.
 pub const SCRIPT_APPROVAL_THRESHOLD: &str = "script_approval_threshold";
 pub const DEFAULT_SCRIPT_APPROVAL_THRESHOLD: u32 = 10;
+/// Days a resolved ticket waits before it closes itself (0: never).
+pub const TICKET_AUTOCLOSE_DAYS: &str = "ticket_autoclose_days";
+pub const DEFAULT_TICKET_AUTOCLOSE_DAYS: u32 = 7;
 
 pub async fn get(store: &Store, key: &str) -> Result<Option<String>> {
     let r: Option<Row> = store
@@ -38,6 +41,10 @@ pub async fn require_mfa(store: &Store) -> Result<bool> {
 
 pub async fn script_approval_threshold(store: &Store) -> Result<u32> {
     Ok(get(store, SCRIPT_APPROVAL_THRESHOLD).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SCRIPT_APPROVAL_THRESHOLD))
+}
+
+pub async fn ticket_autoclose_days(store: &Store) -> Result<u32> {
+    Ok(get(store, TICKET_AUTOCLOSE_DAYS).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TICKET_AUTOCLOSE_DAYS))
 }
 
 /// Sets a value, audited with its old and new values.

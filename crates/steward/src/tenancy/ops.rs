@@ -84,6 +84,11 @@ pub struct ClientPatch {
     #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>, minimum = 10, maximum = 3600)]
     pub agent_metrics_secs: Option<Option<i64>>,
+    /// The SLA policy of the client's new tickets; `null` follows the
+    /// installation's default. Tickets already open keep theirs.
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub sla_policy_id: Option<Option<i64>>,
 }
 
 /// A new site.
@@ -223,6 +228,14 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
     }
     let mut tx = app.store.begin_audited().await?;
     let before = get_client(tx.tx(), p.client(id)?).await?.ok_or(ApiError::NotFound)?;
+    if let Some(policy) = patch.sla_policy_id {
+        if let Some(pid) = policy {
+            if !crate::sla::store::in_use(tx.tx(), pid).await? {
+                return Err(ApiError::refused("sla_policy_id", "is not an SLA policy in use"));
+            }
+        }
+        sets.push((Clients::SlaPolicyId, policy.into()));
+    }
     tx.tx().execute(&update_by_id(Clients::Table, Clients::Id, Clients::UpdatedAt, id, sets)).await?;
     let after = get_client(tx.tx(), p.client(id)?).await?.ok_or(ApiError::NotFound)?;
     let action = match patch.archived {

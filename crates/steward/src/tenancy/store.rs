@@ -19,6 +19,7 @@ pub(crate) enum Clients {
     UpdatedAt,
     AgentHeartbeatSecs,
     AgentMetricsSecs,
+    SlaPolicyId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -66,6 +67,9 @@ pub struct Client {
     /// Seconds between metric samples of this client's agents; `null`
     /// follows the server's `agent_metrics_secs`. A site may override it.
     pub agent_metrics_secs: Option<i64>,
+    /// The SLA policy this client's new tickets are measured against;
+    /// `null` follows the installation's default policy.
+    pub sla_policy_id: Option<i64>,
 }
 
 /// An office of a client.
@@ -114,7 +118,7 @@ pub struct Contact {
     pub updated_at: Timestamp,
 }
 
-pub(crate) const CLIENT_COLS: [Clients; 8] = [
+pub(crate) const CLIENT_COLS: [Clients; 9] = [
     Clients::Id,
     Clients::Name,
     Clients::Notes,
@@ -123,6 +127,7 @@ pub(crate) const CLIENT_COLS: [Clients; 8] = [
     Clients::UpdatedAt,
     Clients::AgentHeartbeatSecs,
     Clients::AgentMetricsSecs,
+    Clients::SlaPolicyId,
 ];
 pub(crate) const SITE_COLS: [Sites; 10] = [
     Sites::Id,

@@ -22,6 +22,8 @@ mod ops;
 mod reports;
 mod scoping;
 mod scripts;
+mod sla;
 mod storage;
 mod tenancy;
+mod tickets;
 mod windows_agent;

@@ -56,6 +56,26 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/audit/verify",
     "/api/v1/settings",
     "/api/v1/devices",
+    // The queue, bulk actions and numbers: filtered by the caller's clients
+    // (tests/it/tickets.rs, a_limited_technician_sees_no_other_clients_tickets).
+    "/api/v1/tickets",
+    "/api/v1/tickets/bulk",
+    "/api/v1/tickets/by-number/{number}",
+    // The service desk's configuration is installation-wide.
+    "/api/v1/ticket-statuses",
+    "/api/v1/ticket-statuses/{id}",
+    "/api/v1/ticket-priorities",
+    "/api/v1/ticket-priorities/{id}",
+    "/api/v1/ticket-boards",
+    "/api/v1/ticket-boards/{id}",
+    "/api/v1/business-calendars",
+    "/api/v1/business-calendars/{id}",
+    "/api/v1/sla-policies",
+    "/api/v1/sla-policies/{id}",
+    // Each user's own, limited to the clients they see.
+    "/api/v1/notifications",
+    "/api/v1/notifications/{id}/read",
+    "/api/v1/notifications/read-all",
 ];
 const GLOBAL_WEB: &[&str] = &[
     "/",
@@ -90,6 +110,13 @@ const GLOBAL_WEB: &[&str] = &[
     "/audit",
     "/settings",
     "/devices",
+    // The queue, bulk actions and numbers, filtered by the caller's clients
+    // (tests/it/tickets.rs); the stream only tells of their clients' tickets.
+    "/tickets",
+    "/tickets/new",
+    "/tickets/bulk",
+    "/tickets/events",
+    "/t/{number}",
 ];
 
 #[tokio::test]

@@ -185,7 +185,14 @@ impl Server {
     /// Stops the server (SIGTERM, waiting for a clean exit) and starts it
     /// again on the same address and data: what agents see in an upgrade.
     pub fn restart(&mut self) {
+        self.restart_after(Duration::ZERO);
+    }
+
+    /// As [`Server::restart`], staying down for `down` in between (what
+    /// jobs must catch up on).
+    pub fn restart_after(&mut self, down: Duration) {
         self.terminate();
+        std::thread::sleep(down);
         let addr = self.base.trim_start_matches("https://").to_string();
         let mut extra = self.extra.clone();
         extra.extend(["--listen".to_string(), addr]);

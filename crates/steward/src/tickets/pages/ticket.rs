@@ -1,0 +1,299 @@
+//! One ticket's page: everything a technician needs on one screen, and
+//! the forms that answer and change it.
+
+use super::{assignable, field, opt_id, Assignable};
+use crate::app::App;
+use crate::auth::principal::Principal;
+use crate::auth::roles::Permission;
+use crate::error::ApiError;
+use crate::http::extract::ApiPath;
+use crate::http::page::html_status;
+use crate::sla::model::ClockState;
+use crate::tickets::clocks::ClockView;
+use crate::tickets::model::{display_number, parse_number, sla_badge, span, Kind, TicketType};
+use crate::tickets::ops::entries::NewEntryInput;
+use crate::tickets::ops::merge::MergeInput;
+use crate::tickets::ops::update::TicketPatch;
+use crate::tickets::store::config::{Board, Priority, Status};
+use crate::tickets::store::Queue;
+use crate::tickets::view::Ticket;
+use crate::time::{fmt_time, now_us};
+use crate::web::error::{form_error, see_other, PageResult, WebForm};
+use crate::web::layout::Layout;
+use askama::Template;
+use axum::extract::State;
+
+pub struct EntryLine {
+    pub id: i64,
+    pub kind: String,
+    pub author: String,
+    pub body: String,
+    pub at: String,
+}
+
+pub struct ClockLine {
+    pub label: &'static str,
+    pub class: &'static str,
+    pub words: String,
+    pub due: String,
+    pub elapsed: String,
+    pub target: String,
+}
+
+pub struct DeviceLine {
+    pub id: i64,
+    pub hostname: String,
+    pub online: bool,
+    pub last_seen: String,
+    pub metrics: Vec<(String, String)>,
+}
+
+pub struct Other {
+    pub client_id: i64,
+    pub id: i64,
+    pub reference: String,
+    pub subject: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    l: Layout,
+    t: Ticket,
+    client_name: String,
+    contact: String,
+    entries: Vec<EntryLine>,
+    statuses: Vec<Status>,
+    priorities: Vec<Priority>,
+    boards: Vec<Board>,
+    users: Vec<Assignable>,
+    types: Vec<TicketType>,
+    clocks: Vec<ClockLine>,
+    devices: Vec<DeviceLine>,
+    others: Vec<Other>,
+    links: Vec<Other>,
+    can_write: bool,
+    /// What the reply form held when it was refused.
+    draft: String,
+}
+
+fn clock_line(label: &'static str, c: &ClockView, now: i64) -> ClockLine {
+    let (class, words) = sla_badge(Some(c.state.as_str()), c.due_at.map(|d| d.micros()), now);
+    ClockLine {
+        label,
+        class,
+        words: if c.state == ClockState::Met {
+            format!("met {}", c.met_at.map(|m| fmt_time(m.micros())).unwrap_or_default())
+        } else {
+            words
+        },
+        due: c.due_at.map(|d| fmt_time(d.micros())).unwrap_or_else(|| "—".into()),
+        elapsed: span(c.elapsed_business_seconds * 1_000_000),
+        target: span(c.target_business_seconds * 1_000_000),
+    }
+}
+
+/// The latest value of each series a device reported in the last 15 minutes.
+async fn latest(app: &App, device_id: i64, now: i64) -> Result<Vec<(String, String)>, ApiError> {
+    let rows = crate::monitoring::store::read(&mut app.store.clone(), device_id, 0, now - 15 * 60_000_000, now).await?;
+    let mut out: Vec<(String, String)> = vec![];
+    for r in rows {
+        let v =
+            if r.series.ends_with("_pct") || r.series.contains("percent") { format!("{:.0} %", r.vavg) } else { format!("{:.1}", r.vavg) };
+        match out.iter_mut().find(|(s, _)| *s == r.series) {
+            Some(slot) => slot.1 = v,
+            None => out.push((r.series, v)),
+        }
+    }
+    Ok(out)
+}
+
+async fn page(app: &App, p: &Principal, client_id: i64, id: i64, error: Option<String>, draft: String) -> PageResult {
+    p.require(Permission::TicketsRead)?;
+    let client = p.client(client_id)?;
+    let mut db = app.store.snapshot().await?;
+    let row = crate::tickets::store::get(&mut db, client, id).await?.ok_or(ApiError::NotFound)?;
+    if let Some(into) = row.merged_into {
+        if let Some(target) = crate::tickets::store::get_any(&mut db, into).await?.filter(|t| p.sees_client(t.client_id)) {
+            return Ok(see_other(&format!("/clients/{}/tickets/{}", target.client_id, target.id)));
+        }
+    }
+    let now = now_us();
+    let t = crate::tickets::view::ticket(&mut db, row, now).await?;
+    let client_name = crate::tenancy::store::get_client(&mut db, client).await?.map(|c| c.name).unwrap_or_default();
+    let contact = match t.contact_id {
+        Some(c) => crate::tenancy::store::get_contact(&mut db, client, c)
+            .await?
+            .map(|c| if c.email.is_empty() { c.name } else { format!("{} <{}>", c.name, c.email) })
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let entries = crate::tickets::store::thread::entries(&mut db, id)
+        .await?
+        .into_iter()
+        .map(|e| EntryLine {
+            id: e.id,
+            kind: e.kind,
+            author: e.author_name.unwrap_or_else(|| "Steward".into()),
+            body: e.body,
+            at: fmt_time(e.created_at),
+        })
+        .collect();
+    let mut clocks = vec![];
+    if let Some(s) = &t.sla {
+        clocks.push(clock_line("First response", &s.first_response, now));
+        clocks.push(clock_line("Resolution", &s.resolution, now));
+    }
+    let mut devices = vec![];
+    for d in crate::tickets::store::thread::devices(&mut db, &[id]).await? {
+        devices.push(DeviceLine {
+            id: d.device_id,
+            hostname: d.hostname,
+            online: d.online,
+            last_seen: d.last_seen_at.map(|s| format!("{} ago", span(now - s))).unwrap_or_else(|| "never".into()),
+            metrics: latest(app, d.device_id, now).await?,
+        });
+    }
+    let (open, _) = crate::tickets::store::queue(
+        &mut db,
+        &Queue { scope: p.clients.clone(), client_id: Some(client_id), kinds: Kind::active(), hide_merged: true, ..Default::default() },
+        11,
+        0,
+    )
+    .await?;
+    let others = open
+        .into_iter()
+        .filter(|o| o.id != id)
+        .take(10)
+        .map(|o| Other { client_id: o.client_id, id: o.id, reference: display_number(o.number), subject: o.subject, status: o.status_name })
+        .collect();
+    let mut links = vec![];
+    for l in &t.links {
+        if let Some(o) = crate::tickets::store::get_any(&mut db, *l).await?.filter(|o| p.sees_client(o.client_id)) {
+            let status = crate::tickets::store::config::status(&mut db, o.status_id).await?.map(|s| s.name).unwrap_or_default();
+            links.push(Other { client_id: o.client_id, id: o.id, reference: display_number(o.number), subject: o.subject, status });
+        }
+    }
+    Ok(html_status(
+        crate::web::error::status_for(&error),
+        &TicketPage {
+            l: Layout::new(app, p, format!("{} {}", t.reference, t.subject), "tickets").with_error(error),
+            client_name,
+            contact,
+            entries,
+            statuses: crate::tickets::store::config::statuses(&mut db)
+                .await?
+                .into_iter()
+                .filter(|s| !s.archived || s.id == t.status.id)
+                .collect(),
+            priorities: crate::tickets::store::config::priorities(&mut db).await?,
+            boards: crate::tickets::store::config::boards(&mut db).await?,
+            users: assignable(&mut db, Some(client_id)).await?,
+            types: TicketType::ALL.to_vec(),
+            clocks,
+            devices,
+            others,
+            links,
+            can_write: p.can(Permission::TicketsWrite),
+            draft,
+            t,
+        },
+    ))
+}
+
+pub async fn show(State(app): State<App>, p: Principal, ApiPath((client, id)): ApiPath<(i64, i64)>) -> PageResult {
+    page(&app, &p, client, id, None, String::new()).await
+}
+
+fn back(client: i64, id: i64, anchor: &str) -> axum::response::Response {
+    see_other(&format!("/clients/{client}/tickets/{id}{anchor}"))
+}
+
+/// The reply or note form.
+pub async fn add_entry(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath((client, id)): ApiPath<(i64, i64)>,
+    WebForm(f): WebForm<Vec<(String, String)>>,
+) -> PageResult {
+    let body = field(&f, "body").unwrap_or("").to_string();
+    let input = NewEntryInput { kind: field(&f, "kind").unwrap_or("note").to_string(), body: body.clone(), created_at: None };
+    match crate::tickets::ops::entries::add(&app, &p, client, id, input).await {
+        Ok(e) => Ok(back(client, id, &format!("#entry-{}", e.id))),
+        Err(e) => page(&app, &p, client, id, Some(form_error(e)?), body).await,
+    }
+}
+
+/// The controls: status, priority, type, board, assignee, tags.
+pub async fn edit(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath((client, id)): ApiPath<(i64, i64)>,
+    WebForm(f): WebForm<Vec<(String, String)>>,
+) -> PageResult {
+    let text = |k: &str| field(&f, k).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let done = async {
+        let patch = TicketPatch {
+            status: text("status"),
+            priority: text("priority"),
+            ticket_type: text("type"),
+            board_id: opt_id("board_id", field(&f, "board_id"))?,
+            assignee_id: field(&f, "assignee_id").map(|_| opt_id("assignee_id", field(&f, "assignee_id"))).transpose()?,
+            tags: field(&f, "tags").map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()),
+            subject: text("subject"),
+            ..Default::default()
+        };
+        crate::tickets::ops::update::update(&app, &p, client, id, patch).await
+    }
+    .await;
+    match done {
+        Ok(t) => Ok(back(t.client_id, id, "")),
+        Err(e) => page(&app, &p, client, id, Some(form_error(e)?), String::new()).await,
+    }
+}
+
+/// Merge into, or link to, another ticket named by its number.
+pub async fn relate(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath((client, id)): ApiPath<(i64, i64)>,
+    WebForm(f): WebForm<Vec<(String, String)>>,
+) -> PageResult {
+    let done = async {
+        let n =
+            parse_number(field(&f, "number").unwrap_or("")).ok_or_else(|| ApiError::invalid("number", "a ticket number, e.g. #1001"))?;
+        let other = crate::tickets::store::by_number(&mut app.store.clone(), n)
+            .await?
+            .filter(|o| p.sees_client(o.client_id))
+            .ok_or_else(|| ApiError::refused("number", format!("{} is not a ticket", display_number(n))))?;
+        match field(&f, "action") {
+            Some("merge") => crate::tickets::ops::merge::merge(&app, &p, client, id, MergeInput { into_ticket_id: other.id })
+                .await
+                .map(|t| (t.client_id, t.id)),
+            _ => crate::tickets::ops::links::set_link(&app, &p, client, id, other.id, true).await.map(|_| (client, id)),
+        }
+    }
+    .await;
+    match done {
+        Ok((c, t)) => Ok(back(c, t, "")),
+        Err(e) => page(&app, &p, client, id, Some(form_error(e)?), String::new()).await,
+    }
+}
+
+impl TicketPage {
+    fn kind_label(&self, kind: &str) -> &'static str {
+        match kind {
+            "request" => "asked",
+            "reply" => "replied",
+            "note" => "noted (internal)",
+            _ => "",
+        }
+    }
+    fn assigned(&self, id: &i64) -> bool {
+        self.t.assignee_id == Some(*id)
+    }
+    fn tags_text(&self) -> String {
+        self.t.tags.join(", ")
+    }
+}

@@ -1,0 +1,9 @@
+//! The service desk's storage: configuration lists ([`config`]), tickets
+//! and the queue ([`tickets`]), and each ticket's thread, pauses, tags,
+//! devices and links ([`thread`]).
+
+pub mod config;
+pub mod thread;
+pub mod tickets;
+
+pub use tickets::*;
