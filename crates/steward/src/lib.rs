@@ -7,7 +7,7 @@
 //! → the running services (`http`, `events`, `web::error`, `*/runtime`)
 //! → [`app`] (the state every handler is given) → the domains (`audit`,
 //! `auth`, `users`, `settings`, `tenancy`, `devices`, `monitoring`,
-//! `scripts`, `tickets`, `sla`, `notifications`, `web`) → the composition root ([`routes`], [`jobs`],
+//! `scripts`, `tickets`, `sla`, `timesheets`, `notifications`, `web`) → the composition root ([`routes`], [`jobs`],
 //! [`server`], [`cli`], [`demo`]). A domain never imports `routes` or
 //! another domain's pages; domains hear of each other through [`events`].
 //!
@@ -39,6 +39,7 @@ pub mod store;
 pub mod tenancy;
 pub mod tickets;
 pub mod time;
+pub mod timesheets;
 pub mod users;
 pub mod validate;
 pub mod web;

@@ -22,6 +22,8 @@ pub enum Slot {
     Site,
     /// A device's page, below its metrics.
     Device,
+    /// A ticket's page, below its thread.
+    Ticket,
 }
 
 /// What the host page is showing.
@@ -30,6 +32,7 @@ pub struct PanelCtx {
     pub client: Option<i64>,
     pub site: Option<i64>,
     pub device: Option<i64>,
+    pub ticket: Option<i64>,
 }
 
 /// HTML rendered by an askama template (so escaped inside): the only kind of

@@ -234,7 +234,7 @@ async fn device_page(
     let presence = super::presence::store::transitions(&mut db, device_id, 20, 0).await?;
     let range = if RANGES.contains(&range.as_str()) { range } else { "24h".into() };
     let uptime = inv.uptime_secs.map(human_duration).unwrap_or_default();
-    let panels = panels::render(app, p, Slot::Device, PanelCtx { client: Some(id), site: None, device: Some(device_id) }).await?;
+    let panels = panels::render(app, p, Slot::Device, PanelCtx { client: Some(id), device: Some(device_id), ..Default::default() }).await?;
     let title = d.hostname.clone();
     let status = crate::web::error::status_for(&error);
     Ok(html_status(

@@ -141,7 +141,7 @@ async fn client_page(app: &App, p: &Principal, id: i64, error: Option<String>) -
         status,
         &ClientPage {
             l: Layout::new(app, p, c.name.clone(), "clients").with_error(error),
-            panels: panels::render(app, p, Slot::Client, PanelCtx { client: Some(id), site: None, device: None }).await?,
+            panels: panels::render(app, p, Slot::Client, PanelCtx { client: Some(id), ..Default::default() }).await?,
             created: fmt_time(c.created_at.micros()),
             c,
             sites: sites.into_iter().map(|s| SiteRow { s }).collect(),
@@ -245,7 +245,7 @@ async fn site_page(app: &App, p: &Principal, id: i64, site_id: i64, error: Optio
         status,
         &SiteEditPage {
             l: Layout::new(app, p, format!("Site {}", s.name), "clients").with_error(error),
-            panels: panels::render(app, p, Slot::Site, PanelCtx { client: Some(id), site: Some(site_id), device: None }).await?,
+            panels: panels::render(app, p, Slot::Site, PanelCtx { client: Some(id), site: Some(site_id), ..Default::default() }).await?,
             s,
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect(),
             inherited: agent_settings::resolve(app.cfg.agent_defaults(), Levels { client: client.agent_overrides(), ..Default::default() }),

@@ -175,3 +175,24 @@ pub async fn set_client_ids(db: &mut impl Db, user_id: i64, ids: &[i64]) -> Resu
     }
     Ok(())
 }
+
+/// Enabled users whose role grants `perm`, by name; for a client, only
+/// those allowed on it (the people a ticket may be assigned to).
+pub async fn with_permission(db: &mut impl Db, perm: crate::auth::roles::Permission, client_id: Option<i64>) -> Result<Vec<(i64, String)>> {
+    let (users, _) = list(db, 10_000, 0).await?;
+    let mut out = vec![];
+    for u in users {
+        let grants = crate::auth::roles::Role::parse(&u.role).is_some_and(|r| r.permissions().has(perm));
+        if u.disabled || !grants {
+            continue;
+        }
+        if let (Some(c), true) = (client_id, u.clients_limited) {
+            if !client_ids(db, u.id).await?.contains(&c) {
+                continue;
+            }
+        }
+        out.push((u.id, u.name));
+    }
+    out.sort_by_key(|(_, name)| name.to_lowercase());
+    Ok(out)
+}

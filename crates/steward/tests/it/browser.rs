@@ -378,3 +378,110 @@ async fn the_device_page_draws_charts_and_follows_state_live_in_chromium() {
     std::fs::write("/tmp/steward-device.png", png).unwrap();
     b.close().await.unwrap();
 }
+
+/// The service desk in a real browser: open a ticket from the queue, reply,
+/// park it waiting and back (the SLA clocks on the page follow), log time
+/// by hand and by timer, see another person's note arrive live, and work
+/// the queue with the keyboard.
+#[tokio::test]
+async fn a_ticket_is_worked_end_to_end_in_chromium() {
+    let Some((_driver, b)) = launch().await else { return };
+    let s = Server::start().await;
+    let api = s.admin().await;
+    let (_, cal) = api.post("/api/v1/business-calendars", json!({"name": "Always", "timezone": "UTC", "always": true})).await;
+    let (st, _) = api
+        .post(
+            "/api/v1/sla-policies",
+            json!({"name": "Standard", "calendar_id": cal["id"], "is_default": true,
+            "targets": [{"priority": "P2", "first_response_minutes": 60, "resolution_minutes": 480}]}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let client = make_client(&api, "Harbor Dental").await;
+
+    b.goto(&s.url("/login")).await.unwrap();
+    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
+    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+
+    // Open a ticket from the queue's form.
+    b.goto(&s.url("/tickets")).await.unwrap();
+    until("the queue", || async { h1(&b).await.filter(|h| h.starts_with("Tickets")) }).await;
+    assert_no_inline_script(&b, "/tickets").await;
+    let form = b.find(Locator::Css("form[action=\"/tickets/new\"]")).await.unwrap();
+    form.find(Locator::Css("input[name=subject]")).await.unwrap().send_keys("Front desk PC <b>slow</b>").await.unwrap();
+    form.find(Locator::Css("select[name=client_id]")).await.unwrap().select_by_value(&client.to_string()).await.unwrap();
+    form.find(Locator::Css("select[name=priority]")).await.unwrap().select_by_value("P2").await.unwrap();
+    form.find(Locator::Css("textarea[name=body]")).await.unwrap().send_keys("Takes minutes to open X-rays.").await.unwrap();
+    form.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let url = until("the ticket page", || async {
+        b.current_url().await.ok().filter(|u| u.path().starts_with(&format!("/clients/{client}/tickets/")))
+    })
+    .await;
+    let ticket_id: i64 = url.path().rsplit('/').next().unwrap().parse().unwrap();
+    let heading = until("the ticket heading", || async { h1(&b).await.filter(|h| h.contains("Front desk")) }).await;
+    assert!(heading.contains("<b>slow</b>"), "shown as text: {heading}");
+    assert_no_inline_script(&b, "the ticket page").await;
+    let badge = |label: &'static str| {
+        let b = &b;
+        async move { b.find(Locator::Css(&format!("[data-sla=\"{label}\"]"))).await.ok()?.text().await.ok() }
+    };
+    assert!(badge("First response").await.unwrap().starts_with("due in"), "{:?}", badge("First response").await);
+
+    // Reply: the first response is met.
+    b.find(Locator::Id("reply-body")).await.unwrap().send_keys("Restarting the imaging service now.").await.unwrap();
+    b.find(Locator::Css("#reply-form button[value=reply]")).await.unwrap().click().await.unwrap();
+    until("the first response met", || async { badge("First response").await.filter(|t| t.starts_with("met")) }).await;
+    let thread = b.find(Locator::Css("ol.thread")).await.unwrap().text().await.unwrap();
+    assert!(thread.contains("Restarting the imaging service now.") && thread.contains("Status: New → Open"), "{thread}");
+
+    // Waiting on the client pauses the resolution clock; back to open resumes it.
+    for (status, want) in [("Waiting on client", "paused"), ("Open", "due in")] {
+        b.find(Locator::Css("#controls select[name=status]")).await.unwrap().select_by_value(status).await.unwrap();
+        b.find(Locator::Css("#controls button[type=submit]")).await.unwrap().click().await.unwrap();
+        until(want, || async { badge("Resolution").await.filter(|t| t.starts_with(want)) }).await;
+    }
+
+    // Log time by hand, then by timer.
+    b.find(Locator::Css("#log-time input[name=minutes]")).await.unwrap().send_keys("25").await.unwrap();
+    b.find(Locator::Css("#log-time input[name=note]")).await.unwrap().send_keys("Service restart").await.unwrap();
+    b.find(Locator::Css("#log-time button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the logged time", || async { b.find(Locator::Css("#time table")).await.ok()?.text().await.ok().filter(|t| t.contains("0:25")) })
+        .await;
+    until("the timer button", || async { b.find(Locator::Id("timer-start")).await.ok() }).await.click().await.unwrap();
+    until("the stop button", || async { b.find(Locator::Id("timer-stop")).await.ok() }).await.click().await.unwrap();
+    until("the timer's entry", || async { b.find(Locator::Id("timer-start")).await.ok() }).await;
+    let (_, time) = api.get(&format!("/api/v1/clients/{client}/tickets/{ticket_id}/time-entries")).await;
+    assert_eq!(time.as_array().unwrap().len(), 2, "{time}");
+    assert_eq!(time[1]["minutes"], 1);
+
+    // A colleague's note arrives without a reload.
+    b.execute("window.stillTheSamePage = true;", vec![]).await.unwrap();
+    api.post(
+        &format!("/api/v1/clients/{client}/tickets/{ticket_id}/entries"),
+        json!({"kind": "note", "body": "Vendor says patch 4.2 fixes it"}),
+    )
+    .await;
+    until("the live note", || async {
+        b.find(Locator::Css("ol.thread")).await.ok()?.text().await.ok().filter(|t| t.contains("patch 4.2"))
+    })
+    .await;
+    assert_eq!(b.execute("return window.stillTheSamePage === true;", vec![]).await.unwrap(), json!(true), "no reload happened");
+
+    // The queue, by keyboard: j selects the first line, Enter opens it.
+    b.goto(&s.url("/tickets")).await.unwrap();
+    until("the queue", || async { b.find(Locator::Css("#queue tbody tr[data-href]")).await.ok() }).await;
+    b.find(Locator::Css("body")).await.unwrap().send_keys("j").await.unwrap();
+    b.find(Locator::Css("#queue tbody tr.cursor")).await.expect("j moves the cursor");
+    b.find(Locator::Css("body")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    until("Enter opens the ticket", || async {
+        b.current_url().await.ok().filter(|u| u.path() == format!("/clients/{client}/tickets/{ticket_id}"))
+    })
+    .await;
+
+    let log = console(&b).await;
+    assert!(!log.iter().any(|m| is_csp(m)), "CSP violations: {log:#?}");
+    std::fs::write("/tmp/steward-ticket.png", b.screenshot().await.unwrap()).unwrap();
+    b.close().await.unwrap();
+}

@@ -26,4 +26,5 @@ mod sla;
 mod storage;
 mod tenancy;
 mod tickets;
+mod time;
 mod windows_agent;

@@ -72,6 +72,12 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/business-calendars/{id}",
     "/api/v1/sla-policies",
     "/api/v1/sla-policies/{id}",
+    // Time: filtered by the caller's clients; approval and work types are
+    // for service-desk administrators.
+    "/api/v1/time-entries",
+    "/api/v1/timesheets/approve",
+    "/api/v1/work-types",
+    "/api/v1/work-types/{id}",
     // Each user's own, limited to the clients they see.
     "/api/v1/notifications",
     "/api/v1/notifications/{id}/read",
@@ -117,6 +123,9 @@ const GLOBAL_WEB: &[&str] = &[
     "/tickets/bulk",
     "/tickets/events",
     "/t/{number}",
+    // A user's week, of the clients they see (tests/it/time.rs).
+    "/timesheet",
+    "/timesheet/approve",
 ];
 
 #[tokio::test]

@@ -375,11 +375,7 @@ async fn the_pages_show_the_queue_and_the_ticket_and_escape_what_people_wrote() 
     let (st, loc, _) = a
         .form(
             "/tickets/bulk",
-            &[
-                ("ticket_ids", &other["id"].to_string()),
-                ("merge_into", &t["reference"].as_str().unwrap().to_string()),
-                ("here", "assignee=none"),
-            ],
+            &[("ticket_ids", &other["id"].to_string()), ("merge_into", t["reference"].as_str().unwrap()), ("here", "assignee=none")],
         )
         .await;
     assert_eq!((st, loc.as_str()), (303, "/tickets?assignee=none"));

@@ -45,6 +45,7 @@ pub(crate) async fn apply(db: &mut impl Db, p: &Principal, client_id: i64, id: i
     }
     let author = Some(p.user.id);
     move_entries(db, id, into).await?;
+    crate::timesheets::store::move_to(db, id, into, dst.client_id).await?;
     let mut all_tags: Vec<String> = tags(db, &[id, into]).await?.into_iter().map(|(_, t)| t).collect();
     all_tags = canonical_tags(&all_tags).unwrap_or(all_tags);
     all_tags.truncate(crate::tickets::model::MAX_TAGS);

@@ -138,6 +138,7 @@ pub(crate) async fn apply(
         let new = crate::tenancy::store::get_client(db, c).await?.map(|c| c.name).unwrap_or_default();
         events.push(changed("client", old, new));
         sets.push((Tickets::ClientId, c.id().into()));
+        crate::timesheets::store::move_to(db, id, id, c.id()).await?;
         retarget = true;
         // Site, contact and devices belong to the old client unless given.
         if patch.site_id.is_none() {

@@ -11,7 +11,7 @@ pub mod panels;
 pub mod queue;
 pub mod ticket;
 
-use crate::auth::roles::{Permission, Role};
+use crate::auth::roles::Permission;
 use crate::error::ApiError;
 use crate::store::Db;
 
@@ -24,22 +24,11 @@ pub struct Assignable {
 /// Staff who may work tickets (enabled, with `tickets:write`), by name;
 /// for a client, only those allowed on it.
 pub async fn assignable(db: &mut impl Db, client_id: Option<i64>) -> Result<Vec<Assignable>, ApiError> {
-    let (users, _) = crate::users::store::list(db, 500, 0).await?;
-    let mut out = vec![];
-    for u in users {
-        let works = Role::parse(&u.role).is_some_and(|r| r.permissions().has(Permission::TicketsWrite));
-        if u.disabled || !works {
-            continue;
-        }
-        if let (Some(c), true) = (client_id, u.clients_limited) {
-            if !crate::users::store::client_ids(db, u.id).await?.contains(&c) {
-                continue;
-            }
-        }
-        out.push(Assignable { id: u.id, name: u.name });
-    }
-    out.sort_by_key(|a| a.name.to_lowercase());
-    Ok(out)
+    Ok(crate::users::store::with_permission(db, Permission::TicketsWrite, client_id)
+        .await?
+        .into_iter()
+        .map(|(id, name)| Assignable { id, name })
+        .collect())
 }
 
 /// A form's optional id: empty is none.

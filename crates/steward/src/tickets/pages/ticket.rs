@@ -63,6 +63,7 @@ struct TicketPage {
     t: Ticket,
     client_name: String,
     contact: String,
+    opened: String,
     entries: Vec<EntryLine>,
     statuses: Vec<Status>,
     priorities: Vec<Priority>,
@@ -74,6 +75,8 @@ struct TicketPage {
     others: Vec<Other>,
     links: Vec<Other>,
     can_write: bool,
+    /// What other domains show here (the ticket's time).
+    panels: Vec<crate::app::panels::Fragment>,
     /// What the reply form held when it was refused.
     draft: String,
 }
@@ -181,6 +184,7 @@ async fn page(app: &App, p: &Principal, client_id: i64, id: i64, error: Option<S
             l: Layout::new(app, p, format!("{} {}", t.reference, t.subject), "tickets").with_error(error),
             client_name,
             contact,
+            opened: fmt_time(t.opened_at.micros()),
             entries,
             statuses: crate::tickets::store::config::statuses(&mut db)
                 .await?
@@ -196,6 +200,13 @@ async fn page(app: &App, p: &Principal, client_id: i64, id: i64, error: Option<S
             others,
             links,
             can_write: p.can(Permission::TicketsWrite),
+            panels: crate::app::panels::render(
+                app,
+                p,
+                crate::app::panels::Slot::Ticket,
+                crate::app::panels::PanelCtx { client: Some(client_id), ticket: Some(id), ..Default::default() },
+            )
+            .await?,
             draft,
             t,
         },
