@@ -179,6 +179,21 @@ async fn a_limited_technician_sees_no_other_clients_tickets() {
     // The limited technician cannot be assigned to the other client's ticket.
     let (st, v) = a.patch(&format!("/api/v1/clients/{theirs}/tickets/{tid}"), json!({"assignee_id": tech})).await;
     assert_eq!((st, v["error"]["field"].as_str()), (422, Some("assignee_id")));
+
+    // An open queue page hears of changes to its clients' tickets only:
+    // theirs changes first, mine second, and the first event is mine.
+    let mut stream = t.raw(reqwest::Method::GET, "/tickets/events").send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    a.patch(&format!("/api/v1/clients/{theirs}/tickets/{tid}"), json!({"subject": "Secret merger server v2"})).await;
+    a.patch(&format!("/api/v1/clients/{mine}/tickets/{mid}"), json!({"subject": "VPN drops daily"})).await;
+    let mut buf = String::new();
+    while !buf.split_inclusive("\n\n").any(|b| b.ends_with("\n\n") && b.contains("event: changed")) {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), stream.chunk()).await.expect("an event within 20 s");
+        buf.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("stream open")));
+    }
+    let first = buf.split("\n\n").find(|b| b.contains("event: changed")).expect("a changed event");
+    assert!(first.contains(&format!("\"ticket_id\":{mid}")), "the first event is about my ticket: {buf}");
+    assert!(!buf.contains(&format!("\"ticket_id\":{tid}")), "{buf}");
 }
 
 #[tokio::test]
