@@ -82,8 +82,23 @@ enum Cmd {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Manage this node's full-text search index.
+    Search {
+        #[command(subcommand)]
+        cmd: SearchCmd,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum SearchCmd {
+    /// Rebuild the index from the database (server stopped; a running
+    /// server rebuilds by itself when its index is missing or stale).
+    Reindex {
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +195,14 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Openapi => println!("{}", crate::routes::document().to_pretty_json()?),
         Cmd::Admin { cmd } => return admin(cmd).await,
         Cmd::Audit { cmd } => return audit_cmd(cmd).await,
+        Cmd::Search { cmd: SearchCmd::Reindex { common } } => {
+            let cfg = common.resolve()?;
+            let store = open(&cfg).await?;
+            let index = std::sync::Arc::new(crate::search::runtime::Index::open(&cfg.data_dir.join("search"))?);
+            let r = crate::search::indexer::rebuild(&store, &index, &crate::routes::indexers()).await?;
+            println!("search index rebuilt: {} documents in {:.1} s ({})", r.documents, r.took.as_secs_f64(), index.dir.display());
+            store.close().await;
+        }
         Cmd::Backup { common, to } => {
             let cfg = common.resolve()?;
             anyhow::ensure!(cfg.database_url.is_none(), "backup copies the embedded database; for PostgreSQL use pg_dump");

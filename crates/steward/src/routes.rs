@@ -22,6 +22,7 @@ use std::sync::Arc;
 pub fn domains() -> Vec<Domain> {
     vec![
         crate::web::domain(),
+        crate::search::domain(),
         crate::devices::domain(),
         crate::monitoring::domain(),
         crate::scripts::domain(),
@@ -35,6 +36,11 @@ pub fn domains() -> Vec<Domain> {
         crate::settings::domain(),
         crate::notifications::domain(),
     ]
+}
+
+/// Every domain's records in the full-text index (for `steward search reindex`).
+pub fn indexers() -> Vec<crate::app::search::Indexer> {
+    domains().into_iter().flat_map(|d| d.indexers).collect()
 }
 
 /// One page route as declared: for tests and documentation.
@@ -81,6 +87,7 @@ pub fn assemble(app: &App) -> Assembled {
         }
         registered.nav.extend(d.nav);
         registered.search.extend(d.search);
+        registered.indexers.extend(d.indexers);
         registered.panels.extend(d.panels);
         jobs.extend(d.jobs);
         listeners.extend(d.listeners);

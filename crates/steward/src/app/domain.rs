@@ -11,7 +11,7 @@
 
 pub use super::future::BoxFut;
 use super::panels::Panel;
-use super::search::SearchSource;
+use super::search::{Indexer, SearchSource};
 use super::App;
 use crate::auth::principal::{Ctx, Principal};
 use crate::auth::roles::Permission;
@@ -193,6 +193,7 @@ pub struct Domain {
     pub jobs: Vec<Job>,
     pub listeners: Vec<Listener>,
     pub search: Vec<SearchSource>,
+    pub indexers: Vec<Indexer>,
     pub panels: Vec<Panel>,
 }
 
@@ -206,6 +207,7 @@ impl Domain {
             jobs: vec![],
             listeners: vec![],
             search: vec![],
+            indexers: vec![],
             panels: vec![],
         }
     }
@@ -241,6 +243,12 @@ impl Domain {
         self
     }
 
+    /// Puts this domain's records in the full-text index.
+    pub fn indexer(mut self, i: Indexer) -> Domain {
+        self.indexers.push(i);
+        self
+    }
+
     pub fn panel(mut self, p: Panel) -> Domain {
         self.panels.push(p);
         self
@@ -252,5 +260,6 @@ impl Domain {
 pub struct Registered {
     pub nav: Vec<NavItem>,
     pub search: Vec<SearchSource>,
+    pub indexers: Vec<Indexer>,
     pub panels: Vec<Panel>,
 }

@@ -47,6 +47,8 @@ pub struct AppState {
     pub metrics: MetricsIngest,
     /// What happened, for the other domains and open pages.
     pub bus: Bus,
+    /// This node's full-text index, fed from the outbox by `search::indexer`.
+    pub search: Arc<crate::search::runtime::Index>,
     /// Failures of unauthenticated callers, counted and summarised into the audit log.
     pub failures: crate::audit::runtime::Failures,
     /// What the domains registered (set once, when the router is built).
@@ -66,6 +68,7 @@ impl AppState {
         if let Some(pin) = &cfg.agent_pin {
             let _ = agent_pin.set(pin.clone());
         }
+        let search = Arc::new(crate::search::runtime::Index::open(&cfg.data_dir.join("search"))?);
         let agents: Arc<Registry> = Default::default();
         let bus = Bus::default();
         Ok(Arc::new(AppState {
@@ -74,6 +77,7 @@ impl AppState {
             heartbeats: Heartbeats::start(store.clone()),
             metrics: MetricsIngest::start(store.clone()),
             failures: crate::audit::runtime::Failures::start(store.clone()),
+            search,
             store,
             cfg,
             master,

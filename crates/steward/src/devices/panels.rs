@@ -5,7 +5,7 @@ use super::api::DeviceInfo;
 use super::store::query::DeviceFilter;
 use crate::app::domain::BoxFut;
 use crate::app::panels::{Fragment, Panel, PanelCtx, Slot, Stat};
-use crate::app::search::{SearchHit, SearchSource};
+use crate::app::search::{Ask, SearchHit, SearchSource};
 use crate::app::App;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
@@ -68,13 +68,14 @@ fn device_count<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, R
 
 pub const SEARCH: SearchSource = SearchSource { name: "devices", search };
 
-fn search<'a>(app: &'a App, p: &'a Principal, q: &'a str, limit: u64) -> BoxFut<'a, Result<Vec<SearchHit>, ApiError>> {
+fn search<'a>(app: &'a App, p: &'a Principal, ask: &'a Ask) -> BoxFut<'a, Result<Vec<SearchHit>, ApiError>> {
     Box::pin(async move {
-        if !p.can(Permission::ClientsRead) {
+        let (q, limit) = (ask.text.as_str(), ask.limit);
+        if !p.can(Permission::ClientsRead) || ask.ticket_filters() {
             return Ok(vec![]);
         }
         let f = DeviceFilter { q: Some(q.to_string()), ..Default::default() };
-        let (rows, _) = super::store::query::search(&mut app.store.snapshot().await?, p.clients.as_deref(), &f, limit, 0).await?;
+        let (rows, _) = super::store::query::search(&mut app.store.snapshot().await?, ask.scope.as_deref(), &f, limit, 0).await?;
         Ok(rows
             .into_iter()
             .filter(|r| r.device.revoked_at.is_none())
@@ -83,6 +84,7 @@ fn search<'a>(app: &'a App, p: &'a Principal, q: &'a str, limit: u64) -> BoxFut<
                 url: format!("/clients/{}/devices/{}", r.device.client_id, r.device.id),
                 label: r.device.hostname,
                 detail: format!("{} · {}", r.client_name, r.site_name),
+                snippet: None,
             })
             .collect())
     })

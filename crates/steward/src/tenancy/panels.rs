@@ -3,7 +3,7 @@
 
 use crate::app::domain::BoxFut;
 use crate::app::panels::{Fragment, Panel, PanelCtx, Slot, Stat};
-use crate::app::search::{SearchHit, SearchSource};
+use crate::app::search::{Ask, SearchHit, SearchSource};
 use crate::app::App;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
@@ -24,12 +24,13 @@ fn client_count<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, R
 
 pub const SEARCH: SearchSource = SearchSource { name: "clients, sites and contacts", search };
 
-fn search<'a>(app: &'a App, p: &'a Principal, q: &'a str, limit: u64) -> BoxFut<'a, Result<Vec<SearchHit>, ApiError>> {
+fn search<'a>(app: &'a App, p: &'a Principal, ask: &'a Ask) -> BoxFut<'a, Result<Vec<SearchHit>, ApiError>> {
     Box::pin(async move {
-        if !p.can(Permission::ClientsRead) {
+        let (q, limit) = (ask.text.as_str(), ask.limit);
+        if !p.can(Permission::ClientsRead) || ask.ticket_filters() {
             return Ok(vec![]);
         }
-        let found = super::store::search(&mut app.store.clone(), p.clients.as_deref(), q, limit).await?;
-        Ok(found.into_iter().map(|f| SearchHit { kind: f.kind, label: f.label, detail: f.detail, url: f.url }).collect())
+        let found = super::store::search(&mut app.store.clone(), ask.scope.as_deref(), q, limit).await?;
+        Ok(found.into_iter().map(|f| SearchHit { kind: f.kind, label: f.label, detail: f.detail, url: f.url, snippet: None }).collect())
     })
 }

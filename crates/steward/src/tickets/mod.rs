@@ -15,6 +15,7 @@ pub mod model;
 pub mod ops;
 pub mod pages;
 pub mod queue;
+pub mod search;
 pub mod store;
 pub mod view;
 
@@ -64,7 +65,8 @@ pub fn domain() -> Domain {
         .panel(pages::panels::BREACHED_COUNT)
         .panel(pages::panels::CLIENT_PANEL)
         .panel(pages::panels::DEVICE_PANEL)
-        .search(pages::panels::SEARCH)
+        .search(search::SOURCE)
+        .indexer(search::INDEXER)
         .job(Job { name: "tickets.clocks", every: |c| Some(Duration::from_secs(c.sla_check_secs.max(1))), run: clocks_job })
 }
 

@@ -233,6 +233,9 @@ pub fn sla_badge(state: Option<&str>, due_at: Option<i64>, now: i64) -> (&'stati
     }
 }
 
+/// The kind of a ticket's search document and outbox rows.
+pub const SEARCH_KIND: &str = "ticket";
+
 #[cfg(test)]
 mod tests {
     use super::*;

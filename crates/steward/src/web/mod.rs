@@ -1,5 +1,5 @@
-//! The web UI's shell: the layout every page extends, the home page and the
-//! global search (both filled by the domains: panels and search sources),
+//! The web UI's shell: the layout every page extends, the home page (filled
+//! by the domains' panels; the search page is the `search` domain's),
 //! and the HTML error page and form helpers every domain's `pages` uses.
 //!
 //! Pages are server-rendered (askama) and progressively enhanced with htmx
@@ -9,12 +9,11 @@
 pub mod error;
 pub mod home;
 pub mod layout;
-pub mod search;
 
 use crate::app::domain::{get, Domain, NavGroup, NavItem, Need};
 
 pub fn domain() -> Domain {
-    Domain::new("web").pages([get("/", Need::SignedIn, home::home), get("/search", Need::SignedIn, search::search)]).nav(NavItem {
+    Domain::new("web").pages([get("/", Need::SignedIn, home::home)]).nav(NavItem {
         group: NavGroup::Top,
         order: 0,
         id: "home",

@@ -22,6 +22,7 @@ mod ops;
 mod reports;
 mod scoping;
 mod scripts;
+mod search;
 mod sla;
 mod storage;
 mod tenancy;

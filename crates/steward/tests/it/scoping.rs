@@ -82,6 +82,8 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/notifications",
     "/api/v1/notifications/{id}/read",
     "/api/v1/notifications/read-all",
+    // Every source keeps to the caller's clients; a client filter outside them is 404 (tests/it/search.rs).
+    "/api/v1/search",
 ];
 const GLOBAL_WEB: &[&str] = &[
     "/",

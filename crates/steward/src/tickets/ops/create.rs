@@ -127,6 +127,7 @@ pub async fn create(app: &App, p: &Principal, client_id: i64, input: NewTicket) 
     if effects.open_pause {
         open_pause(db, r.id, opened_at).await?;
     }
+    crate::search::store::enqueue(db, crate::tickets::model::SEARCH_KIND, r.id, now).await?;
     set_tags(db, r.id, &tags).await?;
     set_devices(db, r.id, &devices).await?;
     if let Some(body) = body.filter(|b| !b.is_empty()) {

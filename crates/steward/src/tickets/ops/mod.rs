@@ -47,6 +47,7 @@ pub(crate) async fn set(db: &mut impl Db, id: i64, sets: Vec<(Tickets, SimpleExp
         q.value(c, v);
     }
     db.execute(&q).await?;
+    crate::search::store::enqueue(db, crate::tickets::model::SEARCH_KIND, id, crate::time::now_us()).await?;
     Ok(())
 }
 

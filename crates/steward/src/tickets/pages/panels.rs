@@ -1,11 +1,9 @@
 //! What the service desk adds to other pages: open and breached tickets
-//! on the home page, a client's and a device's open tickets on theirs,
-//! and tickets (by number and subject) in the global search.
+//! on the home page, and a client's and a device's open tickets on theirs.
 
 use super::queue::Line;
 use crate::app::domain::BoxFut;
 use crate::app::panels::{Fragment, Panel, PanelCtx, Slot, Stat};
-use crate::app::search::{SearchHit, SearchSource};
 use crate::app::App;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
@@ -116,26 +114,5 @@ fn device_tickets<'a>(app: &'a App, p: &'a Principal, ctx: PanelCtx) -> BoxFut<'
         let Some(d) = ctx.device else { return Ok(None) };
         let q = Queue { scope: p.clients.clone(), device_id: Some(d), kinds: Kind::active(), hide_merged: true, ..Default::default() };
         panel(app, p, "Open tickets about this device", q, format!("device_id={d}"), None).await
-    })
-}
-
-pub const SEARCH: SearchSource = SearchSource { name: "tickets", search };
-
-fn search<'a>(app: &'a App, p: &'a Principal, text: &'a str, limit: u64) -> BoxFut<'a, Result<Vec<SearchHit>, ApiError>> {
-    Box::pin(async move {
-        if !p.can(Permission::TicketsRead) {
-            return Ok(vec![]);
-        }
-        let q = Queue { scope: p.clients.clone(), text: Some(text.to_string()), hide_merged: true, ..Default::default() };
-        let (rows, _) = crate::tickets::store::queue(&mut app.store.snapshot().await?, &q, limit, 0).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SearchHit {
-                kind: "ticket",
-                label: format!("{} {}", crate::tickets::model::display_number(r.number), r.subject),
-                detail: format!("{} · {}", r.client_name, r.status_name),
-                url: format!("/clients/{}/tickets/{}", r.client_id, r.id),
-            })
-            .collect())
     })
 }

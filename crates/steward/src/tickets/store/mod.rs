@@ -3,6 +3,7 @@
 //! devices and links ([`thread`]).
 
 pub mod config;
+pub mod search;
 pub mod thread;
 pub mod tickets;
 

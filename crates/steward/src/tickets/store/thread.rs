@@ -87,6 +87,7 @@ pub async fn add_entry(db: &mut impl Db, e: NewEntry<'_>) -> Result<i64> {
                 .returning_col(TicketEntries::Id),
         )
         .await?;
+    crate::search::store::enqueue(db, crate::tickets::model::SEARCH_KIND, e.ticket_id, crate::time::now_us()).await?;
     Ok(r.id)
 }
 

@@ -263,6 +263,8 @@ pub struct Queue {
     pub sort: Sort,
     /// Leave out tickets merged into another.
     pub hide_merged: bool,
+    /// Only these tickets (the search's hits).
+    pub ids: Option<Vec<i64>>,
 }
 
 fn filter(q: &mut SelectStatement, f: &Queue) {
@@ -272,6 +274,9 @@ fn filter(q: &mut SelectStatement, f: &Queue) {
     }
     if let Some(c) = f.client_id {
         q.and_where(col(Tickets::ClientId).eq(c));
+    }
+    if let Some(ids) = &f.ids {
+        q.and_where(col(Tickets::Id).is_in(ids.clone()));
     }
     if !f.kinds.is_empty() {
         q.and_where(col(Tickets::StatusKind).is_in(f.kinds.iter().map(|k| k.as_str())));

@@ -189,9 +189,11 @@ impl Server {
     }
 
     /// As [`Server::restart`], staying down for `down` in between (what
-    /// jobs must catch up on).
+    /// jobs must catch up on). After a [`Server::terminate`], starts it again.
     pub fn restart_after(&mut self, down: Duration) {
-        self.terminate();
+        if self.child.is_some() {
+            self.terminate();
+        }
         std::thread::sleep(down);
         let addr = self.base.trim_start_matches("https://").to_string();
         let mut extra = self.extra.clone();
