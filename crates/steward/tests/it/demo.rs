@@ -54,6 +54,29 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     assert_eq!(verify["ok"], true);
     let page = get("/clients").await.unwrap().text().await.unwrap();
     assert!(page.contains("Northwind Logistics"));
+    // A living service desk: tickets of every client in every status kind,
+    // with threads and time, some about to breach.
+    let all: serde_json::Value = get("/api/v1/tickets?status=all&limit=200").await.unwrap().json().await.unwrap();
+    assert!(all["total"].as_i64().unwrap() >= 200, "{}", all["total"]);
+    let kinds: std::collections::HashSet<String> =
+        all["items"].as_array().unwrap().iter().map(|t| t["status"]["kind"].as_str().unwrap_or_default().to_string()).collect();
+    let clients_with_tickets: std::collections::HashSet<i64> =
+        all["items"].as_array().unwrap().iter().map(|t| t["client_id"].as_i64().unwrap()).collect();
+    assert_eq!(clients_with_tickets.len(), 5, "tickets for every client");
+    for kind in ["new", "open", "waiting", "scheduled", "resolved", "closed"] {
+        let (n, _) = (
+            get(&format!("/api/v1/tickets?status={kind}&limit=1")).await.unwrap().json::<serde_json::Value>().await.unwrap()["total"]
+                .as_i64()
+                .unwrap(),
+            (),
+        );
+        assert!(n > 0, "demo tickets in status {kind} (saw {kinds:?})");
+    }
+    let hot: serde_json::Value = get("/api/v1/tickets?sla_state=warning&limit=5").await.unwrap().json().await.unwrap();
+    let running: serde_json::Value = get("/api/v1/tickets?sla_state=running&limit=5").await.unwrap().json().await.unwrap();
+    assert!(hot["total"].as_i64().unwrap() + running["total"].as_i64().unwrap() > 0, "fresh tickets with running clocks");
+    let time: serde_json::Value = get("/api/v1/time-entries?limit=5").await.unwrap().json().await.unwrap();
+    assert!(time["total"].as_i64().unwrap() > 50, "time logged on demo tickets: {time}");
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let status = child.wait().unwrap();
     assert!(status.success(), "the demo stops cleanly on SIGTERM");

@@ -59,7 +59,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("server.rs", Layer::Top),
     ("jobs.rs", Layer::Top),
     ("cli.rs", Layer::Top),
-    ("demo.rs", Layer::Top),
+    ("demo/", Layer::Top),
     ("main.rs", Layer::Top),
     ("lib.rs", Layer::Top),
 ];

@@ -17,6 +17,8 @@ use crate::tenancy::ops::{self, NewClient, NewContact, NewSite};
 use crate::users::ops::{create as create_user, NewUserRequest};
 use std::net::SocketAddr;
 
+pub mod desk;
+
 struct DemoClient {
     name: &'static str,
     notes: &'static str,
@@ -105,6 +107,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ids = vec![];
     let mut sites = vec![];
+    let mut desk_clients = vec![];
     for c in CLIENTS {
         let client = ops::create_client(
             app,
@@ -114,6 +117,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut site_ids = vec![];
+        let mut contact_ids = vec![];
         for (name, tz, addr) in c.sites {
             let s = ops::create_site(
                 app,
@@ -142,11 +146,13 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
                 phone: (*phone).into(),
                 site_id: site_ids.get(i % site_ids.len().max(1)).copied(),
             };
-            ops::create_contact(app, &p, client.id, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            contact_ids.push(ops::create_contact(app, &p, client.id, req).await.map_err(|e| anyhow::anyhow!("{e}"))?.id);
         }
         ids.push(client.id);
+        desk_clients.push((client.id, c.name, c.sites[0].0, contact_ids, c.sites[0].1));
     }
     let actor = p.actor();
+    let mut techs = vec![admin.id];
     for (email, name, role, limit) in [
         ("tech@steward.example", "Taylor Tech", Role::Technician, None),
         ("junior@steward.example", "Jordan Junior", Role::Technician, Some(vec![ids[0], ids[3]])),
@@ -155,9 +161,13 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
         ("maya@harbordental.example", "Dr. Maya Ellison", Role::ClientContact, Some(vec![ids[0]])),
     ] {
         let mut req = mk(email, name, role);
-        req.clients = limit;
-        create_user(store, &actor, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        req.clients = limit.clone();
+        let u = create_user(store, &actor, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if role == Role::Technician && limit.is_none() {
+            techs.push(u.id);
+        }
     }
+    desk::seed(app, &p, &desk_clients, &techs).await?;
     Ok(Seeded { email: admin.email, password, sites, admin: p })
 }
 
