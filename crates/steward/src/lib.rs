@@ -26,6 +26,7 @@ pub mod demo;
 pub mod devices;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod monitoring;

@@ -7,6 +7,7 @@
 mod agent;
 mod agent_settings;
 mod api_errors;
+mod attachments;
 mod audit;
 mod auth;
 mod browser;
