@@ -19,6 +19,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod canned;
 pub mod cli;
 pub mod config;
 pub mod crypto;

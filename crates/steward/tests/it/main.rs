@@ -11,6 +11,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod browser;
+mod canned;
 mod common;
 mod demo;
 mod device_list;
