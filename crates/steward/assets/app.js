@@ -118,6 +118,24 @@
     if (row && !e.target.closest("a, input, button, select, label")) window.location.href = row.getAttribute("data-href");
   });
 
+  // Canned responses: <button data-canned-insert="select-id"> asks the
+  // selected option's render URL and puts the text into the reply box as
+  // its value (plain text: never parsed as HTML).
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("[data-canned-insert]") : null;
+    if (!b) return;
+    var pick = document.getElementById(b.getAttribute("data-canned-insert"));
+    var reply = document.getElementById("reply-body");
+    if (!pick || !pick.value || !reply) return;
+    fetch(pick.value, { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf() } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (v) {
+        if (!v || typeof v.text !== "string") return;
+        reply.value = reply.value.trim() === "" ? v.text : reply.value + "\n\n" + v.text;
+        reply.focus();
+      });
+  });
+
   // Live tickets: the queue and a ticket's page refresh their parts when
   // a ticket of the user's clients changes (/tickets/events), unless the
   // user is in the middle of typing there.

@@ -45,11 +45,16 @@ pub struct Config {
     pub http_header_timeout_secs: u64,
     pub unauthenticated_per_address: usize,
     pub sla_check_secs: u64,
+    /// The largest file accepted as an attachment, in bytes.
+    pub attachment_max_bytes: u64,
 }
 
 /// Seconds between an agent's heartbeats that the server (and any client,
 /// site or device) may set and agents accept.
 pub const AGENT_HEARTBEAT_SECS: std::ops::RangeInclusive<i64> = 5..=3600;
+
+/// The largest attachment, unless configured: 25 MiB.
+pub const DEFAULT_ATTACHMENT_MAX_BYTES: u64 = 25 * 1024 * 1024;
 
 /// TLS handshakes at once, overall, unless configured.
 pub const DEFAULT_HANDSHAKES_IN_FLIGHT: usize = 256;
@@ -172,6 +177,9 @@ pub struct Partial {
     /// (default 20: each is announced within a minute of its instant).
     #[arg(long, env = "STEWARD_SLA_CHECK_SECS")]
     pub sla_check_secs: Option<u64>,
+    /// Largest attachment accepted, in bytes (default 25 MiB).
+    #[arg(long, env = "STEWARD_ATTACHMENT_MAX_BYTES")]
+    pub attachment_max_bytes: Option<u64>,
 }
 
 impl Partial {
@@ -206,7 +214,8 @@ impl Partial {
             job_lease_secs,
             http_header_timeout_secs,
             unauthenticated_per_address,
-            sla_check_secs
+            sla_check_secs,
+            attachment_max_bytes
         )
     }
 
@@ -254,7 +263,9 @@ impl Partial {
             http_header_timeout_secs: self.http_header_timeout_secs.unwrap_or(10),
             unauthenticated_per_address: self.unauthenticated_per_address.unwrap_or(128),
             sla_check_secs: self.sla_check_secs.unwrap_or(20),
+            attachment_max_bytes: self.attachment_max_bytes.unwrap_or(DEFAULT_ATTACHMENT_MAX_BYTES),
         };
+        anyhow::ensure!(c.attachment_max_bytes >= 1, "attachment_max_bytes must be at least 1");
         anyhow::ensure!((1..=60).contains(&c.sla_check_secs), "sla_check_secs must be between 1 and 60");
         anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");
         anyhow::ensure!(c.unauthenticated_per_address >= 1, "unauthenticated_per_address must be at least 1");

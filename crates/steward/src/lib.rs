@@ -20,6 +20,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod canned;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -27,6 +28,7 @@ pub mod demo;
 pub mod devices;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod monitoring;

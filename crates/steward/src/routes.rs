@@ -28,6 +28,7 @@ pub fn domains() -> Vec<Domain> {
         crate::scripts::domain(),
         crate::tickets::domain(),
         crate::timesheets::domain(),
+        crate::canned::domain(),
         crate::sla::domain(),
         crate::tenancy::domain(),
         crate::users::domain(),

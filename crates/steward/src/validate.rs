@@ -17,7 +17,7 @@ use utoipa::openapi::RefOr;
 
 /// Characters no name or text may hold: C0/C1 controls (tab and line
 /// breaks only in multi-line text) and the bidirectional controls.
-fn forbidden(c: char, multiline: bool) -> bool {
+pub(crate) fn forbidden(c: char, multiline: bool) -> bool {
     let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}');
     bidi || (c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
 }

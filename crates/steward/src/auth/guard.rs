@@ -144,6 +144,63 @@ fn web_or_api(path: &str, err: ApiError) -> Response {
     }
 }
 
+/// The most of a multipart body read to find its token.
+const MULTIPART_PEEK: usize = 4096;
+
+/// What the start of a multipart body says about its token.
+#[derive(Debug, PartialEq, Eq)]
+enum Peek {
+    Token(String),
+    /// The first part is something else (or the start is not multipart).
+    Absent,
+    NeedMore,
+}
+
+/// The token, when the first part of `start` is the `_csrf` field.
+fn peek_csrf(start: &[u8], boundary: &str) -> Peek {
+    let open = format!("--{boundary}\r\n");
+    if start.len() < open.len() {
+        return if open.as_bytes().starts_with(start) { Peek::NeedMore } else { Peek::Absent };
+    }
+    let Some(rest) = start.strip_prefix(open.as_bytes()) else { return Peek::Absent };
+    let Some(head_end) = rest.windows(4).position(|w| w == b"\r\n\r\n") else { return Peek::NeedMore };
+    let head = String::from_utf8_lossy(&rest[..head_end]).to_ascii_lowercase();
+    let named = head.lines().any(|l| l.starts_with("content-disposition:") && l.contains("form-data") && l.contains("name=\"_csrf\""));
+    if !named || head.contains("filename") {
+        return Peek::Absent;
+    }
+    let value = &rest[head_end + 4..];
+    let close = format!("\r\n--{boundary}");
+    match value.windows(close.len()).position(|w| w == close.as_bytes()) {
+        Some(end) => String::from_utf8(value[..end].to_vec()).map(Peek::Token).unwrap_or(Peek::Absent),
+        None => Peek::NeedMore,
+    }
+}
+
+/// Reads the token of a multipart form from its first part (every form of
+/// ours puts the hidden `_csrf` input first) without reading the rest: a
+/// 25 MiB upload passes through unbuffered, the part read is put back.
+async fn multipart_csrf(req: Request, boundary: &str) -> Result<(Request, Option<String>), ApiError> {
+    use futures_util::StreamExt;
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut start = Vec::new();
+    let token = loop {
+        match peek_csrf(&start, boundary) {
+            Peek::Token(t) => break Some(t),
+            Peek::Absent => break None,
+            Peek::NeedMore if start.len() > MULTIPART_PEEK => break None,
+            Peek::NeedMore => match stream.next().await {
+                Some(Ok(chunk)) => start.extend_from_slice(&chunk),
+                Some(Err(_)) => return Err(ApiError::BadRequest("the request body broke off".into())),
+                None => break None,
+            },
+        }
+    };
+    let head = futures_util::stream::once(async move { Ok::<_, axum::Error>(axum::body::Bytes::from(start)) });
+    Ok((Request::from_parts(parts, Body::from_stream(head.chain(stream))), token))
+}
+
 /// Reads the `_csrf` field of a form body and puts the body back.
 async fn form_csrf(req: Request, limit: usize) -> Result<(Request, Option<String>), ApiError> {
     let (parts, body) = req.into_parts();
@@ -202,16 +259,29 @@ pub async fn guard(axum::extract::State(state): axum::extract::State<App>, req: 
                     .get(header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-                let presented = match header_token {
-                    Some(t) => Some(t),
-                    None if is_form => match form_csrf(req, state.cfg.body_limit_bytes).await {
+                let boundary = req
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|v| v.starts_with("multipart/form-data"))
+                    .and_then(|v| multer::parse_boundary(v).ok());
+                let presented = match (header_token, boundary) {
+                    (Some(t), _) => Some(t),
+                    (None, Some(b)) => match multipart_csrf(req, &b).await {
                         Ok((r, t)) => {
                             req = r;
                             t
                         }
                         Err(e) => return web_or_api(&path, e),
                     },
-                    None => None,
+                    (None, None) if is_form => match form_csrf(req, state.cfg.body_limit_bytes).await {
+                        Ok((r, t)) => {
+                            req = r;
+                            t
+                        }
+                        Err(e) => return web_or_api(&path, e),
+                    },
+                    (None, None) => None,
                 };
                 if !presented.is_some_and(|t| ct_eq(&t, csrf)) {
                     return web_or_api(&path, ApiError::Forbidden("missing or wrong CSRF token".into()));
@@ -237,4 +307,23 @@ pub async fn guard(axum::extract::State(state): axum::extract::State<App>, req: 
 
     req.extensions_mut().insert(Ctx { ip, principal, user_agent });
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{peek_csrf, Peek};
+
+    #[test]
+    fn a_multipart_token_is_read_from_the_first_part_only() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nabc123\r\n--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhi\r\n--XyZ--\r\n";
+        assert_eq!(peek_csrf(body, "XyZ"), Peek::Token("abc123".into()));
+        for cut in [0, 3, 20, 60] {
+            assert_eq!(peek_csrf(&body[..cut], "XyZ"), Peek::NeedMore, "{cut}");
+        }
+        let later = b"--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhi\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nabc\r\n--XyZ--";
+        assert_eq!(peek_csrf(later, "XyZ"), Peek::Absent);
+        let file = b"--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"; filename=\"x\"\r\n\r\nabc\r\n--XyZ--";
+        assert_eq!(peek_csrf(file, "XyZ"), Peek::Absent);
+        assert_eq!(peek_csrf(b"garbage that is long enough", "XyZ"), Peek::Absent);
+    }
 }

@@ -22,8 +22,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
             resp.headers_mut().insert(header::ALLOW, a);
         }
     }
+    // A download keeps its own, stricter policy (`http::download`).
+    let csp = if super::download::is_download(&resp) { super::download::DOWNLOAD_CSP } else { CSP };
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

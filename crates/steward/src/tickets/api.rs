@@ -89,7 +89,8 @@ pub async fn update(
 pub async fn entries(State(app): State<App>, p: Principal, ApiPath((id, ticket_id)): ApiPath<(i64, i64)>) -> ApiResult<Json<Vec<Entry>>> {
     let mut db = app.store.snapshot().await?;
     super::store::get(&mut db, p.client(id)?, ticket_id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(super::store::thread::entries(&mut db, ticket_id).await?.into_iter().map(Entry::from).collect()))
+    let entries = super::store::thread::entries(&mut db, ticket_id).await?;
+    Ok(Json(super::view::thread(entries, super::store::attachments::of_ticket(&mut db, ticket_id).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/tickets/{ticket_id}/entries", tag = "tickets", params(("id" = i64, Path), ("ticket_id" = i64, Path)),

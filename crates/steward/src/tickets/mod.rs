@@ -1,7 +1,7 @@
 //! The service desk: tickets of a client (numbered without gaps across the
 //! installation), their threads (requests, public replies, internal notes,
-//! system events), configurable statuses over fixed kinds, priorities and
-//! boards, SLA clocks measured in business time (`clocks`, with the math
+//! system events) and attachments (`attachments`; the bytes in `files`),
+//! configurable statuses over fixed kinds, priorities and boards, SLA clocks measured in business time (`clocks`, with the math
 //! in `sla::model`), merges, links, bulk actions, and the cross-client
 //! queue. Shaped like `tenancy/`: `store` (tables, the queue query),
 //! `model` (pure rules), `ops` (validate, check, change and audit in one
@@ -9,6 +9,7 @@
 //! auto-close).
 
 pub mod api;
+pub mod attachments;
 pub mod clocks;
 pub mod jobs;
 pub mod model;
@@ -37,6 +38,9 @@ pub fn domain() -> Domain {
         .api(write, routes!(api::update))
         .api(read, routes!(api::entries))
         .api(write, routes!(api::add_entry))
+        .api(write, routes!(attachments::upload))
+        .api(read, routes!(attachments::list))
+        .api(read, routes!(attachments::download))
         .api(write, routes!(api::merge))
         .api(write, routes!(api::link))
         .api(write, routes!(api::unlink))
@@ -57,6 +61,7 @@ pub fn domain() -> Domain {
             get("/t/{number}", read, pages::queue::by_number),
             get("/clients/{id}/tickets/{ticket_id}", read, pages::ticket::show),
             post("/clients/{id}/tickets/{ticket_id}/entries", write, pages::ticket::add_entry),
+            get("/clients/{id}/tickets/{ticket_id}/attachments/{attachment_id}", read, attachments::page_download),
             post("/clients/{id}/tickets/{ticket_id}/edit", write, pages::ticket::edit),
             post("/clients/{id}/tickets/{ticket_id}/relate", write, pages::ticket::relate),
         ])

@@ -2,6 +2,7 @@
 //! RFC 3339), built from stored rows.
 
 use super::clocks::{sla_view, SlaView};
+use super::store::attachments::AttachmentRow;
 use super::store::config::{priority, status};
 use super::store::thread::{devices, links, pauses, EntryRow};
 use super::store::{tags, QueueRow, TicketRow};
@@ -119,6 +120,58 @@ pub struct Entry {
     #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Value>,
     pub created_at: Timestamp,
+    /// The files attached to this entry.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file on a ticket (its bytes at `url`, always as a download).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Attachment {
+    pub id: i64,
+    pub ticket_id: i64,
+    /// The entry it came with, if any.
+    pub entry_id: Option<i64>,
+    /// Sanitized: no path parts, no control characters.
+    pub file_name: String,
+    /// The type it is served as (a short safe list, else
+    /// `application/octet-stream`).
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// Lowercase hex; the same bytes are stored once.
+    pub sha256: String,
+    pub uploaded_by: Option<Author>,
+    pub created_at: Timestamp,
+    /// Where to download it.
+    pub url: String,
+}
+
+impl From<AttachmentRow> for Attachment {
+    fn from(a: AttachmentRow) -> Self {
+        Attachment {
+            url: format!("/api/v1/clients/{}/tickets/{}/attachments/{}", a.client_id, a.ticket_id, a.id),
+            id: a.id,
+            ticket_id: a.ticket_id,
+            entry_id: a.entry_id,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+            uploaded_by: a.uploaded_by.map(|id| Author { id, name: a.uploader_name.unwrap_or_default() }),
+            created_at: Timestamp(a.created_at),
+        }
+    }
+}
+
+/// A thread with each entry's attachments.
+pub fn thread(entries: Vec<EntryRow>, attachments: Vec<AttachmentRow>) -> Vec<Entry> {
+    let mut out: Vec<Entry> = entries.into_iter().map(Entry::from).collect();
+    for a in attachments {
+        if let Some(e) = out.iter_mut().find(|e| Some(e.id) == a.entry_id) {
+            e.attachments.push(a.into());
+        }
+    }
+    out
 }
 
 impl From<EntryRow> for Entry {
@@ -130,6 +183,7 @@ impl From<EntryRow> for Entry {
             body: e.body,
             details: e.details.and_then(|d| serde_json::from_str(&d).ok()),
             created_at: Timestamp(e.created_at),
+            attachments: vec![],
         }
     }
 }

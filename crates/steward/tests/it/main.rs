@@ -7,9 +7,11 @@
 mod agent;
 mod agent_settings;
 mod api_errors;
+mod attachments;
 mod audit;
 mod auth;
 mod browser;
+mod canned;
 mod common;
 mod demo;
 mod device_list;

@@ -78,6 +78,10 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/timesheets/approve",
     "/api/v1/work-types",
     "/api/v1/work-types/{id}",
+    // Shared or the caller's own, for every client or one they see
+    // (tests/it/canned.rs); rendering one is under the ticket's client.
+    "/api/v1/canned-responses",
+    "/api/v1/canned-responses/{id}",
     // Each user's own, limited to the clients they see.
     "/api/v1/notifications",
     "/api/v1/notifications/{id}/read",

@@ -1,5 +1,5 @@
-//! Merging a ticket into another of the same client: its thread, tags,
-//! devices and links move to the target, it closes with `merged_into` set
+//! Merging a ticket into another of the same client: its thread,
+//! attachments, tags, devices and links move to the target, it closes with `merged_into` set
 //! (its number then leads to the target), and both threads say so.
 
 use super::{change_status, event, resolve, set};
@@ -46,6 +46,7 @@ pub(crate) async fn apply(db: &mut impl Db, p: &Principal, client_id: i64, id: i
     let author = Some(p.user.id);
     move_entries(db, id, into).await?;
     crate::timesheets::store::move_to(db, id, into, dst.client_id).await?;
+    crate::tickets::store::attachments::move_to(db, id, into, dst.client_id).await?;
     let mut all_tags: Vec<String> = tags(db, &[id, into]).await?.into_iter().map(|(_, t)| t).collect();
     all_tags = canonical_tags(&all_tags).unwrap_or(all_tags);
     all_tags.truncate(crate::tickets::model::MAX_TAGS);

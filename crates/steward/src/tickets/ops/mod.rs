@@ -4,6 +4,7 @@
 //! permission, writes the change, its events in the ticket's own thread
 //! and its audit entry in one transaction, and then tells the bus.
 
+pub mod attachments;
 pub mod bulk;
 pub mod config;
 pub mod create;

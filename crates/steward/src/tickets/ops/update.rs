@@ -139,6 +139,7 @@ pub(crate) async fn apply(
         events.push(changed("client", old, new));
         sets.push((Tickets::ClientId, c.id().into()));
         crate::timesheets::store::move_to(db, id, id, c.id()).await?;
+        crate::tickets::store::attachments::move_to(db, id, id, c.id()).await?;
         retarget = true;
         // Site, contact and devices belong to the old client unless given.
         if patch.site_id.is_none() {

@@ -21,7 +21,8 @@ use crate::time::{fmt_time, now_us};
 use crate::web::error::{form_error, see_other, PageResult, WebForm};
 use crate::web::layout::Layout;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header;
 
 pub struct EntryLine {
     pub id: i64,
@@ -29,6 +30,23 @@ pub struct EntryLine {
     pub author: String,
     pub body: String,
     pub at: String,
+    pub files: Vec<FileLine>,
+}
+
+/// A link to an attachment (always a download).
+pub struct FileLine {
+    pub name: String,
+    pub url: String,
+    pub size: String,
+}
+
+fn file_line(a: &crate::tickets::store::attachments::AttachmentRow) -> FileLine {
+    let size = match a.size {
+        s if s < 1024 => format!("{s} B"),
+        s if s < 1024 * 1024 => format!("{:.0} KiB", s as f64 / 1024.0),
+        s => format!("{:.1} MiB", s as f64 / (1024.0 * 1024.0)),
+    };
+    FileLine { name: a.file_name.clone(), url: format!("/clients/{}/tickets/{}/attachments/{}", a.client_id, a.ticket_id, a.id), size }
 }
 
 pub struct ClockLine {
@@ -65,6 +83,9 @@ struct TicketPage {
     contact: String,
     opened: String,
     entries: Vec<EntryLine>,
+    /// Files not tied to an entry.
+    files: Vec<FileLine>,
+    max_upload: String,
     statuses: Vec<Status>,
     priorities: Vec<Priority>,
     boards: Vec<Board>,
@@ -132,10 +153,12 @@ async fn page(app: &App, p: &Principal, client_id: i64, id: i64, error: Option<S
             .unwrap_or_default(),
         None => String::new(),
     };
+    let attachments = crate::tickets::store::attachments::of_ticket(&mut db, id).await?;
     let entries = crate::tickets::store::thread::entries(&mut db, id)
         .await?
         .into_iter()
         .map(|e| EntryLine {
+            files: attachments.iter().filter(|a| a.entry_id == Some(e.id)).map(file_line).collect(),
             id: e.id,
             kind: e.kind,
             author: e.author_name.unwrap_or_else(|| "Steward".into()),
@@ -143,6 +166,7 @@ async fn page(app: &App, p: &Principal, client_id: i64, id: i64, error: Option<S
             at: fmt_time(e.created_at),
         })
         .collect();
+    let files = attachments.iter().filter(|a| a.entry_id.is_none()).map(file_line).collect();
     let mut clocks = vec![];
     if let Some(s) = &t.sla {
         clocks.push(clock_line("First response", &s.first_response, now));
@@ -186,6 +210,8 @@ async fn page(app: &App, p: &Principal, client_id: i64, id: i64, error: Option<S
             contact,
             opened: fmt_time(t.opened_at.micros()),
             entries,
+            files,
+            max_upload: format!("{} MiB", app.cfg.attachment_max_bytes / (1024 * 1024)),
             statuses: crate::tickets::store::config::statuses(&mut db)
                 .await?
                 .into_iter()
@@ -221,17 +247,33 @@ fn back(client: i64, id: i64, anchor: &str) -> axum::response::Response {
     see_other(&format!("/clients/{client}/tickets/{id}{anchor}"))
 }
 
-/// The reply or note form.
-pub async fn add_entry(
-    State(app): State<App>,
-    p: Principal,
-    ApiPath((client, id)): ApiPath<(i64, i64)>,
-    WebForm(f): WebForm<Vec<(String, String)>>,
-) -> PageResult {
-    let body = field(&f, "body").unwrap_or("").to_string();
+/// The reply or note form, with files (multipart) or without.
+pub async fn add_entry(State(app): State<App>, p: Principal, ApiPath((client, id)): ApiPath<(i64, i64)>, req: Request) -> PageResult {
+    let multipart = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/"));
+    let (f, files) = if multipart {
+        crate::tickets::ops::attachments::may_attach(&app, &p, client, id).await?;
+        let (parts, body) = req.into_parts();
+        let blobs = crate::tickets::attachments::blobs(&app);
+        let form = crate::http::multipart::read(&parts.headers, body, &blobs, app.cfg.attachment_max_bytes).await?;
+        (form.fields, form.files)
+    } else {
+        match WebForm::<Vec<(String, String)>>::from_request(req, &app).await {
+            Ok(WebForm(f)) => (f, vec![]),
+            Err(rejected) => return Ok(rejected),
+        }
+    };
+    let mut body = field(&f, "body").unwrap_or("").to_string();
+    if body.trim().is_empty() && !files.is_empty() {
+        body = format!("Attached {}", files.iter().map(|u| u.file_name.as_str()).collect::<Vec<_>>().join(", "));
+    }
     let input = NewEntryInput { kind: field(&f, "kind").unwrap_or("note").to_string(), body: body.clone(), created_at: None };
-    match crate::tickets::ops::entries::add(&app, &p, client, id, input).await {
-        Ok(e) => Ok(back(client, id, &format!("#entry-{}", e.id))),
+    let done = match crate::tickets::ops::entries::add(&app, &p, client, id, input).await {
+        Ok(e) if files.is_empty() => Ok(e.id),
+        Ok(e) => crate::tickets::ops::attachments::attach(&app, &p, client, id, Some(e.id), &files).await.map(|_| e.id),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(entry) => Ok(back(client, id, &format!("#entry-{entry}"))),
         Err(e) => page(&app, &p, client, id, Some(form_error(e)?), body).await,
     }
 }

@@ -2,6 +2,7 @@
 //! and the queue ([`tickets`]), and each ticket's thread, pauses, tags,
 //! devices and links ([`thread`]).
 
+pub mod attachments;
 pub mod config;
 pub mod search;
 pub mod thread;
