@@ -45,6 +45,7 @@ pub struct Config {
     pub http_header_timeout_secs: u64,
     pub unauthenticated_per_address: usize,
     pub sla_check_secs: u64,
+    pub recurring_check_secs: u64,
 }
 
 /// Seconds between an agent's heartbeats that the server (and any client,
@@ -172,6 +173,10 @@ pub struct Partial {
     /// (default 20: each is announced within a minute of its instant).
     #[arg(long, env = "STEWARD_SLA_CHECK_SECS")]
     pub sla_check_secs: Option<u64>,
+    /// Seconds between looks for recurring tickets that are due (default
+    /// 30: each opens within a minute of its time).
+    #[arg(long, env = "STEWARD_RECURRING_CHECK_SECS")]
+    pub recurring_check_secs: Option<u64>,
 }
 
 impl Partial {
@@ -206,7 +211,8 @@ impl Partial {
             job_lease_secs,
             http_header_timeout_secs,
             unauthenticated_per_address,
-            sla_check_secs
+            sla_check_secs,
+            recurring_check_secs
         )
     }
 
@@ -254,7 +260,9 @@ impl Partial {
             http_header_timeout_secs: self.http_header_timeout_secs.unwrap_or(10),
             unauthenticated_per_address: self.unauthenticated_per_address.unwrap_or(128),
             sla_check_secs: self.sla_check_secs.unwrap_or(20),
+            recurring_check_secs: self.recurring_check_secs.unwrap_or(30),
         };
+        anyhow::ensure!((1..=300).contains(&c.recurring_check_secs), "recurring_check_secs must be between 1 and 300");
         anyhow::ensure!((1..=60).contains(&c.sla_check_secs), "sla_check_secs must be between 1 and 60");
         anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");
         anyhow::ensure!(c.unauthenticated_per_address >= 1, "unauthenticated_per_address must be at least 1");

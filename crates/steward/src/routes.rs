@@ -26,6 +26,7 @@ pub fn domains() -> Vec<Domain> {
         crate::monitoring::domain(),
         crate::scripts::domain(),
         crate::tickets::domain(),
+        crate::recurring::domain(),
         crate::timesheets::domain(),
         crate::sla::domain(),
         crate::tenancy::domain(),
