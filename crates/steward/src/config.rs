@@ -47,6 +47,7 @@ pub struct Config {
     pub sla_check_secs: u64,
     /// The largest file accepted as an attachment, in bytes.
     pub attachment_max_bytes: u64,
+    pub recurring_check_secs: u64,
 }
 
 /// Seconds between an agent's heartbeats that the server (and any client,
@@ -180,6 +181,10 @@ pub struct Partial {
     /// Largest attachment accepted, in bytes (default 25 MiB).
     #[arg(long, env = "STEWARD_ATTACHMENT_MAX_BYTES")]
     pub attachment_max_bytes: Option<u64>,
+    /// Seconds between looks for recurring tickets that are due (default
+    /// 30: each opens within a minute of its time).
+    #[arg(long, env = "STEWARD_RECURRING_CHECK_SECS")]
+    pub recurring_check_secs: Option<u64>,
 }
 
 impl Partial {
@@ -215,7 +220,8 @@ impl Partial {
             http_header_timeout_secs,
             unauthenticated_per_address,
             sla_check_secs,
-            attachment_max_bytes
+            attachment_max_bytes,
+            recurring_check_secs
         )
     }
 
@@ -264,8 +270,10 @@ impl Partial {
             unauthenticated_per_address: self.unauthenticated_per_address.unwrap_or(128),
             sla_check_secs: self.sla_check_secs.unwrap_or(20),
             attachment_max_bytes: self.attachment_max_bytes.unwrap_or(DEFAULT_ATTACHMENT_MAX_BYTES),
+            recurring_check_secs: self.recurring_check_secs.unwrap_or(30),
         };
         anyhow::ensure!(c.attachment_max_bytes >= 1, "attachment_max_bytes must be at least 1");
+        anyhow::ensure!((1..=300).contains(&c.recurring_check_secs), "recurring_check_secs must be between 1 and 300");
         anyhow::ensure!((1..=60).contains(&c.sla_check_secs), "sla_check_secs must be between 1 and 60");
         anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");
         anyhow::ensure!(c.unauthenticated_per_address >= 1, "unauthenticated_per_address must be at least 1");

@@ -33,6 +33,7 @@ pub mod http;
 pub mod jobs;
 pub mod monitoring;
 pub mod notifications;
+pub mod recurring;
 pub mod routes;
 pub mod scripts;
 pub mod search;

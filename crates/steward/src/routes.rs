@@ -27,6 +27,7 @@ pub fn domains() -> Vec<Domain> {
         crate::monitoring::domain(),
         crate::scripts::domain(),
         crate::tickets::domain(),
+        crate::recurring::domain(),
         crate::timesheets::domain(),
         crate::canned::domain(),
         crate::sla::domain(),

@@ -6,11 +6,12 @@
 //! queue. Shaped like `tenancy/`: `store` (tables, the queue query),
 //! `model` (pure rules), `ops` (validate, check, change and audit in one
 //! transaction), thin `api` and `pages`, and `jobs` (SLA announcements,
-//! auto-close).
+//! auto-close). Each user's saved queue filters are in `filters`.
 
 pub mod api;
 pub mod attachments;
 pub mod clocks;
+pub mod filters;
 pub mod jobs;
 pub mod model;
 pub mod ops;
@@ -50,6 +51,10 @@ pub fn domain() -> Domain {
         .api(read, routes!(api::priorities))
         .api(admin, routes!(api::create_priority))
         .api(admin, routes!(api::update_priority))
+        .api(read, routes!(filters::api::list))
+        .api(read, routes!(filters::api::create))
+        .api(read, routes!(filters::api::update))
+        .api(read, routes!(filters::api::remove))
         .api(read, routes!(api::boards))
         .api(admin, routes!(api::create_board))
         .api(admin, routes!(api::update_board))
@@ -57,6 +62,8 @@ pub fn domain() -> Domain {
             get("/tickets", read, pages::queue::show),
             post("/tickets/new", write, pages::queue::create),
             post("/tickets/bulk", write, pages::queue::bulk),
+            post("/tickets/filters", read, pages::queue::save_filter),
+            post("/tickets/filters/{filter_id}/delete", read, pages::queue::delete_filter),
             get("/tickets/events", read, pages::live::events),
             get("/t/{number}", read, pages::queue::by_number),
             get("/clients/{id}/tickets/{ticket_id}", read, pages::ticket::show),

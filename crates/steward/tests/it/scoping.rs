@@ -61,6 +61,12 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/tickets",
     "/api/v1/tickets/bulk",
     "/api/v1/tickets/by-number/{number}",
+    // Each user's own saved filters; applying one goes through the queue's
+    // scoping (tests/it/saved_filters.rs).
+    "/api/v1/saved-filters",
+    "/api/v1/saved-filters/{id}",
+    // Recurring tickets of the caller's clients only (tests/it/recurring.rs).
+    "/api/v1/recurring-tickets",
     // The service desk's configuration is installation-wide.
     "/api/v1/ticket-statuses",
     "/api/v1/ticket-statuses/{id}",
@@ -129,6 +135,11 @@ const GLOBAL_WEB: &[&str] = &[
     "/tickets/bulk",
     "/tickets/events",
     "/t/{number}",
+    // Saving and removing the user's own filters; recurring tickets of the
+    // caller's clients (tests/it/saved_filters.rs, tests/it/recurring.rs).
+    "/tickets/filters",
+    "/tickets/filters/{filter_id}/delete",
+    "/tickets/recurring",
     // A user's week, of the clients they see (tests/it/time.rs).
     "/timesheet",
     "/timesheet/approve",

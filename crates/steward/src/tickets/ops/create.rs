@@ -4,7 +4,7 @@
 use super::resolve;
 use crate::app::App;
 use crate::audit::store::Event;
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, ScopedClient};
 use crate::auth::roles::Permission;
 use crate::error::ApiError;
 use crate::events::Event as Happened;
@@ -55,15 +55,33 @@ pub struct NewTicket {
 pub async fn create(app: &App, p: &Principal, client_id: i64, input: NewTicket) -> Result<Ticket, ApiError> {
     p.require(Permission::TicketsWrite)?;
     let client = p.client(client_id)?;
+    let opened_at = resolve::imported(p, "opened_at", input.opened_at)?;
+    let mut tx = app.store.begin_audited().await?;
+    let t = insert(tx.tx(), Some(p.user.id), client, input, opened_at).await?;
+    tx.commit(&p.actor(), Event::new("ticket.create", "ticket", t.id).client(client_id).details(json!({"after": t}))).await?;
+    app.bus.publish(Happened::TicketChanged { ticket: t.id, client: client_id }).await;
+    Ok(t)
+}
+
+/// Writes a new ticket inside the caller's transaction, for [`create`] and
+/// for the server's own creators (recurring tickets), which audit it with
+/// what caused it. `author` is the user it is created by and for; the
+/// caller has checked that they may, and `opened_at` (an import's) is the
+/// caller's to allow.
+pub(crate) async fn insert(
+    db: &mut impl Db,
+    author: Option<i64>,
+    client: ScopedClient,
+    input: NewTicket,
+    opened_at: Option<i64>,
+) -> Result<Ticket, ApiError> {
+    let client_id = client.id();
     let subject = Name::parse(&input.subject).map_err(|m| ApiError::invalid("subject", m))?;
     let body = input.body.as_deref().map(Message::parse).transpose().map_err(|m| ApiError::invalid("body", m))?;
     let ticket_type = input.ticket_type.as_deref().map(resolve::ticket_type).transpose()?.unwrap_or(TicketType::Incident);
     let tags = tags(&input.tags).map_err(|m| ApiError::invalid("tags", m))?;
     let now = now_us();
-    let opened_at = resolve::imported(p, "opened_at", input.opened_at)?.unwrap_or(now);
-
-    let mut tx = app.store.begin_audited().await?;
-    let db = tx.tx();
+    let opened_at = opened_at.unwrap_or(now);
     crate::tenancy::store::get_client(db, client).await?.ok_or(ApiError::NotFound)?;
     let priority = match &input.priority {
         Some(s) => resolve::priority(db, s).await?,
@@ -116,7 +134,7 @@ pub async fn create(app: &App, p: &Principal, client_id: i64, input: NewTicket) 
         (Tickets::ResolvedAt, effects.resolved_at.flatten().into()),
         (Tickets::ClosedAt, effects.closed_at.flatten().into()),
         (Tickets::ParentId, input.parent_id.into()),
-        (Tickets::CreatedBy, p.user.id.into()),
+        (Tickets::CreatedBy, author.into()),
         (Tickets::CreatedAt, now.into()),
         (Tickets::UpdatedAt, now.into()),
     ];
@@ -131,16 +149,10 @@ pub async fn create(app: &App, p: &Principal, client_id: i64, input: NewTicket) 
     set_tags(db, r.id, &tags).await?;
     set_devices(db, r.id, &devices).await?;
     if let Some(body) = body.filter(|b| !b.is_empty()) {
-        add_entry(
-            db,
-            NewEntry { ticket_id: r.id, kind: "request", author_id: Some(p.user.id), body: &body, details: None, created_at: opened_at },
-        )
-        .await?;
+        add_entry(db, NewEntry { ticket_id: r.id, kind: "request", author_id: author, body: &body, details: None, created_at: opened_at })
+            .await?;
     }
     refresh(db, r.id, now).await?;
     let row = store::get_any(db, r.id).await?.ok_or(ApiError::NotFound)?;
-    let t = ticket(db, row, now).await?;
-    tx.commit(&p.actor(), Event::new("ticket.create", "ticket", t.id).client(client_id).details(json!({"after": t}))).await?;
-    app.bus.publish(Happened::TicketChanged { ticket: t.id, client: client_id }).await;
-    Ok(t)
+    ticket(db, row, now).await
 }

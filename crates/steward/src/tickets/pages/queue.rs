@@ -43,11 +43,18 @@ pub struct View {
     pub current: bool,
 }
 
+/// One of the user's saved filters, as a tab that can be removed.
+pub struct Saved {
+    pub id: i64,
+    pub view: View,
+}
+
 #[derive(Template)]
 #[template(path = "tickets.html")]
 struct QueuePage {
     l: Layout,
     views: Vec<View>,
+    saved: Vec<Saved>,
     lines: Vec<Line>,
     total: i64,
     prev: Option<String>,
@@ -126,6 +133,11 @@ async fn page(app: &App, p: &Principal, raw: &str, error: Option<String>) -> Pag
     for v in &mut views {
         v.current = v.query == here;
     }
+    let saved = crate::tickets::filters::store::of_user(&mut db, p.user.id)
+        .await?
+        .into_iter()
+        .map(|f| Saved { id: f.id, view: View { current: f.query == here, label: f.name, query: f.query } })
+        .collect();
     let (limit, offset) = (page.limit(), page.offset());
     let (clients, _) = crate::tenancy::store::list_clients(
         &mut db,
@@ -139,6 +151,7 @@ async fn page(app: &App, p: &Principal, raw: &str, error: Option<String>) -> Pag
         &QueuePage {
             l: Layout::new(app, p, "Tickets", "tickets").with_error(error),
             views,
+            saved,
             lines,
             total,
             prev: (offset > 0).then(|| with_offset(&here, offset.saturating_sub(limit))),
@@ -221,6 +234,29 @@ pub async fn bulk(State(app): State<App>, p: Principal, WebForm(f): WebForm<Vec<
         Ok(_) => Ok(see_other(&format!("/tickets?{}", cleaned(&back)))),
         Err(e) => page(&app, &p, &back, Some(form_error(e)?)).await,
     }
+}
+
+/// "Save this filter": the queue's current query under a name.
+pub async fn save_filter(State(app): State<App>, p: Principal, WebForm(f): WebForm<Vec<(String, String)>>) -> PageResult {
+    let query = field(&f, "query").unwrap_or("").to_string();
+    let input = crate::tickets::filters::ops::NewSavedFilter {
+        name: field(&f, "name").unwrap_or("").to_string(),
+        query: query.clone(),
+        position: None,
+    };
+    match crate::tickets::filters::ops::create(&app, &p, input).await {
+        Ok(saved) => Ok(see_other(&saved.href)),
+        Err(e) => page(&app, &p, &query, Some(form_error(e)?)).await,
+    }
+}
+
+pub async fn delete_filter(
+    State(app): State<App>,
+    p: Principal,
+    crate::http::extract::ApiPath(id): crate::http::extract::ApiPath<i64>,
+) -> PageResult {
+    crate::tickets::filters::ops::remove(&app, &p, id).await?;
+    Ok(see_other("/tickets"))
 }
 
 /// `/t/{number}`: a ticket by its number; a merged one leads to its target.
