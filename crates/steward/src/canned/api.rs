@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 /// Which canned responses to list.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CannedFilter {
     /// Only those usable on this client's tickets (theirs and the ones for every client).
