@@ -9,7 +9,7 @@ use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
 use crate::error::ApiError;
 use crate::sla::model::ClockState;
-use crate::tickets::model::{sla_badge, Kind};
+use crate::tickets::model::Kind;
 use crate::tickets::store::Queue;
 use crate::time::now_us;
 use askama::Template;
@@ -65,28 +65,7 @@ async fn panel(
     let mut db = app.store.snapshot().await?;
     let (rows, total) = crate::tickets::store::queue(&mut db, &q, 10, 0).await?;
     let now = now_us();
-    let lines = crate::tickets::view::queue_items(&mut db, rows)
-        .await?
-        .into_iter()
-        .map(|i| {
-            let (sla_class, sla_label) = sla_badge(i.sla_state.map(|s| s.as_str()), i.sla_due_at.map(|t| t.micros()), now);
-            Line {
-                id: i.id,
-                client_id: i.client_id,
-                reference: i.reference,
-                subject: i.subject,
-                client_name: i.client_name,
-                status_name: i.status.name,
-                status_kind: i.status.kind,
-                priority: i.priority,
-                assignee: i.assignee.map(|a| a.name).unwrap_or_default(),
-                tags: i.tags,
-                sla_class,
-                sla_label,
-                updated: String::new(),
-            }
-        })
-        .collect();
+    let lines = crate::tickets::view::queue_items(&mut db, rows).await?.into_iter().map(|i| Line::from_item(i, now)).collect();
     Fragment::render(&TicketPanel { title, lines, total, query, new_for_client }).map(Some)
 }
 

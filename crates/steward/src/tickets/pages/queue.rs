@@ -36,6 +36,28 @@ pub struct Line {
     pub updated: String,
 }
 
+impl Line {
+    /// A queue item as a line of the queue (or a panel's list).
+    pub fn from_item(i: crate::tickets::view::QueueItem, now: i64) -> Line {
+        let (sla_class, sla_label) = sla_badge(i.sla_state.map(|s| s.as_str()), i.sla_due_at.map(|t| t.micros()), now);
+        Line {
+            id: i.id,
+            client_id: i.client_id,
+            reference: i.reference,
+            subject: i.subject,
+            client_name: i.client_name,
+            status_name: i.status.name,
+            status_kind: i.status.kind,
+            priority: i.priority,
+            assignee: i.assignee.map(|a| a.name).unwrap_or_default(),
+            tags: i.tags,
+            sla_class,
+            sla_label,
+            updated: format!("{} ago", span(now - i.updated_at.micros())),
+        }
+    }
+}
+
 /// A link of the queue's views bar.
 pub struct View {
     pub label: String,
@@ -96,27 +118,7 @@ async fn page(app: &App, p: &Principal, raw: &str, error: Option<String>) -> Pag
     let (rows, total) = crate::tickets::store::queue(&mut db, &q, page.limit(), page.offset()).await?;
     let items = crate::tickets::view::queue_items(&mut db, rows).await?;
     let now = now_us();
-    let lines = items
-        .into_iter()
-        .map(|i| {
-            let (sla_class, sla_label) = sla_badge(i.sla_state.map(|s| s.as_str()), i.sla_due_at.map(|t| t.micros()), now);
-            Line {
-                id: i.id,
-                client_id: i.client_id,
-                reference: i.reference,
-                subject: i.subject,
-                client_name: i.client_name,
-                status_name: i.status.name,
-                status_kind: i.status.kind,
-                priority: i.priority,
-                assignee: i.assignee.map(|a| a.name).unwrap_or_default(),
-                tags: i.tags,
-                sla_class,
-                sla_label,
-                updated: format!("{} ago", span(now - i.updated_at.micros())),
-            }
-        })
-        .collect();
+    let lines = items.into_iter().map(|i| Line::from_item(i, now)).collect();
     let boards = crate::tickets::store::config::boards(&mut db).await?;
     let mut views = vec![
         View { label: "Mine".into(), query: "assignee=me".into(), current: false },
