@@ -24,7 +24,7 @@ pub struct NewCannedInput {
     /// Plain text with placeholders: `{{contact.first_name}}`,
     /// `{{contact.name}}`, `{{ticket.number}}`, `{{ticket.subject}}`,
     /// `{{client.name}}`, `{{technician.first_name}}`, `{{technician.name}}`.
-    #[schema(value_type = crate::validate::Long)]
+    #[schema(value_type = crate::validate::shapes::Body<20_000>)]
     pub body: String,
     /// Only for this client's tickets (default: every client's).
     pub client_id: Option<i64>,
@@ -39,7 +39,7 @@ pub struct NewCannedInput {
 pub struct CannedPatch {
     #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
-    #[schema(value_type = Option<crate::validate::Long>)]
+    #[schema(value_type = Option<crate::validate::shapes::Body<20_000>>)]
     pub body: Option<String>,
 }
 

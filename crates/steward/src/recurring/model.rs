@@ -82,6 +82,7 @@ impl Nth {
 /// The kinds of schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ScheduleKind)]
 pub enum Kind {
     /// Every `interval` days.
     Daily,

@@ -37,9 +37,10 @@ pub struct NewRecurring {
     /// The first entry of each ticket's thread.
     #[schema(value_type = Option<crate::validate::Message>)]
     pub body: Option<String>,
+    #[schema(value_type = Rule, required = true)]
     pub schedule: Option<Rule>,
     /// Local time of day, `HH:MM` (24-hour; `HH:MM:SS` is taken too).
-    #[schema(example = "09:00")]
+    #[schema(pattern = r"^([0-9]|[01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", example = "09:00")]
     pub time: String,
     /// An IANA zone; default: the site's (clients have no zone of their own,
     /// so without a site it is required).
@@ -72,6 +73,7 @@ pub struct RecurringPatch {
     #[schema(value_type = Option<crate::validate::Message>)]
     pub body: Option<String>,
     pub schedule: Option<Rule>,
+    #[schema(pattern = r"^([0-9]|[01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", example = "09:00")]
     pub time: Option<String>,
     #[schema(value_type = Option<crate::validate::TimeZone>)]
     pub timezone: Option<String>,
@@ -215,14 +217,14 @@ async fn checked(db: &mut impl Db, client: ScopedClient, s: Spec, now: i64) -> R
     let subject = Name::parse(&s.subject).map_err(|m| ApiError::invalid("subject", m))?;
     let body = Message::parse(&s.body).map_err(|m| ApiError::invalid("body", m))?;
     let rule = s.rule.ok_or_else(|| ApiError::invalid("schedule", "a schedule is required"))?.normalized();
-    rule.check().map_err(|(f, m)| ApiError::invalid(f, m))?;
+    rule.check().map_err(|(f, m)| ApiError::refused(f, m))?;
     let time =
         parse_time(&s.time).ok_or_else(|| ApiError::invalid("time", "a time of day such as 09:00 (00:00–23:59, seconds optional)"))?;
     let ticket_type = match &s.ticket_type {
         Some(t) => resolve::ticket_type(t)?,
         None => crate::tickets::model::TicketType::ServiceRequest,
     };
-    let tags = crate::tickets::model::tags(&s.tags).map_err(|m| ApiError::invalid("tags", m))?;
+    let tags = crate::tickets::model::tags(&s.tags).map_err(|m| ApiError::refused("tags", m))?;
     let site = match s.site_id {
         Some(id) => Some(
             crate::tenancy::store::get_site(db, client, id)
@@ -235,10 +237,10 @@ async fn checked(db: &mut impl Db, client: ScopedClient, s: Spec, now: i64) -> R
         (Some(z), _) => crate::validate::TimeZone::parse(z).map_err(|m| ApiError::invalid("timezone", m))?.into_string(),
         (None, Some(site)) => site.timezone.clone(),
         (None, None) => {
-            return Err(ApiError::invalid("timezone", "an IANA time zone such as Europe/London (or choose a site, whose zone is used)"))
+            return Err(ApiError::refused("timezone", "an IANA time zone such as Europe/London (or choose a site, whose zone is used)"))
         }
     };
-    let tz = TimeZone::get(&zone).map_err(|_| ApiError::invalid("timezone", format!("{zone:?} is not a time zone this server knows")))?;
+    let tz = TimeZone::get(&zone).map_err(|_| ApiError::refused("timezone", format!("{zone:?} is not a time zone this server knows")))?;
     let contact = match s.contact_id {
         Some(c) => Some(resolve::contact(db, client, c).await?),
         None => None,

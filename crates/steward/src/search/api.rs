@@ -22,7 +22,7 @@ pub struct SearchResults {
 }
 
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
-    responses((status = 200, body = SearchResults), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn search(State(app): State<App>, p: Principal, ApiQuery(sp): ApiQuery<SearchParams>) -> ApiResult<Json<SearchResults>> {
     let ask = sp.ask(&p)?;
     let hits = run(&app, &p, &ask).await?;

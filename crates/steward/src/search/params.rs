@@ -25,12 +25,15 @@ pub struct SearchParams {
     pub client_id: Option<i64>,
     /// Ticket status kinds, comma-separated (`new,open,waiting,scheduled,
     /// resolved,closed`) or `active` (not resolved or closed).
+    #[param(pattern = r"^ *(active|(new|open|waiting|scheduled|resolved|closed)( *, *(new|open|waiting|scheduled|resolved|closed))*)? *$")]
     pub status: Option<String>,
-    /// Tickets opened on or after this day (`2026-01-31`) or instant (RFC 3339).
+    /// Tickets opened on or after this day (`2026-01-31`) or instant (RFC
+    /// 3339); anything else is refused (422).
     pub from: Option<String>,
     /// Tickets opened before this day or instant.
     pub to: Option<String>,
     /// Hits per kind of record, 1–50 (default 20).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u64>,
 }
 
@@ -45,7 +48,7 @@ fn instant(field: &str, s: &str) -> Result<i64, ApiError> {
             return Ok(z.timestamp().as_microsecond());
         }
     }
-    crate::time::parse_rfc3339(s).map_err(|_| ApiError::invalid(field, "must be a day (2026-01-31) or an RFC 3339 instant"))
+    crate::time::parse_rfc3339(s).map_err(|_| ApiError::refused(field, "must be a day (2026-01-31) or an RFC 3339 instant"))
 }
 
 impl SearchParams {
@@ -62,7 +65,8 @@ impl SearchParams {
     /// The ask, within `p`'s clients; a client filter outside them is 404.
     pub fn ask(&self, p: &Principal) -> Result<Ask, ApiError> {
         let text = query_text(self.q.as_deref().unwrap_or_default()).map_err(|e| match e {
-            QueryError::Empty => ApiError::invalid("q", "say what to search for"),
+            // Blank, or only operators: the shape is right, there is just nothing to look for.
+            QueryError::Empty => ApiError::refused("q", "say what to search for"),
             QueryError::TooLong => ApiError::invalid("q", format!("must be at most {MAX_QUERY_CHARS} characters")),
         })?;
         let scope = match self.client_id {
@@ -88,7 +92,7 @@ impl SearchParams {
         let to = blank(&self.to).map(|s| instant("to", s)).transpose()?;
         if let (Some(f), Some(t)) = (from, to) {
             if t <= f {
-                return Err(ApiError::invalid("to", "must be after from"));
+                return Err(ApiError::refused("to", "must be after from"));
             }
         }
         let limit = match self.limit {

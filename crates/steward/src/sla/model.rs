@@ -384,6 +384,7 @@ pub struct CalendarSpec {
     pub weekly: Vec<WeeklySpan>,
     /// Dates without working time, e.g. `2026-12-25`.
     #[serde(default)]
+    #[schema(value_type = crate::validate::shapes::CalendarDays)]
     pub holidays: Vec<String>,
 }
 
@@ -394,21 +395,24 @@ pub struct WeeklySpan {
     #[schema(minimum = 1, maximum = 7)]
     pub day: u8,
     /// `HH:MM`.
-    #[schema(example = "08:00")]
+    #[schema(value_type = crate::validate::shapes::HhMm, example = "08:00")]
     pub start: String,
     /// `HH:MM`; `24:00` ends the day.
-    #[schema(example = "17:00")]
+    #[schema(value_type = crate::validate::shapes::HhMm, example = "17:00")]
     pub end: String,
 }
 
 impl CalendarSpec {
     /// The calendar, checked.
     pub fn build(&self) -> Result<Calendar, CalendarError> {
+        // Spans are read even when `always` ignores them: a malformed one
+        // is refused either way.
         let mut spans = Vec::with_capacity(self.weekly.len());
-        if !self.always {
-            for w in &self.weekly {
-                spans.push((w.day, Span { start: parse_hhmm(&w.start)?, end: parse_hhmm(&w.end)? }));
-            }
+        for w in &self.weekly {
+            spans.push((w.day, Span { start: parse_hhmm(&w.start)?, end: parse_hhmm(&w.end)? }));
+        }
+        if self.always {
+            spans.clear();
         }
         let mut holidays = Vec::with_capacity(self.holidays.len());
         for h in &self.holidays {

@@ -34,6 +34,7 @@ pub struct NewCalendar {
     pub weekly: Vec<WeeklySpan>,
     /// Dates without working time, e.g. `2026-12-25`.
     #[serde(default)]
+    #[schema(value_type = crate::validate::shapes::CalendarDays)]
     pub holidays: Vec<String>,
 }
 
@@ -47,6 +48,7 @@ pub struct CalendarPatch {
     pub timezone: Option<String>,
     pub always: Option<bool>,
     pub weekly: Option<Vec<WeeklySpan>>,
+    #[schema(value_type = Option<crate::validate::shapes::CalendarDays>)]
     pub holidays: Option<Vec<String>>,
 }
 
@@ -100,7 +102,11 @@ fn checked(spec: &CalendarSpec) -> Result<CalendarSpec, ApiError> {
             _ => "weekly",
         };
         match e {
-            CalendarError::NoWorkingTime | CalendarError::Overlap(_) | CalendarError::Empty(_) => ApiError::refused(field, e.to_string()),
+            // A zone from the schema's list that this build's time zone
+            // database lacks is unusable, not malformed.
+            CalendarError::NoWorkingTime | CalendarError::Overlap(_) | CalendarError::Empty(_) | CalendarError::TimeZone(_) => {
+                ApiError::refused(field, e.to_string())
+            }
             _ => ApiError::invalid(field, e.to_string()),
         }
     })

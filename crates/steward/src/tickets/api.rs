@@ -5,7 +5,7 @@
 //! query for `/tickets`.
 
 use super::ops::bulk::{BulkInput, BulkResult};
-use super::ops::config::{BoardInput, NewPriority, NewStatus, PriorityPatch, StatusPatch};
+use super::ops::config::{BoardInput, NewBoard, NewPriority, NewStatus, PriorityPatch, StatusPatch};
 use super::ops::create::NewTicket;
 use super::ops::entries::NewEntryInput;
 use super::ops::links::LinkInput;
@@ -36,13 +36,13 @@ async fn queue_page(app: &App, p: &Principal, mut f: QueueParams, client: Option
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(QueueParams),
-    responses((status = 200, body = Paged<QueueItem>), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = Paged<QueueItem>), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn queue(State(app): State<App>, p: Principal, ApiQuery(f): ApiQuery<QueueParams>) -> ApiResult<Json<Paged<QueueItem>>> {
     queue_page(&app, &p, f, None).await
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/tickets", tag = "tickets", params(("id" = i64, Path), QueueParams),
-    responses((status = 200, body = Paged<QueueItem>), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Paged<QueueItem>), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn list(
     State(app): State<App>,
     p: Principal,
@@ -211,13 +211,9 @@ pub async fn boards(State(app): State<App>) -> ApiResult<Json<Vec<Board>>> {
     Ok(Json(super::store::config::boards(&mut app.store.clone()).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/ticket-boards", tag = "tickets", request_body = BoardInput,
+#[utoipa::path(post, path = "/api/v1/ticket-boards", tag = "tickets", request_body = NewBoard,
     responses((status = 201, body = Board), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-pub async fn create_board(
-    State(app): State<App>,
-    p: Principal,
-    ApiJson(input): ApiJson<BoardInput>,
-) -> ApiResult<(StatusCode, Json<Board>)> {
+pub async fn create_board(State(app): State<App>, p: Principal, ApiJson(input): ApiJson<NewBoard>) -> ApiResult<(StatusCode, Json<Board>)> {
     Ok((StatusCode::CREATED, Json(super::ops::config::create_board(&app, &p, input).await?)))
 }
 

@@ -22,13 +22,15 @@ use axum::Json;
 
 /// The upload form.
 #[allow(dead_code)]
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UploadForm {
     /// One or more files (each at most `attachment_max_bytes`, 25 MiB by
     /// default; up to ten per request).
-    #[schema(value_type = Vec<String>, format = Binary)]
+    #[schema(value_type = Vec<String>, format = Binary, min_items = 1, max_items = 10)]
     file: Vec<Vec<u8>>,
     /// Ties the files to this entry of the ticket's thread.
+    #[schema(nullable = false)]
     entry_id: Option<i64>,
 }
 
@@ -48,6 +50,9 @@ pub async fn receive(
 ) -> Result<(crate::http::multipart::Form, Vec<Attachment>), ApiError> {
     may_attach(app, p, client_id, ticket_id).await?;
     let form = crate::http::multipart::read(headers, body, &blobs(app), app.cfg.attachment_max_bytes).await?;
+    if let Some((k, _)) = form.fields.iter().find(|(k, _)| k != "entry_id") {
+        return Err(ApiError::invalid(k, "is not a field of this form (file, entry_id)"));
+    }
     let entry_id = match form.field("entry_id").map(str::trim).filter(|s| !s.is_empty()) {
         Some(v) => Some(v.parse::<i64>().map_err(|_| ApiError::invalid("entry_id", "is not a valid id"))?),
         None => None,

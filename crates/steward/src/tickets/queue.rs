@@ -20,21 +20,28 @@ pub struct QueueParams {
     pub client_id: Option<i64>,
     /// Status kinds, comma-separated (`new,open,waiting,scheduled,resolved,
     /// closed`), `active` (not resolved or closed; the default) or `all`.
+    #[param(
+        pattern = r"^ *(active|all|(new|open|waiting|scheduled|resolved|closed)( *, *(new|open|waiting|scheduled|resolved|closed))*)? *$"
+    )]
     pub status: Option<String>,
     /// A priority code, e.g. `P1`.
+    #[param(pattern = r"^ *([A-Za-z0-9]{1,8})? *$")]
     pub priority: Option<String>,
     /// `me`, `none` (unassigned) or a user id.
+    #[param(pattern = r"^ *(me|none|[0-9]{1,18})? *$")]
     pub assignee: Option<String>,
     pub board_id: Option<i64>,
     /// Tickets about this device.
     pub device_id: Option<i64>,
     pub tag: Option<String>,
     /// `running`, `paused`, `warning`, `breached` or `met`.
+    #[param(pattern = r"^ *(running|paused|warning|breached|met)? *$")]
     pub sla_state: Option<String>,
     /// A ticket number (`#1001`) or words of the subject.
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// `updated` (default), `number`, `priority` or `due`.
+    #[param(pattern = r"^ *(updated|number|priority|due)? *$")]
     pub sort: Option<String>,
     #[param(inline)]
     pub limit: Option<crate::http::list::Limit>,
@@ -75,7 +82,7 @@ impl QueueParams {
                 priority_by_code(db, &code.to_uppercase())
                     .await?
                     .map(|p| p.id)
-                    .ok_or_else(|| ApiError::invalid("priority", format!("{code:?} is not a priority code")))?,
+                    .ok_or_else(|| ApiError::refused("priority", format!("{code:?} is not a priority code")))?,
             );
         }
         q.assignee = match blank(&self.assignee) {

@@ -2,7 +2,7 @@
 //! and its timer), the cross-ticket list `/api/v1/time-entries` (scoped to
 //! the caller's clients), week approval and the work types.
 
-use super::ops::{self, Approval, Approved, NewTime, StartTimer, TimePatch, WorkTypeInput};
+use super::ops::{self, Approval, Approved, NewTime, NewWorkType, StartTimer, TimePatch, WorkTypeInput};
 use super::store::{TimeEntry, WorkType};
 use crate::app::App;
 use crate::auth::principal::Principal;
@@ -83,6 +83,7 @@ pub async fn stop(State(app): State<App>, p: Principal, ApiPath((id, ticket_id))
 #[into_params(parameter_in = Query)]
 pub struct TimeFilter {
     /// `me` or a user id.
+    #[param(pattern = r"^ *(me|[0-9]{1,18})? *$")]
     pub user: Option<String>,
     pub client_id: Option<i64>,
     pub ticket_id: Option<i64>,
@@ -91,6 +92,7 @@ pub struct TimeFilter {
     /// Started before (RFC 3339).
     pub to: Option<crate::time::Timestamp>,
     /// An ISO week instead of `from`/`to`, e.g. `2026-W49`.
+    #[param(pattern = r"^[0-9]{4}-?[Ww][0-9]{1,2}$")]
     pub week: Option<String>,
     pub billable: Option<bool>,
     pub approved: Option<bool>,
@@ -109,7 +111,7 @@ impl TimeFilter {
         };
         let (mut from, mut to) = (self.from.map(|t| t.micros()), self.to.map(|t| t.micros()));
         if let Some(w) = &self.week {
-            let (a, b) = super::model::Week::parse(w).ok_or_else(|| ApiError::invalid("week", "an ISO week such as 2026-W49"))?.range();
+            let (a, b) = ops::week(w)?.range();
             (from, to) = (Some(a), Some(b));
         }
         Ok(super::store::Filter {
@@ -126,7 +128,7 @@ impl TimeFilter {
 }
 
 #[utoipa::path(get, path = "/api/v1/time-entries", tag = "time", params(TimeFilter),
-    responses((status = 200, body = Paged<TimeEntry>), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, body = Paged<TimeEntry>), (status = 400, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn list(State(app): State<App>, p: Principal, ApiQuery(f): ApiQuery<TimeFilter>) -> ApiResult<Json<Paged<TimeEntry>>> {
     let page = crate::http::list::PageParams { limit: f.limit, offset: f.offset };
     let (rows, total) = super::store::list(&mut app.store.snapshot().await?, &f.filter(&p)?, page.limit(), page.offset()).await?;
@@ -144,12 +146,12 @@ pub async fn work_types(State(app): State<App>) -> ApiResult<Json<Vec<WorkType>>
     Ok(Json(super::store::work_types(&mut app.store.clone()).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/work-types", tag = "time", request_body = WorkTypeInput,
+#[utoipa::path(post, path = "/api/v1/work-types", tag = "time", request_body = NewWorkType,
     responses((status = 201, body = WorkType), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn create_work_type(
     State(app): State<App>,
     p: Principal,
-    ApiJson(input): ApiJson<WorkTypeInput>,
+    ApiJson(input): ApiJson<NewWorkType>,
 ) -> ApiResult<(StatusCode, Json<WorkType>)> {
     Ok((StatusCode::CREATED, Json(ops::create_work_type(&app, &p, input).await?)))
 }

@@ -23,9 +23,29 @@ impl Week {
         Week { year: w.year(), week: w.week() }
     }
 
-    /// `2026-W49` (also `2026-w49`, `2026W49`).
+    /// Whether `s` is written like a week (`2026-W49`, `2026-w49`,
+    /// `2026W49`, `2026-W1`), whether or not that week exists: the shape
+    /// the API's schema states ([`crate::validate::shapes::WEEK_SHAPE`]).
+    pub fn well_formed(t: &str) -> bool {
+        let b = t.as_bytes();
+        let digits = |x: &[u8]| x.iter().all(u8::is_ascii_digit);
+        match t.find(['W', 'w']) {
+            Some(i) => {
+                let y = b[..i].strip_suffix(b"-").unwrap_or(&b[..i]);
+                let w = &b[i + 1..];
+                y.len() == 4 && digits(y) && (1..=2).contains(&w.len()) && digits(w)
+            }
+            None => false,
+        }
+    }
+
+    /// `2026-W49` (also `2026-w49`, `2026W49`); `None` when it is not
+    /// [`Week::well_formed`] or no such week exists (`2026-W54`).
     pub fn parse(s: &str) -> Option<Week> {
-        let t = s.trim().to_uppercase();
+        if !Self::well_formed(s) {
+            return None;
+        }
+        let t = s.to_uppercase();
         let (y, w) = t.split_once('W')?;
         let year: i16 = y.trim_end_matches('-').parse().ok()?;
         let week: i8 = w.parse().ok()?;

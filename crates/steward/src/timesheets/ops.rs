@@ -64,6 +64,7 @@ pub struct TimePatch {
 pub struct Approval {
     pub user_id: i64,
     /// An ISO week, e.g. `2026-W49` (Monday to Sunday, UTC).
+    #[schema(value_type = crate::validate::shapes::IsoWeek)]
     pub week: String,
     /// `false` reopens the week for changes (default `true`).
     #[serde(default = "yes")]
@@ -258,9 +259,18 @@ pub async fn remove(app: &App, p: &Principal, client_id: i64, ticket_id: i64, id
     Ok(())
 }
 
+/// A week as the API and the pages take it: 400 when it is not written
+/// like one, 422 when no such week exists (`2026-W54`).
+pub(crate) fn week(s: &str) -> Result<Week, ApiError> {
+    Week::parse(s).ok_or_else(|| match Week::well_formed(s) {
+        true => ApiError::refused("week", format!("{s} is not a week of that year")),
+        false => ApiError::invalid("week", "an ISO week such as 2026-W49"),
+    })
+}
+
 pub async fn approve(app: &App, p: &Principal, a: Approval) -> Result<Approved, ApiError> {
     p.require(Permission::ServiceDeskAdmin)?;
-    let week = Week::parse(&a.week).ok_or_else(|| ApiError::invalid("week", "an ISO week such as 2026-W49"))?;
+    let week = week(&a.week)?;
     let (from, to) = week.range();
     let mut tx = app.store.begin_audited().await?;
     let db = tx.tx();
@@ -271,7 +281,17 @@ pub async fn approve(app: &App, p: &Principal, a: Approval) -> Result<Approved, 
     Ok(Approved { week: week.to_string(), entries: n })
 }
 
-/// A new work type, or changes to one.
+/// A new work type.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkType {
+    #[schema(value_type = crate::validate::Name)]
+    pub name: String,
+    /// Default `true`.
+    pub billable: Option<bool>,
+}
+
+/// Changes to a work type.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkTypeInput {
@@ -281,9 +301,9 @@ pub struct WorkTypeInput {
     pub archived: Option<bool>,
 }
 
-pub async fn create_work_type(app: &App, p: &Principal, input: WorkTypeInput) -> Result<WorkType, ApiError> {
+pub async fn create_work_type(app: &App, p: &Principal, input: NewWorkType) -> Result<WorkType, ApiError> {
     p.require(Permission::ServiceDeskAdmin)?;
-    let name = Name::parse(input.name.as_deref().unwrap_or("")).map_err(|m| ApiError::invalid("name", m))?;
+    let name = Name::parse(&input.name).map_err(|m| ApiError::invalid("name", m))?;
     let mut tx = app.store.begin_audited().await?;
     let id = store::insert_work_type(tx.tx(), &name, input.billable.unwrap_or(true)).await?;
     let w = store::work_type(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;

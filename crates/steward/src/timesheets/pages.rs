@@ -204,7 +204,7 @@ pub async fn timesheet(State(app): State<App>, p: Principal, RawQuery(q): RawQue
     p.require(Permission::TicketsRead)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
     let week = match field(&pairs, "week") {
-        Some(w) => Week::parse(w).ok_or_else(|| ApiError::invalid("week", "an ISO week such as 2026-W49"))?,
+        Some(w) => super::ops::week(w)?,
         None => Week::of(now_us()),
     };
     let can_approve = p.can(Permission::ServiceDeskAdmin);

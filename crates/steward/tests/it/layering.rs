@@ -38,7 +38,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("crypto/", Layer::Foundation),
     ("config.rs", Layer::Foundation),
     ("error.rs", Layer::Foundation),
-    ("validate.rs", Layer::Foundation),
+    ("validate/", Layer::Foundation),
     ("time.rs", Layer::Foundation),
     ("*/store.rs", Layer::Data),
     ("*/store/", Layer::Data),

@@ -67,6 +67,7 @@ pub struct NewSavedFilter {
     /// take it, e.g. `status=open,waiting&assignee=me&sort=due`.
     pub query: String,
     /// Where it sits among the user's filters (default: last).
+    #[schema(minimum = 0, maximum = 10000)]
     pub position: Option<i64>,
 }
 
@@ -77,6 +78,7 @@ pub struct SavedFilterPatch {
     #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
     pub query: Option<String>,
+    #[schema(minimum = 0, maximum = 10000)]
     pub position: Option<i64>,
 }
 

@@ -22,7 +22,7 @@ pub const MAX_BULK: usize = 500;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkInput {
-    #[schema(max_items = 500)]
+    #[schema(min_items = 1, max_items = 500)]
     pub ticket_ids: Vec<i64>,
     /// A user id, or `null` to unassign.
     #[serde(default, with = "crate::validate::double_option")]
@@ -45,11 +45,12 @@ pub struct BulkResult {
 
 pub async fn bulk(app: &App, p: &Principal, input: BulkInput) -> Result<BulkResult, ApiError> {
     p.require(Permission::TicketsWrite)?;
-    let mut seen = std::collections::HashSet::new();
-    let ids: Vec<i64> = input.ticket_ids.iter().copied().filter(|i| seen.insert(*i)).collect();
-    if ids.is_empty() || ids.len() > MAX_BULK {
+    // Counted as sent, as the schema states, before repeats are dropped.
+    if input.ticket_ids.is_empty() || input.ticket_ids.len() > MAX_BULK {
         return Err(ApiError::invalid("ticket_ids", format!("give 1–{MAX_BULK} tickets")));
     }
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<i64> = input.ticket_ids.iter().copied().filter(|i| seen.insert(*i)).collect();
     let patch = TicketPatch {
         assignee_id: input.assignee_id,
         status: input.status.clone(),
@@ -58,10 +59,10 @@ pub async fn bulk(app: &App, p: &Principal, input: BulkInput) -> Result<BulkResu
     };
     let has_patch = patch.assignee_id.is_some() || patch.status.is_some() || patch.priority.is_some();
     if !has_patch && input.merge_into.is_none() {
-        return Err(ApiError::invalid("ticket_ids", "give an action: assignee_id, status, priority or merge_into"));
+        return Err(ApiError::refused("ticket_ids", "give an action: assignee_id, status, priority or merge_into"));
     }
     if has_patch && input.merge_into.is_some() {
-        return Err(ApiError::invalid("merge_into", "merge on its own; it closes the merged tickets"));
+        return Err(ApiError::refused("merge_into", "merge on its own; it closes the merged tickets"));
     }
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;

@@ -22,10 +22,12 @@ pub struct NewStatus {
     #[schema(value_type = crate::validate::Name)]
     pub name: String,
     /// `new`, `open`, `waiting`, `scheduled`, `resolved` or `closed`.
+    #[schema(value_type = crate::tickets::model::Kind)]
     pub kind: String,
     /// Stop the resolution clock in this status (default: for `waiting`).
     pub pauses_sla: Option<bool>,
     /// Where it sorts (default: last).
+    #[schema(minimum = 0, maximum = 10000)]
     pub position: Option<i64>,
 }
 
@@ -36,6 +38,7 @@ pub struct StatusPatch {
     #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
     pub pauses_sla: Option<bool>,
+    #[schema(minimum = 0, maximum = 10000)]
     pub position: Option<i64>,
     pub archived: Option<bool>,
 }
@@ -45,9 +48,11 @@ pub struct StatusPatch {
 #[serde(deny_unknown_fields)]
 pub struct NewPriority {
     /// A short code, e.g. `P5`: 1–8 letters and digits.
+    #[schema(value_type = crate::validate::shapes::PriorityCode)]
     pub code: String,
     #[schema(value_type = crate::validate::Name)]
     pub name: String,
+    #[schema(minimum = 0, maximum = 10000)]
     pub position: Option<i64>,
 }
 
@@ -57,11 +62,20 @@ pub struct NewPriority {
 pub struct PriorityPatch {
     #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
+    #[schema(minimum = 0, maximum = 10000)]
     pub position: Option<i64>,
     pub archived: Option<bool>,
 }
 
-/// A new board, or changes to one.
+/// A new board.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBoard {
+    #[schema(value_type = crate::validate::Name)]
+    pub name: String,
+}
+
+/// Changes to a board.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BoardInput {
@@ -140,7 +154,7 @@ pub async fn update_status(app: &App, p: &Principal, id: i64, patch: StatusPatch
 
 pub async fn create_priority(app: &App, p: &Principal, input: NewPriority) -> Result<Priority, ApiError> {
     p.require(Permission::ServiceDeskAdmin)?;
-    let code = input.code.trim().to_uppercase();
+    let code = input.code.to_uppercase();
     if code.is_empty() || code.len() > 8 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(ApiError::invalid("code", "must be 1–8 letters and digits, e.g. P5"));
     }
@@ -192,9 +206,9 @@ pub async fn update_priority(app: &App, p: &Principal, id: i64, patch: PriorityP
     Ok(after)
 }
 
-pub async fn create_board(app: &App, p: &Principal, input: BoardInput) -> Result<Board, ApiError> {
+pub async fn create_board(app: &App, p: &Principal, input: NewBoard) -> Result<Board, ApiError> {
     p.require(Permission::ServiceDeskAdmin)?;
-    let name = name(input.name.as_deref().unwrap_or(""))?;
+    let name = name(&input.name)?;
     let mut tx = app.store.begin_audited().await?;
     let r: IdRow = tx
         .tx()

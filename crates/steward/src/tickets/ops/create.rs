@@ -32,6 +32,7 @@ pub struct NewTicket {
     pub status: Option<String>,
     /// `incident` (default), `service_request`, `problem` or `change`.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<crate::tickets::model::TicketType>)]
     pub ticket_type: Option<String>,
     /// Default: the first board.
     pub board_id: Option<i64>,
@@ -39,6 +40,7 @@ pub struct NewTicket {
     pub site_id: Option<i64>,
     pub contact_id: Option<i64>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub device_ids: Vec<i64>,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -79,7 +81,7 @@ pub(crate) async fn insert(
     let subject = Name::parse(&input.subject).map_err(|m| ApiError::invalid("subject", m))?;
     let body = input.body.as_deref().map(Message::parse).transpose().map_err(|m| ApiError::invalid("body", m))?;
     let ticket_type = input.ticket_type.as_deref().map(resolve::ticket_type).transpose()?.unwrap_or(TicketType::Incident);
-    let tags = tags(&input.tags).map_err(|m| ApiError::invalid("tags", m))?;
+    let tags = tags(&input.tags).map_err(|m| ApiError::refused("tags", m))?;
     let now = now_us();
     let opened_at = opened_at.unwrap_or(now);
     crate::tenancy::store::get_client(db, client).await?.ok_or(ApiError::NotFound)?;

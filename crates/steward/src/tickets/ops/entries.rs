@@ -20,14 +20,20 @@ use crate::validate::Message;
 use serde::Deserialize;
 use serde_json::json;
 
+crate::choice!(
+    /// What a person may write into a thread.
+    EntryKindInput: "reply", "note"
+);
+
 /// A new entry of a ticket's thread.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntryInput {
     /// `reply` (the client sees it) or `note` (staff only).
+    #[schema(value_type = EntryKindInput)]
     pub kind: String,
-    /// Plain text.
-    #[schema(value_type = crate::validate::Message)]
+    /// Plain text, not empty.
+    #[schema(value_type = crate::validate::shapes::Body<100_000>)]
     pub body: String,
     /// When it was written, for imports (needs `tickets:import`).
     pub created_at: Option<Timestamp>,

@@ -95,12 +95,13 @@ pub async fn contact(db: &mut impl Db, client: ScopedClient, id: i64) -> Result<
 
 /// Devices of this client (not revoked), each once, at most 100.
 pub async fn devices(db: &mut impl Db, client: ScopedClient, ids: &[i64]) -> Result<Vec<i64>, ApiError> {
+    // Counted as sent, as the schema states, before repeats are dropped.
+    if ids.len() > 100 {
+        return Err(ApiError::invalid("device_ids", "at most 100 devices"));
+    }
     let mut out: Vec<i64> = ids.to_vec();
     out.sort();
     out.dedup();
-    if out.len() > 100 {
-        return Err(ApiError::invalid("device_ids", "at most 100 devices"));
-    }
     for id in &out {
         match crate::devices::store::by_id(db, *id).await? {
             Some(d) if d.client_id == client.id() && d.revoked_at.is_none() => {}

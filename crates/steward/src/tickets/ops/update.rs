@@ -34,6 +34,7 @@ pub struct TicketPatch {
     /// A priority code, e.g. `P1`.
     pub priority: Option<String>,
     #[serde(rename = "type")]
+    #[schema(value_type = Option<crate::tickets::model::TicketType>)]
     pub ticket_type: Option<String>,
     pub board_id: Option<i64>,
     #[serde(default, with = "crate::validate::double_option")]
@@ -54,6 +55,7 @@ pub struct TicketPatch {
     /// Replaces the tags.
     pub tags: Option<Vec<String>>,
     /// Replaces the devices (of the ticket's client).
+    #[schema(max_items = 100)]
     pub device_ids: Option<Vec<i64>>,
     /// Moves the ticket to another client (both must be yours); its site,
     /// contact and devices are cleared unless given anew.
@@ -208,7 +210,7 @@ pub(crate) async fn apply(
         sets.push((Tickets::ParentId, parent.into()));
     }
     if let Some(t) = &patch.tags {
-        let t = tags(t).map_err(|m| ApiError::invalid("tags", m))?;
+        let t = tags(t).map_err(|m| ApiError::refused("tags", m))?;
         if t != before.tags {
             events.push(changed("tags", before.tags.join(", "), t.join(", ")));
             set_tags(db, id, &t).await?;

@@ -15,6 +15,8 @@ use unicode_script::{Script, UnicodeScript};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 
+pub mod shapes;
+
 /// Characters no name or text may hold: C0/C1 controls (tab and line
 /// breaks only in multi-line text) and the bidirectional controls.
 pub(crate) fn forbidden(c: char, multiline: bool) -> bool {
