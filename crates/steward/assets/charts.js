@@ -1,4 +1,5 @@
-// Metric charts on the device page: <div data-metrics="/api/v1/…/metrics" data-range="24h">.
+// Charts: metrics on the device page (<div data-metrics="/api/v1/…/metrics" data-range="24h">)
+// and SLA attainment by month on the SLA report (data-sla-trend).
 // uPlot (vendored) is loaded on first use; every label is set as text, never as HTML.
 (function () {
   "use strict";
@@ -87,10 +88,45 @@
       })
       .catch(function () { box.textContent = "Metrics could not be loaded."; });
   }
+  // SLA attainment by month: <div data-sla-trend="/api/v1/reports/sla?…&group=month">.
+  function renderTrend(box) {
+    box.textContent = "Loading the chart…";
+    Promise.all([loadUPlot(), fetch(box.getAttribute("data-sla-trend"), { credentials: "same-origin" }).then(function (r) { return r.json(); })])
+      .then(function (v) {
+        var rows = v[1].rows || [];
+        box.textContent = "";
+        if (!rows.length) return;
+        var t = [], fr = [], res = [];
+        rows.forEach(function (r) {
+          var ym = r.key.split("-");
+          t.push(Date.UTC(+ym[0], +ym[1] - 1, 1) / 1000);
+          fr.push(r.first_response.attainment_percent);
+          res.push(r.resolution.attainment_percent);
+        });
+        var fig = document.createElement("figure");
+        fig.className = "chart";
+        box.appendChild(fig);
+        new window.uPlot({
+          title: "Attainment by month (%)",
+          width: Math.max(300, box.clientWidth - 10),
+          height: 200,
+          series: [{}, { label: "first response", stroke: "#2f6fde", width: 2, points: { show: true } },
+            { label: "resolution", stroke: "#d9822b", width: 2, points: { show: true } }],
+          scales: { x: { time: true }, y: { range: [0, 100] } },
+          axes: [{}, { size: 50 }],
+        }, [t, fr, res], fig);
+        box.setAttribute("data-drawn", String(rows.length));
+      })
+      .catch(function () { box.textContent = "The chart could not be loaded."; });
+  }
   function scan(root) {
     (root || document).querySelectorAll("[data-metrics]:not([data-started])").forEach(function (box) {
       box.setAttribute("data-started", "1");
       render(box);
+    });
+    (root || document).querySelectorAll("[data-sla-trend]:not([data-started])").forEach(function (box) {
+      box.setAttribute("data-started", "1");
+      renderTrend(box);
     });
   }
   document.addEventListener("DOMContentLoaded", function () { scan(document); });

@@ -7,8 +7,8 @@
 //! → the running services (`http`, `events`, `web::error`, `*/runtime`)
 //! → [`app`] (the state every handler is given) → the domains (`audit`,
 //! `auth`, `users`, `settings`, `tenancy`, `devices`, `monitoring`,
-//! `scripts`, `tickets`, `sla`, `timesheets`, `notifications`, `search`,
-//! `web`) → the composition root ([`routes`], [`jobs`],
+//! `scripts`, `tickets`, `sla`, `timesheets`, `notifications`, `reports`,
+//! `search`, `web`) → the composition root ([`routes`], [`jobs`],
 //! [`server`], [`cli`], [`demo`]). A domain never imports `routes` or
 //! another domain's pages; domains hear of each other through [`events`].
 //!
@@ -34,6 +34,7 @@ pub mod jobs;
 pub mod monitoring;
 pub mod notifications;
 pub mod recurring;
+pub mod reports;
 pub mod routes;
 pub mod scripts;
 pub mod search;

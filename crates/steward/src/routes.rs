@@ -31,6 +31,7 @@ pub fn domains() -> Vec<Domain> {
         crate::timesheets::domain(),
         crate::canned::domain(),
         crate::sla::domain(),
+        crate::reports::domain(),
         crate::tenancy::domain(),
         crate::users::domain(),
         crate::auth::domain(),

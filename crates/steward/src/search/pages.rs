@@ -6,7 +6,6 @@ use super::params::{run, SearchParams};
 use crate::app::search::SearchHit;
 use crate::app::App;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
 use crate::http::extract::ApiQuery;
 use crate::http::page::html_status;
 use crate::web::error::PageResult;
@@ -79,8 +78,7 @@ pub async fn search(State(app): State<App>, p: Principal, ApiQuery(sp): ApiQuery
     if !sp.is_blank() {
         match sp.ask(&p) {
             Ok(ask) => hits = run(&app, &p, &ask).await?.into_iter().map(|hit| Shown { runs: runs(&hit), hit }).collect(),
-            Err(ApiError::Invalid { message, field }) => error = Some(format!("{field}: {message}")),
-            Err(e) => return Err(e.into()),
+            Err(e) => error = Some(crate::web::error::form_error(e)?),
         }
     }
     let status = crate::web::error::status_for(&error);

@@ -382,7 +382,7 @@ async fn the_device_page_draws_charts_and_follows_state_live_in_chromium() {
 /// The service desk in a real browser: open a ticket from the queue, reply,
 /// park it waiting and back (the SLA clocks on the page follow), log time
 /// by hand and by timer, see another person's note arrive live, and work
-/// the queue with the keyboard.
+/// the queue with the keyboard; the SLA report charts what was met.
 #[tokio::test]
 async fn a_ticket_is_worked_end_to_end_in_chromium() {
     let Some((_driver, b)) = launch().await else { return };
@@ -479,6 +479,21 @@ async fn a_ticket_is_worked_end_to_end_in_chromium() {
         b.current_url().await.ok().filter(|u| u.path() == format!("/clients/{client}/tickets/{ticket_id}"))
     })
     .await;
+
+    // The SLA report draws its monthly chart from the API (under the CSP)
+    // and counts the first response this flow met.
+    b.goto(&s.url("/reports/sla?group=client")).await.unwrap();
+    let drawn = until("the SLA chart", || async {
+        b.execute("const c = document.querySelector('[data-sla-trend]'); return c && c.getAttribute('data-drawn');", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+    })
+    .await;
+    assert_eq!(drawn, "1", "one month of tickets");
+    assert_eq!(b.find_all(Locator::Css(".sla-report .u-wrap, [data-sla-trend] canvas")).await.unwrap().len(), 1);
+    let row = b.find(Locator::Css(".sla-report tbody tr")).await.unwrap().text().await.unwrap();
+    assert!(row.starts_with("Harbor Dental") && row.contains("100.0 %"), "{row}");
 
     let log = console(&b).await;
     assert!(!log.iter().any(|m| is_csp(m)), "CSP violations: {log:#?}");

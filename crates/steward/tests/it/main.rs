@@ -28,6 +28,7 @@ mod scoping;
 mod scripts;
 mod search;
 mod sla;
+mod sla_report;
 mod storage;
 mod tenancy;
 mod tickets;

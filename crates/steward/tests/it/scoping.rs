@@ -81,6 +81,10 @@ const GLOBAL_API: &[&str] = &[
     // Time: filtered by the caller's clients; approval and work types are
     // for service-desk administrators.
     "/api/v1/time-entries",
+    // Reports count the caller's clients' tickets; another client's id is
+    // 404 (tests/it/sla_report.rs).
+    "/api/v1/reports/sla",
+    "/api/v1/reports/sla.csv",
     "/api/v1/timesheets/approve",
     "/api/v1/work-types",
     "/api/v1/work-types/{id}",
@@ -143,6 +147,8 @@ const GLOBAL_WEB: &[&str] = &[
     // A user's week, of the clients they see (tests/it/time.rs).
     "/timesheet",
     "/timesheet/approve",
+    // The SLA report, of the caller's clients (tests/it/sla_report.rs).
+    "/reports/sla",
 ];
 
 #[tokio::test]
