@@ -118,6 +118,17 @@
     if (row && !e.target.closest("a, input, button, select, label")) window.location.href = row.getAttribute("data-href");
   });
 
+  // A running timer ticks: <span data-timer-since="ms since the epoch">.
+  function tick() {
+    document.querySelectorAll("[data-timer-since]").forEach(function (el) {
+      var s = Math.max(0, Math.floor((Date.now() - Number(el.getAttribute("data-timer-since"))) / 1000));
+      var hh = Math.floor(s / 3600), mm = Math.floor(s / 60) % 60, ss = s % 60;
+      el.textContent = "running " + hh + ":" + (mm < 10 ? "0" : "") + mm + ":" + (ss < 10 ? "0" : "") + ss;
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("DOMContentLoaded", tick);
+
   // Canned responses: <button data-canned-insert="select-id"> asks the
   // selected option's render URL and puts the text into the reply box as
   // its value (plain text: never parsed as HTML).

@@ -95,6 +95,9 @@ fn name(v: &str) -> Result<Name, ApiError> {
 
 /// Checks a calendar and names the field at fault.
 fn checked(spec: &CalendarSpec) -> Result<CalendarSpec, ApiError> {
+    // Not a zone of the schema's list: malformed (400); one of them that
+    // this build cannot use: refused below (422).
+    crate::validate::TimeZone::parse(&spec.timezone).map_err(|m| ApiError::invalid("timezone", m))?;
     spec.normalized().map_err(|e| {
         let field = match &e {
             CalendarError::TimeZone(_) => "timezone",

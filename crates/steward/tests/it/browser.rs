@@ -450,7 +450,14 @@ async fn a_ticket_is_worked_end_to_end_in_chromium() {
     until("the logged time", || async { b.find(Locator::Css("#time table")).await.ok()?.text().await.ok().filter(|t| t.contains("0:25")) })
         .await;
     until("the timer button", || async { b.find(Locator::Id("timer-start")).await.ok() }).await.click().await.unwrap();
-    until("the stop button", || async { b.find(Locator::Id("timer-stop")).await.ok() }).await.click().await.unwrap();
+    let stop = until("the stop button", || async { b.find(Locator::Id("timer-stop")).await.ok() }).await;
+    // The running entry ticks.
+    until("the timer ticking", || async {
+        let t = b.find(Locator::Css("[data-timer-since]")).await.ok()?.text().await.ok()?;
+        t.starts_with("running 0:00:0").then_some(())
+    })
+    .await;
+    stop.click().await.unwrap();
     until("the timer's entry", || async { b.find(Locator::Id("timer-start")).await.ok() }).await;
     let (_, time) = api.get(&format!("/api/v1/clients/{client}/tickets/{ticket_id}/time-entries")).await;
     assert_eq!(time.as_array().unwrap().len(), 2, "{time}");

@@ -221,13 +221,16 @@ async fn what_is_refused_names_its_field() {
         (json!({"timezone": "Mars/Olympus"}), 400, "timezone"),
         (json!({"subject": "   "}), 400, "subject"),
         (json!({"time": "25:00"}), 400, "time"),
-        (json!({"schedule": {"kind": "weekly", "starts_on": "2026-01-01"}}), 400, "schedule.weekdays"),
-        (json!({"schedule": {"kind": "monthly_day", "day": 32, "starts_on": "2026-01-01"}}), 400, "schedule.day"),
-        (json!({"schedule": {"kind": "daily", "interval": 0, "starts_on": "2026-01-01"}}), 400, "schedule.interval"),
-        (json!({"schedule": {"kind": "monthly_nth", "nth": "first", "starts_on": "2026-01-01"}}), 400, "schedule.weekday"),
+        // Well-formed rules that cannot be kept (a weekly rule without days,
+        // a 32nd, every 0 days, an nth without its weekday): refused (422).
+        (json!({"schedule": {"kind": "weekly", "starts_on": "2026-01-01"}}), 422, "schedule.weekdays"),
+        (json!({"schedule": {"kind": "monthly_day", "day": 32, "starts_on": "2026-01-01"}}), 422, "schedule.day"),
+        (json!({"schedule": {"kind": "daily", "interval": 0, "starts_on": "2026-01-01"}}), 422, "schedule.interval"),
+        (json!({"schedule": {"kind": "monthly_nth", "nth": "first", "starts_on": "2026-01-01"}}), 422, "schedule.weekday"),
         (json!({"schedule": {"kind": "fortnightly", "starts_on": "2026-01-01"}}), 400, "schedule"),
         (json!({"schedule": null}), 400, "schedule"),
-        (json!({"timezone": null}), 400, "timezone"),
+        // Without a site the zone is needed: refused for what it means.
+        (json!({"timezone": null}), 422, "timezone"),
         (json!({"priority": "P9"}), 422, "priority"),
         (json!({"site_id": other_site["id"]}), 422, "site_id"),
     ];

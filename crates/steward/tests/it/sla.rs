@@ -1,8 +1,8 @@
 //! SLAs through the API: business calendars and policies (checked, with
 //! clear errors), the clocks a ticket carries (pausing while waiting, kept
-//! when a policy changes later, recomputed when the priority changes), and
-//! warnings and breaches announced once, also when their instant passed
-//! while the server was down.
+//! when a policy changes later, recomputed when the priority or the client
+//! changes), and warnings and breaches announced once, also when their
+//! instant passed while the server was down.
 
 use crate::common::*;
 use serde_json::{json, Value};
@@ -242,4 +242,44 @@ async fn breaches_are_announced_once_even_when_they_fall_due_while_the_server_is
     assert_eq!(t.post(&format!("/api/v1/notifications/{nid}/read"), json!({})).await.0, 404);
     let (_, audit) = a.get("/api/v1/audit?limit=50").await;
     assert!(audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "ticket.sla" && e["actor"] == "system"));
+}
+
+#[tokio::test]
+async fn moving_a_ticket_to_another_client_takes_that_clients_policy_measured_from_its_history() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let default = policy(&a).await;
+    let (_, cal) = a.get("/api/v1/business-calendars").await;
+    let (st, gold) = a
+        .post("/api/v1/sla-policies", json!({"name": "Gold", "calendar_id": cal[0]["id"], "targets": [{"priority": "P1", "first_response_minutes": 15, "resolution_minutes": 60}]}))
+        .await;
+    assert_eq!(st, 201, "{gold}");
+    let standard = make_client(&a, "Standard Ltd").await;
+    let premium = make_client(&a, "Premium Ltd").await;
+    assert_eq!(a.patch(&format!("/api/v1/clients/{premium}"), json!({"sla_policy_id": gold["id"]})).await.0, 200);
+
+    let (st, t) = a
+        .post(
+            &format!("/api/v1/clients/{standard}/tickets"),
+            json!({"subject": "Core switch down", "priority": "P1", "opened_at": ago(30 * 60)}),
+        )
+        .await;
+    assert_eq!(st, 201, "{t}");
+    assert_eq!((t["sla"]["policy_id"].as_i64(), t["sla"]["first_response"]["state"].as_str()), (Some(default), Some("running")));
+    assert_eq!(t["sla"]["resolution"]["target_business_seconds"], 240 * 60);
+
+    // Moved: Gold's targets, and the 30 minutes already passed count
+    // against them (15 minutes to answer: breached; 60 to resolve: running).
+    let (st, t) = a.patch(&format!("/api/v1/clients/{standard}/tickets/{}", t["id"]), json!({"client_id": premium})).await;
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["client_id"].as_i64(), Some(premium));
+    let sla = &t["sla"];
+    assert_eq!(sla["policy_id"], gold["id"], "{sla}");
+    assert_eq!(
+        (sla["first_response"]["target_business_seconds"].as_i64(), sla["resolution"]["target_business_seconds"].as_i64()),
+        (Some(900), Some(3600))
+    );
+    assert_eq!(sla["first_response"]["state"], "breached", "{sla}");
+    assert!(sla["resolution"]["elapsed_business_seconds"].as_i64().unwrap() >= 30 * 60 - 5, "{sla}");
+    assert!((secs(&sla["resolution"]["due_at"]) - secs(&t["opened_at"]) - 3600).abs() <= 1, "due an hour after it was opened: {sla}");
 }

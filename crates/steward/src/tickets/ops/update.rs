@@ -203,8 +203,15 @@ pub(crate) async fn apply(
                 return Err(ApiError::refused("parent_id", "a ticket cannot be its own parent"));
             }
             let parent_row = get(db, scope, pid).await?.ok_or_else(|| ApiError::refused("parent_id", "is not a ticket of this client"))?;
-            if parent_row.parent_id == Some(id) {
-                return Err(ApiError::refused("parent_id", "that ticket is a child of this one"));
+            // Up the new parent's ancestry: meeting this ticket would make
+            // a circle (a child of its own child, at any depth).
+            let mut up = parent_row.parent_id;
+            for _ in 0..1000 {
+                let Some(a) = up else { break };
+                if a == id {
+                    return Err(ApiError::refused("parent_id", "that ticket is below this one"));
+                }
+                up = get_any(db, a).await?.and_then(|r| r.parent_id);
             }
         }
         sets.push((Tickets::ParentId, parent.into()));

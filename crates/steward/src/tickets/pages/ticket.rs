@@ -123,14 +123,33 @@ async fn latest(app: &App, device_id: i64, now: i64) -> Result<Vec<(String, Stri
     let rows = crate::monitoring::store::read(&mut app.store.clone(), device_id, 0, now - 15 * 60_000_000, now).await?;
     let mut out: Vec<(String, String)> = vec![];
     for r in rows {
-        let v =
-            if r.series.ends_with("_pct") || r.series.contains("percent") { format!("{:.0} %", r.vavg) } else { format!("{:.1}", r.vavg) };
-        match out.iter_mut().find(|(s, _)| *s == r.series) {
+        let (name, v) = metric(&r.series, r.vavg);
+        match out.iter_mut().find(|(s, _)| *s == name) {
             Some(slot) => slot.1 = v,
-            None => out.push((r.series, v)),
+            None => out.push((name, v)),
         }
     }
     Ok(out)
+}
+
+/// A series as a technician reads it: `CPU` `12 %`, `disk /` `80 %`,
+/// `received` `1.2 MB/s`.
+fn metric(series: &str, v: f64) -> (String, String) {
+    let rate = |v: f64| match v {
+        v if v >= 1e6 => format!("{:.1} MB/s", v / 1e6),
+        v if v >= 1e3 => format!("{:.1} kB/s", v / 1e3),
+        v => format!("{v:.0} B/s"),
+    };
+    match series {
+        "cpu" => ("CPU".into(), format!("{v:.0} %")),
+        "mem" => ("memory".into(), format!("{v:.0} %")),
+        "net_rx" => ("received".into(), rate(v)),
+        "net_tx" => ("sent".into(), rate(v)),
+        s => match s.strip_prefix("disk:") {
+            Some(mount) => (format!("disk {mount}"), format!("{v:.0} %")),
+            None => (s.to_string(), format!("{v:.1}")),
+        },
+    }
 }
 
 async fn page(app: &App, p: &Principal, client_id: i64, id: i64, error: Option<String>, draft: String) -> PageResult {
