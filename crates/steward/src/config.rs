@@ -48,6 +48,9 @@ pub struct Config {
     /// The largest file accepted as an attachment, in bytes.
     pub attachment_max_bytes: u64,
     pub recurring_check_secs: u64,
+    /// How recently a session must have proven its second factor to
+    /// reveal a vault secret.
+    pub vault_reveal_mfa_minutes: u64,
 }
 
 /// Seconds between an agent's heartbeats that the server (and any client,
@@ -185,6 +188,10 @@ pub struct Partial {
     /// 30: each opens within a minute of its time).
     #[arg(long, env = "STEWARD_RECURRING_CHECK_SECS")]
     pub recurring_check_secs: Option<u64>,
+    /// Minutes a second factor proven in a session allows vault reveals
+    /// (default 15; 1–1440).
+    #[arg(long, env = "STEWARD_VAULT_REVEAL_MFA_MINUTES")]
+    pub vault_reveal_mfa_minutes: Option<u64>,
 }
 
 impl Partial {
@@ -221,7 +228,8 @@ impl Partial {
             unauthenticated_per_address,
             sla_check_secs,
             attachment_max_bytes,
-            recurring_check_secs
+            recurring_check_secs,
+            vault_reveal_mfa_minutes
         )
     }
 
@@ -271,9 +279,11 @@ impl Partial {
             sla_check_secs: self.sla_check_secs.unwrap_or(20),
             attachment_max_bytes: self.attachment_max_bytes.unwrap_or(DEFAULT_ATTACHMENT_MAX_BYTES),
             recurring_check_secs: self.recurring_check_secs.unwrap_or(30),
+            vault_reveal_mfa_minutes: self.vault_reveal_mfa_minutes.unwrap_or(15),
         };
         anyhow::ensure!(c.attachment_max_bytes >= 1, "attachment_max_bytes must be at least 1");
         anyhow::ensure!((1..=300).contains(&c.recurring_check_secs), "recurring_check_secs must be between 1 and 300");
+        anyhow::ensure!((1..=1440).contains(&c.vault_reveal_mfa_minutes), "vault_reveal_mfa_minutes must be between 1 and 1440");
         anyhow::ensure!((1..=60).contains(&c.sla_check_secs), "sla_check_secs must be between 1 and 60");
         anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");
         anyhow::ensure!(c.unauthenticated_per_address >= 1, "unauthenticated_per_address must be at least 1");

@@ -47,6 +47,9 @@ pub enum ApiError {
     AuthFailed(&'static str, String),
     #[error("{0}")]
     Forbidden(String),
+    /// Allowed, but only after a fresh second factor (403 `mfa_required`).
+    #[error("{0}")]
+    MfaRequired(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -88,7 +91,7 @@ impl ApiError {
             ApiError::Invalid { .. } | ApiError::BadRequest(_) | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated | ApiError::AuthFailed(..) => StatusCode::UNAUTHORIZED,
             ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::MfaRequired(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -108,6 +111,7 @@ impl ApiError {
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::AuthFailed(code, _) => code,
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::MfaRequired(_) => "mfa_required",
             ApiError::NotFound => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge => "payload_too_large",

@@ -48,4 +48,5 @@ pub mod time;
 pub mod timesheets;
 pub mod users;
 pub mod validate;
+pub mod vault;
 pub mod web;

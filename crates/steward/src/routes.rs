@@ -32,6 +32,7 @@ pub fn domains() -> Vec<Domain> {
         crate::canned::domain(),
         crate::sla::domain(),
         crate::reports::domain(),
+        crate::vault::domain(),
         crate::tenancy::domain(),
         crate::users::domain(),
         crate::auth::domain(),

@@ -84,7 +84,8 @@ pub async fn login(State(app): State<App>, ctx: Ctx, ApiJson(req): ApiJson<Login
     // Build the response from the fresh session, exactly as later requests see it.
     let mut db = app.store.clone();
     let s = sessions::by_token(&mut db, &token).await?.ok_or_else(|| ApiError::internal("session vanished"))?;
-    let p = super::guard::principal_for(&app, user, Via::Session { id: s.id, csrf: s.csrf_token }, ctx.ip.clone(), None).await?;
+    let p = super::guard::principal_for(&app, user, Via::Session { id: s.id, csrf: s.csrf_token, mfa_at: s.mfa_at }, ctx.ip.clone(), None)
+        .await?;
     let cookie = login::session_cookie(Some(&token), app.cfg.session_absolute_hours * 3600);
     Ok(([(header::SET_COOKIE, cookie)], axum::Json(me_of(&p))).into_response())
 }
@@ -190,7 +191,30 @@ pub async fn mfa_confirm(State(app): State<App>, p: Principal, ApiJson(req): Api
     session_only(&p)?;
     let user = users::store::by_id(&mut app.store.clone(), p.user.id).await?.ok_or(ApiError::NotFound)?;
     let codes = mfa::confirm(&app, &p.actor(), &user, &req.code).await?;
+    // The code just proved the second factor for this session too.
+    if let Some(sid) = p.session_id() {
+        sessions::mark_mfa(&mut app.store.clone(), sid, now_us()).await?;
+    }
     Ok(json(RecoveryCodes { recovery_codes: codes }))
+}
+
+/// Proves the second factor again with a fresh code, for what needs a
+/// recent proof (revealing a vault secret). Audited.
+#[utoipa::path(post, path = "/api/v1/me/mfa/verify", tag = "auth", request_body = MfaConfirm,
+    responses((status = 204, description = "Proven; the session may reveal secrets for a while"), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn mfa_verify(State(app): State<App>, ctx: Ctx, p: Principal, ApiJson(req): ApiJson<MfaConfirm>) -> Result<StatusCode, ApiError> {
+    session_only(&p)?;
+    let sid = p.session_id().ok_or_else(|| ApiError::Forbidden("only a signed-in session proves a second factor".into()))?;
+    let user = users::store::by_id(&mut app.store.clone(), p.user.id).await?.ok_or(ApiError::NotFound)?;
+    if !user.totp_enabled {
+        return Err(ApiError::Conflict("set up two-factor authentication first (Profile)".into()));
+    }
+    let method = login::second_factor(&app, &ctx, &user, &req.code).await?;
+    let mut tx = app.store.begin_audited().await?;
+    sessions::mark_mfa(tx.tx(), sid, now_us()).await?;
+    tx.commit(&p.actor(), Event::new("auth.mfa_verify", "session", sid).details(json!({"method": method}))).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A signed-in session.

@@ -102,7 +102,7 @@ async fn resolve(state: &App, headers: &axum::http::HeaderMap, ip: &str) -> Resu
     }
     let Some(user) = users::store::by_id(&mut db, s.user_id).await?.filter(|u| !u.disabled) else { return Ok(None) };
     sessions::touch(&mut db, &s, now, state.cfg.session_lifetimes()).await?;
-    let via = Via::Session { id: s.id, csrf: s.csrf_token.clone() };
+    let via = Via::Session { id: s.id, csrf: s.csrf_token.clone(), mfa_at: s.mfa_at };
     principal_for(state, user, via, ip.to_string(), None).await.map(Some)
 }
 

@@ -126,6 +126,9 @@ pub async fn start_session(state: &App, ctx: &Ctx, user: &User, method: &str) ->
     let mut tx = state.store.begin_audited().await?;
     let (id, token, csrf) =
         sessions::create(tx.tx(), user.id, false, state.cfg.session_lifetimes().absolute_us, &ctx.ip, &ctx.user_agent).await?;
+    if method != "password" {
+        sessions::mark_mfa(tx.tx(), id, crate::time::now_us()).await?;
+    }
     let actor = crate::audit::store::Actor { user_id: Some(user.id), label: user.email.clone(), ip: ctx.ip.clone() };
     tx.commit(&actor, Event::new("auth.login", "session", id).details(serde_json::json!({"method": method, "user_agent": ctx.user_agent})))
         .await?;

@@ -37,6 +37,7 @@ pub fn domain() -> Domain {
         .api(Need::Session, routes!(api::password))
         .api(Need::Session, routes!(api::mfa_start))
         .api(Need::Session, routes!(api::mfa_confirm))
+        .api(Need::Session, routes!(api::mfa_verify))
         .api(Need::Session, routes!(api::list_sessions))
         .api(Need::Session, routes!(api::revoke_session))
         .api(Need::Session, routes!(api::list_tokens))

@@ -41,8 +41,16 @@ impl ScopedClient {
 /// How the caller authenticated.
 #[derive(Debug, Clone)]
 pub enum Via {
-    Session { id: i64, csrf: String },
-    Token { id: i64, name: String },
+    /// `mfa_at`: when this session last proved its second factor.
+    Session {
+        id: i64,
+        csrf: String,
+        mfa_at: Option<i64>,
+    },
+    Token {
+        id: i64,
+        name: String,
+    },
 }
 
 /// An authenticated caller and what they may do.
@@ -100,6 +108,14 @@ impl Principal {
         match &self.via {
             Via::Session { csrf, .. } => csrf,
             Via::Token { .. } => "",
+        }
+    }
+
+    /// When this session last proved its second factor (never for a token).
+    pub fn mfa_at(&self) -> Option<i64> {
+        match self.via {
+            Via::Session { mfa_at, .. } => mfa_at,
+            Via::Token { .. } => None,
         }
     }
 

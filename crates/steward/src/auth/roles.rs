@@ -50,9 +50,19 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Perms::all(),
-            Role::Technician => Perms::of(&[ClientsRead, ClientsWrite, ScriptsRun, ScriptsWrite, TicketsRead, TicketsWrite]),
+            Role::Technician => Perms::of(&[
+                ClientsRead,
+                ClientsWrite,
+                ScriptsRun,
+                ScriptsWrite,
+                TicketsRead,
+                TicketsWrite,
+                VaultRead,
+                VaultWrite,
+                VaultReveal,
+            ]),
             Role::Billing => Perms::of(&[ClientsRead, BillingRead, BillingWrite, TicketsRead]),
-            Role::ReadOnly => Perms::of(&[ClientsRead, UsersRead, BillingRead, TicketsRead]),
+            Role::ReadOnly => Perms::of(&[ClientsRead, UsersRead, BillingRead, TicketsRead, VaultRead]),
             Role::ClientContact => Perms::empty(),
         }
     }
@@ -94,10 +104,16 @@ pub enum Permission {
     /// Configure the service desk: statuses, priorities, boards, business
     /// calendars and SLA policies; approve timesheets.
     ServiceDeskAdmin,
+    /// See vault entries (names, user names, URLs), never their secrets.
+    VaultRead,
+    /// Add and change vault entries.
+    VaultWrite,
+    /// Reveal a vault entry's secrets (in a session with a recent second factor).
+    VaultReveal,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ClientsRead,
         Permission::ClientsWrite,
         Permission::UsersRead,
@@ -112,6 +128,9 @@ impl Permission {
         Permission::TicketsWrite,
         Permission::TicketsImport,
         Permission::ServiceDeskAdmin,
+        Permission::VaultRead,
+        Permission::VaultWrite,
+        Permission::VaultReveal,
     ];
 
     pub fn scope(self) -> &'static str {
@@ -130,6 +149,9 @@ impl Permission {
             Permission::TicketsWrite => "tickets:write",
             Permission::TicketsImport => "tickets:import",
             Permission::ServiceDeskAdmin => "service_desk:admin",
+            Permission::VaultRead => "vault:read",
+            Permission::VaultWrite => "vault:write",
+            Permission::VaultReveal => "vault:reveal",
         }
     }
 

@@ -19,6 +19,7 @@ pub(crate) enum Sessions {
     UserId,
     CsrfToken,
     MfaPending,
+    MfaAt,
     CreatedAt,
     LastSeenAt,
     ExpiresAt,
@@ -34,6 +35,9 @@ pub struct Session {
     pub user_id: i64,
     pub csrf_token: String,
     pub mfa_pending: bool,
+    /// When it last proved its second factor (sign-in with a code, or a
+    /// fresh code since): a vault reveal needs a recent one.
+    pub mfa_at: Option<i64>,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
@@ -42,11 +46,12 @@ pub struct Session {
     pub revoked_at: Option<i64>,
 }
 
-const COLS: [Sessions; 10] = [
+const COLS: [Sessions; 11] = [
     Sessions::Id,
     Sessions::UserId,
     Sessions::CsrfToken,
     Sessions::MfaPending,
+    Sessions::MfaAt,
     Sessions::CreatedAt,
     Sessions::LastSeenAt,
     Sessions::ExpiresAt,
@@ -105,6 +110,12 @@ pub async fn create(
         )
         .await?;
     Ok((r.id, token, csrf))
+}
+
+/// Records that a session proved its second factor at `at`.
+pub async fn mark_mfa(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
+    db.execute(Query::update().table(Sessions::Table).value(Sessions::MfaAt, at).and_where(Expr::col(Sessions::Id).eq(id))).await?;
+    Ok(())
 }
 
 pub async fn by_token(db: &mut impl Db, token: &str) -> Result<Option<Session>> {
@@ -189,6 +200,7 @@ mod tests {
             user_id: 1,
             csrf_token: String::new(),
             mfa_pending: false,
+            mfa_at: None,
             created_at: created,
             last_seen_at: last_seen,
             expires_at: expires,

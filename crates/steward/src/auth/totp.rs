@@ -23,6 +23,11 @@ pub fn secret_base32(secret: &[u8]) -> String {
     totp_rs::Secret::Raw(secret.to_vec()).to_encoded().to_string()
 }
 
+/// A base32 seed (as a service shows it) as bytes; `None` if it is not one.
+pub fn seed_bytes(base32: &str) -> Option<Vec<u8>> {
+    totp_rs::Secret::Encoded(base32.to_string()).to_bytes().ok().filter(|b| !b.is_empty())
+}
+
 /// The `otpauth://` URI authenticator apps scan.
 pub fn otpauth_uri(secret: &[u8], account: &str, issuer: &str) -> String {
     let enc = |s: &str| {

@@ -102,9 +102,15 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     };
     let admin =
         create_user(store, &cli, mk("admin@steward.example", "Alex Admin", Role::Admin)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let p = crate::auth::guard::principal_for(app, admin.clone(), Via::Session { id: 0, csrf: String::new() }, "local".into(), None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let p = crate::auth::guard::principal_for(
+        app,
+        admin.clone(),
+        Via::Session { id: 0, csrf: String::new(), mfa_at: None },
+        "local".into(),
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ids = vec![];
     let mut sites = vec![];
     let mut desk_clients = vec![];

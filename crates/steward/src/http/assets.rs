@@ -11,6 +11,7 @@ const UPLOT_JS: &[u8] = include_bytes!("../../assets/vendor/uplot-1.6.32/uPlot.i
 const UPLOT_CSS: &[u8] = include_bytes!("../../assets/vendor/uplot-1.6.32/uPlot.min.css");
 const CHARTS_JS: &[u8] = include_bytes!("../../assets/charts.js");
 const APP_JS: &[u8] = include_bytes!("../../assets/app.js");
+const VAULT_JS: &[u8] = include_bytes!("../../assets/vault.js");
 const APP_CSS: &[u8] = include_bytes!("../../assets/app.css");
 const ICON: &[u8] = include_bytes!("../../assets/icon.svg");
 
@@ -25,6 +26,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/assets/uPlot.min.css", get(|| async { asset(UPLOT_CSS, "text/css; charset=utf-8") }))
         .route("/assets/charts.js", get(|| async { asset(CHARTS_JS, "text/javascript; charset=utf-8") }))
         .route("/assets/app.js", get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))
+        .route("/assets/vault.js", get(|| async { asset(VAULT_JS, "text/javascript; charset=utf-8") }))
         .route("/assets/app.css", get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }))
         .route("/assets/icon.svg", get(|| async { asset(ICON, "image/svg+xml") }))
         .route("/favicon.ico", get(|| async { asset(ICON, "image/svg+xml") }))

@@ -4,21 +4,9 @@
 
 use crate::common::*;
 use serde_json::json;
-use sqlx::Connection;
 
-/// Runs raw SQL on the test database, behind the server's back.
 async fn tamper(env: &Env, sql: &str) {
-    match &env.database_url {
-        Some(url) => {
-            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query(sql).execute(&mut c).await.unwrap();
-        }
-        None => {
-            let url = format!("sqlite://{}", env.data_dir().join("steward.db").display());
-            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query(sql).execute(&mut c).await.unwrap();
-        }
-    }
+    raw_sql(env, sql).await
 }
 
 fn verify(env: &Env) -> (i32, String) {

@@ -174,17 +174,7 @@ async fn db_rows(env: &Env) -> Vec<(i64, String, String, String)> {
 }
 
 async fn exec(env: &Env, sql: &str) {
-    match &env.database_url {
-        Some(url) => {
-            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query(sql).execute(&mut c).await.unwrap();
-        }
-        None => {
-            let mut c =
-                sqlx::SqliteConnection::connect(&format!("sqlite://{}", env.data_dir().join("steward.db").display())).await.unwrap();
-            sqlx::query(sql).execute(&mut c).await.unwrap();
-        }
-    }
+    raw_sql(env, sql).await
 }
 
 /// The data directory is the owner's alone, and a master key others can

@@ -33,4 +33,5 @@ mod storage;
 mod tenancy;
 mod tickets;
 mod time;
+mod vault;
 mod windows_agent;

@@ -43,6 +43,7 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/me/password",
     "/api/v1/me/mfa/start",
     "/api/v1/me/mfa/confirm",
+    "/api/v1/me/mfa/verify",
     "/api/v1/me/sessions",
     "/api/v1/me/sessions/{id}",
     "/api/v1/tokens",
@@ -85,6 +86,8 @@ const GLOBAL_API: &[&str] = &[
     // 404 (tests/it/sla_report.rs).
     "/api/v1/reports/sla",
     "/api/v1/reports/sla.csv",
+    // Generates a password; touches no record (tests/it/vault.rs).
+    "/api/v1/vault/password",
     "/api/v1/timesheets/approve",
     "/api/v1/work-types",
     "/api/v1/work-types/{id}",

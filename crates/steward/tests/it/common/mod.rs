@@ -97,6 +97,23 @@ impl Env {
     }
 }
 
+/// Runs raw SQL on a test database, behind the server's back (to tamper
+/// with what the server keeps, as an attacker with the database would).
+pub async fn raw_sql(env: &Env, sql: &str) {
+    use sqlx::Connection;
+    match &env.database_url {
+        Some(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+        None => {
+            let mut c =
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", env.data_dir().join("steward.db").display())).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
 pub fn run_cli(args: &[String], stdin: &str) -> (i32, String, String) {
     let mut child = Command::new(bin())
         .args(args)
