@@ -8,23 +8,23 @@
 //! The hash is keyed (HMAC-SHA256 under a key derived from the master key,
 //! which is not in the database): someone with only the database cannot
 //! rewrite the chain from a changed entry on, nor rewind its head, and have
-//! it verify. Entries written before the key was introduced (`keyed_from`
-//! in the head) keep their plain SHA-256 and are verified as such.
+//! it verify. Every entry must be keyed: nothing in the database can say
+//! "these entries are from before keys" (a database-only attacker could
+//! say it of all of them), so an entry with a plain SHA-256 hash is refused
+//! as such ([`ChainError::Unkeyed`]), whatever `audit_head.keyed_from` holds.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-/// The chain's key and the first entry it signs.
+/// The chain's key.
 #[derive(Clone, Copy)]
 pub struct ChainKey {
     pub key: [u8; 32],
-    /// Entries from this sequence number on are keyed.
-    pub keyed_from: i64,
 }
 
 impl std::fmt::Debug for ChainKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ChainKey(keyed from {})", self.keyed_from)
+        f.write_str("ChainKey(..)")
     }
 }
 
@@ -49,9 +49,10 @@ pub struct Entry {
 }
 
 /// The hash of `e` given the hash before it (ignores `e.prev_hash`/`e.hash`):
-/// keyed when `key` says this entry is.
+/// keyed with `key`, plain SHA-256 without one (chains from before keys,
+/// which a keyed verifier refuses).
 pub fn entry_hash(key: Option<&ChainKey>, prev: &str, e: &Entry) -> String {
-    match key.filter(|k| e.seq >= k.keyed_from) {
+    match key {
         Some(k) => {
             let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&k.key).expect("any key length");
             fields(e, prev, b"steward-audit-v2", |b| m.update(b));
@@ -98,13 +99,15 @@ pub enum ChainError {
     Truncated { last: i64, head_seq: i64 },
     #[error("the head hash does not match the last entry {last}")]
     Head { last: i64 },
+    #[error("entry {seq}: hashed without the chain's key (plain SHA-256): rewritten by someone without the key, or from before keys")]
+    Unkeyed { seq: i64 },
 }
 
 impl ChainError {
     /// The sequence number of the first bad entry.
     pub fn seq(&self) -> i64 {
         match self {
-            ChainError::Sequence { seq, .. } | ChainError::Link { seq } | ChainError::Content { seq } => *seq,
+            ChainError::Sequence { seq, .. } | ChainError::Link { seq } | ChainError::Content { seq } | ChainError::Unkeyed { seq } => *seq,
             ChainError::Truncated { last, .. } | ChainError::Head { last } => *last,
         }
     }
@@ -133,6 +136,9 @@ impl Verifier {
             return Err(ChainError::Link { seq: e.seq });
         }
         if entry_hash(self.key.as_ref(), &self.prev, e) != e.hash {
+            if self.key.is_some() && entry_hash(None, &self.prev, e) == e.hash {
+                return Err(ChainError::Unkeyed { seq: e.seq });
+            }
             return Err(ChainError::Content { seq: e.seq });
         }
         self.prev = e.hash.clone();
@@ -172,8 +178,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Keyed from entry 4: the first three are from before keys.
-    const KEY: ChainKey = ChainKey { key: [7; 32], keyed_from: 4 };
+    const KEY: ChainKey = ChainKey { key: [7; 32] };
 
     fn chain(n: usize) -> Vec<Entry> {
         let mut prev = GENESIS.to_string();
@@ -210,7 +215,7 @@ mod tests {
         // An attacker with the database only: changes entry 6, then
         // re-hashes from there on as plain SHA-256 (or with a guessed key).
         c[5].details = "{\"forged\":true}".into();
-        for guess in [None, Some(ChainKey { key: [0; 32], keyed_from: 4 })] {
+        for guess in [None, Some(ChainKey { key: [0; 32] })] {
             let mut forged = c.clone();
             let mut prev = forged[4].hash.clone();
             for e in forged.iter_mut().skip(5) {
@@ -221,9 +226,18 @@ mod tests {
             let (s, h) = head(&forged);
             assert_eq!(verify(Some(KEY), &forged, s, &h).unwrap_err().seq(), 6, "the forgery is caught at the changed entry");
         }
-        // Entries from before the key verify as plain SHA-256.
-        let (s, h) = head(&chain(3));
-        assert_eq!(verify(None, &chain(3), s, &h), Ok(()));
+        // A whole chain re-hashed as plain SHA-256 (as if from before keys)
+        // verifies only without the key; with it, its first entry is refused.
+        let mut plain = chain(5);
+        let mut prev = GENESIS.to_string();
+        for e in plain.iter_mut() {
+            e.prev_hash = prev.clone();
+            e.hash = entry_hash(None, &prev, e);
+            prev = e.hash.clone();
+        }
+        let (s, h) = head(&plain);
+        assert_eq!(verify(None, &plain, s, &h), Ok(()));
+        assert_eq!(verify(Some(KEY), &plain, s, &h), Err(ChainError::Unkeyed { seq: 1 }));
     }
 
     proptest! {

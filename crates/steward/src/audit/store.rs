@@ -36,7 +36,6 @@ enum AuditHead {
     Id,
     Seq,
     Hash,
-    KeyedFrom,
 }
 
 /// Who did something, and from where.
@@ -107,7 +106,6 @@ pub struct AuditedTx {
 struct HeadRow {
     seq: i64,
     hash: String,
-    keyed_from: Option<i64>,
 }
 
 /// Hands `store` the chain's key, derived from the master key.
@@ -115,42 +113,30 @@ pub fn load_key(store: &Store, master: &crate::crypto::MasterKey) {
     store.set_audit_key(master.subkey("audit chain"));
 }
 
-/// The store's chain key and where keying began, for writing and verifying.
-fn chain_key(store: &Store, keyed_from: Option<i64>) -> Result<Option<ChainKey>> {
-    match (store.audit_key(), keyed_from) {
-        (Some(key), Some(keyed_from)) => Ok(Some(ChainKey { key, keyed_from })),
-        (None, Some(_)) => {
-            Err(crate::store::StoreError::Other("the audit chain's key is not loaded (open the store with the master key)".into()))
-        }
-        (_, None) => Ok(None),
-    }
+/// The store's chain key, for writing and verifying: every entry is keyed.
+fn chain_key(store: &Store) -> Result<ChainKey> {
+    store
+        .audit_key()
+        .map(|key| ChainKey { key })
+        .ok_or_else(|| crate::store::StoreError::Other("the audit chain's key is not loaded (open the store with the master key)".into()))
 }
 
 impl Store {
     /// Begins a transaction that will be committed together with its audit
     /// entry. Takes the chain head's lock first (see the module doc).
     pub async fn begin_audited(&self) -> Result<AuditedTx> {
-        if self.audit_key().is_none() {
-            return Err(crate::store::StoreError::Other("the audit chain's key is not loaded (open the store with the master key)".into()));
-        }
+        let key = chain_key(self)?;
         let turn = self.write_turn().await;
         let mut tx = self.begin().await?;
-        // A chain from before keys is keyed from this entry on (both right
-        // hand sides read the row as it was: `seq + 1` is this entry).
         let head: HeadRow = tx
             .fetch_one(
                 Query::update()
                     .table(AuditHead::Table)
                     .value(AuditHead::Seq, Expr::col(AuditHead::Seq).add(1))
-                    .value(
-                        AuditHead::KeyedFrom,
-                        sea_query::Func::coalesce([Expr::col(AuditHead::KeyedFrom).into(), Expr::col(AuditHead::Seq).add(1)]),
-                    )
                     .and_where(Expr::col(AuditHead::Id).eq(1))
-                    .returning(Query::returning().columns([AuditHead::Seq, AuditHead::Hash, AuditHead::KeyedFrom])),
+                    .returning(Query::returning().columns([AuditHead::Seq, AuditHead::Hash])),
             )
             .await?;
-        let key = chain_key(self, head.keyed_from)?.expect("keyed_from was just set");
         Ok(AuditedTx { tx, _turn: turn, seq: head.seq, prev: head.hash, key })
     }
 }
@@ -296,10 +282,7 @@ pub async fn head(store: &Store) -> Result<(i64, String)> {
     let h: HeadRow = store
         .clone()
         .fetch_one(
-            Query::select()
-                .columns([AuditHead::Seq, AuditHead::Hash, AuditHead::KeyedFrom])
-                .from(AuditHead::Table)
-                .and_where(Expr::col(AuditHead::Id).eq(1)),
+            Query::select().columns([AuditHead::Seq, AuditHead::Hash]).from(AuditHead::Table).and_where(Expr::col(AuditHead::Id).eq(1)),
         )
         .await?;
     Ok((h.seq, h.hash))
@@ -313,16 +296,7 @@ pub async fn head(store: &Store) -> Result<(i64, String)> {
 /// last page, and the walk goes on to them. Entries beyond the head, or a
 /// head ahead of the entries that never fills in, still fail.
 pub async fn verify(store: &Store) -> Result<std::result::Result<i64, chain::ChainError>> {
-    let keyed_from: HeadRow = store
-        .clone()
-        .fetch_one(
-            Query::select()
-                .columns([AuditHead::Seq, AuditHead::Hash, AuditHead::KeyedFrom])
-                .from(AuditHead::Table)
-                .and_where(Expr::col(AuditHead::Id).eq(1)),
-        )
-        .await?;
-    let mut v = chain::Verifier::new(chain_key(store, keyed_from.keyed_from)?);
+    let mut v = chain::Verifier::new(Some(chain_key(store)?));
     let (mut after, mut n, mut catch_ups) = (0, 0, 0);
     loop {
         let page = page_after(store, after, 1000).await?;

@@ -140,9 +140,34 @@ async fn the_audit_chain_cannot_be_rewritten_from_the_database_alone() {
     assert_eq!(code, 1, "a re-hashed chain does not verify without the key: {out}");
     assert!(out.contains("entry 3"), "{out}");
 
+    // The same attacker re-hashes the whole chain properly as plain SHA-256
+    // and marks it as "from before keys" (`keyed_from` past the head):
+    // still refused, at its first entry, for want of the key.
+    let store = steward::store::Store::open(s.env.data_dir(), s.env.database_url.as_deref()).await.unwrap();
+    let entries = steward::audit::store::page_after(&store, 0, 10_000).await.unwrap();
+    store.close().await;
+    let mut prev = steward::audit::chain::GENESIS.to_string();
+    for e in &entries {
+        let mut forged = e.clone();
+        forged.actor = if e.seq == 3 { "mallory".into() } else { e.actor.clone() };
+        let hash = steward::audit::chain::entry_hash(None, &prev, &forged);
+        exec(
+            &s.env,
+            &format!("UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}', actor = '{}' WHERE seq = {}", forged.actor, e.seq),
+        )
+        .await;
+        prev = hash;
+    }
+    exec(&s.env, &format!("UPDATE audit_head SET hash = '{prev}', keyed_from = 1000000 WHERE id = 1")).await;
+    let (code, out, _) = s.env.cli(&["audit", "verify"], "");
+    assert_eq!(code, 1, "a chain re-hashed without the key does not verify, whatever keyed_from says: {out}");
+    assert!(out.contains("entry 1: hashed without the chain's key"), "{out}");
+    exec(&s.env, "UPDATE audit_head SET keyed_from = NULL WHERE id = 1").await;
+    assert_eq!(s.env.cli(&["audit", "verify"], "").0, 1, "nor with keyed_from cleared");
+
     // Restore it, then delete the newest entry and rewind the head to the one before:
     // a chain that is valid in itself, but shorter than its anchors say.
-    for (seq, prev_hash, hash, actor) in rows.iter().skip(2) {
+    for (seq, prev_hash, hash, actor) in rows.iter() {
         exec(&s.env, &format!("UPDATE audit_log SET prev_hash = '{prev_hash}', hash = '{hash}', actor = '{actor}' WHERE seq = {seq}"))
             .await;
     }
