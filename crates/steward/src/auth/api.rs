@@ -221,8 +221,11 @@ pub async fn mfa_verify(State(app): State<App>, ctx: Ctx, p: Principal, ApiJson(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionInfo {
     pub id: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_seen_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub ip: String,
     pub user_agent: String,
@@ -275,8 +278,11 @@ pub struct TokenInfo {
     /// The first characters of the token, to recognise it.
     pub prefix: String,
     pub scopes: Vec<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
     pub revoked: bool,
 }

@@ -26,7 +26,9 @@ pub struct DeviceInfo {
     pub hostname: String,
     pub os: String,
     pub agent_version: String,
+    #[schema(format = DateTime)]
     pub enrolled_at: String,
+    #[schema(format = DateTime)]
     pub last_seen_at: Option<String>,
     /// Connected to this server right now.
     pub online: bool,

@@ -88,7 +88,7 @@ pub async fn cancel(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/devices/{device_id}/script-results", tag = "scripts",
     params(("id" = i64, Path), ("device_id" = i64, Path)),
-    responses((status = 200, body = Vec<Object>, description = "newest first, at most 50"), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<crate::scripts::store::ResultRow>, description = "newest first, at most 50"), (status = 404, body = ErrorEnvelope)))]
 pub async fn device_results(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> ApiResult {
     p.require(Permission::ScriptsRun)?;
     let mut db = app.store.clone();

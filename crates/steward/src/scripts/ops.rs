@@ -37,6 +37,7 @@ pub struct ScriptInfo {
     /// SHA-256 of the shell and the text.
     pub hash: String,
     pub archived: bool,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -195,6 +196,7 @@ pub struct RunInfo {
     /// `awaiting_approval`, `scheduled`, `running`, `done`, `rejected` or `cancelled`.
     pub state: String,
     pub requested_by: i64,
+    #[schema(format = DateTime)]
     pub requested_at: String,
     pub approved_by: Option<i64>,
     pub scheduled_for: Option<String>,
@@ -367,7 +369,6 @@ pub async fn run_for(app: &App, p: &Principal, script_id: i64, r: RunRequest) ->
 pub struct RunDetail {
     #[serde(flatten)]
     pub run: RunInfo,
-    #[schema(value_type = Vec<Object>)]
     pub results: Vec<runs::ResultRow>,
 }
 

@@ -208,8 +208,8 @@ struct RunPage {
 }
 
 impl RunPage {
-    fn when(&self, us: &Option<i64>) -> String {
-        us.map(crate::time::fmt_time).unwrap_or_default()
+    fn when(&self, t: &Option<crate::time::Timestamp>) -> String {
+        t.map(|t| crate::time::fmt_time(t.0)).unwrap_or_default()
     }
 }
 
@@ -262,8 +262,8 @@ struct DeviceScripts {
 }
 
 impl DeviceScripts {
-    fn when_opt(&self, us: &Option<i64>) -> String {
-        us.map(crate::time::fmt_time).unwrap_or_default()
+    fn when_opt(&self, t: &Option<crate::time::Timestamp>) -> String {
+        t.map(|t| crate::time::fmt_time(t.0)).unwrap_or_default()
     }
 }
 

@@ -369,7 +369,7 @@ pub async fn due(db: &mut impl Db, now: i64) -> Result<Vec<i64>> {
 }
 
 /// One device's part of a run, with its host name.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ResultRow {
     pub run_id: i64,
     pub script_name: String,
@@ -386,8 +386,9 @@ pub struct ResultRow {
     pub stderr_truncated: bool,
     pub error: Option<String>,
     pub duration_ms: Option<i64>,
-    pub sent_at: Option<i64>,
-    pub finished_at: Option<i64>,
+    /// RFC 3339 in answers, like every time the API gives.
+    pub sent_at: Option<crate::time::Timestamp>,
+    pub finished_at: Option<crate::time::Timestamp>,
 }
 
 fn results_query() -> sea_query::SelectStatement {

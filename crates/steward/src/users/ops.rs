@@ -21,6 +21,7 @@ pub struct UserInfo {
     pub mfa_enabled: bool,
     /// `null`: every client; otherwise the only clients this user may see.
     pub clients: Option<Vec<i64>>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

@@ -87,3 +87,39 @@ async fn every_wrong_typed_parameter_is_named_in_the_standard_error_shape() {
     let (st, v) = a.patch(&format!("/api/v1/clients/{client}"), json!({"agent_heartbeat_secs": 60.5})).await;
     assert_eq!((st, v["error"]["field"].as_str()), (400, Some("agent_heartbeat_secs")), "{v}");
 }
+
+/// Every time the API answers is an RFC 3339 string: each property of the
+/// document's schemas named `…_at` is a `date-time` string (or null), so a
+/// time kept as microseconds cannot leak into an answer unnoticed, and
+/// Schemathesis checks the answers against these schemas in CI.
+#[tokio::test]
+async fn every_time_in_the_document_is_an_rfc3339_string() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let (_, spec) = a.get("/api/v1/openapi.json").await;
+    let schemas = spec["components"]["schemas"].as_object().expect("component schemas");
+    let is_date_time = |p: &Value| -> bool {
+        let direct = |x: &Value| {
+            x["format"] == "date-time" && (x["type"] == "string" || x["type"].as_array().is_some_and(|t| t.contains(&json!("string"))))
+        };
+        let by_ref = |x: &Value| x["$ref"].as_str().is_some_and(|r| r.ends_with("/Timestamp"));
+        direct(p)
+            || by_ref(p)
+            || p["oneOf"]
+                .as_array()
+                .or(p["anyOf"].as_array())
+                .is_some_and(|alts| alts.iter().all(|x| direct(x) || by_ref(x) || x["type"] == "null"))
+    };
+    let mut seen = 0;
+    for (name, schema) in schemas {
+        for (prop, p) in schema["properties"].as_object().into_iter().flatten() {
+            // `warn_at` is a fraction of a target, not a time.
+            if prop.ends_with("_at") && prop != "warn_at" {
+                seen += 1;
+                assert!(is_date_time(p), "{name}.{prop} is not an RFC 3339 time in the document: {p}");
+            }
+        }
+    }
+    assert!(seen > 30, "the check saw the document's times ({seen})");
+    assert!(schemas.contains_key("ResultRow"), "script results have their schema");
+}

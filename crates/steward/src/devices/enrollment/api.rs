@@ -42,7 +42,9 @@ pub struct EnrollmentTokenInfo {
     pub site_id: i64,
     pub name: String,
     pub prefix: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub max_uses: Option<i64>,
     pub uses: i64,

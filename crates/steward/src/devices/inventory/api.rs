@@ -17,8 +17,10 @@ use serde::Serialize;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InventoryInfo {
     /// When the agent read it (`null`: no inventory yet).
+    #[schema(format = DateTime)]
     pub collected_at: Option<String>,
     /// When the server last heard it, changed or not.
+    #[schema(format = DateTime)]
     pub received_at: Option<String>,
     /// Seconds since the last boot, as of now.
     pub uptime_secs: Option<i64>,

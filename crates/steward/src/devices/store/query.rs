@@ -32,34 +32,20 @@ pub struct DeviceFilter {
     pub order: Option<String>,
 }
 
-/// A device's state, as a filter (for the API's schema).
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum StateParam {
-    Online,
-    Offline,
-    Revoked,
-}
-
-/// What the device list sorts by (for the API's schema).
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum SortParam {
-    Hostname,
-    Client,
-    Site,
-    Os,
-    LastSeen,
-    State,
-}
-
-/// A sort order (for the API's schema).
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum OrderParam {
-    Asc,
-    Desc,
-}
+// The values the filters take, for the API's schema; empty means "any"
+// (or the default), as the device list's form sends it.
+crate::choice!(
+    /// A device's state, as a filter.
+    StateParam: "", "online", "offline", "revoked"
+);
+crate::choice!(
+    /// What the device list sorts by.
+    SortParam: "", "hostname", "client", "site", "os", "last_seen", "state"
+);
+crate::choice!(
+    /// A sort order.
+    OrderParam: "", "asc", "desc"
+);
 
 impl DeviceFilter {
     /// Checks the values that have a fixed vocabulary.
