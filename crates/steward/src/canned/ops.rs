@@ -86,7 +86,9 @@ fn name(v: &str) -> Result<String, ApiError> {
 fn body(v: &str) -> Result<String, ApiError> {
     let b = Long::parse(v).map_err(|m| ApiError::invalid("body", m))?;
     if b.as_str().trim().is_empty() {
-        return Err(ApiError::invalid("body", "must not be empty"));
+        // Nothing at all breaks the schema; only spaces is refused.
+        let e = if v.is_empty() { ApiError::invalid } else { ApiError::refused };
+        return Err(e("body", "must not be empty"));
     }
     Ok(b.into_string())
 }

@@ -134,6 +134,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// A page's query string, as its GET form sends it: a field left blank
+/// (`client_id=` for "All clients", an empty date) is as if left out.
+/// Otherwise as [`ApiQuery`].
+pub struct PageQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let given: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form_urlencoded::parse(query.as_bytes()).filter(|(_, v)| !v.trim().is_empty()))
+            .finish();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(given.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(de).map(PageQuery).map_err(|e| rejection(parts.uri.path(), at_field(e, "query string")))
+    }
+}
+
 /// Path parameters with our error shape: `/scripts/abc` is a 400 naming
 /// the parameter (`/clients/abc` is a 404 from the guard: no such client).
 pub struct ApiPath<T>(pub T);

@@ -6,7 +6,7 @@ use super::params::{run, SearchParams};
 use crate::app::search::SearchHit;
 use crate::app::App;
 use crate::auth::principal::Principal;
-use crate::http::extract::ApiQuery;
+use crate::http::extract::PageQuery;
 use crate::http::page::html_status;
 use crate::web::error::PageResult;
 use crate::web::layout::Layout;
@@ -66,7 +66,7 @@ fn runs(hit: &SearchHit) -> Vec<(String, bool)> {
     out
 }
 
-pub async fn search(State(app): State<App>, p: Principal, ApiQuery(sp): ApiQuery<SearchParams>) -> PageResult {
+pub async fn search(State(app): State<App>, p: Principal, PageQuery(sp): PageQuery<SearchParams>) -> PageResult {
     let (clients, _) = crate::tenancy::store::list_clients(
         &mut app.store.clone(),
         &crate::tenancy::store::ClientQuery { scope: p.clients.clone(), include_archived: false, search: None },

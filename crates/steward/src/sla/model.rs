@@ -409,6 +409,9 @@ impl CalendarSpec {
         // is refused either way.
         let mut spans = Vec::with_capacity(self.weekly.len());
         for w in &self.weekly {
+            if !(1..=7).contains(&w.day) {
+                return Err(CalendarError::Day(w.day));
+            }
             spans.push((w.day, Span { start: parse_hhmm(&w.start)?, end: parse_hhmm(&w.end)? }));
         }
         if self.always {

@@ -52,7 +52,9 @@ async fn shared_ones_are_kept_by_administrators_and_personal_ones_by_their_owner
     let (st, v) = a.post("/api/v1/canned-responses", json!({"name": "", "body": "x"})).await;
     assert_eq!((st, v["error"]["field"].as_str()), (400, Some("name")));
     let (st, v) = a.post("/api/v1/canned-responses", json!({"name": "Empty", "body": "  "})).await;
-    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("body")));
+    assert_eq!((st, v["error"]["field"].as_str()), (422, Some("body")), "only spaces: well-formed, refused");
+    let (st, v) = a.post("/api/v1/canned-responses", json!({"name": "Empty", "body": ""})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("body")), "nothing: breaks the schema");
     let (st, v) = a.post("/api/v1/canned-responses", json!({"name": "Nowhere", "body": "x", "client_id": 999_999})).await;
     assert_eq!((st, v["error"]["field"].as_str()), (422, Some("client_id")));
 

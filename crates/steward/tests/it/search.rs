@@ -103,6 +103,9 @@ async fn tickets_are_found_by_words_phrases_numbers_and_filters() {
     // The page marks the words and escapes everything people wrote.
     ticket(&a, acme, json!({"subject": "<script>alert(1)</script> xyzzy", "body": "<img src=x onerror=alert(2)> xyzzy"})).await;
     until_found(&a, &q("xyzzy"), "xyzzy").await;
+    // The search form as a browser sends it, blank filters and all.
+    let (st, page) = a.get_text("/search?q=printers&client_id=&status=&from=&to=").await;
+    assert_eq!(st, 200, "{page}");
     let (st, page) = a.get_text("/search?q=xyzzy").await;
     assert_eq!(st, 200);
     assert!(page.contains("<mark>xyzzy</mark>"), "{page}");

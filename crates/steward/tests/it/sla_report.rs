@@ -165,6 +165,10 @@ async fn the_csv_keeps_formulas_as_text_and_the_page_shows_the_report() {
     assert!(page.contains("50.0 %") && page.contains("<meter"), "{page}");
     assert!(page.contains("data-sla-trend=\"/api/v1/reports/sla?") && page.contains("group=month"), "the chart asks for months: {page}");
     assert!(page.contains("/api/v1/reports/sla.csv?") && !page.contains("Beta Ltd</td>"), "{page}");
+    // The form as a browser sends it, blank fields and all.
+    let (st, page) = a.get_text("/reports/sla?from=&to=&group=client&client_id=&timezone=").await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("Beta Ltd</td>") || page.contains("Beta Ltd</a>"), "all clients: {page}");
     // A refused period is said on the page, with the form to fix it.
     let (st, page) = a.get_text("/reports/sla?from=2026-07-01&to=2026-06-01").await;
     assert_eq!(st, 400);
@@ -204,6 +208,8 @@ async fn a_limited_technician_sees_only_their_clients_and_bad_input_is_refused_c
         ("group=weekly", 400, "group"),
         ("timezone=Mars/Base", 400, "timezone"),
         ("client_id=abc", 400, "client_id"),
+        ("to=", 400, "to"),
+        ("timezone=", 400, "timezone"),
     ] {
         let (st, v) = a.get(&format!("/api/v1/reports/sla?{query}")).await;
         assert_eq!((st, v["error"]["field"].as_str()), (status, Some(field)), "{query}: {v}");

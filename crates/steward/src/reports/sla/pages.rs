@@ -9,7 +9,7 @@ use super::model::{duration, ClockFigures, Figures, Group};
 use super::params::SlaReportParams;
 use crate::app::App;
 use crate::auth::principal::Principal;
-use crate::http::extract::ApiQuery;
+use crate::http::extract::PageQuery;
 use crate::http::page::html_status;
 use crate::web::error::{form_error, status_for, PageResult};
 use crate::web::layout::Layout;
@@ -91,7 +91,7 @@ fn line(f: &Figures, href: Option<String>) -> Line {
     }
 }
 
-pub async fn sla(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<SlaReportParams>) -> PageResult {
+pub async fn sla(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<SlaReportParams>) -> PageResult {
     let (clients, _) = crate::tenancy::store::list_clients(
         &mut app.store.clone(),
         &crate::tenancy::store::ClientQuery { scope: p.clients.clone(), include_archived: true, search: None },

@@ -48,8 +48,10 @@ pub struct Ask {
     pub to_day: Date,
 }
 
+/// A value given, as given (an empty one is malformed; the page leaves its
+/// blank fields out: `http::extract::PageQuery`).
 fn blank(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    s.as_deref()
 }
 
 fn day(field: &str, s: &str) -> Result<Date, ApiError> {

@@ -47,7 +47,9 @@ pub async fn add(app: &App, p: &Principal, client_id: i64, ticket_id: i64, input
     };
     let body = Message::parse(&input.body).map_err(|m| ApiError::invalid("body", m))?;
     if body.is_empty() {
-        return Err(ApiError::invalid("body", "must not be empty"));
+        // Nothing at all breaks the schema; only spaces is refused.
+        let e = if input.body.is_empty() { ApiError::invalid } else { ApiError::refused };
+        return Err(e("body", "must not be empty"));
     }
     let now = now_us();
     let at = resolve::imported(p, "created_at", input.created_at)?.unwrap_or(now);
