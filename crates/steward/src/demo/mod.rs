@@ -174,7 +174,45 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
         }
     }
     desk::seed(app, &p, &desk_clients, &techs).await?;
+    vault(app, &p, &ids).await?;
     Ok(Seeded { email: admin.email, password, sites, admin: p })
+}
+
+/// A few believable credentials per client, each with a generated
+/// password (the demo's own: nothing real), one with a TOTP seed.
+async fn vault(app: &App, p: &crate::auth::principal::Principal, clients: &[i64]) -> anyhow::Result<()> {
+    use crate::vault::model::{generate, Classes};
+    let entries = [
+        ("Firewall admin", "admin", "https://192.0.2.1", "Network", "Web UI on the LAN side only.", false),
+        (
+            "Microsoft 365 global admin",
+            "admin@tenant.example",
+            "https://admin.microsoft.com",
+            "Cloud",
+            "Break-glass account; MFA seed below.",
+            true,
+        ),
+        ("Wi-Fi (staff)", "", "", "Network", "WPA2-Enterprise fallback PSK.", false),
+        ("Backup appliance", "backup-svc", "https://192.0.2.20:8443", "Servers", "", false),
+    ];
+    let classes = Classes { lower: true, upper: true, digits: true, symbols: true };
+    for (i, client) in clients.iter().enumerate() {
+        for (name, user, url, folder, notes, totp) in entries.iter().take(2 + i % 3) {
+            let password = generate(&mut rand::rngs::OsRng, 20, classes).unwrap_or_default();
+            let input = crate::vault::ops::NewEntry {
+                name: (*name).into(),
+                username: (*user).into(),
+                password,
+                url: (*url).into(),
+                totp_secret: totp.then(|| crate::auth::totp::secret_base32(&crate::auth::totp::new_secret())),
+                notes: (*notes).into(),
+                fields: Default::default(),
+                folder: (*folder).into(),
+            };
+            crate::vault::ops::create(app, p, *client, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Agents per demo site.

@@ -44,6 +44,11 @@ pub async fn list(
 ) -> ApiResult<Json<Paged<Entry>>> {
     p.require(Permission::VaultRead)?;
     let client = p.client(id)?;
+    for (field, v) in [("folder", &f.folder), ("q", &f.q)] {
+        if v.as_deref().is_some_and(|v| v.chars().count() > 200) {
+            return Err(ApiError::invalid(field, "at most 200 characters"));
+        }
+    }
     let page = crate::http::list::PageParams { limit: f.limit, offset: f.offset };
     let filter = Filter { folder: f.folder, text: f.q, include_archived: f.archived.unwrap_or(false) };
     let (rows, total) = super::store::list(&mut app.store.snapshot().await?, client, &filter, page.limit(), page.offset()).await?;
@@ -143,6 +148,7 @@ pub struct Recipe {
 
 /// A generated password.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = GeneratedPassword)]
 pub struct Generated {
     pub password: String,
 }

@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 
 /// Custom fields per entry, at most.
 pub const MAX_FIELDS: usize = 20;
-/// A secret's length, at most (a private key in PEM fits).
-pub const MAX_SECRET: usize = 10_000;
+/// A custom field's length, at most (a 4096-bit private key in PEM fits).
+pub const MAX_SECRET: usize = 4_000;
+/// A password's length, at most.
+pub const MAX_PASSWORD: usize = 1_000;
 
 /// An entry's secrets, sealed together as one JSON document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,14 +27,14 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// The secrets, checked: a password of at most [`MAX_SECRET`]
+    /// The secrets, checked: a password of at most [`MAX_PASSWORD`]
     /// characters (it may be empty: some entries are a TOTP seed or a key
     /// alone), a TOTP seed in base32 (spaces and case forgiven, as
     /// authenticator apps show it), at most [`MAX_FIELDS`] fields with
     /// short names. Returns the field the error is about.
     pub fn checked(self) -> Result<Secrets, (&'static str, String)> {
-        if self.password.chars().count() > MAX_SECRET {
-            return Err(("password", format!("at most {MAX_SECRET} characters")));
+        if self.password.chars().count() > MAX_PASSWORD {
+            return Err(("password", format!("at most {MAX_PASSWORD} characters")));
         }
         let totp_secret = match self.totp_secret.as_deref().map(normalize_seed) {
             None => None,
@@ -171,7 +173,7 @@ mod tests {
         assert_eq!(s("x", Some("jbsw y3dp ehpk 3pxp")).checked().unwrap().totp_secret.as_deref(), Some("JBSWY3DPEHPK3PXP"));
         assert_eq!(s("", Some("  ")).checked().unwrap().totp_secret, None);
         assert_eq!(s("x", Some("not base32 at all!")).checked().unwrap_err().0, "totp_secret");
-        assert_eq!(s(&"a".repeat(MAX_SECRET + 1), None).checked().unwrap_err().0, "password");
+        assert_eq!(s(&"a".repeat(MAX_PASSWORD + 1), None).checked().unwrap_err().0, "password");
         let mut many = s("x", None);
         many.fields = (0..=MAX_FIELDS).map(|i| (format!("f{i}"), "v".into())).collect();
         assert_eq!(many.checked().unwrap_err().0, "fields");

@@ -33,6 +33,7 @@ pub const REVEAL_WINDOW_US: i64 = 10 * 60 * 1_000_000;
 /// A new entry.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewVaultEntry)]
 pub struct NewEntry {
     #[schema(value_type = crate::validate::Name)]
     pub name: String,
@@ -41,7 +42,7 @@ pub struct NewEntry {
     pub username: String,
     /// The secret; may be empty for an entry that is only a TOTP seed or fields.
     #[serde(default)]
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 1000)]
     pub password: String,
     #[serde(default)]
     #[schema(value_type = crate::validate::Short)]
@@ -51,8 +52,10 @@ pub struct NewEntry {
     #[serde(default)]
     #[schema(value_type = crate::validate::Long)]
     pub notes: String,
-    /// Custom secret fields by name (at most 20), e.g. a recovery key.
+    /// Custom secret fields by name (at most 20, each at most 4,000
+    /// characters), e.g. a recovery key.
     #[serde(default)]
+    #[schema(value_type = crate::validate::shapes::StringMap<20, 4000>)]
     pub fields: BTreeMap<String, String>,
     /// A folder to file it under, e.g. `Network` (default: none).
     #[serde(default)]
@@ -64,18 +67,20 @@ pub struct NewEntry {
 /// the old ones (`totp_secret: ""` removes the seed; `fields` replaces all).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = VaultEntryPatch)]
 pub struct EntryPatch {
     #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
     #[schema(value_type = Option<crate::validate::Short>)]
     pub username: Option<String>,
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 1000)]
     pub password: Option<String>,
     #[schema(value_type = Option<crate::validate::Short>)]
     pub url: Option<String>,
     pub totp_secret: Option<String>,
     #[schema(value_type = Option<crate::validate::Long>)]
     pub notes: Option<String>,
+    #[schema(value_type = Option<crate::validate::shapes::StringMap<20, 4000>>)]
     pub fields: Option<BTreeMap<String, String>>,
     #[schema(value_type = Option<crate::validate::Short>)]
     pub folder: Option<String>,
@@ -86,6 +91,7 @@ pub struct EntryPatch {
 /// An entry as every answer but the reveal shows it: no secret, only
 /// whether there is one.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = VaultEntry)]
 pub struct Entry {
     pub id: i64,
     pub client_id: i64,
@@ -128,6 +134,7 @@ impl From<&EntryRow> for Entry {
 
 /// What a reveal answers.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = VaultRevealed)]
 pub struct Revealed {
     pub password: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,6 +153,7 @@ pub struct Revealed {
 /// What to reveal: the current version, or an earlier one.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = VaultRevealInput)]
 pub struct RevealInput {
     #[schema(minimum = 1)]
     pub version: Option<i64>,
@@ -153,6 +161,7 @@ pub struct RevealInput {
 
 /// An earlier version, without its secrets.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = VaultVersion)]
 pub struct Version {
     pub version: i64,
     pub name: String,
@@ -174,10 +183,14 @@ fn plain(name: &str, username: &str, url: &str, notes: &str, folder: &str) -> Re
     })
 }
 
-/// The secrets, checked. A password over its documented length breaks
-/// the schema (400); a seed that is not base32 or fields past their rules
-/// are well-formed JSON the server cannot keep (422).
+/// The secrets, checked. A password or fields past their documented
+/// lengths break the schema (400); a seed that is not base32 or a blank
+/// field name is well-formed JSON the server cannot keep (422).
 fn secrets(s: Secrets) -> Result<Secrets, ApiError> {
+    use super::model::{MAX_FIELDS, MAX_SECRET};
+    if s.fields.len() > MAX_FIELDS || s.fields.values().any(|v| v.chars().count() > MAX_SECRET) {
+        return Err(ApiError::invalid("fields", format!("at most {MAX_FIELDS} fields of at most {MAX_SECRET} characters")));
+    }
     let s = s.checked().map_err(|(f, m)| if f == "password" { ApiError::invalid(f, m) } else { ApiError::refused(f, m) })?;
     if let Some(seed) = &s.totp_secret {
         crate::auth::totp::seed_bytes(seed).ok_or_else(|| ApiError::refused("totp_secret", "not a base32 seed"))?;
@@ -449,6 +462,7 @@ async fn burst(db: &mut impl Db, p: &Principal, recent: i64, now: i64) -> Result
 
 /// One entry of the report on a client's passwords.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = VaultPasswordAge)]
 pub struct PasswordAge {
     pub entry_id: i64,
     pub name: String,

@@ -507,3 +507,55 @@ async fn a_ticket_is_worked_end_to_end_in_chromium() {
     std::fs::write("/tmp/steward-ticket.png", b.screenshot().await.unwrap()).unwrap();
     b.close().await.unwrap();
 }
+
+/// The vault in a real browser: a credential saved through the form with
+/// a password the generator made, a page that holds no secret, and the
+/// Reveal button putting the password into the page as text (the session
+/// proved its second factor at sign-in), all under the CSP.
+#[tokio::test]
+async fn a_credential_is_saved_and_revealed_in_chromium() {
+    let Some((_driver, b)) = launch().await else { return };
+    let s = Server::start().await;
+    let api = s.admin().await;
+    let (secret, _) = enrol_mfa(&api).await;
+    let client = make_client(&api, "Harbor Dental").await;
+
+    b.goto(&s.url("/login")).await.unwrap();
+    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
+    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the TOTP form", || async { b.find(Locator::Css("input[name=code]")).await.ok() }).await;
+    b.find(Locator::Css("input[name=code]")).await.unwrap().send_keys(&totp_code(&secret, 1)).await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+
+    b.goto(&s.url(&format!("/clients/{client}/vault"))).await.unwrap();
+    until("the vault", || async { h1(&b).await.filter(|h| h.starts_with("Vault")) }).await;
+    b.find(Locator::Css("input[name=name]")).await.unwrap().send_keys("Firewall admin").await.unwrap();
+    b.find(Locator::Css("button[data-generate]")).await.unwrap().click().await.unwrap();
+    let generated = until("a generated password", || async {
+        let v = b
+            .execute("const i = document.getElementById('vault-password'); return i.type === 'text' ? i.value : '';", vec![])
+            .await
+            .ok()?;
+        v.as_str().filter(|p| p.len() == 20).map(String::from)
+    })
+    .await;
+    b.find(Locator::Css("form[action$='/vault'] button.primary")).await.unwrap().click().await.unwrap();
+    until("the entry's page", || async { b.find(Locator::Id("reveal")).await.ok() }).await;
+    let html = b.source().await.unwrap();
+    assert!(!html.contains(&generated), "the page holds no secret before the reveal");
+
+    b.find(Locator::Id("reveal")).await.unwrap().click().await.unwrap();
+    let shown = until("the revealed password", || async {
+        let t = b.find(Locator::Id("secret-password")).await.ok()?.text().await.ok()?;
+        (t == generated).then_some(t)
+    })
+    .await;
+    assert_eq!(shown, generated);
+    let (_, audit) = api.get("/api/v1/audit?limit=5").await;
+    assert!(audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "vault.reveal"), "the reveal is audited: {audit}");
+    let log = console(&b).await;
+    assert!(!log.iter().any(|m| is_csp(m)), "CSP violations: {log:#?}");
+    b.close().await.unwrap();
+}

@@ -77,6 +77,11 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     assert!(hot["total"].as_i64().unwrap() + running["total"].as_i64().unwrap() > 0, "fresh tickets with running clocks");
     let time: serde_json::Value = get("/api/v1/time-entries?limit=5").await.unwrap().json().await.unwrap();
     assert!(time["total"].as_i64().unwrap() > 50, "time logged on demo tickets: {time}");
+    // Credentials in every client's vault, none of them readable in a list.
+    let first = clients_with_tickets.iter().min().unwrap();
+    let vault: serde_json::Value = get(&format!("/api/v1/clients/{first}/vault")).await.unwrap().json().await.unwrap();
+    assert!(vault["total"].as_i64().unwrap() >= 2, "{vault}");
+    assert!(vault["items"].as_array().unwrap().iter().all(|e| e.get("password").is_none()), "{vault}");
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let status = child.wait().unwrap();
     assert!(status.success(), "the demo stops cleanly on SIGTERM");
