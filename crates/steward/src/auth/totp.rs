@@ -64,7 +64,8 @@ pub fn verify(secret: &[u8], code: &str, unix: u64, last_used_step: i64) -> Opti
         .find(|s| crate::auth::principal::ct_eq(&t.generate(*s as u64 * STEP_SECS), &code))
 }
 
-/// Ten one-time recovery codes, `xxxxx-xxxxx` (50 bits each).
+/// Ten one-time recovery codes of 16 characters from a 32-letter alphabet
+/// (80 bits each), shown grouped for reading.
 pub fn new_recovery_codes() -> Vec<String> {
     (0..10).map(|_| recovery_code(crate::crypto::random_bytes::<10>())).collect()
 }

@@ -196,3 +196,21 @@ async fn the_chain_verifies_while_entries_are_being_appended() {
     assert_eq!(v["ok"], true, "{v}");
     assert!(v["entries_verified"].as_i64().unwrap() >= 150, "{v}");
 }
+
+/// Without a setting, anchors go to a file beside the data directory (not
+/// in it, so a copy of the data directory alone does not carry them), and
+/// the chain verifies against them.
+#[tokio::test]
+async fn anchors_go_beside_the_data_directory_by_default() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let (code, out, err) = env.cli(&["audit", "anchor"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    let dir = std::path::absolute(env.data_dir()).unwrap();
+    let expected = dir.parent().unwrap().join(format!("{}.audit-anchors.jsonl", dir.file_name().unwrap().to_string_lossy()));
+    let anchors = std::fs::read_to_string(&expected).unwrap_or_else(|e| panic!("no anchor file at {}: {e}", expected.display()));
+    assert!(anchors.lines().count() >= 1, "{anchors}");
+    let (code, out, _) = env.cli(&["audit", "verify", "--anchors", expected.to_str().unwrap()], "");
+    std::fs::remove_file(&expected).ok();
+    assert_eq!(code, 0, "{out}");
+}

@@ -40,6 +40,57 @@ async fn strangers_cannot_flood_the_audit_log() {
     assert!(summaries.iter().any(|e| e["details"]["targets"].as_array().unwrap().len() >= 7), "the emails tried are named");
 }
 
+/// Refused enrolments (anyone can send them: a bad token) are counted
+/// and summarised like failed sign-ins, and a crowd of sources cannot
+/// write a row each: past the per-window cap they share one bucket.
+#[tokio::test]
+async fn refused_enrolments_and_a_crowd_of_sources_cannot_flood_the_audit_log() {
+    use crate::common::agents::{raw_connect, raw_recv, raw_send};
+    use base64::Engine as _;
+    use ed25519_dalek::Signer;
+    use steward_protocol::messages::{proof_bytes, Purpose};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let mut s = Server::start().await;
+    // A well-made agent (its proof checks out) with a token that is not one.
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    for i in 0..40 {
+        let (mut ws, nonce) = raw_connect(&s.base).await;
+        let proof = b64(&key.sign(&proof_bytes(Purpose::Enroll, &nonce, 0)).to_bytes());
+        raw_send(
+            &mut ws,
+            json!({"type": "enroll", "protocol": 1, "token": format!("stw_enroll_bogus{i}"), "public_key": b64(key.verifying_key().as_bytes()),
+                   "proof": proof, "hostname": "h", "os": "o", "agent_version": "1"}),
+        )
+        .await;
+        let answer = raw_recv(&mut ws).await;
+        assert_ne!(answer["type"], "enrolled", "{answer}");
+    }
+    let cap = steward::audit::runtime::SOURCES_PER_WINDOW;
+    for n in 0..cap + 20 {
+        let c = Client::from_address(&s.base, &format!("127.0.{}.{}", 10 + n / 200, 1 + n % 200));
+        let (st, _) = c.login(&format!("user{n}@msp.example"), "wrong wrong wrong", None).await;
+        assert!(st == 401 || st == 429, "{st}");
+    }
+    let a = s.admin().await;
+    let refused = audit(&a, "device.enroll_refused").await;
+    assert_eq!(refused.len(), 1, "one row for forty refusals from one source: {refused:?}");
+    let failed = audit(&a, "auth.login_failed").await;
+    assert!(failed.len() <= cap + 2, "at most one row per source up to the cap, not {}: the crowd shares one", failed.len());
+    s.restart();
+    let a = s.admin().await;
+    let summaries: Vec<Value> =
+        audit(&a, "device.enroll_refused").await.into_iter().filter(|e| e["action"].as_str().unwrap().ends_with(".summary")).collect();
+    let counted: i64 = summaries.iter().map(|e| e["details"]["count"].as_i64().unwrap()).sum();
+    assert_eq!(counted + 1, 40, "every refusal counted once: {summaries:?}");
+    let crowd: i64 = audit(&a, "auth.login_failed")
+        .await
+        .into_iter()
+        .filter(|e| e["action"].as_str().unwrap().ends_with(".summary") && e["source_ip"] == "(other sources)")
+        .map(|e| e["details"]["count"].as_i64().unwrap())
+        .sum();
+    assert!(crowd >= 19, "the sources past the cap are summed up together: {crowd}");
+}
+
 /// Failures from many addresses throttle the account, but the owner with
 /// the right password from an address with no failures still signs in; a
 /// wrong password then gets 429, so guessing is no faster.
