@@ -321,7 +321,13 @@ async fn main() -> anyhow::Result<()> {
     // Query words by class, from the vocabulary's document frequencies.
     let df = |w: &str| index.doc_freq(w);
     let common: Vec<&str> = MSP_WORDS[1..40].to_vec();
-    let rare: Vec<String> = vocab.words[5_000..60_000].iter().filter(|w| (1..=50).contains(&df(w))).take(200).cloned().collect();
+    // Rare: the words found in the fewest tickets (at most 50 where the
+    // vocabulary's tail allows it), but found.
+    let mut by_df: Vec<(u64, &String)> = vocab.words[1_000..].iter().map(|w| (df(w), w)).filter(|(d, _)| *d > 0).collect();
+    by_df.sort();
+    let rare: Vec<String> = by_df.iter().take(200).map(|(_, w)| (*w).clone()).collect();
+    anyhow::ensure!(!rare.is_empty(), "no vocabulary word is in the index: the index does not hold the generated tickets");
+    println!("rare words: {} found in {}–{} tickets each", rare.len(), by_df[0].0, by_df[rare.len() - 1].0);
     let big_clients: Vec<i64> = (1..=20).collect();
     let mut rows = vec![];
     let classes: Vec<(&str, MakeRequest)> = vec![
