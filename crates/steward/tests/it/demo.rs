@@ -83,6 +83,17 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     assert!(vault["total"].as_i64().unwrap() >= 2, "{vault}");
     assert!(vault["items"].as_array().unwrap().iter().all(|e| e.get("password").is_none()), "{vault}");
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let status = child.wait().unwrap();
+    // A stop that hangs fails here in a minute, not at CI's time limit.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the demo did not stop within 60 s of SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert!(status.success(), "the demo stops cleanly on SIGTERM");
 }

@@ -108,6 +108,9 @@ pub async fn apply(store: &Store, changes: &[Change], standings: &[Standing]) ->
 /// One node per database today; with several nodes this must become
 /// per-node.
 pub async fn reset(store: &Store, reason: &str) -> Result<u64> {
+    // In turn with the batched writers still running at a stop, like every
+    // writer (on SQLite, waiting in the busy handler instead could starve).
+    let _turn = store.ingest_turn().await;
     let mut tx = store.begin().await?;
     let was_online = Query::select()
         .column(Devices::Id)
