@@ -16,24 +16,6 @@ fn secs(v: &Value) -> i64 {
     chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("a time: {v}"))).unwrap().timestamp()
 }
 
-/// A 24x7 calendar and a default policy: P1 answered in 60 min and
-/// resolved in 240, P2 in 120/480.
-async fn policy(a: &Client) -> i64 {
-    let (st, cal) = a.post("/api/v1/business-calendars", json!({"name": "Always", "timezone": "UTC", "always": true})).await;
-    assert_eq!(st, 201, "{cal}");
-    let (st, p) = a
-        .post(
-            "/api/v1/sla-policies",
-            json!({"name": "Standard", "calendar_id": cal["id"], "is_default": true, "targets": [
-                {"priority": "P1", "first_response_minutes": 60, "resolution_minutes": 240},
-                {"priority": "P2", "first_response_minutes": 120, "resolution_minutes": 480}]}),
-        )
-        .await;
-    assert_eq!(st, 201, "{p}");
-    assert_eq!(p["warn_at"], 0.75);
-    p["id"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn calendars_and_policies_are_checked() {
     let s = Server::start().await;
@@ -105,7 +87,7 @@ async fn calendars_and_policies_are_checked() {
     assert_eq!(t.get("/api/v1/business-calendars").await.0, 200);
     assert_eq!(t.patch(&format!("/api/v1/business-calendars/{cid}"), json!({"always": true})).await.0, 403);
     // One default at a time.
-    let one = policy(&a).await;
+    let one = standard_sla_policy(&a).await;
     let (_, two) = a.post("/api/v1/sla-policies", json!({"name": "Gold", "calendar_id": cid, "targets": [], "is_default": true})).await;
     let (_, one) = a.get(&format!("/api/v1/sla-policies/{one}")).await;
     assert_eq!((one["is_default"].as_bool(), two["is_default"].as_bool()), (Some(false), Some(true)));
@@ -115,7 +97,7 @@ async fn calendars_and_policies_are_checked() {
 async fn clocks_pause_while_waiting_and_keep_the_targets_they_started_with() {
     let s = Server::start().await;
     let a = s.admin().await;
-    let pid = policy(&a).await;
+    let pid = standard_sla_policy(&a).await;
     let c = make_client(&a, "Acme").await;
     // Opened 50 minutes ago (an import): the first response is in warning.
     let (st, t) = a
@@ -199,7 +181,7 @@ async fn breaches_are_announced_once_even_when_they_fall_due_while_the_server_is
     env.create_admin(ADMIN_EMAIL);
     let mut s = Server::start_with_env(env, &[], &[("STEWARD_SLA_CHECK_SECS", "1")]).await;
     let a = s.admin().await;
-    policy(&a).await;
+    standard_sla_policy(&a).await;
     let c = make_client(&a, "Acme").await;
     let (_, me) = a.get("/api/v1/me").await;
     // Due in about eight seconds, while the server will be stopped.
@@ -248,7 +230,7 @@ async fn breaches_are_announced_once_even_when_they_fall_due_while_the_server_is
 async fn moving_a_ticket_to_another_client_takes_that_clients_policy_measured_from_its_history() {
     let s = Server::start().await;
     let a = s.admin().await;
-    let default = policy(&a).await;
+    let default = standard_sla_policy(&a).await;
     let (_, cal) = a.get("/api/v1/business-calendars").await;
     let (st, gold) = a
         .post("/api/v1/sla-policies", json!({"name": "Gold", "calendar_id": cal[0]["id"], "targets": [{"priority": "P1", "first_response_minutes": 15, "resolution_minutes": 60}]}))

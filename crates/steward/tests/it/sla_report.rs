@@ -34,17 +34,7 @@ struct Desk {
 async fn desk() -> Desk {
     let s = Server::start().await;
     let a = s.admin().await;
-    let (st, cal) = a.post("/api/v1/business-calendars", json!({"name": "Always", "timezone": "UTC", "always": true})).await;
-    assert_eq!(st, 201, "{cal}");
-    let (st, p) = a
-        .post(
-            "/api/v1/sla-policies",
-            json!({"name": "Standard", "calendar_id": cal["id"], "is_default": true, "targets": [
-                {"priority": "P1", "first_response_minutes": 60, "resolution_minutes": 240},
-                {"priority": "P2", "first_response_minutes": 120, "resolution_minutes": 480}]}),
-        )
-        .await;
-    assert_eq!(st, 201, "{p}");
+    standard_sla_policy(&a).await;
     let evil = make_client(&a, EVIL).await;
     let beta = make_client(&a, "Beta Ltd").await;
     let tech = make_user(&a, "tech@msp.example", "technician", Some(vec![evil])).await;

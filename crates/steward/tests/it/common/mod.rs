@@ -114,6 +114,24 @@ pub async fn raw_sql(env: &Env, sql: &str) {
     }
 }
 
+/// A 24x7 UTC calendar and the installation's default SLA policy: P1 answered in 60 min and
+/// resolved in 240, P2 in 120/480.
+pub async fn standard_sla_policy(a: &Client) -> i64 {
+    let (st, cal) = a.post("/api/v1/business-calendars", json!({"name": "Always", "timezone": "UTC", "always": true})).await;
+    assert_eq!(st, 201, "{cal}");
+    let (st, p) = a
+        .post(
+            "/api/v1/sla-policies",
+            json!({"name": "Standard", "calendar_id": cal["id"], "is_default": true, "targets": [
+                {"priority": "P1", "first_response_minutes": 60, "resolution_minutes": 240},
+                {"priority": "P2", "first_response_minutes": 120, "resolution_minutes": 480}]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{p}");
+    assert_eq!(p["warn_at"], 0.75);
+    p["id"].as_i64().unwrap()
+}
+
 pub fn run_cli(args: &[String], stdin: &str) -> (i32, String, String) {
     let mut child = Command::new(bin())
         .args(args)
