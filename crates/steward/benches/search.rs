@@ -422,6 +422,24 @@ async fn main() -> anyhow::Result<()> {
             },
         ),
         (
+            "queue: active, a technician limited to 3 clients",
+            steward::tickets::store::Queue {
+                kinds: steward::tickets::model::Kind::active(),
+                scope: Some(vec![80, 160, 240]),
+                hide_merged: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "queue: active, all clients, soonest SLA due first",
+            steward::tickets::store::Queue {
+                kinds: steward::tickets::model::Kind::active(),
+                sort: steward::tickets::store::Sort::Due,
+                hide_merged: true,
+                ..Default::default()
+            },
+        ),
+        (
             "queue: waiting, 25 clients",
             steward::tickets::store::Queue {
                 kinds: vec![steward::tickets::model::Kind::Waiting],
@@ -436,7 +454,7 @@ async fn main() -> anyhow::Result<()> {
         for _ in 0..60 {
             let t = Instant::now();
             let mut db = store.snapshot().await?;
-            let (page, _) = steward::tickets::store::queue(&mut db, q, 50, 0).await?;
+            let (page, _total) = steward::tickets::store::queue(&mut db, q, 50, 0).await?;
             assert!(!page.is_empty());
             lat.push(t.elapsed());
         }
@@ -501,6 +519,7 @@ async fn main() -> anyhow::Result<()> {
         ("active, one client", "client_id=3"),
         ("waiting, one client", "status=waiting&client_id=3"),
         ("P1, active", "priority=P1"),
+        ("active, all clients, by number", "sort=number"),
     ] {
         for (kind, path) in [("API", format!("/api/v1/tickets?{query}")), ("page", format!("/tickets?{query}"))] {
             let mut lat = vec![];

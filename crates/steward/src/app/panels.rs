@@ -58,7 +58,8 @@ impl askama::filters::HtmlSafe for Fragment {}
 #[template(path = "stat.html")]
 pub struct Stat {
     pub label: &'static str,
-    pub value: i64,
+    /// The figure as shown ("10000+" for a capped count).
+    pub value: String,
     pub href: &'static str,
 }
 

@@ -61,7 +61,7 @@ fn device_count<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, R
         let scope = p.clients.as_deref();
         let online = DeviceFilter { state: Some("online".into()), ..Default::default() };
         let (_, n) = super::store::query::search(&mut db, scope, &online, 1, 0).await?;
-        let stat = Stat { label: "Devices online", value: n, href: "/devices?state=online" };
+        let stat = Stat { label: "Devices online", value: n.to_string(), href: "/devices?state=online" };
         Fragment::render(&stat).map(Some)
     })
 }

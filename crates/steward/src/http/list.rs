@@ -92,15 +92,25 @@ impl PageParams {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Paged<T> {
     pub items: Vec<T>,
-    /// How many items match in all.
+    /// How many items match in all; at least this many when
+    /// `total_capped`.
     pub total: i64,
+    /// The count stopped at `total` (a list that can grow huge, such as the
+    /// ticket queue, counts up to 10,000 or past the page asked for): more
+    /// items match.
+    pub total_capped: bool,
     pub limit: u64,
     pub offset: u64,
 }
 
 impl<T> Paged<T> {
     pub fn new(items: Vec<T>, total: i64, p: &PageParams) -> Self {
-        Paged { items, total, limit: p.limit(), offset: p.offset() }
+        Paged { items, total, total_capped: false, limit: p.limit(), offset: p.offset() }
+    }
+
+    /// A page whose total was counted up to a cap.
+    pub fn counted(items: Vec<T>, total: crate::store::Total, p: &PageParams) -> Self {
+        Paged { total_capped: total.capped, ..Paged::new(items, total.n, p) }
     }
 
     /// Pages a list that is small by nature (one client's sites, one user's

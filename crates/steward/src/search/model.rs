@@ -101,10 +101,114 @@ pub fn query_text(raw: &str) -> Result<String, QueryError> {
     Ok(t.to_string())
 }
 
+/// A query of words and quoted phrases only, taken apart: the phrases
+/// (their inside text) and the rest. `None` when it has no phrase or uses
+/// anything else (an operator, a field, a group, a slop, an unbalanced
+/// quote): the query parser then reads it as it is.
+///
+/// The index keeps each pair of adjacent words as one term, so a phrase is
+/// looked up by its pairs instead of by reading word positions (a phrase of
+/// two common words cost 100 ms that way; see `search::runtime::index`).
+/// Taking phrases out is only safe where every part must match anyway:
+/// words and phrases joined by the implied AND.
+pub fn plain_phrases(text: &str) -> Option<(Vec<String>, String)> {
+    match text.matches('"').count() {
+        0 => return None,
+        // An odd number of quotes leaves the last phrase open.
+        n if n % 2 == 1 => return None,
+        _ => {}
+    }
+    let mut phrases = vec![];
+    let mut rest = String::new();
+    for (i, part) in text.split('"').enumerate() {
+        if i % 2 == 1 {
+            phrases.push(part.to_string());
+            rest.push(' ');
+        } else {
+            if i > 0 && part.starts_with(['~', '*']) {
+                return None;
+            }
+            rest.push_str(part);
+        }
+    }
+    let plain = |s: &str| {
+        s.split_whitespace().all(|w| {
+            !matches!(w, "AND" | "OR" | "NOT" | "IN")
+                && !w.starts_with(['-', '+'])
+                && !w.contains([':', '(', ')', '[', ']', '{', '}', '^', '~', '*', '\\'])
+        })
+    };
+    (phrases.iter().all(|p| plain(p)) && plain(&rest)).then_some((phrases, rest))
+}
+
+/// The pair term of two adjacent analyzed words (a space never occurs
+/// inside a word).
+pub fn pair_term(a: &str, b: &str) -> String {
+    format!("{a} {b}")
+}
+
+/// The pair terms of a text's analyzed words, given as (position, word):
+/// one per two words at adjacent positions.
+pub fn pairs<'a>(words: &'a [(usize, String)]) -> impl Iterator<Item = String> + 'a {
+    words.windows(2).filter(|w| w[1].0 == w[0].0 + 1).map(|w| pair_term(&w[0].1, &w[1].1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn phrases_come_apart_only_from_plain_queries() {
+        assert_eq!(plain_phrases("vpn outlook"), None, "no phrase");
+        assert_eq!(plain_phrases(r#"the "printer offline" again"#), Some((vec!["printer offline".into()], "the   again".into())));
+        assert_eq!(plain_phrases(r#""a b" "c d""#).map(|p| p.0), Some(vec!["a b".into(), "c d".into()]));
+        for q in [r#""a b"~2"#, r#"x OR "a b""#, r#"-x "a b""#, r#""a b" subject:x"#, r#""unbalanced"#, r#""a (b)""#, r#""a b"*"#] {
+            assert_eq!(plain_phrases(q), None, "{q}");
+        }
+    }
+
+    #[test]
+    fn pairs_are_adjacent_words_only() {
+        let w = |v: &[(usize, &str)]| v.iter().map(|(p, s)| (*p, s.to_string())).collect::<Vec<_>>();
+        assert_eq!(pairs(&w(&[(0, "a"), (1, "b"), (2, "c")])).collect::<Vec<_>>(), vec!["a b", "b c"]);
+        // A gap (a word the analyzer dropped) breaks the pair.
+        assert_eq!(pairs(&w(&[(0, "a"), (2, "b"), (3, "c")])).collect::<Vec<_>>(), vec!["b c"]);
+    }
+
+    proptest! {
+        /// Whatever is quoted comes back as the phrases, the rest keeps every
+        /// word outside them, and nothing is read twice.
+        #[test]
+        fn a_plain_query_keeps_every_word(words in proptest::collection::vec("[a-z]{1,6}", 1..8), quoted in proptest::collection::vec(any::<bool>(), 8)) {
+            prop_assume!(quoted.iter().take(words.len()).any(|q| *q));
+            let mut text = String::new();
+            let (mut want_phrases, mut want_rest) = (vec![], vec![]);
+            for (i, w) in words.iter().enumerate() {
+                if quoted.get(i).copied().unwrap_or(false) {
+                    text.push_str(&format!(" \"{w} {w}\" "));
+                    want_phrases.push(format!("{w} {w}"));
+                } else {
+                    text.push_str(&format!(" {w} "));
+                    want_rest.push(w.clone());
+                }
+            }
+            let (phrases, rest) = plain_phrases(&text).expect("plain");
+            prop_assert_eq!(phrases, want_phrases);
+            prop_assert_eq!(rest.split_whitespace().map(String::from).collect::<Vec<_>>(), want_rest);
+        }
+
+        /// Never panics, and anything with an operator or a lone quote is left
+        /// to the parser.
+        #[test]
+        fn any_text_is_split_or_left_alone(text in ".{0,60}") {
+            if let Some((phrases, rest)) = plain_phrases(&text) {
+                prop_assert!(text.matches('"').count() % 2 == 0);
+                prop_assert!(!rest.contains('"') && phrases.iter().all(|p| !p.contains('"')));
+                prop_assert!(!rest.split_whitespace().any(|w| w == "OR" || w.starts_with('-')));
+            }
+        }
+    }
 
     fn p(id: i64, created_at: i64) -> Pending {
         Pending { id, created_at }

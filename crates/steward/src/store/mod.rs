@@ -433,6 +433,34 @@ pub struct Count {
     pub n: i64,
 }
 
+/// How many rows match, counted up to a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub n: i64,
+    /// The count stopped at `n`: at least that many match.
+    pub capped: bool,
+}
+
+/// "1234", or "10000+" when capped.
+impl std::fmt::Display for Total {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.n, if self.capped { "+" } else { "" })
+    }
+}
+
+/// Counts the rows of `matching` (a select of anything, filtered) up to
+/// `cap`: `SELECT COUNT(*) FROM (… LIMIT cap + 1)`, so a huge match costs
+/// no more than `cap` rows read.
+pub async fn count_capped(db: &mut impl Db, mut matching: sea_query::SelectStatement, cap: u64) -> Result<Total> {
+    matching.limit(cap + 1);
+    let q = sea_query::Query::select()
+        .expr_as(sea_query::Expr::cust("COUNT(*)"), n())
+        .from_subquery(matching, sea_query::Alias::new("matching"))
+        .to_owned();
+    let c: Count = db.fetch_one(&q).await?;
+    Ok(if c.n as u64 > cap { Total { n: cap as i64, capped: true } } else { Total { n: c.n, capped: false } })
+}
+
 /// The alias `n` for [`Count`] queries.
 pub fn n() -> sea_query::Alias {
     sea_query::Alias::new("n")

@@ -18,7 +18,7 @@ fn client_count<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, R
         }
         let q = super::store::ClientQuery { scope: p.clients.clone(), ..Default::default() };
         let (_, n) = super::store::list_clients(&mut app.store.clone(), &q, 1, 0).await?;
-        Fragment::render(&Stat { label: "Clients", value: n, href: "/clients" }).map(Some)
+        Fragment::render(&Stat { label: "Clients", value: n.to_string(), href: "/clients" }).map(Some)
     })
 }
 

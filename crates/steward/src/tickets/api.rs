@@ -32,7 +32,7 @@ async fn queue_page(app: &App, p: &Principal, mut f: QueueParams, client: Option
     let q = f.queue(&mut db, p).await?;
     let page = f.page();
     let (rows, total) = super::store::queue(&mut db, &q, page.limit(), page.offset()).await?;
-    Ok(Json(Paged::new(super::view::queue_items(&mut db, rows).await?, total, &page)))
+    Ok(Json(Paged::counted(super::view::queue_items(&mut db, rows).await?, total, &page)))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(QueueParams),

@@ -43,6 +43,6 @@ fn user_count<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, Res
             return Ok(None);
         }
         let n = store::count(&mut app.store.clone()).await?;
-        Fragment::render(&Stat { label: "Users", value: n, href: "/users" }).map(Some)
+        Fragment::render(&Stat { label: "Users", value: n.to_string(), href: "/users" }).map(Some)
     })
 }

@@ -74,6 +74,29 @@ async fn tickets_are_found_by_words_phrases_numbers_and_filters() {
     // Phrases keep their order.
     assert_eq!(labels(&a, &q("\"paper jam\"")).await.len(), 1);
     assert_eq!(labels(&a, &q("\"jam paper\"")).await.len(), 0);
+    // Longer phrases need every word in place, not just each pair somewhere.
+    assert_eq!(labels(&a, &q("\"a paper jam after\"")).await.len(), 1);
+    assert_eq!(labels(&a, &q("\"paper jam the toner\"")).await.len(), 0);
+    assert_eq!(labels(&a, &q("\"jam after paper\"")).await.len(), 0);
+    // Phrases and words together; a phrase that misses sinks the query.
+    assert_eq!(labels(&a, &q("reception \"paper jam\"")).await.len(), 1);
+    assert_eq!(labels(&a, &q("kangaroo \"paper jam\"")).await.len(), 0);
+    assert_eq!(labels(&a, &q("\"paper jam\" \"toner swap\"")).await.len(), 1);
+    assert_eq!(labels(&a, &q("\"paper jam\" \"swap toner\"")).await.len(), 0);
+    // A slop or an operator goes to the query parser as it is.
+    assert_eq!(labels(&a, &q("\"paper after\"~1")).await.len(), 1);
+    assert_eq!(labels(&a, &q("\"paper after\"")).await.len(), 0);
+    assert_eq!(labels(&a, &q("kangaroo OR \"paper jam\"")).await.len(), 1);
+    // A phrase's words are marked in the snippet.
+    let hit = until_found(&a, &q("\"paper jam\""), "Printer offline").await;
+    let text = hit["snippet"]["text"].as_str().unwrap();
+    let marked: Vec<String> = hit["snippet"]["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| text[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize].to_lowercase())
+        .collect();
+    assert_eq!(marked, vec!["paper", "jam"], "{hit}");
     // The number, with or without its '#'; the client's name.
     assert_eq!(labels(&a, &q(&format!("#{pnum}"))).await, vec![format!("#{pnum} Printer offline in reception")]);
     assert_eq!(labels(&a, &q(&pnum.to_string())).await.len(), 1);

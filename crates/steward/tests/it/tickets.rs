@@ -529,3 +529,58 @@ async fn statuses_priorities_and_boards_are_configurable_and_children_never_circ
     let (st, v) = a.patch(&top_path, json!({"parent_id": low["id"]})).await;
     assert_eq!((st, v["parent_id"].clone()), (200, low["id"].clone()), "{v}");
 }
+
+#[tokio::test]
+async fn a_huge_queue_counts_to_ten_thousand_and_says_there_are_more() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let big = make_client(&a, "Big").await;
+    let small = make_client(&a, "Small").await;
+    let first = ticket(&a, big, json!({"subject": "Printer jams"})).await;
+    ticket(&a, small, json!({"subject": "VPN drops"})).await;
+    // 10,020 more of Big's, copied from the first in one statement.
+    raw_sql(
+        &s.env,
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10020) \
+             INSERT INTO tickets (number, client_id, subject, status_id, status_kind, priority_id, ticket_type, board_id, opened_at, created_at, updated_at) \
+             SELECT 100000 + i, client_id, subject, status_id, status_kind, priority_id, ticket_type, board_id, opened_at, created_at, updated_at + i * CAST(1000000 AS BIGINT) \
+             FROM n, tickets WHERE tickets.id = {}",
+            first["id"]
+        ),
+    )
+    .await;
+
+    let (st, q) = a.get("/api/v1/tickets").await;
+    assert_eq!(st, 200, "{q}");
+    assert_eq!((q["total"].as_i64(), q["total_capped"].as_bool()), (Some(10_000), Some(true)), "counted to the cap");
+    assert_eq!(q["items"].as_array().unwrap().len(), 50);
+    assert_eq!(q["items"][0]["number"], 110_020, "the most recently changed first");
+    // The last page is counted exactly: 10,022 active tickets in all.
+    let (_, last) = a.get("/api/v1/tickets?offset=10000&limit=50").await;
+    assert_eq!((last["total"].as_i64(), last["total_capped"].as_bool()), (Some(10_022), Some(false)));
+    assert_eq!(last["items"].as_array().unwrap().len(), 22);
+    // A narrower queue is exact as ever.
+    let (_, one) = a.get(&format!("/api/v1/tickets?client_id={small}")).await;
+    assert_eq!((one["total"].as_i64(), one["total_capped"].as_bool()), (Some(1), Some(false)));
+    assert_eq!(one["items"][0]["subject"], "VPN drops");
+
+    // The page and the home page's figure say "10000+", and the page still
+    // offers the next one.
+    let (_, html) = a.get_text("/tickets").await;
+    assert!(html.contains(r#"<span class="count">10000+</span>"#), "{html}");
+    assert!(html.contains("offset=50"), "a next page link");
+    let (_, home) = a.get_text("/").await;
+    assert!(home.contains("10000+"), "the open-ticket figure: {home}");
+
+    // Resolving one leaves the active queue at once (the `active` column
+    // follows the status).
+    let (st, v) = a
+        .patch(&format!("/api/v1/clients/{small}/tickets/{}", one["items"][0]["id"]), json!({"status": "Resolved"}))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (_, one) = a.get(&format!("/api/v1/tickets?client_id={small}")).await;
+    assert_eq!(one["total"], 0);
+    let (_, one) = a.get(&format!("/api/v1/tickets?client_id={small}&status=all")).await;
+    assert_eq!(one["total"], 1);
+}

@@ -4,17 +4,23 @@
 //! than querying several (see bench/RESULTS.md); the filters (client,
 //! status kind, opened date, record kind) are exact-value fields.
 //!
+//! Phrases: `pairs` holds every two adjacent words of `text` as one term
+//! (what Elasticsearch's `index_phrases` does), so `"printer offline"` is
+//! one term lookup instead of reading the positions of two common words in
+//! hundreds of thousands of documents; longer phrases intersect their
+//! pairs and check positions only where all pairs occur.
+//!
 //! The index's cursor into the database's outbox is written in the same
 //! tantivy commit as the documents it covers, so after a crash the index
 //! and its cursor agree, and the indexer re-reads what came after.
 
-use crate::search::model::{Cursor, Doc};
+use crate::search::model::{pairs, plain_phrases, Cursor, Doc};
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
@@ -22,7 +28,7 @@ use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Bumped when the schema or the analyzer changes: an index of another
 /// version is rebuilt from the database.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The analyzer of `text`: words, lower case, accents folded, English stems.
 const ANALYZER: &str = "steward";
@@ -40,6 +46,7 @@ struct Fields {
     opened: Field,
     title: Field,
     text: Field,
+    pairs: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -58,6 +65,14 @@ fn schema() -> (Schema, Fields) {
         opened: b.add_i64_field("opened_at", INDEXED | FAST),
         title: b.add_text_field("title", STORED),
         text: b.add_text_field("text", text_options),
+        // Pre-tokenized by `document` (never by a tokenizer); frequencies
+        // for scoring, no positions.
+        pairs: b.add_text_field(
+            "pairs",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
     };
     (b.build(), f)
 }
@@ -114,6 +129,8 @@ pub struct Index {
     index: tantivy::Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
+    /// The analyzer of `text`, for the pairs of a document or a phrase.
+    analyzer: TextAnalyzer,
     f: Fields,
     cursor: Mutex<Option<Cursor>>,
     pub dir: PathBuf,
@@ -145,7 +162,7 @@ impl Index {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let through = payload(&index).and_then(|p| p.through);
         let cursor = Mutex::new(through.map(|through| Cursor { through, seen: BTreeSet::new() }));
-        Ok(Index { index, reader, writer: Mutex::new(writer), f, cursor, dir: dir.to_path_buf() })
+        Ok(Index { index, reader, writer: Mutex::new(writer), analyzer: analyzer(), f, cursor, dir: dir.to_path_buf() })
     }
 
     /// Where the index stands in the outbox; `None` when it has never been
@@ -168,7 +185,49 @@ impl Index {
         doc.add_i64(self.f.opened, d.opened_at);
         doc.add_text(self.f.title, &d.title);
         doc.add_text(self.f.text, &d.text);
+        let words = self.words(&d.text);
+        let tokens = pairs(&words)
+            .enumerate()
+            .map(|(position, text)| tantivy::tokenizer::Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
+            .collect();
+        doc.add_pre_tokenized_text(self.f.pairs, tantivy::tokenizer::PreTokenizedString { text: String::new(), tokens });
         doc
+    }
+
+    /// A text's analyzed words with their positions, as `text` indexes them.
+    fn words(&self, text: &str) -> Vec<(usize, String)> {
+        let mut a = self.analyzer.clone();
+        let mut stream = a.token_stream(text);
+        let mut out = vec![];
+        while let Some(t) = stream.next() {
+            out.push((t.position, t.text.clone()));
+        }
+        out
+    }
+
+    /// The query for one phrase: its pair terms, and for three words or
+    /// more the positions too (pairs "a b" and "b c" do not make "a b c").
+    /// A phrase the analyzer leaves one word of is that word.
+    fn phrase_query(&self, phrase: &str) -> Option<Box<dyn Query>> {
+        let words = self.words(phrase);
+        let term = |w: &str| Term::from_field_text(self.f.text, w);
+        match words.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(term(&words[0].1), IndexRecordOption::WithFreqs))),
+            n => {
+                let first = words[0].0;
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = pairs(&words)
+                    .map(|p| -> (Occur, Box<dyn Query>) {
+                        (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(self.f.pairs, &p), IndexRecordOption::WithFreqs)))
+                    })
+                    .collect();
+                if n > 2 || clauses.is_empty() {
+                    let at = words.iter().map(|(p, w)| (p - first, term(w))).collect();
+                    clauses.push((Occur::Must, Box::new(PhraseQuery::new_with_offset(at))));
+                }
+                Some(if clauses.len() == 1 { clauses.remove(0).1 } else { Box::new(BooleanQuery::new(clauses)) })
+            }
+        }
     }
 
     /// Replaces (or removes, for `None`) each record's document and commits
@@ -242,7 +301,22 @@ impl Index {
         parser.set_conjunction_by_default();
         // Lenient: a stray quote or colon is read as text, never an error.
         let (text_query, _) = parser.parse_query_lenient(&r.text);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query.box_clone())];
+        // The parsed query picks the snippets' words; phrases are looked up
+        // by their pairs where the query is plain enough to take apart.
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = match plain_phrases(&r.text) {
+            Some((phrases, rest)) => {
+                let mut c: Vec<(Occur, Box<dyn Query>)> =
+                    phrases.iter().filter_map(|p| self.phrase_query(p)).map(|q| (Occur::Must, q)).collect();
+                if !rest.trim().is_empty() {
+                    c.push((Occur::Must, parser.parse_query_lenient(&rest).0));
+                }
+                c
+            }
+            None => vec![],
+        };
+        if clauses.is_empty() {
+            clauses.push((Occur::Must, text_query.box_clone()));
+        }
         if let Some(scope) = &r.scope {
             clauses.push((Occur::Must, Box::new(TermSetQuery::new(scope.iter().map(|c| Term::from_field_i64(self.f.client, *c))))));
         }
@@ -257,13 +331,13 @@ impl Index {
             let hi = r.to.map_or(Bound::Unbounded, |v| Bound::Excluded(Term::from_field_i64(self.f.opened, v)));
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
-        let query: Box<dyn Query> = if clauses.len() == 1 { text_query } else { Box::new(BooleanQuery::new(clauses)) };
+        let query: Box<dyn Query> = if clauses.len() == 1 { clauses.remove(0).1 } else { Box::new(BooleanQuery::new(clauses)) };
         let searcher = self.reader.searcher();
         let top = searcher.search(&*query, &TopDocs::with_limit(r.limit).order_by_score())?;
         if top.is_empty() {
             return Ok(vec![]);
         }
-        let mut snippets = SnippetGenerator::create(&searcher, &*query, self.f.text)?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, self.f.text)?;
         snippets.set_max_num_chars(180);
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {

@@ -19,12 +19,12 @@ use askama::Template;
 struct TicketPanel {
     title: &'static str,
     lines: Vec<Line>,
-    total: i64,
+    total: crate::store::Total,
     query: String,
     new_for_client: Option<i64>,
 }
 
-async fn open_count(app: &App, p: &Principal, sla: Option<ClockState>) -> Result<i64, ApiError> {
+async fn open_count(app: &App, p: &Principal, sla: Option<ClockState>) -> Result<crate::store::Total, ApiError> {
     let q = Queue { scope: p.clients.clone(), kinds: Kind::active(), sla_state: sla, hide_merged: true, ..Default::default() };
     Ok(crate::tickets::store::queue(&mut app.store.snapshot().await?, &q, 1, 0).await?.1)
 }
@@ -37,7 +37,7 @@ fn open_tickets<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, R
         if !p.can(Permission::TicketsRead) {
             return Ok(None);
         }
-        Fragment::render(&Stat { label: "Open tickets", value: open_count(app, p, None).await?, href: "/tickets" }).map(Some)
+        Fragment::render(&Stat { label: "Open tickets", value: open_count(app, p, None).await?.to_string(), href: "/tickets" }).map(Some)
     })
 }
 
@@ -47,7 +47,7 @@ fn breached_tickets<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'
             return Ok(None);
         }
         let n = open_count(app, p, Some(ClockState::Breached)).await?;
-        Fragment::render(&Stat { label: "SLA breached", value: n, href: "/tickets?sla_state=breached" }).map(Some)
+        Fragment::render(&Stat { label: "SLA breached", value: n.to_string(), href: "/tickets?sla_state=breached" }).map(Some)
     })
 }
 

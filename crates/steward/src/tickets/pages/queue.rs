@@ -78,7 +78,8 @@ struct QueuePage {
     views: Vec<View>,
     saved: Vec<Saved>,
     lines: Vec<Line>,
-    total: i64,
+    /// "10,000+" past the count's cap.
+    total: String,
     prev: Option<String>,
     next: Option<String>,
     /// The query string shown (for the bulk form to come back to).
@@ -155,9 +156,9 @@ async fn page(app: &App, p: &Principal, raw: &str, error: Option<String>) -> Pag
             views,
             saved,
             lines,
-            total,
+            total: total.to_string(),
             prev: (offset > 0).then(|| with_offset(&here, offset.saturating_sub(limit))),
-            next: ((offset + limit) < total as u64).then(|| with_offset(&here, offset + limit)),
+            next: ((offset + limit) < total.n as u64).then(|| with_offset(&here, offset + limit)),
             here,
             f,
             statuses: crate::tickets::store::config::statuses(&mut db).await?.into_iter().filter(|s| !s.archived).collect(),

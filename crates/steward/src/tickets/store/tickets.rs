@@ -4,11 +4,11 @@
 
 use super::config::{TicketPriorities, TicketStatuses};
 use crate::sla::model::ClockState;
-use crate::store::{Count, Db, Result};
+use crate::store::{Db, Result, Total};
 use crate::tenancy::store::Clients;
 use crate::tickets::model::Kind;
 use crate::users::store::Users;
-use sea_query::{Alias, Cond, Expr, Iden, Order, Query, SelectStatement};
+use sea_query::{Alias, Cond, Expr, Iden, NullOrdering, Order, Query, SelectStatement};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Tickets {
@@ -45,6 +45,8 @@ pub(crate) enum Tickets {
     SlaNextCheckAt,
     SlaFirstResponseAnnounced,
     SlaResolutionAnnounced,
+    /// Computed by the engine: an active status kind and not merged.
+    Active,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -267,6 +269,34 @@ pub struct Queue {
     pub ids: Option<Vec<i64>>,
 }
 
+impl Queue {
+    /// Every active kind and no merged ticket: the `active` column.
+    fn is_active_view(&self) -> bool {
+        self.hide_merged && {
+            let mut k: Vec<_> = self.kinds.iter().map(|k| k.as_str()).collect();
+            k.sort_unstable();
+            k.dedup();
+            let mut a: Vec<_> = Kind::active().into_iter().map(|k| k.as_str()).collect();
+            a.sort_unstable();
+            k == a
+        }
+    }
+
+    /// The few clients the queue is narrowed to, if it is.
+    fn few_clients(&self) -> bool {
+        self.client_id.is_some() || self.scope.as_ref().is_some_and(|s| s.len() <= FEW_CLIENTS)
+    }
+}
+
+/// Up to how many clients a queue narrowed to them is read client by
+/// client (see [`queue`]).
+const FEW_CLIENTS: usize = 64;
+
+/// How far a queue's total is counted: past it the answer says "at least"
+/// (`total_capped`), because counting 400,000 active tickets costs more than
+/// the page itself and nobody pages that far.
+pub const TOTAL_CAP: u64 = 10_000;
+
 fn filter(q: &mut SelectStatement, f: &Queue) {
     let col = |c: Tickets| Expr::col((Tickets::Table, c));
     if let Some(ids) = &f.scope {
@@ -278,7 +308,11 @@ fn filter(q: &mut SelectStatement, f: &Queue) {
     if let Some(ids) = &f.ids {
         q.and_where(col(Tickets::Id).is_in(ids.clone()));
     }
-    if !f.kinds.is_empty() {
+    if f.is_active_view() {
+        // One indexed value instead of four kinds and a null test: the
+        // queue's default view reads in order from `tickets_*_active`.
+        q.and_where(col(Tickets::Active).eq(true));
+    } else if !f.kinds.is_empty() {
         q.and_where(col(Tickets::StatusKind).is_in(f.kinds.iter().map(|k| k.as_str())));
     }
     if let Some(p) = f.priority_id {
@@ -321,7 +355,7 @@ fn filter(q: &mut SelectStatement, f: &Queue) {
     if let Some(s) = f.sla_state {
         q.and_where(col(Tickets::SlaState).eq(s.as_str()));
     }
-    if f.hide_merged {
+    if f.hide_merged && !f.is_active_view() {
         q.and_where(col(Tickets::MergedInto).is_null());
     }
     if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -359,8 +393,15 @@ pub struct QueueRow {
     pub merged_into: Option<i64>,
 }
 
-/// One page of a queue and how many tickets match in all.
-pub async fn queue(db: &mut impl Db, f: &Queue, limit: u64, offset: u64) -> Result<(Vec<QueueRow>, i64)> {
+/// One page of a queue and how many tickets match in all, counted up to
+/// [`TOTAL_CAP`] (or past the page asked for).
+///
+/// A queue narrowed to a few clients is read client by client on SQLite
+/// (`clients CROSS JOIN tickets` fixes that order there): without table
+/// statistics its planner would rather walk the `updated_at` order of every
+/// active ticket and skip the other clients' (70 ms for 3 clients of 2,000
+/// over 430,000 active tickets, against under 1 ms).
+pub async fn queue(db: &mut impl Db, f: &Queue, limit: u64, offset: u64) -> Result<(Vec<QueueRow>, Total)> {
     let t = |c: Tickets| (Tickets::Table, c);
     let mut q = Query::select();
     q.columns([
@@ -383,30 +424,39 @@ pub async fn queue(db: &mut impl Db, f: &Queue, limit: u64, offset: u64) -> Resu
     .expr_as(Expr::col((Clients::Table, Clients::Name)), Alias::new("client_name"))
     .expr_as(Expr::col((TicketStatuses::Table, TicketStatuses::Name)), Alias::new("status_name"))
     .expr_as(Expr::col((TicketPriorities::Table, TicketPriorities::Code)), Alias::new("priority_code"))
-    .expr_as(Expr::col((Users::Table, Users::Name)), Alias::new("assignee_name"))
-    .from(Tickets::Table)
-    .inner_join(Clients::Table, Expr::col((Clients::Table, Clients::Id)).equals(t(Tickets::ClientId)))
-    .inner_join(TicketStatuses::Table, Expr::col((TicketStatuses::Table, TicketStatuses::Id)).equals(t(Tickets::StatusId)))
-    .inner_join(TicketPriorities::Table, Expr::col((TicketPriorities::Table, TicketPriorities::Id)).equals(t(Tickets::PriorityId)))
-    .left_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals(t(Tickets::AssigneeId)))
-    .limit(limit)
-    .offset(offset);
+    .expr_as(Expr::col((Users::Table, Users::Name)), Alias::new("assignee_name"));
+    let on_client = Expr::col((Clients::Table, Clients::Id)).equals(t(Tickets::ClientId));
+    if db.backend() == crate::store::Backend::Sqlite && f.few_clients() {
+        q.from(Clients::Table).cross_join(Tickets::Table, on_client);
+        let client = Expr::col((Clients::Table, Clients::Id));
+        if let Some(c) = f.client_id {
+            q.and_where(client.clone().eq(c));
+        }
+        if let Some(scope) = &f.scope {
+            q.and_where(client.is_in(scope.clone()));
+        }
+    } else {
+        q.from(Tickets::Table).inner_join(Clients::Table, on_client);
+    }
+    q.inner_join(TicketStatuses::Table, Expr::col((TicketStatuses::Table, TicketStatuses::Id)).equals(t(Tickets::StatusId)))
+        .inner_join(TicketPriorities::Table, Expr::col((TicketPriorities::Table, TicketPriorities::Id)).equals(t(Tickets::PriorityId)))
+        .left_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals(t(Tickets::AssigneeId)))
+        .limit(limit)
+        .offset(offset);
     match f.sort {
         Sort::Updated => q.order_by(t(Tickets::UpdatedAt), Order::Desc).order_by(t(Tickets::Id), Order::Desc),
         Sort::Number => q.order_by(t(Tickets::Number), Order::Desc),
         Sort::Priority => {
             q.order_by((TicketPriorities::Table, TicketPriorities::Position), Order::Asc).order_by(t(Tickets::Id), Order::Asc)
         }
-        Sort::Due => q
-            .order_by_expr(Expr::col(t(Tickets::SlaDueAt)).is_null(), Order::Asc)
-            .order_by(t(Tickets::SlaDueAt), Order::Asc)
-            .order_by(t(Tickets::Id), Order::Asc),
+        // `NULLS LAST` (not `sla_due_at IS NULL` first) reads in index order.
+        Sort::Due => q.order_by_with_nulls(t(Tickets::SlaDueAt), Order::Asc, NullOrdering::Last).order_by(t(Tickets::Id), Order::Asc),
     };
     filter(&mut q, f);
     let rows = db.fetch_all(&q).await?;
-    let mut c = Query::select();
-    c.expr_as(Expr::col((Tickets::Table, Tickets::Id)).count(), crate::store::n()).from(Tickets::Table);
-    filter(&mut c, f);
-    let n: Count = db.fetch_one(&c).await?;
-    Ok((rows, n.n))
+    let mut matching = Query::select();
+    matching.expr(Expr::val(1)).from(Tickets::Table);
+    filter(&mut matching, f);
+    let total = crate::store::count_capped(db, matching, TOTAL_CAP.max(offset + limit)).await?;
+    Ok((rows, total))
 }
