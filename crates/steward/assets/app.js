@@ -182,4 +182,73 @@
   }
   document.addEventListener("DOMContentLoaded", listenTickets);
   document.addEventListener("htmx:load", listenTickets);
+  // A form refused (400, 409, 422) keeps what was typed: instead of the
+  // re-rendered page, its message goes next to the field it names ("name:
+  // message", as the server writes it) or at the top of the form, and the
+  // field gets focus. Other errors replace the page (htmx-config swaps
+  // every status, so no answer is ever dropped silently).
+  function refusedMessage(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var el = doc.querySelector("main .error[role=alert]") || doc.querySelector("main p, body p");
+    return el ? el.textContent.trim() : "The form was refused.";
+  }
+  function showFormError(form, message) {
+    form.querySelectorAll(".field-error").forEach(function (n) { n.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (n) {
+      n.removeAttribute("aria-invalid");
+      n.removeAttribute("aria-describedby");
+    });
+    var m = /^([a-z_][a-z0-9_.]*): (.*)$/s.exec(message);
+    var field = m ? form.querySelector('[name="' + m[1] + '"]') : null;
+    var p = document.createElement("p");
+    p.className = "field-error";
+    p.setAttribute("role", "alert");
+    p.id = "field-error-" + Math.random().toString(36).slice(2);
+    p.textContent = field ? m[2] : message;
+    if (field && field.type !== "hidden") {
+      var at = field.closest("label") || field;
+      at.insertAdjacentElement("afterend", p);
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", p.id);
+      field.focus();
+    } else {
+      form.insertAdjacentElement("afterbegin", p);
+    }
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var status = e.detail.xhr.status;
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    var form = elt && (elt.tagName === "FORM" ? elt : elt.closest && elt.closest("form"));
+    if (form && (status === 400 || status === 409 || status === 422)) {
+      e.detail.shouldSwap = false;
+      e.detail.isError = false;
+      showFormError(form, refusedMessage(e.detail.xhr.responseText));
+    }
+  });
+  // Times: a <time datetime> reads "3 min ago" / "in 2 h", with the exact
+  // local time on hover; refreshed every 30 s. Without JavaScript the
+  // RFC 3339 time stays.
+  function relative(ms) {
+    var s = Math.round(Math.abs(ms) / 1000), future = ms > 0, t;
+    if (s < 45) t = "just now";
+    else if (s < 90 * 60) t = Math.round(s / 60) + " min";
+    else if (s < 36 * 3600) t = Math.round(s / 3600) + " h";
+    else if (s < 45 * 86400) t = Math.round(s / 86400) + " d";
+    else return null;
+    return t === "just now" ? t : future ? "in " + t : t + " ago";
+  }
+  function humanizeTimes() {
+    var now = Date.now();
+    document.querySelectorAll("time[datetime]").forEach(function (el) {
+      var at = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      var exact = new Date(at).toLocaleString();
+      var rel = relative(at - now);
+      el.textContent = rel || exact;
+      el.title = exact;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", humanizeTimes);
+  document.addEventListener("htmx:load", humanizeTimes);
+  setInterval(humanizeTimes, 30000);
 })();

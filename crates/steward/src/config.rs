@@ -24,6 +24,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy).
     pub trust_forwarded_for: bool,
+    /// Browsers themselves speak plain HTTP to this server (the demo, tried
+    /// from another machine): the session cookie can then be neither
+    /// `Secure` nor `__Host-`, or browsers drop it. Set only by `steward
+    /// demo`, never from a file or a flag: a real install serves TLS or sits
+    /// behind a proxy that does.
+    pub browsers_on_plain_http: bool,
     pub master_key_file: Option<PathBuf>,
     pub body_limit_bytes: usize,
     pub session_idle_minutes: u64,
@@ -51,6 +57,9 @@ pub struct Config {
     /// How recently a session must have proven its second factor to
     /// reveal a vault secret.
     pub vault_reveal_mfa_minutes: u64,
+    /// Where the agent binaries handed out at `/agent/download/…` are
+    /// (`None`: beside this executable; see `devices::enrollment::binaries`).
+    pub agent_dir: Option<PathBuf>,
 }
 
 /// Seconds between an agent's heartbeats that the server (and any client,
@@ -192,6 +201,10 @@ pub struct Partial {
     /// (default 15; 1–1440).
     #[arg(long, env = "STEWARD_VAULT_REVEAL_MFA_MINUTES")]
     pub vault_reveal_mfa_minutes: Option<u64>,
+    /// Directory of the agent binaries to hand out (`steward-agent-linux-x86_64`,
+    /// `steward-agent-windows-x86_64.exe`, …); default: beside this executable.
+    #[arg(long, env = "STEWARD_AGENT_DIR")]
+    pub agent_dir: Option<PathBuf>,
 }
 
 impl Partial {
@@ -229,7 +242,8 @@ impl Partial {
             sla_check_secs,
             attachment_max_bytes,
             recurring_check_secs,
-            vault_reveal_mfa_minutes
+            vault_reveal_mfa_minutes,
+            agent_dir
         )
     }
 
@@ -250,6 +264,7 @@ impl Partial {
             plain_http: self.plain_http.unwrap_or(false),
             public_url: self.public_url.map(|s| s.trim_end_matches('/').to_string()),
             trust_forwarded_for: self.trust_forwarded_for.unwrap_or(false),
+            browsers_on_plain_http: false,
             master_key_file: self.master_key_file,
             body_limit_bytes: self.body_limit_bytes.unwrap_or(1024 * 1024),
             session_idle_minutes: self.session_idle_minutes.unwrap_or(120),
@@ -280,6 +295,7 @@ impl Partial {
             attachment_max_bytes: self.attachment_max_bytes.unwrap_or(DEFAULT_ATTACHMENT_MAX_BYTES),
             recurring_check_secs: self.recurring_check_secs.unwrap_or(30),
             vault_reveal_mfa_minutes: self.vault_reveal_mfa_minutes.unwrap_or(15),
+            agent_dir: self.agent_dir,
         };
         anyhow::ensure!(c.attachment_max_bytes >= 1, "attachment_max_bytes must be at least 1");
         anyhow::ensure!((1..=300).contains(&c.recurring_check_secs), "recurring_check_secs must be between 1 and 300");

@@ -13,3 +13,14 @@ CREATE INDEX tickets_active_number ON tickets (active, number);
 CREATE INDEX tickets_client_active ON tickets (client_id, active, updated_at);
 CREATE INDEX tickets_assignee_active ON tickets (assignee_id, active, updated_at);
 CREATE INDEX tickets_board_active ON tickets (board_id, active, updated_at);
+
+-- A queue of one kind for one client, assignee or board ("waiting, this
+-- client") reads in `updated_at` order too: these replaced indexes ended
+-- in `id`, so the planner walked every ticket of that kind in time order
+-- instead (50 ms for one client's waiting tickets among 140,000).
+DROP INDEX tickets_client;
+CREATE INDEX tickets_client ON tickets (client_id, status_kind, updated_at);
+DROP INDEX tickets_assignee;
+CREATE INDEX tickets_assignee ON tickets (assignee_id, status_kind, updated_at);
+DROP INDEX tickets_board;
+CREATE INDEX tickets_board ON tickets (board_id, status_kind, updated_at);

@@ -31,6 +31,12 @@ pub struct AppState {
     pub master: MasterKey,
     /// SPKI SHA-256 agents pin: `--agent-pin`, else our TLS certificate's.
     pub agent_pin: OnceLock<String>,
+    /// The port agents connect to when it is not the one the pages were
+    /// asked on (the demo serves its pages over plain HTTP and agents over
+    /// TLS beside them); install commands name it.
+    pub agent_port: OnceLock<u16>,
+    /// The agent binaries handed out to install commands.
+    pub agent_binaries: crate::devices::enrollment::runtime::Binaries,
     /// Signs every command to an agent; sealed in the database by the
     /// master key (`crypto::command_key`). The only other secret this
     /// process holds besides the master key and the TLS key.
@@ -68,6 +74,7 @@ impl AppState {
         if let Some(pin) = &cfg.agent_pin {
             let _ = agent_pin.set(pin.clone());
         }
+        let agent_binaries = crate::devices::enrollment::runtime::Binaries::discover(cfg.agent_dir.as_deref());
         let search = Arc::new(crate::search::runtime::Index::open(&cfg.data_dir.join("search"))?);
         let agents: Arc<Registry> = Default::default();
         let bus = Bus::default();
@@ -82,6 +89,8 @@ impl AppState {
             cfg,
             master,
             agent_pin,
+            agent_port: OnceLock::new(),
+            agent_binaries,
             command_key,
             agents,
             bus,

@@ -86,7 +86,7 @@ pub async fn login(State(app): State<App>, ctx: Ctx, ApiJson(req): ApiJson<Login
     let s = sessions::by_token(&mut db, &token).await?.ok_or_else(|| ApiError::internal("session vanished"))?;
     let p = super::guard::principal_for(&app, user, Via::Session { id: s.id, csrf: s.csrf_token, mfa_at: s.mfa_at }, ctx.ip.clone(), None)
         .await?;
-    let cookie = login::session_cookie(Some(&token), app.cfg.session_absolute_hours * 3600);
+    let cookie = login::session_cookie(&app.cfg, Some(&token), app.cfg.session_absolute_hours * 3600);
     Ok(([(header::SET_COOKIE, cookie)], axum::Json(me_of(&p))).into_response())
 }
 
@@ -98,7 +98,7 @@ pub async fn logout(State(app): State<App>, p: Principal) -> ApiResult {
         sessions::revoke(tx.tx(), p.user.id, id).await?;
         tx.commit(&p.actor(), Event::new("auth.logout", "session", id)).await?;
     }
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, login::session_cookie(None, 0))]).into_response())
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, login::session_cookie(&app.cfg, None, 0))]).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = ErrorEnvelope)))]

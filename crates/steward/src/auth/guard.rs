@@ -1,6 +1,6 @@
 //! The one middleware every request passes through (see the `auth` module doc).
 
-use super::principal::{ct_eq, Ctx, Principal, Via, SESSION_COOKIE};
+use super::principal::{ct_eq, Ctx, Principal, Via};
 use super::roles::{self, Perms};
 use super::{sessions, tokens};
 use crate::app::App;
@@ -95,7 +95,7 @@ async fn resolve(state: &App, headers: &axum::http::HeaderMap, ip: &str) -> Resu
         let via = Via::Token { id: t.id, name: t.name.clone() };
         return principal_for(state, user, via, ip.to_string(), Some(perms)).await.map(Some);
     }
-    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(token) = cookie(headers, super::principal::session_cookie_name(&state.cfg)) else { return Ok(None) };
     let Some(s) = sessions::by_token(&mut db, token).await? else { return Ok(None) };
     if s.mfa_pending || !s.live(now, state.cfg.session_lifetimes()) {
         return Ok(None);

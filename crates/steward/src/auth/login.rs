@@ -135,10 +135,13 @@ pub async fn start_session(state: &App, ctx: &Ctx, user: &User, method: &str) ->
     Ok((token, csrf))
 }
 
-/// The Set-Cookie value for a session token (`None` clears it).
-pub fn session_cookie(token: Option<&str>, max_age_secs: u64) -> String {
+/// The Set-Cookie value for a session token (`None` clears it): `Secure`
+/// unless browsers reach this server over plain HTTP (the demo).
+pub fn session_cookie(cfg: &crate::config::Config, token: Option<&str>, max_age_secs: u64) -> String {
+    let name = super::principal::session_cookie_name(cfg);
+    let secure = if cfg.browsers_on_plain_http { "" } else { " Secure;" };
     match token {
-        Some(t) => format!("{}={t}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}", super::principal::SESSION_COOKIE),
-        None => format!("{}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0", super::principal::SESSION_COOKIE),
+        Some(t) => format!("{name}={t}; Path=/;{secure} HttpOnly; SameSite=Lax; Max-Age={max_age_secs}"),
+        None => format!("{name}=; Path=/;{secure} HttpOnly; SameSite=Lax; Max-Age=0"),
     }
 }

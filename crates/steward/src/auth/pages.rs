@@ -5,7 +5,7 @@ use super::api::{change_password, create_token_for, revoke_session_of, revoke_to
 use super::login::{self, PasswordStep};
 use super::{
     mfa,
-    principal::{Ctx, Principal, SESSION_COOKIE},
+    principal::{Ctx, Principal},
     sessions, tokens,
 };
 use crate::app::App;
@@ -98,19 +98,19 @@ pub async fn login_submit(State(app): State<App>, ctx: Ctx, WebForm(f): WebForm<
     match login::password_step(&app, &ctx, &f.email, &f.password).await {
         Ok(PasswordStep::Done(user)) => {
             let (token, _) = login::start_session(&app, &ctx, &user, "password").await?;
-            Ok(with_cookie(see_other(&next), login::session_cookie(Some(&token), app.cfg.session_absolute_hours * 3600)))
+            Ok(with_cookie(see_other(&next), login::session_cookie(&app.cfg, Some(&token), app.cfg.session_absolute_hours * 3600)))
         }
         Ok(PasswordStep::NeedsSecondFactor(user)) => {
             let (_, token, _) = sessions::create(&mut app.store.clone(), user.id, true, PENDING_US, &ctx.ip, &ctx.user_agent).await?;
             let to = format!("/login/mfa?{}", serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default());
-            Ok(with_cookie(see_other(&to), login::session_cookie(Some(&token), 300)))
+            Ok(with_cookie(see_other(&to), login::session_cookie(&app.cfg, Some(&token), 300)))
         }
         Err(e) => auth_error_page(e, f.email.chars().take(254).collect(), next),
     }
 }
 
 async fn pending_session(app: &App, headers: &HeaderMap) -> Result<Option<sessions::Session>, ApiError> {
-    let Some(token) = super::guard::cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(token) = super::guard::cookie(headers, super::principal::session_cookie_name(&app.cfg)) else { return Ok(None) };
     let s = sessions::by_token(&mut app.store.clone(), token).await?;
     Ok(s.filter(|s| s.mfa_pending && s.revoked_at.is_none() && crate::time::now_us() < s.expires_at))
 }
@@ -138,7 +138,7 @@ pub async fn mfa_submit(State(app): State<App>, ctx: Ctx, headers: HeaderMap, We
             sessions::revoke(&mut app.store.clone(), user.id, pending.id).await?;
             let m = if method == "totp" { "password+totp" } else { "password+recovery_code" };
             let (token, _) = login::start_session(&app, &ctx, &user, m).await?;
-            Ok(with_cookie(see_other(&next), login::session_cookie(Some(&token), app.cfg.session_absolute_hours * 3600)))
+            Ok(with_cookie(see_other(&next), login::session_cookie(&app.cfg, Some(&token), app.cfg.session_absolute_hours * 3600)))
         }
         Err(e @ (ApiError::AuthFailed(..) | ApiError::Throttled(_))) => {
             let status = e.status();
@@ -158,7 +158,7 @@ pub async fn logout(State(app): State<App>, p: Principal) -> PageResult {
         sessions::revoke(tx.tx(), p.user.id, id).await?;
         tx.commit(&p.actor(), Event::new("auth.logout", "session", id)).await?;
     }
-    Ok(with_cookie(see_other("/login"), login::session_cookie(None, 0)))
+    Ok(with_cookie(see_other("/login"), login::session_cookie(&app.cfg, None, 0)))
 }
 
 struct SessionRow {

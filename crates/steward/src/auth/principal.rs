@@ -14,6 +14,19 @@ use axum::response::{IntoResponse, Redirect, Response};
 /// Path=/ and no Domain, so no sibling host can set or read it.
 pub const SESSION_COOKIE: &str = "__Host-steward_session";
 
+/// The session cookie's name where browsers speak plain HTTP (the demo),
+/// which cannot carry the `__Host-` prefix.
+pub const PLAIN_HTTP_SESSION_COOKIE: &str = "steward_session";
+
+/// The session cookie's name on this server.
+pub fn session_cookie_name(cfg: &crate::config::Config) -> &'static str {
+    if cfg.browsers_on_plain_http {
+        PLAIN_HTTP_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// Constant-time string comparison for secrets.
 pub fn ct_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;

@@ -3,8 +3,13 @@
 //! as real use, so the demo's audit log verifies too. A fleet of simulated
 //! agents (the agent crate's simulator, in this process) enrols on every
 //! site over the real protocol and keeps reporting, so the device pages are
-//! alive: they connect over TLS to a second, loopback-only listener, because
-//! agents never speak plain HTTP.
+//! alive: they connect over TLS to a second listener beside the pages' plain
+//! HTTP one (the next port up, on the same address), because agents never
+//! speak plain HTTP. Real agents can enrol there too: the install command
+//! on a site's page names it.
+//!
+//! Browsers reach the demo over plain HTTP, from another machine too, so
+//! its session cookie is not `Secure` (`Config::browsers_on_plain_http`).
 
 use crate::app::{App, AppState};
 use crate::audit::store::Actor;
@@ -218,14 +223,29 @@ async fn vault(app: &App, p: &crate::auth::principal::Principal, clients: &[i64]
 /// Agents per demo site.
 const AGENTS_PER_SITE: usize = 6;
 
-/// Serves the app over TLS on a loopback port for agents, and starts a
-/// simulated fleet on every site. Returns how many agents were started.
-async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<usize> {
+/// Serves the app over TLS for agents on the pages' address, one port up
+/// (any free port when that is taken), and starts a simulated fleet on
+/// every site. Returns the agents' address and how many were started.
+async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<(SocketAddr, usize)> {
     let tls = crate::http::tls::load(&app.cfg.data_dir, None, None)?;
     let _ = app.agent_pin.set(tls.spki_sha256.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let web = app.cfg.listen;
+    let next = SocketAddr::new(web.ip(), if web.port() == 0 { 0 } else { web.port().wrapping_add(1) });
+    let listener = std::net::TcpListener::bind(next).or_else(|_| std::net::TcpListener::bind(SocketAddr::new(web.ip(), 0)))?;
     listener.set_nonblocking(true)?;
-    let url = format!("https://{}", listener.local_addr()?);
+    let agents_at = listener.local_addr()?;
+    let _ = app.agent_port.set(agents_at.port());
+    // The simulated fleet, in this process, dials the address itself (or
+    // loopback, where the listener takes every address).
+    let dial = if agents_at.ip().is_unspecified() {
+        SocketAddr::new(
+            if agents_at.is_ipv4() { std::net::Ipv4Addr::LOCALHOST.into() } else { std::net::Ipv6Addr::LOCALHOST.into() },
+            agents_at.port(),
+        )
+    } else {
+        agents_at
+    };
+    let url = format!("https://{dial}");
     let service = crate::routes::assemble(app).router.into_make_service_with_connect_info::<SocketAddr>();
     let acceptor = crate::http::lean_tls::Acceptor::new(
         tls.config,
@@ -260,7 +280,11 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<usize> {
         });
         started += AGENTS_PER_SITE;
     }
-    Ok(started)
+    Ok((agents_at, started))
+}
+
+fn tls_pin(app: &App) -> String {
+    app.agent_pin.get().cloned().unwrap_or_default()
 }
 
 /// Runs the demo until Ctrl-C.
@@ -280,18 +304,27 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
         ..Default::default()
     }
     .finish()?;
+    let cfg = crate::config::Config { browsers_on_plain_http: true, ..cfg };
     let store = Store::open(&cfg.data_dir, None).await?;
     let master = MasterKey::load_or_create(&cfg.master_key_path())?;
     let app = AppState::open(store, cfg, master).await?;
     let seeded = seed(&app).await?;
-    let fleet = start_fleet(&app, &seeded).await?;
+    let (agents_at, fleet) = start_fleet(&app, &seeded).await?;
     let (email, password) = (&seeded.email, &seeded.password);
     println!("Steward demo MSP on {} (deleted when you stop it)", dir.display());
-    println!("  open http://localhost:{}/", listen.port());
+    if listen.ip().is_unspecified() {
+        println!(
+            "  open http://localhost:{port}/ here, or http://<this machine's address>:{port}/ from another machine",
+            port = listen.port()
+        );
+    } else {
+        println!("  open http://{listen}/");
+    }
     println!("  sign in as {email} with password {password}");
     println!("  other users (same password): tech@, junior@ (limited to 2 clients), billing@, auditor@ (read-only) at steward.example");
-    println!("  {fleet} simulated agents report live over the real agent protocol (TLS, loopback only)");
-    println!("  plain HTTP on loopback for the demo; a real install serves TLS (steward serve)");
+    println!("  {fleet} simulated agents report live over the real agent protocol");
+    println!("  agents connect over TLS at {agents_at} (pin {}); a site's page shows the install command", tls_pin(&app));
+    println!("  pages over plain HTTP for the demo; a real install serves TLS (steward serve)");
     let r = crate::server::serve(app).await;
     let _ = std::fs::remove_dir_all(&dir);
     r

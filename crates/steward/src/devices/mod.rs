@@ -48,6 +48,7 @@ pub fn domain() -> Domain {
             post("/clients/{id}/sites/{site_id}/enrollment-tokens/{token_id}/revoke", write, enrollment::pages::revoke),
             // Agents prove who they are inside the protocol (`gateway`).
             get("/agent/v1/connect", Need::Anyone, gateway::connect),
+            get("/agent/download/{platform}", Need::Anyone, enrollment::pages::download),
         ])
         .nav(NavItem { group: NavGroup::Rmm, order: 10, id: "devices", label: "Devices", href: "/devices", key: 'd', need: read })
         .panel(panels::CLIENT_PANEL)

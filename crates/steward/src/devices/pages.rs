@@ -59,6 +59,12 @@ impl DevicesPage {
         list_url(&f, 0)
     }
 
+    /// Any filter narrows the list (so "no devices" means "none match").
+    fn filtered(&self) -> bool {
+        let f = &self.f;
+        f.client_id.is_some() || f.site_id.is_some() || [&f.os, &f.state, &f.q].iter().any(|v| v.as_deref().is_some_and(|v| !v.is_empty()))
+    }
+
     fn sort_mark(&self, key: &str) -> &'static str {
         match (self.f.sort.as_deref().unwrap_or("hostname") == key, self.f.order.as_deref() == Some("desc")) {
             (false, _) => "",
@@ -128,19 +134,27 @@ pub async fn revoke(State(app): State<App>, p: Principal, ApiPath((id, device_id
     Ok(see_other(&format!("/clients/{id}#devices")))
 }
 
+/// Pings from the device's page or the client's device list, then shows the
+/// device page with the answer (post/redirect/get: a reload does not ping
+/// again). The answer travels as a round-trip time, never as text, so a
+/// link cannot put words on our page.
 pub async fn ping(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> PageResult {
-    let notice = match super::api::ping_for(&app, &p, id, device_id).await {
-        Ok(r) => format!("Device answered “{}” in {:.1} ms.", r.output, r.round_trip_ms),
-        Err(ApiError::Conflict(m)) => format!("No answer: {m}."),
+    let outcome = match super::api::ping_for(&app, &p, id, device_id).await {
+        Ok(r) => format!("ping_ms={:.1}", r.round_trip_ms),
+        Err(ApiError::Conflict(_)) => "ping=none".to_string(),
         Err(e) => return Err(e.into()),
     };
-    device_page(&app, &p, id, device_id, String::new(), None, Some(notice)).await
+    Ok(see_other(&format!("/clients/{id}/devices/{device_id}?{outcome}")))
 }
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
     #[serde(default)]
     range: String,
+    /// A ping's round trip, after a ping from a page.
+    ping_ms: Option<f64>,
+    /// `none`: a ping got no answer.
+    ping: Option<String>,
 }
 
 /// Ranges the device page offers for its charts.
@@ -187,7 +201,12 @@ pub async fn show(
     ApiPath((id, device_id)): ApiPath<(i64, i64)>,
     ApiQuery(q): ApiQuery<ShowQuery>,
 ) -> PageResult {
-    device_page(&app, &p, id, device_id, q.range, None, None).await
+    let notice = match (q.ping_ms, q.ping.as_deref()) {
+        (Some(ms), _) if ms.is_finite() && ms >= 0.0 => Some(format!("The device answered the ping in {ms:.1} ms.")),
+        (_, Some("none")) => Some("No answer to the ping: the device is offline or did not answer in time.".to_string()),
+        _ => None,
+    };
+    device_page(&app, &p, id, device_id, q.range, None, notice).await
 }
 
 /// The device's own agent settings, from the form on its page.

@@ -30,6 +30,11 @@ pub struct Download<'a> {
 
 pub async fn serve(blobs: &Blobs, d: Download<'_>) -> Result<Response, ApiError> {
     let file = blobs.open(d.sha256).await?;
+    stream(file, d.file_name, d.content_type, d.size)
+}
+
+/// Streams an open file as a download named `file_name`.
+pub fn stream(file: tokio::fs::File, file_name: &str, content_type: &str, size: u64) -> Result<Response, ApiError> {
     let chunks = futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;
         let mut buf = vec![0u8; 64 * 1024];
@@ -42,12 +47,12 @@ pub async fn serve(blobs: &Blobs, d: Download<'_>) -> Result<Response, ApiError>
             Err(e) => Some((Err(e), None)),
         }
     });
-    let disposition = HeaderValue::from_str(&content_disposition(d.file_name)).map_err(ApiError::internal)?;
+    let disposition = HeaderValue::from_str(&content_disposition(file_name)).map_err(ApiError::internal)?;
     let mut resp = Body::from_stream(chunks).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(served_type(d.content_type)));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(served_type(content_type)));
     h.insert(header::CONTENT_DISPOSITION, disposition);
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(d.size));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOWNLOAD_CSP));
     Ok(resp)

@@ -121,9 +121,13 @@ struct ScriptPage {
     l: Layout,
     s: ScriptInfo,
     params: String,
-    clients: Vec<(i64, String)>,
+    /// Each client with its sites, for the run form's target.
+    targets: Vec<Target>,
     can_edit: bool,
 }
+
+/// A client a script can run on: its id, name, and its sites (id, name).
+type Target = (i64, String, Vec<(i64, String)>);
 
 pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
     p.require(Permission::ScriptsRun)?;
@@ -131,14 +135,16 @@ pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64
     let s: ScriptInfo = super::store::get_script(&mut db, id).await?.ok_or(ApiError::NotFound)?.into();
     let query = crate::tenancy::store::ClientQuery { scope: p.clients.clone(), include_archived: false, search: None };
     let (clients, _) = crate::tenancy::store::list_clients(&mut db, &query, 10_000, 0).await?;
+    let sites = crate::tenancy::store::sites_in_scope(&mut db, p.clients.as_deref()).await?;
+    let targets = clients
+        .into_iter()
+        .map(|c| {
+            let own = sites.iter().filter(|s| s.client_id == c.id).map(|s| (s.id, s.name.clone())).collect();
+            (c.id, c.name, own)
+        })
+        .collect();
     let can_edit = p.can(Permission::ScriptsWrite) && p.clients.is_none();
-    Ok(html(&ScriptPage {
-        l: Layout::new(&app, &p, &s.name, "scripts"),
-        params: params_text(&s.parameters),
-        s,
-        clients: clients.into_iter().map(|c| (c.id, c.name)).collect(),
-        can_edit,
-    }))
+    Ok(html(&ScriptPage { l: Layout::new(&app, &p, &s.name, "scripts"), params: params_text(&s.parameters), s, targets, can_edit }))
 }
 
 pub async fn update(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<ScriptForm>) -> PageResult {
@@ -149,6 +155,9 @@ pub async fn update(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i
 /// Running a script from its page (a client's devices) or a device's page.
 #[derive(Deserialize)]
 pub struct RunForm {
+    /// `client:ID` (every device of the client) or `site:CLIENT:SITE` (of a
+    /// site).
+    target: Option<String>,
     client_id: Option<String>,
     /// One per line: `name=value`.
     #[serde(default)]
@@ -172,9 +181,21 @@ fn at_utc(s: &str) -> Option<String> {
 }
 
 pub async fn run(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<RunForm>) -> PageResult {
-    let client_id = f.client_id.as_deref().and_then(|c| c.parse().ok()).ok_or_else(|| ApiError::invalid("client_id", "choose a client"))?;
+    let target = f.target.as_deref().or(f.client_id.as_deref().map(|_| "")).unwrap_or_default();
+    let (client_id, site_id) = match target.split_once(':') {
+        Some(("client", id)) => (id.parse().ok(), None),
+        Some(("site", ids)) => match ids.split_once(':').map(|(c, s)| (c.parse().ok(), s.parse().ok())) {
+            Some((Some(c), Some(s))) => (Some(c), Some(s)),
+            _ => (None, None),
+        },
+        _ => (f.client_id.as_deref().and_then(|c| c.parse().ok()), None),
+    };
+    if client_id.is_none() && site_id.is_none() {
+        return Err(ApiError::invalid("target", "choose a client or a site").into());
+    }
     let req = RunRequest {
-        client_id: Some(client_id),
+        client_id,
+        site_id,
         params: parse_values(&f.params),
         at: at_utc(&f.at),
         repeat: Some(f.repeat).filter(|r| !r.is_empty()),
@@ -286,4 +307,13 @@ fn device_panel<'a>(app: &'a App, p: &'a Principal, ctx: PanelCtx) -> BoxFut<'a,
         let panel = DeviceScripts { client_id, device_id, revoked: d.revoked_at.is_some(), csrf: p.csrf().to_string(), scripts, results };
         Fragment::render(&panel).map(Some)
     })
+}
+
+/// Template filters of the scripts' pages.
+mod filters {
+    /// A run's or result's state as people read it (`awaiting_approval`:
+    /// "awaiting approval").
+    pub fn state_label<T: std::fmt::Display>(state: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(state.to_string().replace('_', " "))
+    }
 }

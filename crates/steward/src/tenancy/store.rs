@@ -213,6 +213,21 @@ pub async fn list_sites(db: &mut impl Db, client: ScopedClient, include_archived
     db.fetch_all(&q).await
 }
 
+/// Every site in use of the clients a caller sees (`None`: all), by
+/// client and name, in one read (a run form lists them all).
+pub async fn sites_in_scope(db: &mut impl Db, scope: Option<&[i64]>) -> Result<Vec<Site>> {
+    let mut q = Query::select();
+    q.columns(SITE_COLS)
+        .from(Sites::Table)
+        .and_where(Expr::col(Sites::Archived).eq(false))
+        .order_by(Sites::ClientId, Order::Asc)
+        .order_by(Sites::Name, Order::Asc);
+    if let Some(ids) = scope {
+        q.and_where(Expr::col(Sites::ClientId).is_in(ids.iter().copied()));
+    }
+    db.fetch_all(&q).await
+}
+
 pub async fn get_site(db: &mut impl Db, client: ScopedClient, id: i64) -> Result<Option<Site>> {
     db.fetch_optional(
         Query::select()

@@ -5,6 +5,7 @@
 //! sent just before a clean stop is still written.
 
 use crate::common::agents::*;
+use crate::common::*;
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -69,9 +70,16 @@ async fn an_agent_enrols_connects_and_is_cut_off_when_revoked() {
     assert_eq!(log["total"], 1, "every action on an endpoint is audited");
     // The pages show it online, and ping it too.
     wait_page(&a, "/devices?state=online", "the device list", |html| html.contains(">online<") && html.contains("Northwind")).await;
-    let (st, _, html) = a.form(&format!("/clients/{client}/devices/{device}/ping"), &[]).await;
+    // Post/redirect/get: the answer is shown on the device page, which a
+    // reload does not ping again; a made-up link cannot put words there.
+    let (st, loc, _) = a.form(&format!("/clients/{client}/devices/{device}/ping"), &[]).await;
+    assert_eq!(st, 303);
+    assert!(loc.starts_with(&format!("/clients/{client}/devices/{device}?ping_ms=")), "{loc}");
+    let (_, html) = a.get_text(&loc).await;
+    assert!(html.contains("The device answered the ping in"), "ping from the page");
+    let (st, html) = a.get_text(&format!("/clients/{client}/devices/{device}?ping=Call+us+at+555")).await;
     assert_eq!(st, 200);
-    assert!(html.contains("Device answered “pong”"), "ping from the page");
+    assert!(!html.contains("Call us") && !html.contains("answered the ping"), "{html}");
 
     // Revoke: the open connection is closed at once and the agent stops for good.
     assert_eq!(a.delete(&format!("/api/v1/clients/{client}/devices/{device}")).await.0, 204);
@@ -687,4 +695,83 @@ async fn a_flooding_agent_is_cut_off_and_its_inventory_history_coalesces() {
         v["items"].as_array().unwrap().iter().any(|e| e["reason"] == "rate limited")
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_install_command_downloads_the_served_agent_pinned_and_checked() {
+    use sha2::Digest;
+    if !have_tool("curl") {
+        return;
+    }
+    let (s, a, client, site) = setup().await;
+    let (st, t) = a.post(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens"), json!({"max_uses": 1})).await;
+    assert_eq!(st, 201, "{t}");
+    // The server hands out the agent it was built with (a cargo build's own
+    // target/debug/steward-agent), with its SHA-256.
+    let want = hex::encode(sha2::Sha256::digest(std::fs::read(agent_bin()).unwrap()));
+    let linux = t["downloads"].as_array().unwrap().iter().find(|d| d["platform"] == "linux-x86_64").expect("a Linux agent");
+    assert_eq!(linux["sha256"], want.as_str());
+    assert_eq!(linux["url"], format!("{}/agent/download/linux-x86_64", s.base));
+    // Anyone may download it (a machine being installed has no session),
+    // as an attachment; an unknown platform or a path trick is a 404.
+    let anon = s.client();
+    let r = anon.raw(reqwest::Method::GET, "/agent/download/linux-x86_64").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(hex::encode(sha2::Sha256::digest(r.bytes().await.unwrap())), want);
+    for path in ["/agent/download/macos-arm64", "/agent/download/..%2F..%2Fsteward.db", "/agent/download/linux-x86_64%2F..%2F..%2Fsteward"]
+    {
+        let r = anon.raw(reqwest::Method::GET, path).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+
+    // The command as shown: curl pinned to the server's key, the SHA-256
+    // checked, then the enrolment. It works as written.
+    let command = t["install_linux"].as_str().unwrap();
+    assert!(command.contains("--pinnedpubkey 'sha256//") && command.contains(&want), "{command}");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = run_install_command(command, dir.path());
+    assert_eq!(code, 0, "{command}\n{out}");
+    assert!(out.contains("enrolled as device"), "{out}");
+
+    // Against another key, curl refuses before a byte is read; against
+    // another hash, nothing runs.
+    let (_, t) = a.post(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens"), json!({})).await;
+    let command = t["install_linux"].as_str().unwrap();
+    let other_key = steward::devices::enrollment::store::curl_pin(&"ab".repeat(32)).unwrap();
+    let pinned = command.split('\'').nth(1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = run_install_command(&command.replace(pinned, &other_key), dir.path());
+    assert_ne!(code, 0, "{out}");
+    assert!(!dir.path().join("steward-agent").exists() && !out.contains("enrolled"), "{out}");
+    let (code, out) = run_install_command(&command.replace(&want, &"0".repeat(64)), dir.path());
+    assert_ne!(code, 0, "{out}");
+    assert!(!dir.path().join("steward-agent").exists() && !out.contains("enrolled"), "{out}");
+    // The Windows command names the same place and checks its own hash.
+    let windows = t["install_windows"].as_str().unwrap();
+    assert!(windows.contains("install --server") && windows.contains(t["token"].as_str().unwrap()), "{windows}");
+    if let Some(w) = t["downloads"].as_array().unwrap().iter().find(|d| d["platform"] == "windows-x86_64") {
+        assert!(windows.contains(w["url"].as_str().unwrap()) && windows.contains(w["sha256"].as_str().unwrap()), "{windows}");
+    }
+}
+
+#[tokio::test]
+async fn without_agent_binaries_the_page_says_how_to_get_them() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let empty = tempfile::tempdir().unwrap();
+    let s = Server::start_in(env, &["--agent-dir", &empty.path().display().to_string()]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "Chicago", "timezone": "America/Chicago"})).await;
+    let site = site["id"].as_i64().unwrap();
+    let (_, t) = a.post(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens"), json!({})).await;
+    assert_eq!(t["downloads"], json!([]));
+    assert!(t["install_linux"].as_str().unwrap().starts_with("sudo steward-agent install --server"), "{t}");
+    let r = s.client().raw(reqwest::Method::GET, "/agent/download/linux-x86_64").send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let (st, _, html) = a.form(&format!("/clients/{client}/sites/{site}/enrollment-tokens"), &[("name", "rollout")]).await;
+    assert_eq!(st, 200, "{html}");
+    assert!(html.contains("no agent binaries to hand out") && html.contains("cargo build --release -p steward-agent"), "{html}");
 }

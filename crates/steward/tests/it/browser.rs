@@ -559,3 +559,86 @@ async fn a_credential_is_saved_and_revealed_in_chromium() {
     assert!(!log.iter().any(|m| is_csp(m)), "CSP violations: {log:#?}");
     b.close().await.unwrap();
 }
+
+/// A refused form says why next to the field, keeps what was typed, and
+/// stays where it was (htmx used to drop 4xx answers, so submitting did
+/// nothing); a form that works lands on a page that can be reloaded.
+#[tokio::test]
+async fn refused_forms_say_why_next_to_the_field_in_chromium() {
+    let Some((_driver, b)) = launch().await else { return };
+    let s = Server::start().await;
+    let api = s.admin().await;
+    let client = make_client(&api, "Harbor Dental").await;
+    b.goto(&s.url("/login")).await.unwrap();
+    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
+    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+
+    // The message next to `field` in the form at `action`, once shown.
+    let message_at = |action: String, field: &'static str| {
+        let b = &b;
+        async move {
+            let form = b.find(Locator::Css(&format!("form[action=\"{action}\"]"))).await.ok()?;
+            let input = form.find(Locator::Css(&format!("[name={field}]"))).await.ok()?;
+            let id = input.attr("aria-describedby").await.ok()??;
+            assert_eq!(input.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+            b.find(Locator::Id(&id)).await.ok()?.text().await.ok()
+        }
+    };
+
+    // A site with a time zone that is not one.
+    b.goto(&s.url(&format!("/clients/{client}"))).await.unwrap();
+    until("the client page", || async { h1(&b).await.filter(|h| h.contains("Harbor")) }).await;
+    let action = format!("/clients/{client}/sites");
+    let form = b.find(Locator::Css(&format!("form[action=\"{action}\"]"))).await.unwrap();
+    b.execute(&format!("document.querySelector('form[action=\"{action}\"]').closest('details').open = true;"), vec![]).await.unwrap();
+    form.find(Locator::Css("input[name=name]")).await.unwrap().send_keys("Portland office").await.unwrap();
+    form.find(Locator::Css("input[name=timezone]")).await.unwrap().send_keys("London").await.unwrap();
+    form.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let said = until("the time zone's message", || message_at(action.clone(), "timezone")).await;
+    assert!(said.to_lowercase().contains("time zone"), "{said}");
+    assert!(!said.starts_with("timezone:"), "the field's name is not repeated: {said}");
+    let kept = form.find(Locator::Css("input[name=name]")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("Portland office"), "what was typed is kept");
+    assert_eq!(b.current_url().await.unwrap().path(), format!("/clients/{client}"), "still on the page");
+    // Corrected, it goes through, and the page shown is a GET (reloadable).
+    let tz = form.find(Locator::Css("input[name=timezone]")).await.unwrap();
+    tz.clear().await.unwrap();
+    tz.send_keys("Europe/London").await.unwrap();
+    form.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the new site in the list", || async {
+        b.find(Locator::Css("main")).await.ok()?.text().await.ok().filter(|t| t.contains("Portland office") && t.contains("Europe/London"))
+    })
+    .await;
+    b.refresh().await.unwrap();
+    let (_, sites) = api.get(&format!("/api/v1/clients/{client}/sites")).await;
+    assert_eq!(sites["total"], 1, "a reload does not post the form again: {sites}");
+
+    // A user with a common password: refused next to the password.
+    b.goto(&s.url("/users")).await.unwrap();
+    until("the users page", || async { h1(&b).await.filter(|h| h.starts_with("Users")) }).await;
+    let form = b.find(Locator::Css("form[action=\"/users\"]")).await.unwrap();
+    form.find(Locator::Css("input[name=name]")).await.unwrap().send_keys("Junior Tech").await.unwrap();
+    form.find(Locator::Css("input[name=email]")).await.unwrap().send_keys("junior@msp.example").await.unwrap();
+    form.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("1qaz2wsx3edc").await.unwrap();
+    form.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let said = until("the password's message", || message_at("/users".into(), "password")).await;
+    assert!(said.contains("common"), "{said}");
+    let kept = form.find(Locator::Css("input[name=email]")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("junior@msp.example"));
+
+    // A refusal that names no field (a client that exists) heads the form.
+    b.goto(&s.url("/clients")).await.unwrap();
+    until("the clients page", || async { h1(&b).await.filter(|h| h.starts_with("Clients")) }).await;
+    let form = b.find(Locator::Css("form[action=\"/clients\"][method=post]")).await.unwrap();
+    form.find(Locator::Css("input[name=name]")).await.unwrap().send_keys("Harbor Dental").await.unwrap();
+    form.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let said = until("the form's message", || async {
+        let form = b.find(Locator::Css("form[action=\"/clients\"][method=post]")).await.ok()?;
+        form.find(Locator::Css(".field-error")).await.ok()?.text().await.ok()
+    })
+    .await;
+    assert!(said.contains("exists") || said.contains("already"), "{said}");
+    assert_eq!(b.current_url().await.unwrap().path(), "/clients");
+}

@@ -28,7 +28,6 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
         }
     }
     assert!(base.starts_with("http://"), "the demo serves plain HTTP on loopback: {base}");
-    // Plain HTTP: the Secure cookie is carried by hand (browsers allow it on localhost).
     let http = reqwest::Client::new();
     let r = http
         .post(format!("{base}/api/v1/auth/login"))
@@ -37,7 +36,11 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "the printed credentials work");
-    let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    // Browsers reach the demo over plain HTTP, from other machines too: a
+    // Secure (or __Host-) cookie would be dropped there.
+    let set_cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(set_cookie.starts_with("steward_session=") && !set_cookie.contains("Secure"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
     let get = |path: &str| http.get(format!("{base}{path}")).header("cookie", cookie.clone()).send();
     let clients: serde_json::Value = get("/api/v1/clients").await.unwrap().json().await.unwrap();
     assert!(clients["total"].as_i64().unwrap() >= 5, "{clients}");
@@ -82,6 +85,30 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     let vault: serde_json::Value = get(&format!("/api/v1/clients/{first}/vault")).await.unwrap().json().await.unwrap();
     assert!(vault["total"].as_i64().unwrap() >= 2, "{vault}");
     assert!(vault["items"].as_array().unwrap().iter().all(|e| e.get("password").is_none()), "{vault}");
+
+    // A real agent enrols with the very command a site's page shows.
+    let (owner, site) = (clients["items"][0]["id"].as_i64().unwrap(), sites["items"][0]["id"].as_i64().unwrap());
+    let page = get(&format!("/clients/{owner}/sites/{site}")).await.unwrap().text().await.unwrap();
+    let csrf = page.split(r#"name="csrf-token" content=""#).nth(1).unwrap().split('"').next().unwrap().to_string();
+    let created = http
+        .post(format!("{base}/clients/{owner}/sites/{site}/enrollment-tokens"))
+        .header("cookie", cookie.clone())
+        .form(&[("_csrf", csrf.as_str()), ("name", "one laptop"), ("expires_in_hours", "1"), ("max_uses", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let html = created.text().await.unwrap();
+    let command = html.split(r#"<pre id="install-linux">"#).nth(1).expect("the install command").split("</pre>").next().unwrap();
+    let command = html_text(command);
+    assert!(command.contains("/agent/download/linux-x86_64"), "the command fetches the agent from the demo: {command}");
+    if have_tool("curl") {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, out) = agents::run_install_command(&command, dir.path());
+        assert_eq!(code, 0, "the agent enrols with the page's command `{command}`: {out}");
+        assert!(out.contains("enrolled as device"), "`{command}`: {out}");
+    }
+
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     // A stop that hangs fails here in a minute, not at CI's time limit.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -96,4 +123,24 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert!(status.success(), "the demo stops cleanly on SIGTERM");
+}
+
+/// Text of escaped HTML, as a browser's copy gives it: `&#NN;`, `&quot;`,
+/// `&amp;`, `&lt;`, `&gt;`.
+fn html_text(escaped: &str) -> String {
+    let mut out = String::new();
+    let mut rest = escaped;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let (entity, after) = rest[at + 1..].split_once(';').expect("an entity ends with ;");
+        out.push(match entity {
+            "amp" => '&',
+            "quot" => '"',
+            "lt" => '<',
+            "gt" => '>',
+            n => char::from_u32(n.strip_prefix('#').and_then(|d| d.parse().ok()).expect("a numeric entity")).unwrap(),
+        });
+        rest = after;
+    }
+    out + rest
 }

@@ -106,6 +106,8 @@ const GLOBAL_WEB: &[&str] = &[
     "/",
     // Agents authenticate inside the protocol, each as one device (tests/it/agent.rs).
     "/agent/v1/connect",
+    // The agent binaries: public like the agent's source, nothing of a client (tests/it/agent.rs).
+    "/agent/download/{platform}",
     // Streams only the user's clients' devices (tests/it/live.rs).
     "/devices/events",
     // The library is global; runs are scoped by their devices (tests/it/scripts.rs).

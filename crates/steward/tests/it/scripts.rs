@@ -259,3 +259,44 @@ async fn recurring_runs_start_now_schedule_the_next_find_new_devices_and_can_be_
     let (_, runs) = a.get("/api/v1/script-runs").await;
     assert!(runs["items"].as_array().unwrap().iter().all(|r| r["state"] != "scheduled"), "{runs}");
 }
+
+#[tokio::test]
+async fn the_script_page_runs_on_a_whole_client_or_one_site() {
+    let (s, a, client, chicago) = setup().await;
+    let (_, denver) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "Denver", "timezone": "America/Denver"})).await;
+    let denver = denver["id"].as_i64().unwrap();
+    let (_d1, _) = install(&s, &token(&a, client, chicago, json!({})).await);
+    let (_d2, _) = install(&s, &token(&a, client, denver, json!({})).await);
+    let (_, devices) = a.get(&format!("/api/v1/clients/{client}/devices")).await;
+    let in_denver: Vec<i64> =
+        devices["items"].as_array().unwrap().iter().filter(|d| d["site_id"] == denver).map(|d| d["id"].as_i64().unwrap()).collect();
+    assert_eq!((devices["total"].as_i64(), in_denver.len()), (Some(2), 1), "{devices}");
+    let sc = script(&a, "Flush DNS", "bash", "true", json!({})).await;
+    let id = sc["id"].as_i64().unwrap();
+
+    let (_, page) = a.get_text(&format!("/scripts/{id}")).await;
+    assert!(page.contains(&format!(r#"<option value="site:{client}:{denver}">Northwind: Denver</option>"#)), "{page}");
+    assert!(page.contains(&format!(r#"<option value="client:{client}">Northwind: all sites</option>"#)), "{page}");
+
+    let devices_of = |loc: String| {
+        let a = &a;
+        async move {
+            let run = loc.rsplit('/').next().unwrap().to_string();
+            let (_, r) = a.get(&format!("/api/v1/script-runs/{run}")).await;
+            let mut ids: Vec<i64> = r["results"].as_array().unwrap().iter().map(|x| x["device_id"].as_i64().unwrap()).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let (st, loc, _) = a.form(&format!("/scripts/{id}/run"), &[("target", &format!("site:{client}:{denver}"))]).await;
+    assert_eq!(st, 303);
+    assert_eq!(devices_of(loc).await, in_denver, "one site's devices");
+    let (st, loc, _) = a.form(&format!("/scripts/{id}/run"), &[("target", &format!("client:{client}"))]).await;
+    assert_eq!(st, 303);
+    assert_eq!(devices_of(loc).await.len(), 2, "every device of the client");
+    for bad in ["", "site:", "galaxy:4", "site:abc", &format!("site:{denver}")] {
+        let (st, _, body) = a.form(&format!("/scripts/{id}/run"), &[("target", bad)]).await;
+        assert_eq!(st, 400, "{bad:?}: {body}");
+        assert!(body.contains("choose a client or a site"), "{body}");
+    }
+}

@@ -575,9 +575,7 @@ async fn a_huge_queue_counts_to_ten_thousand_and_says_there_are_more() {
 
     // Resolving one leaves the active queue at once (the `active` column
     // follows the status).
-    let (st, v) = a
-        .patch(&format!("/api/v1/clients/{small}/tickets/{}", one["items"][0]["id"]), json!({"status": "Resolved"}))
-        .await;
+    let (st, v) = a.patch(&format!("/api/v1/clients/{small}/tickets/{}", one["items"][0]["id"]), json!({"status": "Resolved"})).await;
     assert_eq!(st, 200, "{v}");
     let (_, one) = a.get(&format!("/api/v1/tickets?client_id={small}")).await;
     assert_eq!(one["total"], 0);

@@ -3,6 +3,7 @@
 //! the client by the guard like every `/clients/{id}` route. The audited
 //! operations are shared with the site page's panel.
 
+use super::runtime;
 use super::store::{self as enrollment, EnrollmentToken, NewToken};
 use crate::app::App;
 use crate::audit::store::Event;
@@ -78,11 +79,42 @@ pub struct CreatedEnrollmentToken {
     pub server_url: String,
     pub install_linux: String,
     pub install_windows: String,
+    /// The agent binaries this server hands out (empty: none were found
+    /// beside it or in `--agent-dir`; install the agent another way).
+    pub downloads: Vec<AgentDownload>,
     #[serde(flatten)]
     pub info: EnrollmentTokenInfo,
 }
 
-/// The URL agents reach this server at.
+/// An agent binary to download.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentDownload {
+    /// `linux-x86_64`, `linux-aarch64` or `windows-x86_64`.
+    pub platform: String,
+    pub url: String,
+    /// Hex.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The binaries this server has, at `server_url`.
+pub fn agent_downloads(app: &App, server_url: &str) -> Result<Vec<AgentDownload>, ApiError> {
+    app.agent_binaries
+        .all()
+        .iter()
+        .map(|b| {
+            Ok(AgentDownload {
+                platform: b.platform.id.into(),
+                url: format!("{server_url}/agent/download/{}", b.platform.id),
+                sha256: b.sha256()?.to_string(),
+                size: b.size,
+            })
+        })
+        .collect()
+}
+
+/// The URL agents reach this server at: `--public-url`, else the address
+/// the page was asked on (with the agents' own port where they have one).
 pub fn server_url(app: &App, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
     if let Some(u) = &app.cfg.public_url {
         return u.clone();
@@ -92,7 +124,13 @@ pub fn server_url(app: &App, headers: &HeaderMap, uri: &axum::http::Uri) -> Stri
         .map(|a| a.as_str().to_string())
         .or_else(|| headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
         .unwrap_or_else(|| app.cfg.listen.to_string());
-    format!("https://{host}")
+    match app.agent_port.get() {
+        Some(port) => {
+            let name = host.parse::<axum::http::uri::Authority>().map(|a| a.host().to_string()).unwrap_or(host);
+            format!("https://{name}:{port}")
+        }
+        None => format!("https://{host}"),
+    }
 }
 
 /// Creates a token for a site (shared with the site page).
@@ -130,9 +168,17 @@ pub async fn create_for(
     )
     .await?;
     let pin = app.agent_pin.get().cloned();
-    let (install_linux, install_windows) =
-        enrollment::install_commands(&server_url, &secret, pin.as_deref().unwrap_or("<set --agent-pin on the server>"));
-    Ok(CreatedEnrollmentToken { token: secret, pin, server_url, install_linux, install_windows, info: t.into() })
+    let downloads = agent_downloads(app, &server_url)?;
+    let source =
+        |platform: &str| downloads.iter().find(|d| d.platform == platform).map(|d| enrollment::Source { url: &d.url, sha256: &d.sha256 });
+    let (install_linux, install_windows) = enrollment::install_commands(
+        &server_url,
+        &secret,
+        pin.as_deref().unwrap_or("<set --agent-pin on the server>"),
+        source(runtime::LINUX_X86_64.id),
+        source(runtime::WINDOWS_X86_64.id),
+    );
+    Ok(CreatedEnrollmentToken { token: secret, pin, server_url, install_linux, install_windows, downloads, info: t.into() })
 }
 
 /// Revokes a site's token (shared with the site page).

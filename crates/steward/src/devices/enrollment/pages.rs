@@ -111,3 +111,12 @@ pub async fn revoke(State(app): State<App>, p: Principal, ApiPath((id, site_id, 
     api::revoke_for(&app, &p, id, site_id, token_id).await?;
     Ok(see_other(&format!("/clients/{id}/sites/{site_id}#enrollment")))
 }
+
+/// `GET /agent/download/{platform}`: the binary, as an attachment.
+/// Open to anyone: a machine being installed has no session, and nothing
+/// in the agent is a secret.
+pub async fn download(State(app): State<App>, ApiPath(platform): ApiPath<String>) -> PageResult {
+    let b = app.agent_binaries.get(&platform).ok_or(ApiError::NotFound)?;
+    let file = tokio::fs::File::open(&b.path).await.map_err(ApiError::internal)?;
+    Ok(crate::http::download::stream(file, b.platform.file, "application/octet-stream", b.size)?)
+}

@@ -219,12 +219,52 @@ pub async fn consume(db: &mut impl Db, secret: &str) -> Result<std::result::Resu
     })
 }
 
-/// The one-line install commands for a token.
-pub fn install_commands(server_url: &str, token: &str, pin: &str) -> (String, String) {
-    (
-        format!("sudo steward-agent install --server {server_url} --token {token} --pin {pin}"),
-        format!("steward-agent.exe install --server {server_url} --token {token} --pin {pin}"),
-    )
+/// An agent binary this server hands out: where, and its SHA-256 (hex).
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub url: &'a str,
+    pub sha256: &'a str,
+}
+
+/// The one-line install commands for a token. With a binary to download,
+/// the command fetches it over TLS pinned to `pin` (curl), or by any TLS
+/// and then checked (PowerShell, which cannot pin), checks its SHA-256
+/// before anything runs it, puts it where its service will find it, and
+/// enrols; without one, it assumes `steward-agent` is already on the
+/// machine.
+pub fn install_commands(server_url: &str, token: &str, pin: &str, linux: Option<Source>, windows: Option<Source>) -> (String, String) {
+    let args = format!("install --server {server_url} --token {token} --pin {pin}");
+    let linux = match (linux, curl_pin(pin)) {
+        (Some(s), Some(pinned)) => format!(
+            "f=$(mktemp) && curl -fsSLk --pinnedpubkey '{pinned}' -o \"$f\" '{url}' && echo \"{sha}  $f\" | sha256sum -c --quiet - \
+             && sudo install -m 0755 \"$f\" /usr/local/bin/steward-agent && rm -f \"$f\" && sudo /usr/local/bin/steward-agent {args}",
+            url = s.url,
+            sha = s.sha256,
+        ),
+        _ => format!("sudo steward-agent {args}"),
+    };
+    let windows = match windows {
+        Some(s) => format!(
+            "$ErrorActionPreference='Stop'; $d=\"$env:ProgramFiles\\Steward\"; $f=\"$d\\steward-agent.exe\"; \
+             New-Item -ItemType Directory -Force $d | Out-Null; \
+             if ($PSVersionTable.PSVersion.Major -ge 6) {{ $k=@{{SkipCertificateCheck=$true}} }} \
+             else {{ $k=@{{}}; [Net.ServicePointManager]::SecurityProtocol='Tls12'; [Net.ServicePointManager]::ServerCertificateValidationCallback={{$true}} }}; \
+             Invoke-WebRequest @k -UseBasicParsing '{url}' -OutFile $f; \
+             if ((Get-FileHash $f -Algorithm SHA256).Hash -ne '{sha}') {{ Remove-Item $f; throw 'steward-agent.exe does not match its SHA-256' }}; \
+             & $f {args}",
+            url = s.url,
+            sha = s.sha256,
+        ),
+        None => format!("steward-agent.exe {args}"),
+    };
+    (linux, windows)
+}
+
+/// curl's `--pinnedpubkey` form of an SPKI SHA-256 given in hex.
+pub fn curl_pin(pin_hex: &str) -> Option<String> {
+    use base64::Engine;
+    let raw = hex::decode(pin_hex).ok().filter(|b| b.len() == 32)?;
+    Some(format!("sha256//{}", base64::engine::general_purpose::STANDARD.encode(raw)))
 }
 
 #[cfg(test)]

@@ -4,17 +4,20 @@
 //! than querying several (see bench/RESULTS.md); the filters (client,
 //! status kind, opened date, record kind) are exact-value fields.
 //!
-//! Phrases: `pairs` holds every two adjacent words of `text` as one term
-//! (what Elasticsearch's `index_phrases` does), so `"printer offline"` is
-//! one term lookup instead of reading the positions of two common words in
-//! hundreds of thousands of documents; longer phrases intersect their
-//! pairs and check positions only where all pairs occur.
+//! Phrases: `pairs` holds every two adjacent *common* words of `text` as
+//! one term (Elasticsearch's "common grams"), so `"printer offline"` is one
+//! term lookup instead of reading the positions of two common words in
+//! hundreds of thousands of documents; a phrase with a rarer word is
+//! checked by positions, cheap because that word's documents are few. The
+//! common words are chosen when the index is rebuilt and kept in its commit
+//! payload, so every document is paired by the same set
+//! (`search::model::common_words`).
 //!
 //! The index's cursor into the database's outbox is written in the same
 //! tantivy commit as the documents it covers, so after a crash the index
 //! and its cursor agree, and the indexer re-reads what came after.
 
-use crate::search::model::{pairs, plain_phrases, Cursor, Doc};
+use crate::search::model::{common_words, pairs, plain_phrases, Cursor, Doc, DEFAULT_COMMON};
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -69,9 +72,8 @@ fn schema() -> (Schema, Fields) {
         // for scoring, no positions.
         pairs: b.add_text_field(
             "pairs",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::WithFreqs),
-            ),
+            TextOptions::default()
+                .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::WithFreqs)),
         ),
     };
     (b.build(), f)
@@ -92,6 +94,9 @@ fn analyzer() -> TextAnalyzer {
 struct Payload {
     version: u32,
     through: Option<i64>,
+    /// The words whose pairs are indexed (analyzed).
+    #[serde(default)]
+    common: Option<Vec<String>>,
 }
 
 /// What one search asks.
@@ -131,6 +136,10 @@ pub struct Index {
     writer: Mutex<IndexWriter>,
     /// The analyzer of `text`, for the pairs of a document or a phrase.
     analyzer: TextAnalyzer,
+    /// The words whose pairs are indexed, and whether a rebuild is to choose
+    /// them anew from its first documents.
+    common: std::sync::RwLock<std::sync::Arc<BTreeSet<String>>>,
+    choose_common: std::sync::atomic::AtomicBool,
     f: Fields,
     cursor: Mutex<Option<Cursor>>,
     pub dir: PathBuf,
@@ -160,9 +169,26 @@ impl Index {
             e => e.into(),
         })?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let through = payload(&index).and_then(|p| p.through);
+        let saved = payload(&index);
+        let through = saved.as_ref().and_then(|p| p.through);
         let cursor = Mutex::new(through.map(|through| Cursor { through, seen: BTreeSet::new() }));
-        Ok(Index { index, reader, writer: Mutex::new(writer), analyzer: analyzer(), f, cursor, dir: dir.to_path_buf() })
+        let mut i = Index {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            analyzer: analyzer(),
+            common: Default::default(),
+            choose_common: false.into(),
+            f,
+            cursor,
+            dir: dir.to_path_buf(),
+        };
+        let common = match saved.and_then(|p| p.common) {
+            Some(words) => words.into_iter().collect(),
+            None => DEFAULT_COMMON.iter().flat_map(|w| i.words(w)).map(|(_, w)| w).collect(),
+        };
+        i.common = std::sync::RwLock::new(std::sync::Arc::new(common));
+        Ok(i)
     }
 
     /// Where the index stands in the outbox; `None` when it has never been
@@ -173,6 +199,19 @@ impl Index {
 
     fn term_key(&self, kind: &str, id: i64) -> Term {
         Term::from_field_text(self.f.key, &format!("{kind}:{id}"))
+    }
+
+    fn common(&self) -> std::sync::Arc<BTreeSet<String>> {
+        self.common.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The words whose pairs this index keeps (for the benchmark's report).
+    pub fn common_words(&self) -> usize {
+        self.common().len()
+    }
+
+    fn payload(&self, through: Option<i64>) -> Payload {
+        Payload { version: VERSION, through, common: Some(self.common().iter().cloned().collect()) }
     }
 
     fn document(&self, d: &Doc) -> TantivyDocument {
@@ -186,7 +225,8 @@ impl Index {
         doc.add_text(self.f.title, &d.title);
         doc.add_text(self.f.text, &d.text);
         let words = self.words(&d.text);
-        let tokens = pairs(&words)
+        let common = self.common();
+        let tokens = pairs(&words, &common)
             .enumerate()
             .map(|(position, text)| tantivy::tokenizer::Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
             .collect();
@@ -216,12 +256,15 @@ impl Index {
             1 => Some(Box::new(TermQuery::new(term(&words[0].1), IndexRecordOption::WithFreqs))),
             n => {
                 let first = words[0].0;
-                let mut clauses: Vec<(Occur, Box<dyn Query>)> = pairs(&words)
+                let common = self.common();
+                let paired = pairs(&words, &common).count();
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = pairs(&words, &common)
                     .map(|p| -> (Occur, Box<dyn Query>) {
                         (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(self.f.pairs, &p), IndexRecordOption::WithFreqs)))
                     })
                     .collect();
-                if n > 2 || clauses.is_empty() {
+                // Positions decide unless one pair term is the whole phrase.
+                if n > 2 || paired == 0 {
                     let at = words.iter().map(|(p, w)| (p - first, term(w))).collect();
                     clauses.push((Occur::Must, Box::new(PhraseQuery::new_with_offset(at))));
                 }
@@ -240,7 +283,7 @@ impl Index {
                 w.add_document(self.document(d))?;
             }
         }
-        commit(&mut w, Some(cursor.through))?;
+        commit(&mut w, self.payload(Some(cursor.through)))?;
         drop(w);
         self.reader.reload()?;
         *self.cursor.lock().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
@@ -252,7 +295,8 @@ impl Index {
     pub fn start_rebuild(&self) -> anyhow::Result<()> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         w.delete_all_documents()?;
-        commit(&mut w, None)?;
+        commit(&mut w, self.payload(None))?;
+        self.choose_common.store(true, std::sync::atomic::Ordering::SeqCst);
         *self.cursor.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     }
@@ -261,6 +305,14 @@ impl Index {
     /// [`Index::rebuild_checkpoint`] or [`Index::finish_rebuild`]).
     pub fn add(&self, docs: &[Doc]) -> anyhow::Result<()> {
         let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // A rebuild's first documents choose the common words for all.
+        if self.choose_common.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let sets: Vec<BTreeSet<String>> = docs.iter().map(|d| self.words(&d.text).into_iter().map(|(_, w)| w).collect()).collect();
+            let chosen = common_words(&sets);
+            if !chosen.is_empty() {
+                *self.common.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(chosen);
+            }
+        }
         for d in docs {
             w.add_document(self.document(d))?;
         }
@@ -270,13 +322,13 @@ impl Index {
     /// Commits what a rebuild has added so far, still marked incomplete
     /// (bounds the writer's memory on a large rebuild).
     pub fn rebuild_checkpoint(&self) -> anyhow::Result<()> {
-        commit(&mut self.writer.lock().unwrap_or_else(|e| e.into_inner()), None)
+        commit(&mut self.writer.lock().unwrap_or_else(|e| e.into_inner()), self.payload(None))
     }
 
     /// Ends a rebuild: commits with the cursor it started from.
     pub fn finish_rebuild(&self, through: i64) -> anyhow::Result<()> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        commit(&mut w, Some(through))?;
+        commit(&mut w, self.payload(Some(through)))?;
         drop(w);
         self.reader.reload()?;
         *self.cursor.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cursor { through, seen: BTreeSet::new() });
@@ -384,9 +436,9 @@ fn payload(index: &tantivy::Index) -> Option<Payload> {
     index.load_metas().ok()?.payload.and_then(|p| serde_json::from_str(&p).ok())
 }
 
-fn commit(w: &mut IndexWriter, through: Option<i64>) -> anyhow::Result<()> {
+fn commit(w: &mut IndexWriter, payload: Payload) -> anyhow::Result<()> {
     let mut c = w.prepare_commit()?;
-    c.set_payload(&serde_json::to_string(&Payload { version: VERSION, through })?);
+    c.set_payload(&serde_json::to_string(&payload)?);
     c.commit()?;
     Ok(())
 }

@@ -34,6 +34,20 @@ pub fn install(s: &Server, token: &str) -> (tempfile::TempDir, String) {
     (dir, cfg)
 }
 
+/// Runs a Linux install command as a page shows it, in a shell, with the
+/// machine-wide parts pointed into `dir` (no root, no service).
+pub fn run_install_command(command: &str, dir: &std::path::Path) -> (i32, String) {
+    let bin = dir.join("steward-agent");
+    let cfg = dir.join("config");
+    let command = command.replace("sudo ", "").replace("/usr/local/bin/steward-agent", &bin.display().to_string());
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{command} --config-dir '{}' --no-service", cfg.display()))
+        .output()
+        .expect("sh runs");
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
 pub async fn token(a: &Client, client: i64, site: i64, body: Value) -> String {
     let (st, t) = a.post(&format!("/api/v1/clients/{client}/sites/{site}/enrollment-tokens"), body).await;
     assert_eq!(st, 201, "{t}");

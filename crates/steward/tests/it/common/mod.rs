@@ -38,6 +38,18 @@ pub fn require_all() -> bool {
     std::env::var("STEWARD_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1")
 }
 
+/// Whether a command-line tool a test needs is installed; when it is not,
+/// says so loudly (and fails under STEWARD_TEST_REQUIRE_ALL).
+pub fn have_tool(name: &str) -> bool {
+    let ok = std::process::Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        let msg = format!("`{name}` is missing (apt-get install {name}): a test that needs it did NOT run");
+        assert!(!require_all(), "{msg}");
+        eprintln!("\n!!! {msg} !!!\n");
+    }
+    ok
+}
+
 /// Creates a fresh PostgreSQL database and returns its URL.
 pub async fn fresh_pg_database(admin_url: &str) -> String {
     use sqlx::Connection;
