@@ -26,6 +26,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod devices;
+pub mod docs;
 pub mod error;
 pub mod events;
 pub mod files;

@@ -33,6 +33,7 @@ pub fn domains() -> Vec<Domain> {
         crate::sla::domain(),
         crate::reports::domain(),
         crate::vault::domain(),
+        crate::docs::domain(),
         crate::tenancy::domain(),
         crate::users::domain(),
         crate::auth::domain(),

@@ -60,9 +60,11 @@ impl Role {
                 VaultRead,
                 VaultWrite,
                 VaultReveal,
+                DocsRead,
+                DocsWrite,
             ]),
             Role::Billing => Perms::of(&[ClientsRead, BillingRead, BillingWrite, TicketsRead]),
-            Role::ReadOnly => Perms::of(&[ClientsRead, UsersRead, BillingRead, TicketsRead, VaultRead]),
+            Role::ReadOnly => Perms::of(&[ClientsRead, UsersRead, BillingRead, TicketsRead, VaultRead, DocsRead]),
             Role::ClientContact => Perms::empty(),
         }
     }
@@ -110,10 +112,14 @@ pub enum Permission {
     VaultWrite,
     /// Reveal a vault entry's secrets (in a session with a recent second factor).
     VaultReveal,
+    /// Read the documentation: knowledge-base articles.
+    DocsRead,
+    /// Write and change the documentation.
+    DocsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ClientsRead,
         Permission::ClientsWrite,
         Permission::UsersRead,
@@ -131,6 +137,8 @@ impl Permission {
         Permission::VaultRead,
         Permission::VaultWrite,
         Permission::VaultReveal,
+        Permission::DocsRead,
+        Permission::DocsWrite,
     ];
 
     pub fn scope(self) -> &'static str {
@@ -152,6 +160,8 @@ impl Permission {
             Permission::VaultRead => "vault:read",
             Permission::VaultWrite => "vault:write",
             Permission::VaultReveal => "vault:reveal",
+            Permission::DocsRead => "docs:read",
+            Permission::DocsWrite => "docs:write",
         }
     }
 

@@ -23,6 +23,7 @@ use crate::users::ops::{create as create_user, NewUserRequest};
 use std::net::SocketAddr;
 
 pub mod desk;
+pub mod docs;
 
 struct DemoClient {
     name: &'static str,
@@ -180,6 +181,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     }
     desk::seed(app, &p, &desk_clients, &techs).await?;
     vault(app, &p, &ids).await?;
+    docs::seed(app, &p, &ids).await?;
     Ok(Seeded { email: admin.email, password, sites, admin: p })
 }
 

@@ -151,8 +151,8 @@ pub fn plain_phrases(text: &str) -> Option<(Vec<String>, String)> {
 /// `MIN_SHARE` of them, the `MAX_COMMON` most frequent), and kept with the
 /// index so every document is paired by the same set; an index that never
 /// saw a rebuild uses [`DEFAULT_COMMON`].
-pub const MIN_SHARE: f64 = 0.02;
-pub const MAX_COMMON: usize = 500;
+pub const MIN_SHARE: f64 = 0.10;
+pub const MAX_COMMON: usize = 200;
 
 /// English's most frequent words (as typed; the index analyzes them): the
 /// common words of an index before its first rebuild.
@@ -236,6 +236,8 @@ mod tests {
             .collect();
         let c = common_words(&docs);
         assert_eq!(c, ["printer", "the"].map(String::from).into(), "in 100 % and 10 % of documents; each unique word in one");
+        let rare: Vec<BTreeSet<String>> = (0..100).map(|i| if i < 9 { ["vpn".to_string()].into() } else { BTreeSet::new() }).collect();
+        assert!(common_words(&rare).is_empty(), "9 % is not common");
         assert!(common_words(&[]).is_empty());
     }
 

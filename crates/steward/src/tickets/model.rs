@@ -164,35 +164,7 @@ impl EntryKind {
     }
 }
 
-/// At most this many tags on a ticket.
-pub const MAX_TAGS: usize = 20;
-/// A tag is at most this long.
-pub const MAX_TAG_LEN: usize = 40;
-
-/// Tags as stored: trimmed, lower-case, letters, digits, `-`, `_`, `.`,
-/// sorted and without repeats.
-pub fn tags(input: &[String]) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::with_capacity(input.len());
-    for t in input {
-        let t = t.trim().to_lowercase();
-        if t.is_empty() {
-            continue;
-        }
-        if t.chars().count() > MAX_TAG_LEN {
-            return Err(format!("{t:?} is longer than {MAX_TAG_LEN} characters"));
-        }
-        if !t.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-            return Err(format!("{t:?}: a tag has letters, digits, '-', '_' and '.' only"));
-        }
-        out.push(t);
-    }
-    out.sort();
-    out.dedup();
-    if out.len() > MAX_TAGS {
-        return Err(format!("at most {MAX_TAGS} tags"));
-    }
-    Ok(out)
-}
+pub use crate::validate::tags::{tags, MAX_TAGS, MAX_TAG_LEN};
 
 /// `1001` → `#1001`.
 pub fn display_number(n: i64) -> String {
@@ -271,15 +243,6 @@ mod tests {
         }
 
         #[test]
-        fn tags_are_canonical(input in prop::collection::vec("[ A-Za-z0-9_.-]{0,12}", 0..10)) {
-            if let Ok(t) = tags(&input) {
-                prop_assert!(t.windows(2).all(|w| w[0] < w[1]));
-                prop_assert!(t.iter().all(|x| !x.is_empty() && x == &x.to_lowercase() && !x.contains(' ')));
-                prop_assert_eq!(tags(&t), Ok(t.clone()));
-            }
-        }
-
-        #[test]
         fn numbers_round_trip(n in 0i64..1_000_000_000_000) {
             prop_assert_eq!(parse_number(&display_number(n)), Some(n));
         }
@@ -293,8 +256,6 @@ mod tests {
         assert_eq!(transition(open, waiting, 5), Effects { open_pause: true, ..Default::default() });
         assert_eq!(transition(waiting, resolved, 6), Effects { resolved_at: Some(Some(6)), ..Default::default() });
         assert_eq!(transition(resolved, open, 7), Effects { close_pause: true, resolved_at: Some(None), ..Default::default() });
-        assert!(tags(&["a b".into()]).is_err() && tags(&["<script>".into()]).is_err());
-        assert_eq!(tags(&[" VPN ".into(), "vpn".into(), "".into()]), Ok(vec!["vpn".to_string()]));
         assert_eq!(parse_number("#12a"), None);
     }
 

@@ -16,6 +16,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 
 pub mod shapes;
+pub mod tags;
 
 /// Characters no name or text may hold: C0/C1 controls (tab and line
 /// breaks only in multi-line text) and the bidirectional controls.

@@ -642,3 +642,62 @@ async fn refused_forms_say_why_next_to_the_field_in_chromium() {
     assert!(said.contains("exists") || said.contains("already"), "{said}");
     assert_eq!(b.current_url().await.unwrap().path(), "/clients");
 }
+
+/// An article in a real browser: nothing hostile in its Markdown runs (on
+/// its page or in the editor's preview), the preview shows the text as the
+/// page will, and a save makes a version that can be compared.
+#[tokio::test]
+async fn an_article_is_previewed_saved_and_nothing_in_it_runs_in_chromium() {
+    let Some((_driver, b)) = launch().await else { return };
+    let s = Server::start().await;
+    let api = s.admin().await;
+    let client = make_client(&api, "Harbor Dental").await;
+    let evil = "# Backups\n\n<script>document.title='pwned'</script>\n\n<img src=x onerror=\"document.title='pwned'\">\n\n[run](javascript:document.title='pwned')";
+    let (st, art) = api.post(&format!("/api/v1/clients/{client}/articles"), json!({"title": "Backups", "body_markdown": evil})).await;
+    assert_eq!(st, 201, "{art}");
+    b.goto(&s.url("/login")).await.unwrap();
+    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
+    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+
+    let page = format!("/clients/{client}/articles/{}", art["id"]);
+    b.goto(&s.url(&page)).await.unwrap();
+    until("the article", || async { h1(&b).await.filter(|h| h.contains("Backups")) }).await;
+    assert_no_inline_script(&b, "the article page").await;
+    // Click the javascript: link the sanitizer defused; nothing may run.
+    if let Ok(link) = b.find(Locator::LinkText("run")).await {
+        let _ = link.click().await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_ne!(b.title().await.unwrap(), "pwned", "a script in the article ran");
+
+    // The editor's preview renders the new text (and runs nothing).
+    let form = b.find(Locator::Css(&format!("form[action=\"{page}\"] textarea[name=body_markdown]"))).await.unwrap();
+    form.clear().await.unwrap();
+    form.send_keys("## Nightly\n\n| Job | When |\n|---|---|\n| NAS | 01:00 |\n\n<img src=y onerror=\"document.title='pwned'\">")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#edit button[hx-post=\"/docs/preview\"]")).await.unwrap().click().await.unwrap();
+    let shown = until("the preview", || async {
+        let t = b.find(Locator::Css("#edit-preview h2")).await.ok()?.text().await.ok()?;
+        Some(t).filter(|t| t == "Nightly")
+    })
+    .await;
+    assert_eq!(shown, "Nightly");
+    assert!(b.find(Locator::Css("#edit-preview table td")).await.is_ok(), "the table is rendered");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_ne!(b.title().await.unwrap(), "pwned", "a script in the preview ran");
+
+    // Save: version 2, and the comparison shows what changed.
+    b.find(Locator::Css("#edit button.primary")).await.unwrap().click().await.unwrap();
+    until("version 2", || async {
+        let t = b.find(Locator::Css("main p.muted")).await.ok()?.text().await.ok()?;
+        Some(t).filter(|t| t.starts_with("Version 2"))
+    })
+    .await;
+    b.goto(&s.url(&format!("{page}/diff?from=1&to=2"))).await.unwrap();
+    let added = until("the diff", || async { b.find(Locator::Css("#diff .diff-added")).await.ok()?.text().await.ok() }).await;
+    assert!(added.contains("Nightly"), "{added}");
+    assert_ne!(b.title().await.unwrap(), "pwned");
+}

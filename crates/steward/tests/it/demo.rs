@@ -85,6 +85,12 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     let vault: serde_json::Value = get(&format!("/api/v1/clients/{first}/vault")).await.unwrap().json().await.unwrap();
     assert!(vault["total"].as_i64().unwrap() >= 2, "{vault}");
     assert!(vault["items"].as_array().unwrap().iter().all(|e| e.get("password").is_none()), "{vault}");
+    // A knowledge base: global procedures and every client's articles, some
+    // with a history.
+    let docs: serde_json::Value = get("/api/v1/articles?include_clients=true&limit=100").await.unwrap().json().await.unwrap();
+    assert!(docs["total"].as_i64().unwrap() >= 13, "{docs}");
+    assert!(docs["items"].as_array().unwrap().iter().any(|a| a["client_id"].is_null()), "global articles");
+    assert!(docs["items"].as_array().unwrap().iter().any(|a| a["version"].as_i64() > Some(1)), "an article with versions");
 
     // A real agent enrols with the very command a site's page shows.
     let (owner, site) = (clients["items"][0]["id"].as_i64().unwrap(), sites["items"][0]["id"].as_i64().unwrap());

@@ -15,6 +15,7 @@ mod canned;
 mod common;
 mod demo;
 mod device_list;
+mod docs;
 mod enrollment;
 mod hardening;
 mod jobs;

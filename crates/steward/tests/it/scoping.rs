@@ -86,6 +86,17 @@ const GLOBAL_API: &[&str] = &[
     // 404 (tests/it/sla_report.rs).
     "/api/v1/reports/sla",
     "/api/v1/reports/sla.csv",
+    // Global knowledge-base articles are every client's; only users who see
+    // every client change them; the list's include_clients keeps to the
+    // caller's clients (tests/it/docs.rs).
+    "/api/v1/articles",
+    "/api/v1/articles/{article_id}",
+    "/api/v1/articles/{article_id}/versions",
+    "/api/v1/articles/{article_id}/versions/{version}",
+    "/api/v1/articles/{article_id}/diff",
+    "/api/v1/articles/{article_id}/versions/{version}/restore",
+    // Renders Markdown; touches no record.
+    "/api/v1/articles/preview",
     // Generates a password; touches no record (tests/it/vault.rs).
     "/api/v1/vault/password",
     "/api/v1/timesheets/approve",
@@ -108,6 +119,12 @@ const GLOBAL_WEB: &[&str] = &[
     "/agent/v1/connect",
     // The agent binaries: public like the agent's source, nothing of a client (tests/it/agent.rs).
     "/agent/download/{platform}",
+    // The knowledge base: global articles and the caller's clients' (tests/it/docs.rs).
+    "/docs",
+    "/docs/preview",
+    "/articles/{article_id}",
+    "/articles/{article_id}/diff",
+    "/articles/{article_id}/versions/{version}/restore",
     // Streams only the user's clients' devices (tests/it/live.rs).
     "/devices/events",
     // The library is global; runs are scoped by their devices (tests/it/scripts.rs).

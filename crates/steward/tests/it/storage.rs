@@ -25,7 +25,8 @@ async fn sqlite_and_postgresql_migrations_define_the_same_schema() {
 
     let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.path().join("steward.db").display())).await.unwrap();
     let rows = sqlx::query(
-        "SELECT m.name AS t, p.name AS c, p.\"notnull\" AS nn, p.pk AS pk FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+        // `table_xinfo`: generated columns (tickets.active) too.
+        "SELECT m.name AS t, p.name AS c, p.\"notnull\" AS nn, p.pk AS pk FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
     )
     .fetch_all(&mut c)

@@ -97,20 +97,27 @@ pub struct AgentDownload {
     pub size: u64,
 }
 
-/// The binaries this server has, at `server_url`.
-pub fn agent_downloads(app: &App, server_url: &str) -> Result<Vec<AgentDownload>, ApiError> {
-    app.agent_binaries
-        .all()
-        .iter()
-        .map(|b| {
-            Ok(AgentDownload {
-                platform: b.platform.id.into(),
-                url: format!("{server_url}/agent/download/{}", b.platform.id),
-                sha256: b.sha256()?.to_string(),
-                size: b.size,
+/// The binaries this server has, at `server_url` (hashing one the first
+/// time, off the async workers).
+pub async fn agent_downloads(app: &App, server_url: &str) -> Result<Vec<AgentDownload>, ApiError> {
+    let app = app.clone();
+    let server_url = server_url.to_string();
+    tokio::task::spawn_blocking(move || {
+        app.agent_binaries
+            .all()
+            .iter()
+            .map(|b| {
+                Ok(AgentDownload {
+                    platform: b.platform.id.into(),
+                    url: format!("{server_url}/agent/download/{}", b.platform.id),
+                    sha256: b.sha256()?,
+                    size: b.size()?,
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("agent hash task: {e}")))?
 }
 
 /// The URL agents reach this server at: `--public-url`, else the address
@@ -119,10 +126,13 @@ pub fn server_url(app: &App, headers: &HeaderMap, uri: &axum::http::Uri) -> Stri
     if let Some(u) = &app.cfg.public_url {
         return u.clone();
     }
+    // The Host a request names goes into a shell command: anything but a
+    // host name or address and a port falls back to the listen address.
     let host = uri
         .authority()
         .map(|a| a.as_str().to_string())
         .or_else(|| headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')))
         .unwrap_or_else(|| app.cfg.listen.to_string());
     match app.agent_port.get() {
         Some(port) => {
@@ -168,7 +178,7 @@ pub async fn create_for(
     )
     .await?;
     let pin = app.agent_pin.get().cloned();
-    let downloads = agent_downloads(app, &server_url)?;
+    let downloads = agent_downloads(app, &server_url).await?;
     let source =
         |platform: &str| downloads.iter().find(|d| d.platform == platform).map(|d| enrollment::Source { url: &d.url, sha256: &d.sha256 });
     let (install_linux, install_windows) = enrollment::install_commands(

@@ -118,5 +118,6 @@ pub async fn revoke(State(app): State<App>, p: Principal, ApiPath((id, site_id, 
 pub async fn download(State(app): State<App>, ApiPath(platform): ApiPath<String>) -> PageResult {
     let b = app.agent_binaries.get(&platform).ok_or(ApiError::NotFound)?;
     let file = tokio::fs::File::open(&b.path).await.map_err(ApiError::internal)?;
-    Ok(crate::http::download::stream(file, b.platform.file, "application/octet-stream", b.size)?)
+    let size = file.metadata().await.map_err(ApiError::internal)?.len();
+    Ok(crate::http::download::stream(file, b.platform.file, "application/octet-stream", size)?)
 }

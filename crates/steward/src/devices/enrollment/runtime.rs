@@ -14,7 +14,8 @@
 
 use crate::error::ApiError;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 /// A platform the agent is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,22 +70,34 @@ pub fn candidates(p: &Platform, agent_dir: Option<&Path>, exe_dir: &Path) -> Vec
 pub struct Binary {
     pub platform: Platform,
     pub path: PathBuf,
-    pub size: u64,
-    /// Worked out on first use (a debug build's agent is 50 MB).
-    sha256: OnceLock<String>,
+    /// The SHA-256 (hex) worked out on first use (a debug build's agent is
+    /// 50 MB), for the file's size and time then: a binary replaced while
+    /// the server runs is hashed again.
+    sha256: Mutex<Option<(u64, SystemTime, String)>>,
 }
 
 impl Binary {
-    /// The file's SHA-256 (hex), read once.
-    pub fn sha256(&self) -> Result<&str, ApiError> {
-        if let Some(h) = self.sha256.get() {
-            return Ok(h);
+    /// The file's size now.
+    pub fn size(&self) -> Result<u64, ApiError> {
+        Ok(std::fs::metadata(&self.path).map_err(ApiError::internal)?.len())
+    }
+
+    /// The file's SHA-256 (hex). Blocking: reads the file when it changed.
+    pub fn sha256(&self) -> Result<String, ApiError> {
+        let meta = std::fs::metadata(&self.path).map_err(ApiError::internal)?;
+        let stamp = (meta.len(), meta.modified().map_err(ApiError::internal)?);
+        let mut cached = self.sha256.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((len, at, h)) = cached.as_ref() {
+            if (*len, *at) == stamp {
+                return Ok(h.clone());
+            }
         }
         let mut f = std::fs::File::open(&self.path).map_err(ApiError::internal)?;
         let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
         std::io::copy(&mut f, &mut hasher).map_err(ApiError::internal)?;
         let h = hex::encode(sha2::Digest::finalize(hasher));
-        Ok(self.sha256.get_or_init(|| h))
+        *cached = Some((stamp.0, stamp.1, h.clone()));
+        Ok(h)
     }
 }
 
@@ -99,8 +112,8 @@ impl Binaries {
             .iter()
             .filter_map(|p| {
                 candidates(p, agent_dir, &exe_dir).into_iter().find_map(|path| {
-                    let meta = std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
-                    Some(Binary { platform: *p, path, size: meta.len(), sha256: OnceLock::new() })
+                    std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
+                    Some(Binary { platform: *p, path, sha256: Mutex::new(None) })
                 })
             })
             .collect();

@@ -236,7 +236,7 @@ pub fn install_commands(server_url: &str, token: &str, pin: &str, linux: Option<
     let args = format!("install --server {server_url} --token {token} --pin {pin}");
     let linux = match (linux, curl_pin(pin)) {
         (Some(s), Some(pinned)) => format!(
-            "f=$(mktemp) && curl -fsSLk --pinnedpubkey '{pinned}' -o \"$f\" '{url}' && echo \"{sha}  $f\" | sha256sum -c --quiet - \
+            "f=$(mktemp) && curl -fsSLk --pinnedpubkey '{pinned}' -o \"$f\" '{url}' && echo \"{sha}  $f\" | sha256sum -c - >/dev/null \
              && sudo install -m 0755 \"$f\" /usr/local/bin/steward-agent && rm -f \"$f\" && sudo /usr/local/bin/steward-agent {args}",
             url = s.url,
             sha = s.sha256,
@@ -245,13 +245,13 @@ pub fn install_commands(server_url: &str, token: &str, pin: &str, linux: Option<
     };
     let windows = match windows {
         Some(s) => format!(
-            "$ErrorActionPreference='Stop'; $d=\"$env:ProgramFiles\\Steward\"; $f=\"$d\\steward-agent.exe\"; \
-             New-Item -ItemType Directory -Force $d | Out-Null; \
-             if ($PSVersionTable.PSVersion.Major -ge 6) {{ $k=@{{SkipCertificateCheck=$true}} }} \
-             else {{ $k=@{{}}; [Net.ServicePointManager]::SecurityProtocol='Tls12'; [Net.ServicePointManager]::ServerCertificateValidationCallback={{$true}} }}; \
-             Invoke-WebRequest @k -UseBasicParsing '{url}' -OutFile $f; \
+            "& {{ $ErrorActionPreference='Stop'; $ProgressPreference='SilentlyContinue'; \
+             $d=\"$env:ProgramFiles\\Steward\"; $f=\"$d\\steward-agent.exe\"; New-Item -ItemType Directory -Force $d | Out-Null; \
+             if ($PSVersionTable.PSVersion.Major -ge 6) {{ Invoke-WebRequest -SkipCertificateCheck -UseBasicParsing '{url}' -OutFile $f }} \
+             else {{ [Net.ServicePointManager]::SecurityProtocol='Tls12'; [Net.ServicePointManager]::ServerCertificateValidationCallback={{$true}}; \
+             try {{ Invoke-WebRequest -UseBasicParsing '{url}' -OutFile $f }} finally {{ [Net.ServicePointManager]::ServerCertificateValidationCallback=$null }} }}; \
              if ((Get-FileHash $f -Algorithm SHA256).Hash -ne '{sha}') {{ Remove-Item $f; throw 'steward-agent.exe does not match its SHA-256' }}; \
-             & $f {args}",
+             & $f {args} }}",
             url = s.url,
             sha = s.sha256,
         ),

@@ -49,16 +49,17 @@ struct Fields {
     opened: Field,
     title: Field,
     text: Field,
+    /// `text` as written, stored for snippets (`text` is indexed from the
+    /// analyzer's tokens, once: see [`Index::document`]).
+    body: Field,
     pairs: Field,
 }
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text_options = TextOptions::default()
-        .set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        )
-        .set_stored();
+    let text_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
     let f = Fields {
         key: b.add_text_field("key", STRING),
         kind: b.add_text_field("kind", STRING | STORED),
@@ -68,6 +69,7 @@ fn schema() -> (Schema, Fields) {
         opened: b.add_i64_field("opened_at", INDEXED | FAST),
         title: b.add_text_field("title", STORED),
         text: b.add_text_field("text", text_options),
+        body: b.add_text_field("body", STORED),
         // Pre-tokenized by `document` (never by a tokenizer); frequencies
         // for scoring, no positions.
         pairs: b.add_text_field(
@@ -223,26 +225,35 @@ impl Index {
         doc.add_text(self.f.status, &d.status);
         doc.add_i64(self.f.opened, d.opened_at);
         doc.add_text(self.f.title, &d.title);
-        doc.add_text(self.f.text, &d.text);
-        let words = self.words(&d.text);
+        doc.add_text(self.f.body, &d.text);
+        // Analyzed once (stemming is most of indexing's work): the same
+        // tokens are `text`'s and give the pairs.
+        let tokens = self.tokens(&d.text);
+        let words: Vec<(usize, String)> = tokens.iter().map(|t| (t.position, t.text.clone())).collect();
+        doc.add_pre_tokenized_text(self.f.text, tantivy::tokenizer::PreTokenizedString { text: String::new(), tokens });
         let common = self.common();
-        let tokens = pairs(&words, &common)
+        let pair_tokens = pairs(&words, &common)
             .enumerate()
             .map(|(position, text)| tantivy::tokenizer::Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
             .collect();
-        doc.add_pre_tokenized_text(self.f.pairs, tantivy::tokenizer::PreTokenizedString { text: String::new(), tokens });
+        doc.add_pre_tokenized_text(self.f.pairs, tantivy::tokenizer::PreTokenizedString { text: String::new(), tokens: pair_tokens });
         doc
     }
 
-    /// A text's analyzed words with their positions, as `text` indexes them.
-    fn words(&self, text: &str) -> Vec<(usize, String)> {
+    /// A text's tokens as `text` indexes them.
+    fn tokens(&self, text: &str) -> Vec<tantivy::tokenizer::Token> {
         let mut a = self.analyzer.clone();
         let mut stream = a.token_stream(text);
         let mut out = vec![];
         while let Some(t) = stream.next() {
-            out.push((t.position, t.text.clone()));
+            out.push(t.clone());
         }
         out
+    }
+
+    /// A text's analyzed words with their positions.
+    fn words(&self, text: &str) -> Vec<(usize, String)> {
+        self.tokens(text).into_iter().map(|t| (t.position, t.text)).collect()
     }
 
     /// The query for one phrase: its pair terms, and for three words or
@@ -394,7 +405,7 @@ impl Index {
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            let s = snippets.snippet_from_doc(&doc);
+            let s = snippets.snippet(doc.get_first(self.f.body).and_then(|v| v.as_str()).unwrap_or_default());
             let str_of = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_string();
             let int_of = |f: Field| doc.get_first(f).and_then(|v| v.as_i64()).unwrap_or_default();
             let fragment = s.fragment().to_string();
