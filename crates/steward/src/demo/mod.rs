@@ -24,6 +24,7 @@ use std::net::SocketAddr;
 
 pub mod desk;
 pub mod docs;
+pub mod scripts;
 
 struct DemoClient {
     name: &'static str,
@@ -182,6 +183,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     desk::seed(app, &p, &desk_clients, &techs).await?;
     vault(app, &p, &ids).await?;
     docs::seed(app, &p, &ids).await?;
+    scripts::seed(app, &p).await?;
     Ok(Seeded { email: admin.email, password, sites, admin: p })
 }
 

@@ -48,6 +48,7 @@ pub fn domain() -> Domain {
         ])
         .nav(NavItem { group: NavGroup::Docs, order: 10, id: "docs", label: "Knowledge base", href: "/docs", key: 'k', need: read })
         .panel(pages::CLIENT_PANEL)
+        .panel(pages::TICKET_PANEL)
         .search(search::SOURCE)
         .indexer(search::INDEXER)
 }

@@ -188,7 +188,7 @@ pub fn pair_term(a: &str, b: &str) -> String {
 
 /// The pair terms of a text's analyzed words, given as (position, word):
 /// one per two common words at adjacent positions.
-pub fn pairs<'a>(words: &'a [(usize, String)], common: &'a BTreeSet<String>) -> impl Iterator<Item = String> + 'a {
+pub fn pairs<'a>(words: &'a [(usize, String)], common: &'a std::collections::HashSet<String>) -> impl Iterator<Item = String> + 'a {
     words
         .windows(2)
         .filter(|w| w[1].0 == w[0].0 + 1 && common.contains(&w[0].1) && common.contains(&w[1].1))
@@ -213,12 +213,12 @@ mod tests {
     #[test]
     fn pairs_are_adjacent_common_words_only() {
         let w = |v: &[(usize, &str)]| v.iter().map(|(p, s)| (*p, s.to_string())).collect::<Vec<_>>();
-        let all: BTreeSet<String> = ["a", "b", "c"].map(String::from).into();
+        let all: std::collections::HashSet<String> = ["a", "b", "c"].map(String::from).into();
         assert_eq!(pairs(&w(&[(0, "a"), (1, "b"), (2, "c")]), &all).collect::<Vec<_>>(), vec!["a b", "b c"]);
         // A gap (a word the analyzer dropped) breaks the pair.
         assert_eq!(pairs(&w(&[(0, "a"), (2, "b"), (3, "c")]), &all).collect::<Vec<_>>(), vec!["b c"]);
         // A rare word pairs with nothing.
-        let ab: BTreeSet<String> = ["a", "b"].map(String::from).into();
+        let ab: std::collections::HashSet<String> = ["a", "b"].map(String::from).into();
         assert_eq!(pairs(&w(&[(0, "a"), (1, "b"), (2, "c")]), &ab).collect::<Vec<_>>(), vec!["a b"]);
     }
 

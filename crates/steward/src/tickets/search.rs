@@ -39,6 +39,7 @@ fn search<'a>(app: &'a App, p: &'a Principal, ask: &'a Ask) -> BoxFut<'a, Result
             to: ask.to,
             kinds: vec![KIND],
             limit: ask.limit as usize,
+            any_word: false,
         };
         let index = app.search.clone();
         let found = tokio::task::spawn_blocking(move || index.search(&r))

@@ -85,6 +85,12 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     let vault: serde_json::Value = get(&format!("/api/v1/clients/{first}/vault")).await.unwrap().json().await.unwrap();
     assert!(vault["total"].as_i64().unwrap() >= 2, "{vault}");
     assert!(vault["items"].as_array().unwrap().iter().all(|e| e.get("password").is_none()), "{vault}");
+    // A library of useful scripts, some with parameters.
+    let lib: serde_json::Value = get("/api/v1/scripts").await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = lib["items"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    for want in ["Restart the print spooler", "Check BitLocker", "Flush DNS", "List local administrators", "Collect logs"] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
     // A knowledge base: global procedures and every client's articles, some
     // with a history.
     let docs: serde_json::Value = get("/api/v1/articles?include_clients=true&limit=100").await.unwrap().json().await.unwrap();

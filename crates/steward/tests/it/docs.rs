@@ -333,3 +333,28 @@ async fn the_pages_write_show_compare_and_restore_an_article() {
     assert_eq!(st, 400);
     assert!(refused.contains("owner: choose Global or a client"), "{refused}");
 }
+
+#[tokio::test]
+async fn a_ticket_shows_the_articles_about_its_subject() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let c = make_client(&a, "Harbor Dental").await;
+    let other = make_client(&a, "Other Ltd").await;
+    article(
+        &a,
+        &format!("/api/v1/clients/{c}/articles"),
+        json!({"title": "Front desk printer", "body_markdown": "The MFP jams: open tray 2."}),
+    )
+    .await;
+    article(&a, "/api/v1/articles", json!({"title": "Printer triage", "body_markdown": "Check the queue, then the driver."})).await;
+    article(&a, &format!("/api/v1/clients/{c}/articles"), json!({"title": "VPN", "body_markdown": "FortiClient profile."})).await;
+    article(&a, &format!("/api/v1/clients/{other}/articles"), json!({"title": "Their printer", "body_markdown": "printer secrets"})).await;
+    until_search(&a, "printer", "Their printer", true).await;
+    let (_, t) = a.post(&format!("/api/v1/clients/{c}/tickets"), json!({"subject": "Printer (front desk) keeps jamming"})).await;
+    let (st, page) = a.get_text(&format!("/clients/{c}/tickets/{}", t["id"])).await;
+    assert_eq!(st, 200);
+    let panel = page.split(r#"id="related-articles""#).nth(1).expect("the related articles panel").split("</section>").next().unwrap();
+    assert!(panel.contains("Front desk printer") && panel.contains("Printer triage"), "{panel}");
+    assert!(!panel.contains("VPN"), "nothing shares a word: {panel}");
+    assert!(!panel.contains("Their printer"), "never another client's: {panel}");
+}

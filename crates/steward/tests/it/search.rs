@@ -78,6 +78,9 @@ async fn tickets_are_found_by_words_phrases_numbers_and_filters() {
     assert_eq!(labels(&a, &q("\"a paper jam after\"")).await.len(), 1);
     assert_eq!(labels(&a, &q("\"paper jam the toner\"")).await.len(), 0);
     assert_eq!(labels(&a, &q("\"jam after paper\"")).await.len(), 0);
+    // Two common words ("after", "the") are looked up as one pair term.
+    assert_eq!(labels(&a, &q("\"after the\"")).await.len(), 1);
+    assert_eq!(labels(&a, &q("\"the after\"")).await.len(), 0);
     // Phrases and words together; a phrase that misses sinks the query.
     assert_eq!(labels(&a, &q("reception \"paper jam\"")).await.len(), 1);
     assert_eq!(labels(&a, &q("kangaroo \"paper jam\"")).await.len(), 0);

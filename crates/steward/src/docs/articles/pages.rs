@@ -332,6 +332,49 @@ pub async fn preview(p: Principal, WebForm(f): WebForm<ArticleForm>) -> PageResu
 }
 
 #[derive(Template)]
+#[template(path = "articles_related.html")]
+struct RelatedPanel {
+    client_id: i64,
+    lines: Vec<(String, ArticleSummary)>,
+}
+
+pub const TICKET_PANEL: Panel = Panel { slot: Slot::Ticket, order: 20, render: ticket_panel };
+
+/// The articles (the client's and global ones) that share the most words
+/// with the ticket's subject: what a technician opening it should read.
+fn ticket_panel<'a>(app: &'a App, p: &'a Principal, ctx: PanelCtx) -> BoxFut<'a, Result<Option<Fragment>, ApiError>> {
+    Box::pin(async move {
+        let (Some(client), Some(ticket)) = (ctx.client, ctx.ticket) else { return Ok(None) };
+        if !p.can(Permission::DocsRead) {
+            return Ok(None);
+        }
+        let mut db = app.store.snapshot().await?;
+        let Some(t) = crate::tickets::store::get(&mut db, p.client(client)?, ticket).await? else { return Ok(None) };
+        // Words only: the subject is not query syntax.
+        let text: String = t.subject.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+        let r = crate::search::runtime::Request {
+            text,
+            scope: Some(vec![client, 0]),
+            kinds: vec![ops::KIND],
+            limit: 5,
+            any_word: true,
+            ..Default::default()
+        };
+        let index = app.search.clone();
+        let found = tokio::task::spawn_blocking(move || index.search(&r))
+            .await
+            .map_err(|e| ApiError::internal(format!("search task: {e}")))?
+            .map_err(ApiError::Internal)?;
+        let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
+        let mut rows = store::by_ids(&mut db, &ids).await?;
+        rows.retain(|r| r.archived_at.is_none() && r.client_id.is_none_or(|c| c == client));
+        rows.sort_by_key(|r| ids.iter().position(|i| *i == r.id));
+        let lines = rows.iter().map(|r| (url(r.client_id, r.id), ArticleSummary::from(r))).collect();
+        Fragment::render(&RelatedPanel { client_id: client, lines }).map(Some)
+    })
+}
+
+#[derive(Template)]
 #[template(path = "articles_panel.html")]
 struct ArticlesPanel {
     client_id: i64,

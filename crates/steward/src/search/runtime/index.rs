@@ -18,7 +18,7 @@
 //! and its cursor agree, and the indexer re-reads what came after.
 
 use crate::search::model::{common_words, pairs, plain_phrases, Cursor, Doc, DEFAULT_COMMON};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -36,6 +36,62 @@ const VERSION: u32 = 2;
 /// The analyzer of `text`: words, lower case, accents folded, English stems.
 const ANALYZER: &str = "steward";
 
+/// The tokenizer of `pairs`.
+const PAIRS: &str = "steward_pairs";
+
+/// The words whose pairs are indexed, shared by the index and its
+/// tokenizer (which tantivy runs in its indexing threads).
+type Common = std::sync::Arc<std::sync::RwLock<std::sync::Arc<HashSet<String>>>>;
+
+/// `pairs`' tokenizer: the text through `text`'s analyzer, then one token
+/// per two adjacent common words. Run by tantivy's indexing threads, like
+/// `text`'s analyzer, so a rebuild analyzes on every core.
+#[derive(Clone)]
+struct PairTokenizer {
+    words: TextAnalyzer,
+    common: Common,
+}
+
+impl tantivy::tokenizer::Tokenizer for PairTokenizer {
+    type TokenStream<'a> = PairStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PairStream {
+        use tantivy::tokenizer::TokenStream;
+        let mut stream = self.words.token_stream(text);
+        let mut words = Vec::new();
+        while stream.advance() {
+            let t = stream.token_mut();
+            words.push((t.position, std::mem::take(&mut t.text)));
+        }
+        let common = self.common.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let tokens = pairs(&words, &common)
+            .enumerate()
+            .map(|(position, text)| tantivy::tokenizer::Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
+            .collect();
+        PairStream { tokens, at: None }
+    }
+}
+
+/// The pair tokens of one text.
+struct PairStream {
+    tokens: Vec<tantivy::tokenizer::Token>,
+    at: Option<usize>,
+}
+
+impl tantivy::tokenizer::TokenStream for PairStream {
+    fn advance(&mut self) -> bool {
+        let next = self.at.map_or(0, |i| i + 1);
+        self.at = Some(next);
+        next < self.tokens.len()
+    }
+    fn token(&self) -> &tantivy::tokenizer::Token {
+        &self.tokens[self.at.unwrap_or(0)]
+    }
+    fn token_mut(&mut self) -> &mut tantivy::tokenizer::Token {
+        &mut self.tokens[self.at.unwrap_or(0)]
+    }
+}
+
 /// The writer's memory budget (tantivy splits it among its threads).
 const WRITER_BYTES: usize = 128 * 1024 * 1024;
 
@@ -49,17 +105,16 @@ struct Fields {
     opened: Field,
     title: Field,
     text: Field,
-    /// `text` as written, stored for snippets (`text` is indexed from the
-    /// analyzer's tokens, once: see [`Index::document`]).
-    body: Field,
     pairs: Field,
 }
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text_options = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
+    let text_options = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
     let f = Fields {
         key: b.add_text_field("key", STRING),
         kind: b.add_text_field("kind", STRING | STORED),
@@ -69,13 +124,12 @@ fn schema() -> (Schema, Fields) {
         opened: b.add_i64_field("opened_at", INDEXED | FAST),
         title: b.add_text_field("title", STORED),
         text: b.add_text_field("text", text_options),
-        body: b.add_text_field("body", STORED),
-        // Pre-tokenized by `document` (never by a tokenizer); frequencies
+        // The same text as `text`, through [`PairTokenizer`]; frequencies
         // for scoring, no positions.
         pairs: b.add_text_field(
             "pairs",
             TextOptions::default()
-                .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::WithFreqs)),
+                .set_indexing_options(TextFieldIndexing::default().set_tokenizer(PAIRS).set_index_option(IndexRecordOption::WithFreqs)),
         ),
     };
     (b.build(), f)
@@ -115,6 +169,9 @@ pub struct Request {
     /// Record kinds to keep (empty: all).
     pub kinds: Vec<&'static str>,
     pub limit: usize,
+    /// Any of the words, best first (for "related to this text"), instead
+    /// of all of them.
+    pub any_word: bool,
 }
 
 /// One hit, best first.
@@ -140,7 +197,7 @@ pub struct Index {
     analyzer: TextAnalyzer,
     /// The words whose pairs are indexed, and whether a rebuild is to choose
     /// them anew from its first documents.
-    common: std::sync::RwLock<std::sync::Arc<BTreeSet<String>>>,
+    common: Common,
     choose_common: std::sync::atomic::AtomicBool,
     f: Fields,
     cursor: Mutex<Option<Cursor>>,
@@ -164,6 +221,8 @@ impl Index {
             }
         };
         index.tokenizers().register(ANALYZER, analyzer());
+        let common: Common = Default::default();
+        index.tokenizers().register(PAIRS, TextAnalyzer::from(PairTokenizer { words: analyzer(), common: common.clone() }));
         let writer = index.writer(WRITER_BYTES).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => {
                 anyhow::anyhow!("the search index in {} is in use by another steward process (stop the server first)", dir.display())
@@ -174,12 +233,12 @@ impl Index {
         let saved = payload(&index);
         let through = saved.as_ref().and_then(|p| p.through);
         let cursor = Mutex::new(through.map(|through| Cursor { through, seen: BTreeSet::new() }));
-        let mut i = Index {
+        let i = Index {
             index,
             reader,
             writer: Mutex::new(writer),
             analyzer: analyzer(),
-            common: Default::default(),
+            common: common.clone(),
             choose_common: false.into(),
             f,
             cursor,
@@ -189,7 +248,7 @@ impl Index {
             Some(words) => words.into_iter().collect(),
             None => DEFAULT_COMMON.iter().flat_map(|w| i.words(w)).map(|(_, w)| w).collect(),
         };
-        i.common = std::sync::RwLock::new(std::sync::Arc::new(common));
+        *i.common.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(common);
         Ok(i)
     }
 
@@ -203,7 +262,7 @@ impl Index {
         Term::from_field_text(self.f.key, &format!("{kind}:{id}"))
     }
 
-    fn common(&self) -> std::sync::Arc<BTreeSet<String>> {
+    fn common(&self) -> std::sync::Arc<HashSet<String>> {
         self.common.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -225,35 +284,22 @@ impl Index {
         doc.add_text(self.f.status, &d.status);
         doc.add_i64(self.f.opened, d.opened_at);
         doc.add_text(self.f.title, &d.title);
-        doc.add_text(self.f.body, &d.text);
-        // Analyzed once (stemming is most of indexing's work): the same
-        // tokens are `text`'s and give the pairs.
-        let tokens = self.tokens(&d.text);
-        let words: Vec<(usize, String)> = tokens.iter().map(|t| (t.position, t.text.clone())).collect();
-        doc.add_pre_tokenized_text(self.f.text, tantivy::tokenizer::PreTokenizedString { text: String::new(), tokens });
-        let common = self.common();
-        let pair_tokens = pairs(&words, &common)
-            .enumerate()
-            .map(|(position, text)| tantivy::tokenizer::Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
-            .collect();
-        doc.add_pre_tokenized_text(self.f.pairs, tantivy::tokenizer::PreTokenizedString { text: String::new(), tokens: pair_tokens });
+        // Tokenized by tantivy's indexing threads; `pairs` by [`PairTokenizer`].
+        doc.add_text(self.f.text, &d.text);
+        doc.add_text(self.f.pairs, &d.text);
         doc
     }
 
-    /// A text's tokens as `text` indexes them.
-    fn tokens(&self, text: &str) -> Vec<tantivy::tokenizer::Token> {
+    /// A text's analyzed words with their positions, as `text` indexes them.
+    fn words(&self, text: &str) -> Vec<(usize, String)> {
         let mut a = self.analyzer.clone();
         let mut stream = a.token_stream(text);
         let mut out = vec![];
-        while let Some(t) = stream.next() {
-            out.push(t.clone());
+        while tantivy::tokenizer::TokenStream::advance(&mut stream) {
+            let t = tantivy::tokenizer::TokenStream::token_mut(&mut stream);
+            out.push((t.position, std::mem::take(&mut t.text)));
         }
         out
-    }
-
-    /// A text's analyzed words with their positions.
-    fn words(&self, text: &str) -> Vec<(usize, String)> {
-        self.tokens(text).into_iter().map(|t| (t.position, t.text)).collect()
     }
 
     /// The query for one phrase: its pair terms, and for three words or
@@ -321,7 +367,7 @@ impl Index {
             let sets: Vec<BTreeSet<String>> = docs.iter().map(|d| self.words(&d.text).into_iter().map(|(_, w)| w).collect()).collect();
             let chosen = common_words(&sets);
             if !chosen.is_empty() {
-                *self.common.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(chosen);
+                *self.common.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(chosen.into_iter().collect());
             }
         }
         for d in docs {
@@ -361,12 +407,14 @@ impl Index {
             return Ok(vec![]);
         }
         let mut parser = QueryParser::for_index(&self.index, vec![self.f.text]);
-        parser.set_conjunction_by_default();
+        if !r.any_word {
+            parser.set_conjunction_by_default();
+        }
         // Lenient: a stray quote or colon is read as text, never an error.
         let (text_query, _) = parser.parse_query_lenient(&r.text);
         // The parsed query picks the snippets' words; phrases are looked up
         // by their pairs where the query is plain enough to take apart.
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = match plain_phrases(&r.text) {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = match plain_phrases(&r.text).filter(|_| !r.any_word) {
             Some((phrases, rest)) => {
                 let mut c: Vec<(Occur, Box<dyn Query>)> =
                     phrases.iter().filter_map(|p| self.phrase_query(p)).map(|q| (Occur::Must, q)).collect();
@@ -405,7 +453,7 @@ impl Index {
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            let s = snippets.snippet(doc.get_first(self.f.body).and_then(|v| v.as_str()).unwrap_or_default());
+            let s = snippets.snippet_from_doc(&doc);
             let str_of = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_string();
             let int_of = |f: Field| doc.get_first(f).and_then(|v| v.as_i64()).unwrap_or_default();
             let fragment = s.fragment().to_string();
