@@ -3,6 +3,16 @@
 //! devices, the gateway agents hold a WebSocket to, their inventory with its
 //! history of changes, the settings each agent runs with, and signed
 //! commands. Metrics live in `monitoring`, scripts in `scripts`.
+//!
+//! `gateway` (the agents' WebSocket), `commands` (sign, audit, send,
+//! await), `enrollment/` (tokens, install commands, the agent binaries
+//! handed out: `enrollment::runtime`), `agent_settings/` (inheritance
+//! server → client → site → device, pushed to connected agents),
+//! `inventory/` (clean and diff, store, batched writer), `presence/`
+//! (settle a batch of connects and disconnects, store, batched writer),
+//! `runtime/` (the registry of connections, the last-seen writer), `store/`
+//! (device rows and the list query), `live` (SSE), `api`, `pages`,
+//! `panels`.
 
 pub mod agent_settings;
 pub mod api;
