@@ -452,6 +452,9 @@ impl std::fmt::Display for Total {
 /// `cap`: `SELECT COUNT(*) FROM (… LIMIT cap + 1)`, so a huge match costs
 /// no more than `cap` rows read.
 pub async fn count_capped(db: &mut impl Db, mut matching: sea_query::SelectStatement, cap: u64) -> Result<Total> {
+    // The engines take a signed 64-bit LIMIT (a page asked for at offset
+    // 2^63 once reached the binder and panicked).
+    let cap = cap.min(i64::MAX as u64 - 1);
     matching.limit(cap + 1);
     let q = sea_query::Query::select()
         .expr_as(sea_query::Expr::cust("COUNT(*)"), n())

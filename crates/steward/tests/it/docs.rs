@@ -122,6 +122,8 @@ async fn articles_are_written_versioned_compared_and_restored() {
     assert!(list["items"][0].get("body_markdown").is_none(), "lists carry no text");
     let (_, list) = a.get(&format!("{base}?tag=printer")).await;
     assert_eq!(list["total"], 0);
+    let (st, list) = a.get(&format!("{base}?offset=9223372036854775806&limit=1")).await;
+    assert_eq!((st, list["total"].as_i64()), (200, Some(1)), "{list}");
     let (st, _) = a.patch(&format!("{base}/{id}"), json!({"archived": true})).await;
     assert_eq!(st, 200);
     let (_, list) = a.get(&base).await;

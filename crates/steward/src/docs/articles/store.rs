@@ -360,7 +360,7 @@ pub async fn list(db: &mut impl Db, f: &Filter, limit: u64, offset: u64) -> Resu
     let mut matching = Query::select();
     matching.expr(Expr::val(1)).from(Articles::Table);
     filter(&mut matching, f);
-    let total = crate::store::count_capped(db, matching, 10_000u64.max(offset + limit)).await?;
+    let total = crate::store::count_capped(db, matching, 10_000u64.max(offset.saturating_add(limit))).await?;
     Ok((rows, total))
 }
 

@@ -457,6 +457,6 @@ pub async fn queue(db: &mut impl Db, f: &Queue, limit: u64, offset: u64) -> Resu
     let mut matching = Query::select();
     matching.expr(Expr::val(1)).from(Tickets::Table);
     filter(&mut matching, f);
-    let total = crate::store::count_capped(db, matching, TOTAL_CAP.max(offset + limit)).await?;
+    let total = crate::store::count_capped(db, matching, TOTAL_CAP.max(offset.saturating_add(limit))).await?;
     Ok((rows, total))
 }
