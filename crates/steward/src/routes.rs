@@ -118,6 +118,7 @@ pub fn assemble(app: &App) -> Assembled {
         .layer(from_fn_with_state(app.clone(), crate::auth::guard::guard))
         .layer(DefaultBodyLimit::max(app.cfg.body_limit_bytes))
         .layer(from_fn(crate::http::headers::security_headers))
+        .layer(from_fn_with_state(app.cfg.body_limit_bytes, crate::http::body::read_declared))
         .with_state(app.clone());
     Assembled { router, jobs, listeners }
 }

@@ -5,6 +5,7 @@
 //! is assembled in `routes` from what each domain registers.
 
 pub mod assets;
+pub mod body;
 pub mod download;
 pub mod extract;
 pub mod handshake_gate;

@@ -370,3 +370,34 @@ async fn early_activity_extends_a_short_idle_timeout() {
     tokio::time::sleep(Duration::from_secs(45)).await;
     assert_eq!(a.get("/api/v1/me").await.0, 200, "65 s after sign-in, 45 s after activity: still signed in");
 }
+
+/// A request refused before its body is read (not signed in, a path id
+/// that is not a number) gets its answer even with a large body, for a
+/// client that sends the whole body before it reads (as Python's do): the
+/// server reads a declared body first instead of closing the connection
+/// under it, which such a client saw as a reset or a TLS EOF, never as our
+/// 401 or 400 (the CI fuzzer lost requests this way).
+#[tokio::test]
+async fn a_request_refused_before_its_body_is_read_still_gets_its_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = Server::start().await;
+    let addr = s.base.trim_start_matches("https://").to_string();
+    let body = format!(r#"{{"name":"x","notes":"{}"}}"#, "n".repeat(900_000));
+    for (path, want) in [("/api/v1/clients/1/vault", "401"), ("/api/v1/clients/not-a-number/vault", "401")] {
+        for _ in 0..3 {
+            let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let mut tls = crate::common::agents::tls_over(tcp).await.unwrap();
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            tls.write_all(head.as_bytes()).await.unwrap();
+            // All of it, then read: the write fails if the server closed early.
+            tls.write_all(body.as_bytes()).await.expect("the server reads the whole body before it answers");
+            tls.flush().await.unwrap();
+            let mut answer = String::new();
+            let _ = tls.read_to_string(&mut answer).await;
+            assert!(answer.starts_with(&format!("HTTP/1.1 {want}")), "{path}: {}", answer.lines().next().unwrap_or(""));
+        }
+    }
+}
