@@ -443,10 +443,19 @@ async fn a_ticket_is_worked_end_to_end_in_chromium() {
         until(want, || async { badge("Resolution").await.filter(|t| t.starts_with(want)) }).await;
     }
 
-    // Log time by hand, then by timer.
-    b.find(Locator::Css("#log-time input[name=minutes]")).await.unwrap().send_keys("25").await.unwrap();
-    b.find(Locator::Css("#log-time input[name=note]")).await.unwrap().send_keys("Service restart").await.unwrap();
-    b.find(Locator::Css("#log-time button[type=submit]")).await.unwrap().click().await.unwrap();
+    // Log time by hand, then by timer. (Found again on each try: the page
+    // from the status change may still be settling, which leaves a found
+    // element stale; a stale element took no keys.)
+    until("the time form", || async {
+        let minutes = b.find(Locator::Css("#log-time input[name=minutes]")).await.ok()?;
+        minutes.clear().await.ok()?;
+        minutes.send_keys("25").await.ok()?;
+        let note = b.find(Locator::Css("#log-time input[name=note]")).await.ok()?;
+        note.clear().await.ok()?;
+        note.send_keys("Service restart").await.ok()?;
+        b.find(Locator::Css("#log-time button[type=submit]")).await.ok()?.click().await.ok()
+    })
+    .await;
     until("the logged time", || async { b.find(Locator::Css("#time table")).await.ok()?.text().await.ok().filter(|t| t.contains("0:25")) })
         .await;
     until("the timer button", || async { b.find(Locator::Id("timer-start")).await.ok() }).await.click().await.unwrap();
