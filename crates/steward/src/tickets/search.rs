@@ -41,11 +41,7 @@ fn search<'a>(app: &'a App, p: &'a Principal, ask: &'a Ask) -> BoxFut<'a, Result
             limit: ask.limit as usize,
             any_word: false,
         };
-        let index = app.search.clone();
-        let found = tokio::task::spawn_blocking(move || index.search(&r))
-            .await
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("search task: {e}")))?
-            .map_err(ApiError::Internal)?;
+        let found = app.search.search_blocking(r).await?;
         if found.is_empty() {
             return Ok(vec![]);
         }

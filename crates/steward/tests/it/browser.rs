@@ -161,6 +161,15 @@ fn assert_strict_csp(resp: &reqwest::Response, page: &str) {
     assert!(!csp.contains("unsafe-"), "{page}: CSP allows unsafe-*: {csp}");
 }
 
+/// Signs the administrator in (no second factor) and waits for the home page.
+async fn sign_in(b: &fantoccini::Client, s: &Server) {
+    b.goto(&s.url("/login")).await.unwrap();
+    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
+    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the home page", || async { h1(b).await.filter(|h| h.contains("Good to see you")) }).await;
+}
+
 async fn h1(b: &fantoccini::Client) -> Option<String> {
     b.find(Locator::Css("main h1")).await.ok()?.text().await.ok()
 }
@@ -338,11 +347,7 @@ async fn the_device_page_draws_charts_and_follows_state_live_in_chromium() {
     wait_for(&api, &metrics, "two samples", |v| v["series"][0]["t"].as_array().is_some_and(|t| t.len() >= 2)).await;
 
     // Sign in (no MFA for this administrator) and open the device page.
-    b.goto(&s.url("/login")).await.unwrap();
-    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
-    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+    sign_in(&b, &s).await;
     b.goto(&s.url(&format!("/clients/{client}/devices/{device}?range=1h"))).await.unwrap();
     until("the device page", || async { h1(&b).await.filter(|h| h.contains("LC-PC-00000")) }).await;
     assert_no_inline_script(&b, "the device page").await;
@@ -399,11 +404,7 @@ async fn a_ticket_is_worked_end_to_end_in_chromium() {
     assert_eq!(st, 201);
     let client = make_client(&api, "Harbor Dental").await;
 
-    b.goto(&s.url("/login")).await.unwrap();
-    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
-    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+    sign_in(&b, &s).await;
 
     // Open a ticket from the queue's form.
     b.goto(&s.url("/tickets")).await.unwrap();
@@ -578,11 +579,7 @@ async fn refused_forms_say_why_next_to_the_field_in_chromium() {
     let s = Server::start().await;
     let api = s.admin().await;
     let client = make_client(&api, "Harbor Dental").await;
-    b.goto(&s.url("/login")).await.unwrap();
-    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
-    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+    sign_in(&b, &s).await;
 
     // The message next to `field` in the form at `action`, once shown.
     let message_at = |action: String, field: &'static str| {
@@ -664,11 +661,7 @@ async fn an_article_is_previewed_saved_and_nothing_in_it_runs_in_chromium() {
     let evil = "# Backups\n\n<script>document.title='pwned'</script>\n\n<img src=x onerror=\"document.title='pwned'\">\n\n[run](javascript:document.title='pwned')";
     let (st, art) = api.post(&format!("/api/v1/clients/{client}/articles"), json!({"title": "Backups", "body_markdown": evil})).await;
     assert_eq!(st, 201, "{art}");
-    b.goto(&s.url("/login")).await.unwrap();
-    b.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
-    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    until("the home page", || async { h1(&b).await.filter(|h| h.contains("Good to see you")) }).await;
+    sign_in(&b, &s).await;
 
     let page = format!("/clients/{client}/articles/{}", art["id"]);
     b.goto(&s.url(&page)).await.unwrap();

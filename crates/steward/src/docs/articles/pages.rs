@@ -360,11 +360,7 @@ fn ticket_panel<'a>(app: &'a App, p: &'a Principal, ctx: PanelCtx) -> BoxFut<'a,
             any_word: true,
             ..Default::default()
         };
-        let index = app.search.clone();
-        let found = tokio::task::spawn_blocking(move || index.search(&r))
-            .await
-            .map_err(|e| ApiError::internal(format!("search task: {e}")))?
-            .map_err(ApiError::Internal)?;
+        let found = app.search.search_blocking(r).await?;
         let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
         let mut rows = store::by_ids(&mut db, &ids).await?;
         rows.retain(|r| r.archived_at.is_none() && r.client_id.is_none_or(|c| c == client));

@@ -401,6 +401,16 @@ impl Index {
         self.len() == 0
     }
 
+    /// [`Index::search`] off the async workers (a search reads the index
+    /// files), for handlers.
+    pub async fn search_blocking(self: &std::sync::Arc<Self>, r: Request) -> Result<Vec<Found>, crate::error::ApiError> {
+        let index = self.clone();
+        tokio::task::spawn_blocking(move || index.search(&r))
+            .await
+            .map_err(|e| crate::error::ApiError::internal(format!("search task: {e}")))?
+            .map_err(crate::error::ApiError::Internal)
+    }
+
     /// The best hits for `r`, scoped, with snippets.
     pub fn search(&self, r: &Request) -> anyhow::Result<Vec<Found>> {
         if r.scope.as_ref().is_some_and(Vec::is_empty) || r.limit == 0 {
