@@ -14,6 +14,11 @@ pub struct AgentConfig {
     /// Base64 Ed25519 keys whose signatures commands must carry (from enrolment).
     #[serde(default)]
     pub command_keys: Vec<String>,
+    /// The program (and its first arguments) run for a reboot instead of
+    /// the OS's `shutdown`; the delay in seconds and the reason follow as
+    /// two more arguments. For a site's own restart tooling (and tests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reboot_command: Vec<String>,
 }
 
 pub const FILE: &str = "agent.json";

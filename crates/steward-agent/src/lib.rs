@@ -10,6 +10,7 @@ pub mod config;
 pub mod conn;
 pub mod link;
 pub mod pin;
+pub mod reboot;
 pub mod report;
 pub mod scripts;
 pub mod service;
@@ -79,5 +80,12 @@ pub async fn enroll(server: &str, pin: &str, token: &str, hostname: String, os: 
         other => return Err(format!("unexpected answer: {other:?}")),
     };
     let _ = ws.close(None).await;
-    Ok(AgentConfig { server: server.to_string(), pin: pin.to_string(), device_id, private_key: B64.encode(key.to_bytes()), command_keys })
+    Ok(AgentConfig {
+        server: server.to_string(),
+        pin: pin.to_string(),
+        device_id,
+        private_key: B64.encode(key.to_bytes()),
+        command_keys,
+        reboot_command: vec![],
+    })
 }

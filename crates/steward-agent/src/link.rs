@@ -254,7 +254,7 @@ async fn session(
                     let reply = match accept(&envelope, trusted, 1, cfg.device_id, now(), guard) {
                         Ok(cmd) => {
                             save_guard(rep.replay_file.as_deref(), guard);
-                            execute(cmd, &rep.machine, &rep.results_tx)
+                            execute(cmd, &rep.machine, &cfg.reboot_command, &rep.results_tx)
                         }
                         Err(r) => {
                             eprintln!("steward-agent: refused a command: {r}");
@@ -282,7 +282,7 @@ fn apply_periods(rep: &Reporting, heartbeat_secs: u32, metrics_secs: u32) -> Dur
 
 /// Carries out an accepted command: answers at once, or (a script) starts
 /// it and answers through `results` when it ends.
-fn execute(cmd: Command, machine: &Machine, results: &mpsc::UnboundedSender<AgentMsg>) -> Option<AgentMsg> {
+fn execute(cmd: Command, machine: &Machine, reboot_command: &[String], results: &mpsc::UnboundedSender<AgentMsg>) -> Option<AgentMsg> {
     match cmd.body {
         CommandBody::Ping => Some(AgentMsg::CommandResult { id: cmd.id, ok: true, output: "pong".into() }),
         // A simulated machine never runs anything on the machine it lives on.
@@ -293,6 +293,17 @@ fn execute(cmd: Command, machine: &Machine, results: &mpsc::UnboundedSender<Agen
             let results = results.clone();
             tokio::spawn(async move {
                 let _ = results.send(crate::scripts::run(cmd.id, s).await);
+            });
+            None
+        }
+        CommandBody::Reboot(r) if matches!(machine, Machine::Simulated { .. }) => {
+            Some(AgentMsg::CommandResult { id: cmd.id, ok: true, output: format!("restart scheduled in {} s (simulated)", r.delay_secs) })
+        }
+        CommandBody::Reboot(r) => {
+            let (results, custom) = (results.clone(), reboot_command.to_vec());
+            tokio::spawn(async move {
+                let (ok, output) = crate::reboot::schedule(&custom, &r.reason, r.delay_secs).await;
+                let _ = results.send(AgentMsg::CommandResult { id: cmd.id, ok, output });
             });
             None
         }

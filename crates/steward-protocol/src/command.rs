@@ -24,6 +24,20 @@ pub enum CommandBody {
     /// Run a script from the library; the agent answers with
     /// `AgentMsg::ScriptResult` carrying the command's id.
     RunScript(RunScript),
+    /// Restart the machine after `delay_secs`, telling signed-in users
+    /// why. The agent answers once the restart is scheduled. (Agents older
+    /// than this command refuse it as malformed.)
+    Reboot(Reboot),
+}
+
+/// A restart of the machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reboot {
+    /// Shown to signed-in users and written to the system log.
+    pub reason: String,
+    /// Seconds of warning before the restart (the OS rounds up to minutes
+    /// on Linux).
+    pub delay_secs: u32,
 }
 
 /// A script to run, exactly as the server's library holds it.
