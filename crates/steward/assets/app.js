@@ -111,7 +111,9 @@
   document.addEventListener("click", function (e) {
     var all = e.target.closest ? e.target.closest("[data-select-all]") : null;
     if (all) {
-      document.querySelectorAll("#queue tbody input[type=checkbox]").forEach(function (b) { b.checked = all.checked; });
+      // Every box in the same table's body (the queue's, the device list's).
+      var table = all.closest("table");
+      if (table) table.querySelectorAll("tbody input[type=checkbox]").forEach(function (b) { b.checked = all.checked; });
       return;
     }
     var row = e.target.closest ? e.target.closest("#queue tbody tr[data-href]") : null;
@@ -251,4 +253,29 @@
   document.addEventListener("DOMContentLoaded", humanizeTimes);
   document.addEventListener("htmx:load", humanizeTimes);
   setInterval(humanizeTimes, 30000);
+})();
+
+// Tabs: [data-tabs] holds [role=tab] buttons, each naming its panel in
+// aria-controls; one panel shows at a time. Lists filter as you type:
+// <input data-filter-rows="TABLE-ID"> hides the table's rows without the text.
+(function () {
+  document.addEventListener("click", function (e) {
+    var tab = e.target.closest ? e.target.closest("[data-tabs] [role=tab]") : null;
+    if (!tab) return;
+    var box = tab.closest("[data-tabs]");
+    box.querySelectorAll("[role=tab]").forEach(function (t) {
+      var on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      var panel = document.getElementById(t.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !on;
+    });
+  });
+  document.addEventListener("input", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-filter-rows");
+    if (!id) return;
+    var text = e.target.value.trim().toLowerCase();
+    document.querySelectorAll("#" + CSS.escape(id) + " tbody tr").forEach(function (r) {
+      r.hidden = text !== "" && r.textContent.toLowerCase().indexOf(text) < 0;
+    });
+  });
 })();

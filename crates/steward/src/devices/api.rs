@@ -59,6 +59,49 @@ pub struct DeviceListItem {
     pub device: DeviceInfo,
     pub client_name: String,
     pub site_name: String,
+    pub now: DeviceNow,
+}
+
+/// What a device is doing now: its newest metrics sample and what its
+/// latest inventory says (empty or null until its agent reported).
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct DeviceNow {
+    /// Percent, from the newest sample.
+    pub cpu_percent: Option<f64>,
+    pub memory_percent: Option<f64>,
+    /// The fullest disk's use, percent, and its mount point.
+    pub disk_percent: Option<f64>,
+    pub disk_mount: Option<String>,
+    #[schema(format = DateTime)]
+    pub metrics_at: Option<String>,
+    /// IPv4 first; loopback and link-local left out.
+    pub ip_addresses: Vec<String>,
+    /// Users signed in when the inventory was read.
+    pub users: Vec<String>,
+    pub serial: String,
+    #[schema(format = DateTime)]
+    pub booted_at: Option<String>,
+    /// Seconds since `booted_at`.
+    pub uptime_secs: Option<i64>,
+}
+
+impl DeviceNow {
+    pub fn of(r: super::store::query::NowRow) -> Self {
+        let boot = r.boot_time.filter(|b| *b > 0);
+        let now_s = crate::time::now_us() / 1_000_000;
+        DeviceNow {
+            cpu_percent: r.cpu,
+            memory_percent: r.mem,
+            disk_percent: r.disk,
+            disk_mount: r.disk_mount.filter(|m| !m.is_empty()),
+            metrics_at: r.metrics_at.map(rfc3339),
+            ip_addresses: r.addresses.unwrap_or_default().split_whitespace().map(str::to_string).collect(),
+            users: r.users.unwrap_or_default().split(", ").filter(|u| !u.is_empty()).map(str::to_string).collect(),
+            serial: r.serial.unwrap_or_default(),
+            booted_at: boot.map(|b| rfc3339(b * 1_000_000)),
+            uptime_secs: boot.map(|b| (now_s - b).max(0)),
+        }
+    }
 }
 
 /// One page of devices (shared by the API and the pages).
@@ -77,7 +120,12 @@ pub async fn search_for(
         super::store::query::search(&mut app.store.snapshot().await?, p.clients.as_deref(), filter, page.limit(), page.offset()).await?;
     let items = rows
         .into_iter()
-        .map(|r| DeviceListItem { device: DeviceInfo::of(r.device, app), client_name: r.client_name, site_name: r.site_name })
+        .map(|r| DeviceListItem {
+            device: DeviceInfo::of(r.device, app),
+            client_name: r.client_name,
+            site_name: r.site_name,
+            now: DeviceNow::of(r.now),
+        })
         .collect();
     Ok(Paged::new(items, total, page))
 }

@@ -16,6 +16,7 @@
 
 pub mod agent_settings;
 pub mod api;
+pub mod bulk;
 pub mod commands;
 pub mod enrollment;
 pub mod gateway;
@@ -25,8 +26,10 @@ pub mod pages;
 pub mod panels;
 pub mod presence;
 pub mod rate;
+pub mod reboot;
 pub mod runtime;
 pub mod store;
+pub mod views;
 
 use crate::app::domain::{get, post, Domain, NavGroup, NavItem, Need};
 use crate::auth::roles::Permission::{ClientsRead as Read, ClientsWrite as Write};
@@ -44,15 +47,25 @@ pub fn domain() -> Domain {
         .api(write, routes!(api::revoke_device))
         .api(write, routes!(agent_settings::device::update_device))
         .api(write, routes!(api::ping))
+        .api(write, routes!(reboot::reboot))
         .api(read, routes!(api::presence))
         .api(read, routes!(inventory::api::inventory))
         .api(read, routes!(inventory::api::changes))
+        .api(read, routes!(views::api::get))
+        .api(read, routes!(views::api::set_columns))
+        .api(read, routes!(views::api::save_view))
+        .api(read, routes!(views::api::delete_view))
         .pages([
             get("/devices", read, pages::list),
             get("/devices/events", read, live::events),
+            post("/devices/bulk", read, bulk::bulk),
+            post("/devices/columns", read, pages::set_columns),
+            post("/devices/views", read, pages::save_view),
+            post("/devices/views/delete", read, pages::delete_view),
             get("/clients/{id}/devices/{device_id}", read, pages::show),
             post("/clients/{id}/devices/{device_id}/revoke", write, pages::revoke),
             post("/clients/{id}/devices/{device_id}/ping", write, pages::ping),
+            post("/clients/{id}/devices/{device_id}/reboot", write, reboot::reboot_page),
             post("/clients/{id}/devices/{device_id}/agent-settings", write, pages::update_agent_settings),
             post("/clients/{id}/sites/{site_id}/enrollment-tokens", write, enrollment::pages::create),
             post("/clients/{id}/sites/{site_id}/enrollment-tokens/{token_id}/revoke", write, enrollment::pages::revoke),

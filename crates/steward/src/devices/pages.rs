@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
 use crate::error::ApiError;
-use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::extract::{ApiPath, ApiQuery, PageQuery};
 use crate::http::page::{html, html_status};
 use crate::web::{
     error::{form_error, see_other, PageResult, WebForm},
@@ -19,13 +19,11 @@ use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
 
-use super::panels::Row;
-
 #[derive(Template)]
 #[template(path = "devices.html")]
 struct DevicesPage {
     l: Layout,
-    rows: Vec<Row>,
+    rows: Vec<ListRow>,
     f: DeviceFilter,
     clients: Vec<(i64, String)>,
     sites: Vec<(i64, String)>,
@@ -33,10 +31,31 @@ struct DevicesPage {
     total: i64,
     offset: u64,
     limit: u64,
+    /// The columns shown after the host name: key and header.
+    columns: Vec<(&'static str, &'static str)>,
+    all_columns: [(&'static str, &'static str); 12],
+    views: Vec<super::views::model::View>,
+    /// This list's query as a view would save it.
+    view_query: String,
+    /// Scripts a bulk run may choose (id, name); empty without the permission.
+    scripts: Vec<(i64, String)>,
+    can_write: bool,
+}
+
+/// A device in the list with what it is doing now.
+struct ListRow {
+    d: DeviceInfo,
+    client: String,
+    site: String,
+    now: super::api::DeviceNow,
 }
 
 /// The device list's URL for a filter and an offset.
 fn list_url(f: &DeviceFilter, offset: u64) -> String {
+    format!("/devices?{}", list_query(f, offset))
+}
+
+fn list_query(f: &DeviceFilter, offset: u64) -> String {
     let pairs = [
         ("client_id", f.client_id.map(|v| v.to_string())),
         ("site_id", f.site_id.map(|v| v.to_string())),
@@ -48,7 +67,7 @@ fn list_url(f: &DeviceFilter, offset: u64) -> String {
         ("offset", (offset > 0).then(|| offset.to_string())),
     ];
     let set: Vec<(&str, &str)> = pairs.iter().filter_map(|(k, v)| v.as_deref().map(|v| (*k, v))).collect();
-    format!("/devices?{}", serde_urlencoded::to_string(set).unwrap_or_default())
+    serde_urlencoded::to_string(set).unwrap_or_default()
 }
 
 impl DevicesPage {
@@ -57,6 +76,14 @@ impl DevicesPage {
         let flip = self.f.sort.as_deref().unwrap_or("hostname") == key && self.f.order.as_deref() != Some("desc");
         let f = DeviceFilter { sort: Some(key.to_string()), order: Some(if flip { "desc" } else { "asc" }.to_string()), ..self.f.clone() };
         list_url(&f, 0)
+    }
+
+    fn sortable(&self, key: &str) -> bool {
+        super::store::query::SORTS.contains(&key)
+    }
+
+    fn shows(&self, key: &str) -> bool {
+        self.columns.iter().any(|(k, _)| *k == key)
     }
 
     /// Any filter narrows the list (so "no devices" means "none match").
@@ -84,11 +111,24 @@ impl DevicesPage {
     fn shown_to(&self) -> u64 {
         (self.offset + self.rows.len() as u64).min(self.total as u64)
     }
+
+    fn pct(&self, v: &Option<f64>) -> String {
+        percent(*v, "")
+    }
+
+    fn level(&self, v: &Option<f64>) -> &'static str {
+        level(*v)
+    }
+
+    fn uptime(&self, secs: &Option<i64>) -> String {
+        secs.map(human_duration).unwrap_or_default()
+    }
 }
 
-pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<Vec<(String, String)>>) -> PageResult {
+/// The device list page: the caller's columns and saved views, filters in
+/// the URL (applied as they type), bulk actions on the rows they tick.
+pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<Vec<(String, String)>>) -> PageResult {
     p.require(Permission::ClientsRead)?;
-    // Read by hand: an empty select ("any client") arrives as client_id=.
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|v| !v.trim().is_empty());
     let num = |k: &str| get(k).and_then(|v| v.parse::<i64>().ok());
     let mut f = DeviceFilter {
@@ -115,10 +155,20 @@ pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<Ve
         None => vec![],
     };
     let os_names = super::store::query::os_names(&mut db, scope).await?;
-    let rows = found.items.into_iter().map(|i| Row { d: i.device, client: i.client_name, site: i.site_name }).collect();
+    let rows = found.items.into_iter().map(|i| ListRow { d: i.device, client: i.client_name, site: i.site_name, now: i.now }).collect();
+    let chosen = super::views::ops::columns(&app, &p).await?;
+    let all_columns = super::views::model::COLUMNS;
+    let columns = all_columns.iter().filter(|(k, _)| chosen.contains(k)).copied().collect();
+    let scripts = if p.can(Permission::ScriptsRun) {
+        crate::scripts::store::list_scripts(&mut db, false).await?.into_iter().map(|s| (s.id, s.name)).collect()
+    } else {
+        vec![]
+    };
+    let notice = bulk_notice(&q);
     Ok(html(&DevicesPage {
-        l: Layout::new(&app, &p, "Devices", "devices"),
+        l: Layout::new(&app, &p, "Devices", "devices").with_notice(notice),
         rows,
+        view_query: super::views::model::normalize(&list_query(&f, 0)).unwrap_or_default(),
         f,
         clients,
         sites,
@@ -126,7 +176,50 @@ pub async fn list(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<Ve
         total: found.total,
         offset: found.offset,
         limit: found.limit,
+        columns,
+        all_columns,
+        views: super::views::ops::views(&app, &p).await?,
+        scripts,
+        can_write: p.can(Permission::ClientsWrite),
     }))
+}
+
+/// What a bulk action reports back through the list's URL (counts only,
+/// so a link cannot put words on the page).
+fn bulk_notice(q: &[(String, String)]) -> Option<String> {
+    let n = |k: &str| q.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.parse::<u64>().ok());
+    if let (Some(asked), Some(answered)) = (n("pinged"), n("answered")) {
+        return Some(format!("Pinged {asked} devices: {answered} answered, {} did not.", asked.saturating_sub(answered)));
+    }
+    n("moved").map(|m| format!("Moved {m} devices."))
+}
+
+/// The column chooser's form: a `column` per ticked box.
+pub async fn set_columns(State(app): State<App>, p: Principal, WebForm(form): WebForm<Vec<(String, String)>>) -> PageResult {
+    let columns = form.iter().filter(|(k, _)| k == "column").map(|(_, v)| v.clone()).collect();
+    super::views::ops::set_columns(&app, &p, super::views::ops::ColumnsRequest { columns }).await?;
+    Ok(see_other(&back_to_list(&form)))
+}
+
+/// Saves the list as it is now under a name, then opens it.
+pub async fn save_view(State(app): State<App>, p: Principal, WebForm(form): WebForm<Vec<(String, String)>>) -> PageResult {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let r = super::views::ops::ViewRequest { name: get("name"), query: get("query") };
+    super::views::ops::save_view(&app, &p, r).await?;
+    Ok(see_other(&back_to_list(&form)))
+}
+
+pub async fn delete_view(State(app): State<App>, p: Principal, WebForm(form): WebForm<Vec<(String, String)>>) -> PageResult {
+    let name = form.iter().find(|(n, _)| n == "name").map(|(_, v)| v.clone()).unwrap_or_default();
+    super::views::ops::delete_view(&app, &p, &name).await?;
+    Ok(see_other(&back_to_list(&form)))
+}
+
+/// The list a form came from (its `back` field), with only the list's own
+/// parameters kept.
+fn back_to_list(form: &[(String, String)]) -> String {
+    let back = form.iter().find(|(n, _)| n == "back").map(|(_, v)| v.as_str()).unwrap_or_default();
+    super::views::model::list_path(back, "")
 }
 
 pub async fn revoke(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> PageResult {
@@ -155,6 +248,11 @@ pub struct ShowQuery {
     ping_ms: Option<f64>,
     /// `none`: a ping got no answer.
     ping: Option<String>,
+    /// After a restart from the page: `scheduled`, `failed` or `offline`.
+    reboot: Option<String>,
+    /// The restart's warning, seconds.
+    #[serde(rename = "in")]
+    reboot_in: Option<u32>,
 }
 
 /// Ranges the device page offers for its charts.
@@ -181,6 +279,73 @@ struct DevicePage {
     own: super::agent_settings::model::Overrides,
     inherited: super::agent_settings::model::Effective,
     can_write: bool,
+    /// What it is doing now (figures, addresses, users).
+    now: super::api::DeviceNow,
+    /// CPU, memory and fullest disk with the last hours drawn.
+    tiles: Vec<Tile>,
+}
+
+/// A figure at the top of the device page.
+struct Tile {
+    label: &'static str,
+    value: Option<f64>,
+    /// What the figure is of (the disk's mount), or empty.
+    detail: String,
+    /// The SVG path of the last [`SPARK_HOURS`] (see `monitoring::model::spark_path`).
+    path: String,
+}
+
+/// Hours the tiles' lines cover.
+const SPARK_HOURS: i64 = 6;
+const SPARK_W: f64 = 160.0;
+const SPARK_H: f64 = 32.0;
+
+/// The tiles for a device: its newest figures, each with its last hours.
+async fn tiles(db: &mut impl crate::store::Db, device_id: i64, now: &super::api::DeviceNow) -> Result<Vec<Tile>, ApiError> {
+    use crate::monitoring::model::{spark_path, FIVE_MINUTES};
+    let to = crate::time::now_us();
+    let from = to - SPARK_HOURS * 3_600_000_000;
+    let rows = crate::monitoring::store::read(db, device_id, FIVE_MINUTES, from, to).await?;
+    let disk_series = now.disk_mount.as_ref().map(|m| format!("disk:{m}")).unwrap_or_default();
+    let line = |series: &str| {
+        let points: Vec<(i64, f64)> = rows.iter().filter(|r| r.series == series).map(|r| (r.at, r.vavg)).collect();
+        // A gap of three buckets is the agent away, not a slow sample.
+        spark_path(&points, from, to, SPARK_W, SPARK_H, 3 * FIVE_MINUTES * 1_000_000)
+    };
+    Ok(vec![
+        Tile { label: "CPU", value: now.cpu_percent, detail: String::new(), path: line("cpu") },
+        Tile { label: "Memory", value: now.memory_percent, detail: String::new(), path: line("mem") },
+        Tile { label: "Disk", value: now.disk_percent, detail: now.disk_mount.clone().unwrap_or_default(), path: line(&disk_series) },
+    ])
+}
+
+/// The charts' first range: the shortest that still shows the newest
+/// samples (a device offline for a week opens on 30 days, not an empty day).
+fn range_with_data(metrics_at_us: Option<i64>) -> &'static str {
+    let Some(at) = metrics_at_us else { return "24h" };
+    let age_h = (crate::time::now_us() - at) / 3_600_000_000;
+    match age_h {
+        ..20 => "24h",
+        20..160 => "7d",
+        160..700 => "30d",
+        700..2100 => "90d",
+        _ => "365d",
+    }
+}
+
+/// A percentage as the pages show it, or `none` when unknown.
+fn percent(v: Option<f64>, none: &str) -> String {
+    v.map(|v| format!("{v:.0} %")).unwrap_or_else(|| none.to_string())
+}
+
+/// A figure's level for its colour: high use is worth a look.
+fn level(v: Option<f64>) -> &'static str {
+    match v {
+        Some(v) if v >= 95.0 => "crit",
+        Some(v) if v >= 85.0 => "warn",
+        Some(_) => "ok",
+        None => "",
+    }
 }
 
 fn human_duration(secs: i64) -> String {
@@ -204,7 +369,12 @@ pub async fn show(
     let notice = match (q.ping_ms, q.ping.as_deref()) {
         (Some(ms), _) if ms.is_finite() && ms >= 0.0 => Some(format!("The device answered the ping in {ms:.1} ms.")),
         (_, Some("none")) => Some("No answer to the ping: the device is offline or did not answer in time.".to_string()),
-        _ => None,
+        _ => match q.reboot.as_deref() {
+            Some("scheduled") => Some(format!("The device restarts in {} s.", q.reboot_in.unwrap_or(0))),
+            Some("failed") => Some("The agent could not schedule the restart: see the audit log and the device.".to_string()),
+            Some("offline") => Some("The device is offline or did not answer: no restart was sent.".to_string()),
+            _ => None,
+        },
     };
     device_page(&app, &p, id, device_id, q.range, None, notice).await
 }
@@ -218,7 +388,8 @@ pub async fn update_agent_settings(
 ) -> PageResult {
     let updated = match f.parse() {
         Ok((h, m)) => {
-            let patch = super::agent_settings::device::DevicePatch { agent_heartbeat_secs: Some(h), agent_metrics_secs: Some(m) };
+            let patch =
+                super::agent_settings::device::DevicePatch { agent_heartbeat_secs: Some(h), agent_metrics_secs: Some(m), site_id: None };
             super::agent_settings::device::update(&app, &p, id, device_id, patch).await
         }
         Err(e) => Err(e),
@@ -251,7 +422,11 @@ async fn device_page(
     let page = crate::http::list::PageParams::new(50, 0);
     let changes = super::inventory::api::changes_for(app, p, id, device_id, &page).await?.items;
     let presence = super::presence::store::transitions(&mut db, device_id, 20, 0).await?;
-    let range = if RANGES.contains(&range.as_str()) { range } else { "24h".into() };
+    let now_row = super::store::query::now_of(&mut db, device_id).await?;
+    let metrics_at = now_row.metrics_at;
+    let now = super::api::DeviceNow::of(now_row);
+    let tiles = tiles(&mut db, device_id, &now).await?;
+    let range = if RANGES.contains(&range.as_str()) { range } else { range_with_data(metrics_at).into() };
     let uptime = inv.uptime_secs.map(human_duration).unwrap_or_default();
     let panels = panels::render(app, p, Slot::Device, PanelCtx { client: Some(id), device: Some(device_id), ..Default::default() }).await?;
     let title = d.hostname.clone();
@@ -274,6 +449,8 @@ async fn device_page(
             agent,
             own,
             inherited,
+            now,
+            tiles,
         },
     ))
 }
@@ -284,6 +461,12 @@ impl DevicePage {
     }
     fn when(&self, us: &i64) -> String {
         crate::time::fmt_time(*us)
+    }
+    fn pct(&self, v: &Option<f64>) -> String {
+        percent(*v, "–")
+    }
+    fn level(&self, v: &Option<f64>) -> &'static str {
+        level(*v)
     }
     fn metrics_url(&self) -> String {
         format!("/api/v1/clients/{}/devices/{}/metrics", self.d.client_id, self.d.id)

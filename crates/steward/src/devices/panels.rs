@@ -68,24 +68,65 @@ fn device_count<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, R
 
 pub const SEARCH: SearchSource = SearchSource { name: "devices", search };
 
+/// Devices by host name, IP address, signed-in user or serial number, then
+/// by installed software ("which machines have AnyDesk").
 fn search<'a>(app: &'a App, p: &'a Principal, ask: &'a Ask) -> BoxFut<'a, Result<Vec<SearchHit>, ApiError>> {
     Box::pin(async move {
-        let (q, limit) = (ask.text.as_str(), ask.limit);
-        if !p.can(Permission::ClientsRead) || ask.ticket_filters() {
+        let (q, limit) = (ask.text.trim(), ask.limit);
+        if !p.can(Permission::ClientsRead) || ask.ticket_filters() || q.is_empty() {
             return Ok(vec![]);
         }
+        let mut db = app.store.snapshot().await?;
+        let scope = ask.scope.as_deref();
         let f = DeviceFilter { q: Some(q.to_string()), ..Default::default() };
-        let (rows, _) = super::store::query::search(&mut app.store.snapshot().await?, ask.scope.as_deref(), &f, limit, 0).await?;
-        Ok(rows
+        let (rows, _) = super::store::query::search(&mut db, scope, &f, limit, 0).await?;
+        let needle = q.to_lowercase();
+        let mut hits: Vec<SearchHit> = rows
             .into_iter()
             .filter(|r| r.device.revoked_at.is_none())
-            .map(|r| SearchHit {
-                kind: "device",
-                url: format!("/clients/{}/devices/{}", r.device.client_id, r.device.id),
-                label: r.device.hostname,
-                detail: format!("{} · {}", r.client_name, r.site_name),
-                snippet: None,
+            .map(|r| {
+                let why = matched(&r.now, &needle).map(|w| format!(" · {w}")).unwrap_or_default();
+                SearchHit {
+                    kind: "device",
+                    url: format!("/clients/{}/devices/{}", r.device.client_id, r.device.id),
+                    label: r.device.hostname,
+                    detail: format!("{} · {}{why}", r.client_name, r.site_name),
+                    snippet: None,
+                }
             })
-            .collect())
+            .collect();
+        let room = limit.saturating_sub(hits.len() as u64);
+        if room > 0 {
+            let shown: Vec<String> = hits.iter().map(|h| h.url.clone()).collect();
+            for s in super::store::software::devices_with(&mut db, scope, q, room * 2).await? {
+                let Some(d) = super::store::by_id(&mut db, s.device_id).await? else { continue };
+                let url = format!("/clients/{}/devices/{}", d.client_id, d.id);
+                if shown.contains(&url) || hits.iter().any(|h| h.url == url) || hits.len() as u64 >= limit {
+                    continue;
+                }
+                let version = if s.version.is_empty() { String::new() } else { format!(" {}", s.version) };
+                hits.push(SearchHit {
+                    kind: "device",
+                    url,
+                    label: d.hostname,
+                    detail: format!("has {}{version} installed", s.name),
+                    snippet: None,
+                });
+            }
+        }
+        Ok(hits)
     })
+}
+
+/// Which of a device's facts the search text matched, to say why it is
+/// listed (the host name needs no saying).
+fn matched(now: &super::store::query::NowRow, needle: &str) -> Option<String> {
+    let has = |v: &Option<String>| v.as_deref().filter(|v| v.to_lowercase().contains(needle)).map(str::to_string);
+    if let Some(a) = has(&now.addresses) {
+        return a.split_whitespace().find(|x| x.to_lowercase().contains(needle)).map(|x| format!("IP {x}"));
+    }
+    if let Some(u) = has(&now.users) {
+        return Some(format!("signed in: {u}"));
+    }
+    has(&now.serial).map(|s| format!("serial {s}"))
 }

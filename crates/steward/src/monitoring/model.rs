@@ -122,6 +122,73 @@ pub fn resolution_for(from_s: i64, to_s: i64, now_s: i64, raw_days: u32, five_mi
     }
 }
 
+/// A device's newest CPU, memory and fullest-disk figures (percent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Latest {
+    pub device_id: i64,
+    /// The newest sample's time, µs.
+    pub at: i64,
+    pub cpu: Option<f64>,
+    pub mem: Option<f64>,
+    pub disk: Option<f64>,
+    pub disk_mount: String,
+}
+
+/// The newest figures per device among `points`: the values of each
+/// device's newest sample time (a batch may hold several samples of one
+/// device, and resent old ones).
+pub fn latest(points: &[Point]) -> Vec<Latest> {
+    let mut newest: BTreeMap<i64, i64> = BTreeMap::new();
+    for p in points {
+        let at = newest.entry(p.device_id).or_insert(p.at);
+        *at = (*at).max(p.at);
+    }
+    let mut out: BTreeMap<i64, Latest> = newest
+        .iter()
+        .map(|(&device_id, &at)| (device_id, Latest { device_id, at, cpu: None, mem: None, disk: None, disk_mount: String::new() }))
+        .collect();
+    for p in points.iter().filter(|p| newest.get(&p.device_id) == Some(&p.at)) {
+        let l = out.get_mut(&p.device_id).expect("every device has an entry");
+        match p.series.as_str() {
+            "cpu" => l.cpu = Some(p.value),
+            "mem" => l.mem = Some(p.value),
+            s => {
+                if let Some(mount) = s.strip_prefix("disk:") {
+                    // The fullest disk; on a tie the first mount by name, so
+                    // the answer does not depend on the order points came in.
+                    let fuller = l.disk.is_none_or(|d| p.value > d || (p.value == d && mount < l.disk_mount.as_str()));
+                    if fuller {
+                        l.disk = Some(p.value);
+                        l.disk_mount = mount.to_string();
+                    }
+                }
+            }
+        }
+    }
+    out.into_values().collect()
+}
+
+/// An SVG path drawing `points` (time µs, percent 0–100) across a
+/// `width` × `height` box between `from_us` and `to_us`: higher values
+/// higher up; a gap of more than `gap_us` between two points lifts the pen
+/// (an offline night is not drawn as a straight line). Empty for no points.
+pub fn spark_path(points: &[(i64, f64)], from_us: i64, to_us: i64, width: f64, height: f64, gap_us: i64) -> String {
+    let span = (to_us - from_us).max(1) as f64;
+    let mut out = String::new();
+    let mut last: Option<i64> = None;
+    for &(at, v) in points.iter().filter(|(at, v)| (from_us..=to_us).contains(at) && v.is_finite()) {
+        let x = (at - from_us) as f64 / span * width;
+        let y = height - v.clamp(0.0, 100.0) / 100.0 * height;
+        let pen = if last.is_some_and(|l| at - l <= gap_us) { 'L' } else { 'M' };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&format!("{pen}{x:.1},{y:.1}"));
+        last = Some(at);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,7 +210,72 @@ mod tests {
         )
     }
 
+    fn pt(device_id: i64, series: &str, at: i64, value: f64) -> Point {
+        Point { device_id, series: series.into(), at, value }
+    }
+
+    #[test]
+    fn the_latest_figures_are_the_newest_samples_and_the_fullest_disk() {
+        let points = [
+            pt(1, "cpu", 20, 50.0),
+            pt(1, "cpu", 10, 99.0),
+            pt(1, "disk:/", 20, 40.0),
+            pt(1, "disk:/data", 20, 80.0),
+            pt(1, "mem", 10, 70.0),
+            pt(2, "mem", 5, 10.0),
+        ];
+        let l = latest(&points);
+        assert_eq!(l.len(), 2);
+        assert_eq!((l[0].at, l[0].cpu, l[0].mem, l[0].disk, l[0].disk_mount.as_str()), (20, Some(50.0), None, Some(80.0), "/data"));
+        assert_eq!((l[1].device_id, l[1].mem, l[1].cpu), (2, Some(10.0), None));
+    }
+
+    #[test]
+    fn a_sparkline_lifts_the_pen_over_gaps() {
+        let p = spark_path(&[(0, 0.0), (10, 100.0), (100, 50.0)], 0, 100, 100.0, 20.0, 20);
+        assert_eq!(p, "M0.0,20.0 L10.0,0.0 M100.0,10.0");
+        assert_eq!(spark_path(&[], 0, 100, 100.0, 20.0, 20), "");
+    }
+
     proptest! {
+        #[test]
+        fn a_sparkline_stays_inside_its_box(points in prop::collection::vec((-50i64..150, -1e3f64..1e3), 0..50)) {
+            let mut points = points;
+            points.sort_by_key(|p| p.0);
+            let path = spark_path(&points, 0, 100, 120.0, 24.0, 10);
+            for step in path.split(' ').filter(|s| !s.is_empty()) {
+                prop_assert!(step.starts_with('M') || step.starts_with('L'));
+                let (x, y) = step[1..].split_once(',').unwrap();
+                let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+                prop_assert!((0.0..=120.0).contains(&x) && (0.0..=24.0).contains(&y), "{step}");
+            }
+            prop_assert!(path.is_empty() || path.starts_with('M'));
+        }
+
+        #[test]
+        fn the_latest_figures_do_not_depend_on_the_order_of_points(
+            raw in prop::collection::vec((1i64..4, prop::sample::select(vec!["cpu", "mem", "disk:/", "disk:/d", "net_rx"]), 0i64..5, 0u8..100), 0..40),
+            seed in any::<u64>(),
+        ) {
+            // One value per (device, series, time), as the table's key keeps them.
+            let mut uniq = BTreeMap::new();
+            for (d, s, at, v) in raw {
+                uniq.insert((d, s, at), v);
+            }
+            let points: Vec<Point> = uniq.into_iter().map(|((d, s, at), v)| pt(d, s, at, f64::from(v))).collect();
+            let mut shuffled = points.clone();
+            let n = shuffled.len();
+            for i in 0..n {
+                shuffled.swap(i, (seed as usize).wrapping_add(i * 7) % n.max(1));
+            }
+            let l = latest(&points);
+            prop_assert_eq!(&l, &latest(&shuffled));
+            for x in &l {
+                let newest = points.iter().filter(|p| p.device_id == x.device_id).map(|p| p.at).max();
+                prop_assert_eq!(Some(x.at), newest);
+            }
+        }
+
         #[test]
         fn rolling_up_in_batches_and_merging_equals_rolling_up_at_once(points in arb_points(), cut in 0usize..200) {
             let cut = cut.min(points.len());

@@ -68,6 +68,7 @@ async fn write(store: &Store, points: &[Point]) -> crate::store::Result<()> {
     let _turn = store.write_turn().await;
     let mut tx = store.begin().await?;
     let fresh = super::store::insert(&mut tx, points).await?;
+    super::store::set_latest(&mut tx, &super::model::latest(&fresh)).await?;
     for res in [FIVE_MINUTES, HOUR] {
         super::store::merge_rollups(&mut tx, res, &rollup(&fresh, res)).await?;
     }

@@ -7,7 +7,7 @@
 
 use super::model::{Agg, BucketKey, Point};
 use crate::store::{Db, Result};
-use sea_query::{Expr, Iden, OnConflict, Order, Query};
+use sea_query::{Alias, Expr, Iden, OnConflict, Order, Query};
 use std::collections::BTreeMap;
 
 #[derive(Iden, Clone, Copy)]
@@ -64,6 +64,36 @@ pub async fn insert(db: &mut impl Db, points: &[Point]) -> Result<Vec<Point>> {
         fresh.extend(rows.into_iter().map(|r| Point { device_id: r.device_id, series: r.series, at: r.at, value: r.value }));
     }
     Ok(fresh)
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum MetricLatest {
+    Table,
+    DeviceId,
+    At,
+    Cpu,
+    Mem,
+    Disk,
+    DiskMount,
+}
+
+/// Keeps each device's newest figures (a resent older sample changes nothing).
+pub async fn set_latest(db: &mut impl Db, latest: &[super::model::Latest]) -> Result<()> {
+    use MetricLatest as L;
+    for chunk in latest.chunks(CHUNK / 6) {
+        let mut q = Query::insert();
+        q.into_table(L::Table).columns([L::DeviceId, L::At, L::Cpu, L::Mem, L::Disk, L::DiskMount]).on_conflict(
+            OnConflict::column(L::DeviceId)
+                .update_columns([L::At, L::Cpu, L::Mem, L::Disk, L::DiskMount])
+                .action_and_where(Expr::col((L::Table, L::At)).lte(Expr::col((Alias::new("excluded"), L::At))))
+                .to_owned(),
+        );
+        for l in chunk {
+            q.values_panic([l.device_id.into(), l.at.into(), l.cpu.into(), l.mem.into(), l.disk.into(), l.disk_mount.clone().into()]);
+        }
+        db.execute(&q).await?;
+    }
+    Ok(())
 }
 
 /// Merges aggregates into the rollups of one resolution.

@@ -2,7 +2,7 @@
 //! per-device output and the approve/reject buttons (`/script-runs/{id}`),
 //! and running a script from a device's page.
 
-use super::model::ParamSpec;
+use super::model::{self, ParamSpec};
 use super::ops::{self as api, RunRequest, ScriptInfo, ScriptRequest};
 use crate::app::domain::BoxFut;
 use crate::app::panels::{Fragment, Panel, PanelCtx, Slot};
@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
 use crate::error::ApiError;
-use crate::http::extract::ApiPath;
+use crate::http::extract::{ApiPath, PageQuery};
 use crate::http::page::html;
 use crate::web::{
     error::{see_other, PageResult, WebForm},
@@ -123,13 +123,36 @@ struct ScriptPage {
     params: String,
     /// Each client with its sites, for the run form's target.
     targets: Vec<Target>,
+    /// Devices ticked in the device list (`?devices=1,2,3`), offered as the
+    /// target.
+    devices: Vec<i64>,
     can_edit: bool,
+}
+
+impl ScriptPage {
+    fn devices_target(&self) -> String {
+        let ids: Vec<String> = self.devices.iter().map(i64::to_string).collect();
+        format!("devices:{}", ids.join(","))
+    }
+}
+
+/// A list of device ids as `1,2,3` (anything else yields none).
+fn device_ids(s: &str) -> Option<Vec<i64>> {
+    let ids: Option<Vec<i64>> = s.split(',').map(|x| x.trim().parse().ok()).collect();
+    ids.filter(|v| !v.is_empty() && v.len() <= model::MAX_TARGETS)
+}
+
+/// What the script page is opened with.
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    devices: String,
 }
 
 /// A client a script can run on: its id, name, and its sites (id, name).
 type Target = (i64, String, Vec<(i64, String)>);
 
-pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> PageResult {
+pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, PageQuery(q): PageQuery<ShowQuery>) -> PageResult {
     p.require(Permission::ScriptsRun)?;
     let mut db = app.store.clone();
     let s: ScriptInfo = super::store::get_script(&mut db, id).await?.ok_or(ApiError::NotFound)?.into();
@@ -144,7 +167,15 @@ pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64
         })
         .collect();
     let can_edit = p.can(Permission::ScriptsWrite) && p.clients.is_none();
-    Ok(html(&ScriptPage { l: Layout::new(&app, &p, &s.name, "scripts"), params: params_text(&s.parameters), s, targets, can_edit }))
+    let devices = device_ids(&q.devices).unwrap_or_default();
+    Ok(html(&ScriptPage {
+        l: Layout::new(&app, &p, &s.name, "scripts"),
+        params: params_text(&s.parameters),
+        s,
+        targets,
+        devices,
+        can_edit,
+    }))
 }
 
 pub async fn update(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<ScriptForm>) -> PageResult {
@@ -182,6 +213,7 @@ fn at_utc(s: &str) -> Option<String> {
 
 pub async fn run(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>, WebForm(f): WebForm<RunForm>) -> PageResult {
     let target = f.target.as_deref().or(f.client_id.as_deref().map(|_| "")).unwrap_or_default();
+    let devices = target.strip_prefix("devices:").and_then(device_ids);
     let (client_id, site_id) = match target.split_once(':') {
         Some(("client", id)) => (id.parse().ok(), None),
         Some(("site", ids)) => match ids.split_once(':').map(|(c, s)| (c.parse().ok(), s.parse().ok())) {
@@ -190,16 +222,16 @@ pub async fn run(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>
         },
         _ => (f.client_id.as_deref().and_then(|c| c.parse().ok()), None),
     };
-    if client_id.is_none() && site_id.is_none() {
+    if client_id.is_none() && site_id.is_none() && devices.is_none() {
         return Err(ApiError::invalid("target", "choose a client or a site").into());
     }
     let req = RunRequest {
+        device_ids: devices,
         client_id,
         site_id,
         params: parse_values(&f.params),
         at: at_utc(&f.at),
         repeat: Some(f.repeat).filter(|r| !r.is_empty()),
-        ..Default::default()
     };
     let r = api::run_for(&app, &p, id, req).await?;
     Ok(see_other(&format!("/script-runs/{}", r.id)))

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod ops;
 pub mod pages;
+pub mod prefs;
 pub mod store;
 
 use crate::app::domain::{get, post, BoxFut, Domain, NavGroup, NavItem, Need};

@@ -15,6 +15,7 @@ mod canned;
 mod common;
 mod demo;
 mod device_list;
+mod device_overview;
 mod docs;
 mod enrollment;
 mod hardening;

@@ -57,6 +57,11 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/audit/verify",
     "/api/v1/settings",
     "/api/v1/devices",
+    // Each user's own device list columns and views; a view's client is
+    // checked against the caller's (tests/it/device_overview.rs).
+    "/api/v1/devices/views",
+    "/api/v1/devices/columns",
+    "/api/v1/devices/views/{name}",
     // The queue, bulk actions and numbers: filtered by the caller's clients
     // (tests/it/tickets.rs, a_limited_technician_sees_no_other_clients_tickets).
     "/api/v1/tickets",
@@ -127,6 +132,12 @@ const GLOBAL_WEB: &[&str] = &[
     "/articles/{article_id}/versions/{version}/restore",
     // Streams only the user's clients' devices (tests/it/live.rs).
     "/devices/events",
+    // Ticked devices are each checked against the caller's clients; the
+    // rest is the user's own settings (tests/it/device_overview.rs).
+    "/devices/bulk",
+    "/devices/columns",
+    "/devices/views",
+    "/devices/views/delete",
     // The library is global; runs are scoped by their devices (tests/it/scripts.rs).
     "/scripts",
     "/scripts/{id}",

@@ -32,6 +32,10 @@ pub struct DevicePatch {
     #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>, minimum = 10, maximum = 3600)]
     pub agent_metrics_secs: Option<Option<i64>>,
+    /// Moves the device to another site of its client (its settings then
+    /// inherit from that site).
+    #[serde(default)]
+    pub site_id: Option<i64>,
 }
 
 /// What a device sets itself and what its agent runs with.
@@ -80,12 +84,24 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
     if before.device.revoked_at.is_some() {
         return Err(ApiError::Conflict("this device was removed; its settings no longer apply".into()));
     }
+    if let Some(site_id) = patch.site_id {
+        let site = crate::tenancy::store::get_site(tx.tx(), p.client(client_id)?, site_id).await?;
+        match site {
+            Some(s) if !s.archived => {
+                q.value(Devices::SiteId, site_id);
+                changes = true;
+            }
+            Some(_) => return Err(ApiError::refused("site_id", "that site is archived")),
+            None => return Err(ApiError::refused("site_id", "no such site at this device's client")),
+        }
+    }
     if changes {
         tx.tx().execute(&q).await?;
     }
     let after = devices::with_settings(tx.tx(), device_id).await?.ok_or(ApiError::NotFound)?;
     let (was, now) = (before.own(), after.own());
-    if was == now {
+    let (site_was, site_now) = (before.device.site_id, after.device.site_id);
+    if was == now && site_was == site_now {
         // Nothing changed: nothing to audit or send (the transaction is
         // dropped unwritten).
         drop(tx);
@@ -93,7 +109,12 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
         return Ok(settings(now, effective, app.agents.is_online(device_id)));
     }
     let event = Event::new("device.update", "device", device_id).client(client_id).details(json!({"hostname": after.device.hostname}));
-    tx.commit_change(&p.actor(), event, &shown(was), &shown(now)).await?;
+    let (mut old, mut new) = (shown(was), shown(now));
+    if site_was != site_now {
+        old["site_id"] = json!(site_was);
+        new["site_id"] = json!(site_now);
+    }
+    tx.commit_change(&p.actor(), event, &old, &new).await?;
     // Read again after the commit: a client or site change that committed
     // meanwhile must not be overtaken by older values sent last.
     let current = devices::with_settings(&mut app.store.clone(), device_id).await?.ok_or(ApiError::NotFound)?;

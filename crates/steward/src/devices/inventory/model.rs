@@ -229,6 +229,47 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// What the device list and search show of an inventory without reading
+/// it whole: its addresses, who is signed in, its serial and last boot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Addresses without their prefix length, IPv4 first, loopback and
+    /// link-local left out (no technician looks a machine up by them),
+    /// space-separated; the first is the one the list shows.
+    pub addresses: String,
+    /// Signed-in users, comma-separated.
+    pub users: String,
+    pub serial: String,
+    /// Unix seconds; 0 when unknown.
+    pub boot_time: i64,
+}
+
+/// The [`Facts`] of an inventory (already cleaned).
+pub fn facts(inv: &Inventory) -> Facts {
+    let mut v4 = vec![];
+    let mut v6 = vec![];
+    for a in inv.interfaces.iter().flat_map(|i| i.addresses.iter()) {
+        let bare = a.split('/').next().unwrap_or_default().trim();
+        match bare.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) if !ip.is_loopback() && !ip.is_link_local() && !ip.is_unspecified() => v4.push(ip.to_string()),
+            Ok(std::net::IpAddr::V6(ip)) if !ip.is_loopback() && !ip.is_unspecified() && (ip.segments()[0] & 0xffc0) != 0xfe80 => {
+                v6.push(ip.to_string())
+            }
+            _ => {}
+        }
+    }
+    let mut addresses: Vec<String> = v4.into_iter().chain(v6).collect();
+    // Two interfaces can carry one address (a bridge and its port).
+    let mut seen = std::collections::HashSet::new();
+    addresses.retain(|a| seen.insert(a.clone()));
+    Facts {
+        addresses: addresses.join(" "),
+        users: inv.users.join(", "),
+        serial: inv.hardware.serial.clone(),
+        boot_time: inv.boot_time.max(0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,7 +317,42 @@ mod tests {
         v.into_iter().map(|c| (c.kind, c.item, c.before, c.after)).collect()
     }
 
+    #[test]
+    fn facts_keep_the_addresses_a_technician_looks_for() {
+        let inv = Inventory {
+            interfaces: vec![
+                Interface { name: "lo".into(), mac: String::new(), addresses: vec!["127.0.0.1/8".into(), "::1/128".into()] },
+                Interface {
+                    name: "eth0".into(),
+                    mac: String::new(),
+                    addresses: vec!["fe80::1/64".into(), "2001:db8::5/64".into(), "10.0.0.5/24".into(), "not an address".into()],
+                },
+                Interface { name: "br0".into(), mac: String::new(), addresses: vec!["10.0.0.5".into(), "169.254.3.3/16".into()] },
+            ],
+            users: vec!["anna".into(), "ben".into()],
+            hardware: Hardware { serial: "SN-1".into(), ..Default::default() },
+            boot_time: 1_700_000_000,
+            ..Default::default()
+        };
+        let f = facts(&inv);
+        assert_eq!(f.addresses, "10.0.0.5 2001:db8::5");
+        assert_eq!(f.users, "anna, ben");
+        assert_eq!((f.serial.as_str(), f.boot_time), ("SN-1", 1_700_000_000));
+    }
+
     proptest! {
+        #[test]
+        fn facts_list_each_address_once_and_only_addresses(addrs in prop::collection::vec("(10|192)\\.[0-9]{1,2}\\.[0-9]\\.[0-9](/[0-9]{1,2})?|[a-z:0-9]{1,8}", 0..12)) {
+            let inv = Inventory { interfaces: vec![Interface { name: "e".into(), mac: String::new(), addresses: addrs }], ..Default::default() };
+            let f = facts(&inv);
+            let listed: Vec<&str> = f.addresses.split_whitespace().collect();
+            let unique: std::collections::HashSet<&&str> = listed.iter().collect();
+            prop_assert_eq!(unique.len(), listed.len());
+            for a in listed {
+                prop_assert!(a.parse::<std::net::IpAddr>().is_ok());
+            }
+        }
+
         #[test]
         fn merging_two_steps_is_the_step_from_first_to_last(a in maps(), b in maps(), c in maps()) {
             prop_assert_eq!(sorted(merge(diff_maps(&a, &b), diff_maps(&b, &c))), sorted(diff_maps(&a, &c)));

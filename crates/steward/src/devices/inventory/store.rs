@@ -7,6 +7,7 @@
 //! changes (the first inventory adds an empty row: "history starts here").
 
 use super::model::{self as inventory, Change};
+use crate::devices::store::software;
 use crate::devices::store::Devices;
 use crate::store::{Db, Result, Store};
 use crate::time::now_us;
@@ -23,6 +24,13 @@ pub(crate) enum DeviceInventory {
     Body,
     /// The hash of the inventory as the agent sent it, told back in `Welcome`.
     SentHash,
+    Addresses,
+    Users,
+    Serial,
+    BootTime,
+    /// When the facts were last written; NULL for an inventory stored
+    /// before they existed.
+    FactsAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -40,6 +48,7 @@ struct Latest {
     collected_at: i64,
     received_at: i64,
     body: String,
+    facts_at: Option<i64>,
 }
 
 /// The latest inventory of a device.
@@ -54,7 +63,13 @@ pub struct Current {
 async fn latest(db: &mut impl Db, device_id: i64) -> Result<Option<Latest>> {
     db.fetch_optional(
         Query::select()
-            .columns([DeviceInventory::Hash, DeviceInventory::CollectedAt, DeviceInventory::ReceivedAt, DeviceInventory::Body])
+            .columns([
+                DeviceInventory::Hash,
+                DeviceInventory::CollectedAt,
+                DeviceInventory::ReceivedAt,
+                DeviceInventory::Body,
+                DeviceInventory::FactsAt,
+            ])
             .from(DeviceInventory::Table)
             .and_where(Expr::col(DeviceInventory::DeviceId).eq(device_id)),
     )
@@ -112,50 +127,60 @@ pub async fn record_in(tx: &mut impl Db, device_id: i64, collected_at_us: i64, i
     let hash = inv.sent_hash();
     let now = now_us();
     let old = latest(tx, device_id).await?;
-    if old.as_ref().is_some_and(|o| o.hash == hash) {
-        tx.execute(
-            Query::update()
-                .table(DeviceInventory::Table)
-                .value(DeviceInventory::ReceivedAt, now)
-                .value(DeviceInventory::SentHash, sent_hash)
-                .and_where(Expr::col(DeviceInventory::DeviceId).eq(device_id)),
-        )
-        .await?;
+    if let Some(o) = old.as_ref().filter(|o| o.hash == hash) {
+        let mut q = Query::update();
+        q.table(DeviceInventory::Table)
+            .value(DeviceInventory::ReceivedAt, now)
+            .value(DeviceInventory::SentHash, sent_hash)
+            .and_where(Expr::col(DeviceInventory::DeviceId).eq(device_id));
+        // Stored before the facts existed: fill them in now, once.
+        if o.facts_at.is_none() {
+            set_facts(&mut q, &inventory::facts(inv), now);
+            software::replace(tx, device_id, &inv.software).await?;
+        }
+        tx.execute(&q).await?;
         return Ok(Some(0));
     }
     let body = serde_json::to_string(inv).expect("inventory serialises");
+    let f = inventory::facts(inv);
+    let cols = [
+        DeviceInventory::Hash,
+        DeviceInventory::CollectedAt,
+        DeviceInventory::ReceivedAt,
+        DeviceInventory::Body,
+        DeviceInventory::SentHash,
+        DeviceInventory::Addresses,
+        DeviceInventory::Users,
+        DeviceInventory::Serial,
+        DeviceInventory::BootTime,
+        DeviceInventory::FactsAt,
+    ];
     tx.execute(
         Query::insert()
             .into_table(DeviceInventory::Table)
-            .columns([
-                DeviceInventory::DeviceId,
-                DeviceInventory::Hash,
-                DeviceInventory::CollectedAt,
-                DeviceInventory::ReceivedAt,
-                DeviceInventory::Body,
-                DeviceInventory::SentHash,
+            .columns(std::iter::once(DeviceInventory::DeviceId).chain(cols))
+            .values_panic([
+                device_id.into(),
+                hash.into(),
+                collected_at_us.into(),
+                now.into(),
+                body.into(),
+                sent_hash.into(),
+                f.addresses.into(),
+                f.users.into(),
+                f.serial.into(),
+                f.boot_time.into(),
+                now.into(),
             ])
-            .values_panic([device_id.into(), hash.into(), collected_at_us.into(), now.into(), body.into(), sent_hash.into()])
-            .on_conflict(
-                OnConflict::column(DeviceInventory::DeviceId)
-                    .update_columns([
-                        DeviceInventory::Hash,
-                        DeviceInventory::CollectedAt,
-                        DeviceInventory::ReceivedAt,
-                        DeviceInventory::Body,
-                        DeviceInventory::SentHash,
-                    ])
-                    .to_owned(),
-            ),
+            .on_conflict(OnConflict::column(DeviceInventory::DeviceId).update_columns(cols).to_owned()),
     )
     .await?;
-    let changes = match &old {
-        Some(o) => {
-            let before: Inventory = serde_json::from_str(&o.body).unwrap_or_default();
-            inventory::diff(&before, inv)
-        }
-        None => vec![],
-    };
+    let before: Option<Inventory> = old.as_ref().map(|o| serde_json::from_str(&o.body).unwrap_or_default());
+    let software_changed = before.as_ref().is_none_or(|b| b.software != inv.software);
+    if software_changed || old.as_ref().is_some_and(|o| o.facts_at.is_none()) {
+        software::replace(tx, device_id, &inv.software).await?;
+    }
+    let changes = before.map(|b| inventory::diff(&b, inv)).unwrap_or_default();
     // Changes within a window of the last entry join it (each item's first
     // before and last after), so a flapping or hostile agent makes one entry
     // a window, not one per report. The first inventory's entry stays.
@@ -200,6 +225,14 @@ pub async fn record_in(tx: &mut impl Db, device_id: i64, collected_at_us: i64, i
         tx.execute(&q).await?;
     }
     Ok(old.map(|_| changes.len()))
+}
+
+fn set_facts(q: &mut sea_query::UpdateStatement, f: &inventory::Facts, now: i64) {
+    q.value(DeviceInventory::Addresses, f.addresses.clone())
+        .value(DeviceInventory::Users, f.users.clone())
+        .value(DeviceInventory::Serial, f.serial.clone())
+        .value(DeviceInventory::BootTime, f.boot_time)
+        .value(DeviceInventory::FactsAt, now);
 }
 
 /// One history entry: when, and what changed (empty: the first inventory).

@@ -2,6 +2,7 @@
 //! revocation. The device list's filtered query is `query`.
 
 pub mod query;
+pub mod software;
 
 use super::agent_settings::model::{self as agent_settings, Effective, Levels, Overrides};
 use crate::config::AgentDefaults as Defaults;
