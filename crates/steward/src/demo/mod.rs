@@ -8,6 +8,13 @@
 //! speak plain HTTP. Real agents can enrol there too: the install command
 //! on a site's page names it.
 //!
+//! The fleet is not all well: a few agents leave after enrolling (their
+//! devices show offline) and one keeps dropping its connection (its
+//! presence history flaps: online for `STEWARD_DEMO_FLAP_SECS`, 90 by
+//! default, then away for half that; tests shorten it). Every device gets
+//! a month of metric history as it enrols (`history`), so its charts show
+//! every range at once.
+//!
 //! Browsers reach the demo over plain HTTP, from another machine too, so
 //! its session cookie is not `Secure` (`Config::browsers_on_plain_http`).
 
@@ -21,9 +28,13 @@ use crate::store::Store;
 use crate::tenancy::ops::{self, NewClient, NewContact, NewSite};
 use crate::users::ops::{create as create_user, NewUserRequest};
 use std::net::SocketAddr;
+use std::time::Duration;
+use steward_agent::simulate::{Churn, Enrolled, Flap};
+use tokio::sync::mpsc::UnboundedSender;
 
 pub mod desk;
 pub mod docs;
+pub mod history;
 pub mod scripts;
 
 struct DemoClient {
@@ -226,11 +237,33 @@ async fn vault(app: &App, p: &crate::auth::principal::Principal, clients: &[i64]
 
 /// Agents per demo site.
 const AGENTS_PER_SITE: usize = 6;
+/// Agents that leave after enrolling: one on every other site.
+const LEAVE_AFTER: Duration = Duration::from_secs(3);
+
+/// How the demo's flapping device comes and goes.
+fn flap() -> Flap {
+    let up = std::env::var("STEWARD_DEMO_FLAP_SECS").ok().and_then(|s| s.parse::<f64>().ok()).filter(|s| *s > 0.0).unwrap_or(90.0);
+    Flap { up: Duration::from_secs_f64(up), down: Duration::from_secs_f64(up / 2.0) }
+}
+
+/// What the fleet of site `i` (of the demo's list) does: the first site's
+/// first agent flaps, every other site loses its last agent.
+fn churn(i: usize, enrolled: &UnboundedSender<Enrolled>) -> Churn {
+    Churn { leaving: i % 2, leave_after: LEAVE_AFTER, flapping: (i == 0).then(flap), enrolled: Some(enrolled.clone()) }
+}
+
+/// What the fleet is like, for the banner.
+struct Fleet {
+    agents_at: SocketAddr,
+    started: usize,
+    leaving: usize,
+    flapping: String,
+}
 
 /// Serves the app over TLS for agents on the pages' address, one port up
 /// (any free port when that is taken), and starts a simulated fleet on
-/// every site. Returns the agents' address and how many were started.
-async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<(SocketAddr, usize)> {
+/// every site, each device given its history as it enrols.
+async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<Fleet> {
     let tls = crate::http::tls::load(&app.cfg.data_dir, None, None)?;
     let _ = app.agent_pin.set(tls.spki_sha256.clone());
     let web = app.cfg.listen;
@@ -265,8 +298,10 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<(SocketAddr, 
             eprintln!("steward demo: the agents' listener stopped: {e}");
         }
     });
-    let mut started = 0;
-    for (client, site, prefix) in &seeded.sites {
+    let (enrolled, news) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(history::backfill_each(app.clone(), news));
+    let mut fleet = Fleet { agents_at, started: 0, leaving: 0, flapping: String::new() };
+    for (i, (client, site, prefix)) in seeded.sites.iter().enumerate() {
         let req = crate::devices::enrollment::api::NewEnrollmentToken {
             name: "demo fleet".into(),
             expires_in_hours: Some(1),
@@ -275,16 +310,21 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<(SocketAddr, 
         let t = crate::devices::enrollment::api::create_for(app, &seeded.admin, *client, *site, req, url.clone())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let churn = churn(i, &enrolled);
+        fleet.leaving += churn.leaving;
+        if churn.flapping.is_some() {
+            fleet.flapping = format!("{prefix}00000");
+        }
         let (url, pin, prefix) = (url.clone(), tls.spki_sha256.clone(), prefix.clone());
         tokio::spawn(async move {
             let opts = steward_agent::simulate::Options { count: AGENTS_PER_SITE, ramp_secs: 2.0, name_prefix: prefix, progress: false };
-            if let Err(e) = steward_agent::simulate::run(&url, &t.token, &pin, opts).await {
+            if let Err(e) = steward_agent::simulate::run_with(&url, &t.token, &pin, opts, churn).await {
                 eprintln!("steward demo: simulated agents stopped: {e}");
             }
         });
-        started += AGENTS_PER_SITE;
+        fleet.started += AGENTS_PER_SITE;
     }
-    Ok((agents_at, started))
+    Ok(fleet)
 }
 
 fn tls_pin(app: &App) -> String {
@@ -313,7 +353,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
     let master = MasterKey::load_or_create(&cfg.master_key_path())?;
     let app = AppState::open(store, cfg, master).await?;
     let seeded = seed(&app).await?;
-    let (agents_at, fleet) = start_fleet(&app, &seeded).await?;
+    let fleet = start_fleet(&app, &seeded).await?;
     let (email, password) = (&seeded.email, &seeded.password);
     println!("Steward demo MSP on {} (deleted when you stop it)", dir.display());
     if listen.ip().is_unspecified() {
@@ -326,8 +366,16 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
     }
     println!("  sign in as {email} with password {password}");
     println!("  other users (same password): tech@, junior@ (limited to 2 clients), billing@, auditor@ (read-only) at steward.example");
-    println!("  {fleet} simulated agents report live over the real agent protocol");
-    println!("  agents connect over TLS at {agents_at} (pin {}); a site's page shows the install command", tls_pin(&app));
+    println!("  {} simulated agents report live over the real agent protocol, each with a month of metrics", fleet.started);
+    let f = flap();
+    println!(
+        "  {} of them go offline after enrolling; {} flaps (online {} s, offline {} s)",
+        fleet.leaving,
+        fleet.flapping,
+        f.up.as_secs_f64(),
+        f.down.as_secs_f64()
+    );
+    println!("  agents connect over TLS at {} (pin {}); a site's page shows the install command", fleet.agents_at, tls_pin(&app));
     println!("  pages over plain HTTP for the demo; a real install serves TLS (steward serve)");
     let r = crate::server::serve(app).await;
     let _ = std::fs::remove_dir_all(&dir);
