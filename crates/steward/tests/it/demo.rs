@@ -1,6 +1,9 @@
 //! `steward demo`: starts, seeds a believable MSP, prints working
-//! credentials, and the seeded audit log verifies.
+//! credentials, and the seeded audit log verifies; its simulated fleet has
+//! a month of metrics, a few devices offline and one that flaps, and
+//! answers library scripts as the real machines would.
 
+use crate::common::agents::wait_for;
 use crate::common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -10,14 +13,19 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     let mut child = Command::new(bin())
         .args(["demo", "--listen", "127.0.0.1:0"])
         .env("STEWARD_LOG", "warn")
+        // The flapping device drops its connection every 3 s, not every 90.
+        .env("STEWARD_DEMO_FLAP_SECS", "3")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut email, mut password, mut base) = (String::new(), String::new(), String::new());
+    let (mut email, mut password, mut base, mut flapping) = (String::new(), String::new(), String::new(), String::new());
     while base.is_empty() {
         let l = lines.next().expect("demo output").unwrap();
+        if let Some((before, _)) = l.split_once(" flaps (") {
+            flapping = before.rsplit(' ').next().unwrap().to_string();
+        }
         if let Some(rest) = l.trim().strip_prefix("sign in as ") {
             let parts: Vec<&str> = rest.split_whitespace().collect();
             email = parts[0].to_string();
@@ -98,6 +106,8 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     assert!(docs["items"].as_array().unwrap().iter().any(|a| a["client_id"].is_null()), "global articles");
     assert!(docs["items"].as_array().unwrap().iter().any(|a| a["version"].as_i64() > Some(1)), "an article with versions");
 
+    fleet(&base, &email, &password, &flapping).await;
+
     // A real agent enrols with the very command a site's page shows.
     let (owner, site) = (clients["items"][0]["id"].as_i64().unwrap(), sites["items"][0]["id"].as_i64().unwrap());
     let page = get(&format!("/clients/{owner}/sites/{site}")).await.unwrap().text().await.unwrap();
@@ -135,6 +145,76 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert!(status.success(), "the demo stops cleanly on SIGTERM");
+}
+
+/// The simulated fleet, as a technician sees it: every device's charts
+/// have data for every range, a few devices are offline and one flaps,
+/// and library scripts answer as they would on that machine.
+async fn fleet(base: &str, email: &str, password: &str, flapping: &str) {
+    let a = Client::new(base);
+    a.login_ok(email, password).await;
+    let all = wait_for(&a, "/api/v1/devices?limit=100", "the fleet enrolled", |v| v["total"].as_i64() >= Some(48)).await;
+    let devices = all["items"].as_array().unwrap().clone();
+    let path = |d: &serde_json::Value| format!("/api/v1/clients/{}/devices/{}", d["client_id"], d["id"]);
+
+    // A month of history, written as each device enrolled: the last one's too.
+    let last = devices.iter().max_by_key(|d| d["id"].as_i64()).unwrap();
+    for (range, resolution) in [("30d", 3600), ("7d", 300), ("24h", 0), ("1h", 0)] {
+        let m = wait_for(&a, &format!("{}/metrics?range={range}", path(last)), "metric history", |m| {
+            m["series"].as_array().is_some_and(|s| s.len() == 5 && s.iter().all(|s| s["t"].as_array().unwrap().len() >= 10))
+        })
+        .await;
+        assert_eq!(m["resolution_secs"], resolution, "{range}");
+        let cpu = m["series"].as_array().unwrap().iter().find(|s| s["name"] == "cpu").expect("a cpu series").clone();
+        let (t, avg) = (cpu["t"].as_array().unwrap(), cpu["avg"].as_array().unwrap());
+        assert!(avg.iter().all(|v| (0.0..=100.0).contains(&v.as_f64().unwrap())), "{range}: {avg:?}");
+        // The chart is filled from its start, not only since the demo began.
+        let from = chrono::DateTime::parse_from_rfc3339(m["from"].as_str().unwrap()).unwrap().timestamp();
+        let span = chrono::DateTime::parse_from_rfc3339(m["to"].as_str().unwrap()).unwrap().timestamp() - from;
+        assert!(t[0].as_i64().unwrap() - from < span / 20, "{range} starts near its start: {} vs {from}", t[0]);
+    }
+
+    // A few devices went away after enrolling; most are online.
+    let offline = wait_for(&a, "/api/v1/devices?state=offline&limit=100", "devices offline", |v| v["total"].as_i64() >= Some(4)).await;
+    let online = a.get("/api/v1/devices?state=online&limit=100").await.1;
+    let (off, on) = (offline["total"].as_i64().unwrap(), online["total"].as_i64().unwrap());
+    assert!((4..=6).contains(&off) && on >= 42, "{off} offline, {on} online");
+
+    // Library scripts answer as they would on that machine.
+    let lib = a.get("/api/v1/scripts?limit=100").await.1;
+    let script = |name: &str| lib["items"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["id"].as_i64().unwrap();
+    let online = online["items"].as_array().unwrap();
+    let mut windows = None;
+    for d in online {
+        let inv = a.get(&format!("{}/inventory", path(d))).await.1;
+        if inv["inventory"]["os"]["family"] == "windows" {
+            windows = Some(d.clone());
+            break;
+        }
+    }
+    let windows = windows.expect("a Windows machine in the fleet");
+    let run = |script: i64| {
+        let (a, device) = (&a, windows["id"].clone());
+        async move {
+            let (st, r) = a.post(&format!("/api/v1/scripts/{script}/runs"), serde_json::json!({"device_ids": [device]})).await;
+            assert_eq!(st, 201, "{r}");
+            let done = wait_for(a, &format!("/api/v1/script-runs/{}", r["id"]), "the run", |v| v["state"] == "done").await;
+            done["results"][0].clone()
+        }
+    };
+    let dns = run(script("Flush DNS")).await;
+    assert_eq!(dns["exit_code"], 0, "{dns}");
+    assert!(dns["stdout"].as_str().unwrap().contains("Successfully flushed the DNS Resolver Cache."), "{dns}");
+    let admins = run(script("List local administrators")).await;
+    let host = windows["hostname"].as_str().unwrap().to_uppercase();
+    assert!(admins["stdout"].as_str().unwrap().contains(&format!("{host}\\Administrator")), "{admins}");
+    let bitlocker = run(script("Check BitLocker")).await;
+    let protected = bitlocker["stdout"].as_str().unwrap().lines().any(|l| l.starts_with("C:") && l.split_whitespace().nth(2) == Some("On"));
+    assert_eq!(bitlocker["exit_code"], if protected { 0 } else { 1 }, "exits 1 when C: is not protected: {bitlocker}");
+
+    // The flapping device's history shows it coming and going.
+    let flapper = devices.iter().find(|d| d["hostname"] == flapping).unwrap_or_else(|| panic!("{flapping} in {all}"));
+    wait_for(&a, &format!("{}/presence", path(flapper)), "the device to flap", |v| v["total"].as_i64() >= Some(4)).await;
 }
 
 /// Text of escaped HTML, as a browser's copy gives it: `&#NN;`, `&quot;`,
