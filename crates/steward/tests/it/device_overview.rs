@@ -168,7 +168,7 @@ async fn ticked_devices_are_pinged_moved_and_handed_to_a_script_within_scope() {
     let sid = script["id"].to_string();
     let (st, loc, _) =
         a.form("/devices/bulk", &[("device_id", &ids[2]), ("device_id", &ids[0]), ("action", "script"), ("script_id", &sid)]).await;
-    let mut sorted = vec![ids[0].clone(), ids[2].clone()];
+    let mut sorted = [ids[0].clone(), ids[2].clone()];
     sorted.sort_by_key(|s| s.parse::<i64>().unwrap());
     assert_eq!((st, loc.clone()), (303, format!("/scripts/{sid}?devices={}#run", sorted.join(","))));
     let (_, page) = a.get_text(loc.trim_end_matches("#run")).await;
