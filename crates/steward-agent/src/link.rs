@@ -286,16 +286,16 @@ fn execute(cmd: Command, machine: &Machine, reboot_command: &[String], results: 
     match cmd.body {
         CommandBody::Ping => Some(AgentMsg::CommandResult { id: cmd.id, ok: true, output: "pong".into() }),
         // A simulated machine never runs anything on the machine it lives on.
-        CommandBody::RunScript(s) if matches!(machine, Machine::Simulated { .. }) => {
-            Some(crate::report::simulated::script_result(cmd.id, &s))
-        }
-        CommandBody::RunScript(s) => {
-            let results = results.clone();
-            tokio::spawn(async move {
-                let _ = results.send(crate::scripts::run(cmd.id, s).await);
-            });
-            None
-        }
+        CommandBody::RunScript(s) => match machine {
+            Machine::Simulated { seed, hostname } => Some(crate::report::simulated::script_result(*seed, hostname, cmd.id, &s)),
+            Machine::Real => {
+                let results = results.clone();
+                tokio::spawn(async move {
+                    let _ = results.send(crate::scripts::run(cmd.id, s).await);
+                });
+                None
+            }
+        },
         CommandBody::Reboot(r) if matches!(machine, Machine::Simulated { .. }) => {
             Some(AgentMsg::CommandResult { id: cmd.id, ok: true, output: format!("restart scheduled in {} s (simulated)", r.delay_secs) })
         }

@@ -146,8 +146,7 @@ async fn live(cfg: &crate::config::AgentConfig, seed: u64, name: &str, life: Lif
 async fn connected(cfg: &crate::config::AgentConfig, seed: u64, name: &str) {
     let machine = crate::report::Machine::Simulated { seed, hostname: name.to_string() };
     let spool = crate::report::spool::Spool::open(None, crate::report::spool::DEFAULT_MAX);
-    let agent = crate::link::keep_connected(cfg, machine, spool, None, false);
-    if let Err(e) = crate::report::simulated::MACHINE.scope((seed, name.to_string()), agent).await {
+    if let Err(e) = crate::link::keep_connected(cfg, machine, spool, None, false).await {
         eprintln!("steward-agent simulate: {name} stopped: {e}");
     }
 }

@@ -265,20 +265,16 @@ pub fn past(seed: u64, at: i64, until: i64) -> BTreeMap<String, f64> {
     p.values(at, &mut r, mem, disk)
 }
 
-tokio::task_local! {
-    /// The seed and host name of the simulated machine a task's agent
-    /// reports as, set by `simulate` around each agent: what
-    /// [`script_result`] answers for (the command loop hands it only the
-    /// command).
-    pub static MACHINE: (u64, String);
-}
-
-/// What a simulated machine answers to a script (see [`scripts`]): it is
-/// never run.
-pub fn script_result(id: String, s: &steward_protocol::command::RunScript) -> steward_protocol::messages::AgentMsg {
-    let (seed, hostname) = MACHINE.try_with(Clone::clone).unwrap_or_else(|_| (0, "simulated".into()));
+/// What the simulated machine `seed` called `hostname` answers to a
+/// script (see [`scripts`]): it is never run.
+pub fn script_result(
+    seed: u64,
+    hostname: &str,
+    id: String,
+    s: &steward_protocol::command::RunScript,
+) -> steward_protocol::messages::AgentMsg {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let a = scripts::answer(seed, &hostname, s, now);
+    let a = scripts::answer(seed, hostname, s, now);
     steward_protocol::messages::AgentMsg::ScriptResult {
         id,
         exit_code: a.exit_code,
