@@ -185,7 +185,7 @@ pub async fn create_for(
         &server_url,
         &secret,
         pin.as_deref().unwrap_or("<set --agent-pin on the server>"),
-        source(runtime::LINUX_X86_64.id),
+        enrollment::Linux { x86_64: source(runtime::LINUX_X86_64.id), aarch64: source(runtime::LINUX_AARCH64.id) },
         source(runtime::WINDOWS_X86_64.id),
     );
     Ok(CreatedEnrollmentToken { token: secret, pin, server_url, install_linux, install_windows, downloads, info: t.into() })

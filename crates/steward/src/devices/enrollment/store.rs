@@ -226,20 +226,33 @@ pub struct Source<'a> {
     pub sha256: &'a str,
 }
 
+/// The Linux binaries a server hands out, by machine.
+#[derive(Default)]
+pub struct Linux<'a> {
+    pub x86_64: Option<Source<'a>>,
+    pub aarch64: Option<Source<'a>>,
+}
+
 /// The one-line install commands for a token. With a binary to download,
 /// the command fetches it over TLS pinned to `pin` (curl), or by any TLS
 /// and then checked (PowerShell, which cannot pin), checks its SHA-256
 /// before anything runs it, puts it where its service will find it, and
 /// enrols; without one, it assumes `steward-agent` is already on the
 /// machine.
-pub fn install_commands(server_url: &str, token: &str, pin: &str, linux: Option<Source>, windows: Option<Source>) -> (String, String) {
+pub fn install_commands(server_url: &str, token: &str, pin: &str, linux: Linux, windows: Option<Source>) -> (String, String) {
     let args = format!("install --server {server_url} --token {token} --pin {pin}");
-    let linux = match (linux, curl_pin(pin)) {
-        (Some(s), Some(pinned)) => format!(
-            "f=$(mktemp) && curl -fsSLk --pinnedpubkey '{pinned}' -o \"$f\" '{url}' && echo \"{sha}  $f\" | sha256sum -c - >/dev/null \
+    // The machine's `uname -m` picks the binary; a machine this server has
+    // no binary for stops with a message instead of running a foreign one.
+    let arms: Vec<String> = [("x86_64|amd64", linux.x86_64), ("aarch64|arm64", linux.aarch64)]
+        .into_iter()
+        .filter_map(|(names, s)| s.map(|s| format!("{names}) u='{}'; s='{}';;", s.url, s.sha256)))
+        .collect();
+    let linux = match curl_pin(pin) {
+        Some(pinned) if !arms.is_empty() => format!(
+            "case \"$(uname -m)\" in {arms} *) echo \"this server has no steward-agent for $(uname -m)\" >&2; false;; esac \
+             && f=$(mktemp) && curl -fsSLk --pinnedpubkey '{pinned}' -o \"$f\" \"$u\" && echo \"$s  $f\" | sha256sum -c - >/dev/null \
              && sudo install -m 0755 \"$f\" /usr/local/bin/steward-agent && rm -f \"$f\" && sudo /usr/local/bin/steward-agent {args}",
-            url = s.url,
-            sha = s.sha256,
+            arms = arms.join(" "),
         ),
         _ => format!("sudo steward-agent {args}"),
     };
@@ -286,6 +299,39 @@ mod tests {
             uses,
             revoked_at: revoked.then_some(1),
         }
+    }
+
+    /// The Linux command's architecture switch, run by `sh` with a `uname`
+    /// that answers `machine`: the URL it would download, or its refusal.
+    fn picked(cmd: &str, machine: &str) -> (bool, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let uname = dir.path().join("uname");
+        std::fs::write(&uname, format!("#!/bin/sh\necho {machine}\n")).unwrap();
+        std::fs::set_permissions(&uname, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let switch = cmd.split(" && f=").next().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{switch} && echo \"$u $s\""))
+            .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+            .output()
+            .unwrap();
+        (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    }
+
+    #[test]
+    fn the_linux_command_downloads_the_binary_for_the_machine_it_runs_on() {
+        let pin = "ab".repeat(32);
+        let x86 = Source { url: "https://s/agent/download/linux-x86_64", sha256: "11" };
+        let arm = Source { url: "https://s/agent/download/linux-aarch64", sha256: "22" };
+        let (both, _) = install_commands("https://s", "t", &pin, Linux { x86_64: Some(x86), aarch64: Some(arm) }, None);
+        assert_eq!(picked(&both, "x86_64"), (true, "https://s/agent/download/linux-x86_64 11\n".into()));
+        assert_eq!(picked(&both, "aarch64"), (true, "https://s/agent/download/linux-aarch64 22\n".into()));
+        let (st, out) = picked(&both, "riscv64");
+        assert!(!st && out.contains("no steward-agent for riscv64"), "{out}");
+        let (only_x86, _) = install_commands("https://s", "t", &pin, Linux { x86_64: Some(x86), aarch64: None }, None);
+        assert!(!picked(&only_x86, "aarch64").0, "no x86 binary on an ARM machine");
+        let (none, _) = install_commands("https://s", "t", &pin, Linux::default(), None);
+        assert!(none.starts_with("sudo steward-agent install"), "{none}");
     }
 
     proptest! {
