@@ -283,6 +283,8 @@ struct DevicePage {
     now: super::api::DeviceNow,
     /// CPU, memory and fullest disk with the last hours drawn.
     tiles: Vec<Tile>,
+    /// The maintenance window open for it now.
+    maintenance: Option<crate::monitoring::maintenance::ops::OpenWindow>,
 }
 
 /// A figure at the top of the device page.
@@ -426,6 +428,7 @@ async fn device_page(
     let metrics_at = now_row.metrics_at;
     let now = super::api::DeviceNow::of(now_row);
     let tiles = tiles(&mut db, device_id, &now).await?;
+    let maintenance = crate::monitoring::maintenance::ops::open_for_device(&mut db, id, d.site_id, device_id).await?;
     let range = if RANGES.contains(&range.as_str()) { range } else { range_with_data(metrics_at).into() };
     let uptime = inv.uptime_secs.map(human_duration).unwrap_or_default();
     let panels = panels::render(app, p, Slot::Device, PanelCtx { client: Some(id), device: Some(device_id), ..Default::default() }).await?;
@@ -451,6 +454,7 @@ async fn device_page(
             inherited,
             now,
             tiles,
+            maintenance,
         },
     ))
 }

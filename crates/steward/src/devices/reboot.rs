@@ -1,6 +1,8 @@
 //! Restarting a device: a signed `Reboot` command like every other
 //! (audited with its reason before it is sent), from the API and from the
 //! device page's action bar, where it needs a reason and a confirmation.
+//! Inside an open maintenance window it is refused unless forced: the
+//! machine is being worked on, and a restart would cut that work short.
 
 use crate::app::App;
 use crate::auth::principal::Principal;
@@ -27,6 +29,10 @@ pub struct RebootRequest {
     #[serde(default = "default_delay")]
     #[schema(minimum = 0, maximum = 3600)]
     pub delay_secs: u32,
+    /// Restart even inside an open maintenance window (someone, or a
+    /// patch run, is working on the machine then).
+    #[serde(default)]
+    pub force: bool,
 }
 
 fn default_delay() -> u32 {
@@ -52,6 +58,19 @@ pub async fn reboot_for(app: &App, p: &Principal, client_id: i64, device_id: i64
         .await?
         .filter(|d| d.client_id == client_id && d.revoked_at.is_none())
         .ok_or(ApiError::NotFound)?;
+    let window = crate::monitoring::maintenance::ops::open_for_device(&mut app.store.clone(), client_id, d.site_id, d.id).await?;
+    if let (Some(w), false) = (&window, r.force) {
+        return Err(ApiError::Conflict(format!(
+            "the device is in the maintenance window {:?} until {}; restart with force to do it anyway",
+            w.name, w.until
+        )));
+    }
+    if let (Some(w), true) = (&window, r.force) {
+        let event = crate::audit::store::Event::new("device.reboot_forced", "device", d.id)
+            .client(client_id)
+            .details(serde_json::json!({"hostname": d.hostname, "maintenance_window": w.name, "until": w.until}));
+        crate::audit::store::record(&app.store, &p.actor(), event).await?;
+    }
     let body = CommandBody::Reboot(Reboot { reason: reason.to_string(), delay_secs: r.delay_secs });
     let (ok, output, _) = super::commands::run(app, p, client_id, d.id, body, std::time::Duration::from_secs(20)).await?;
     Ok(RebootResult { ok, output })
@@ -79,6 +98,7 @@ pub struct RebootForm {
     #[serde(default)]
     delay_secs: String,
     confirm: Option<String>,
+    force: Option<String>,
 }
 
 pub async fn reboot_page(
@@ -94,9 +114,11 @@ pub async fn reboot_page(
         "" => default_delay(),
         s => s.parse().map_err(|_| ApiError::invalid("delay_secs", "a number of seconds"))?,
     };
-    let outcome = match reboot_for(&app, &p, id, device_id, RebootRequest { reason: f.reason, delay_secs }).await {
+    let force = checkbox("force", f.force.as_deref())?;
+    let outcome = match reboot_for(&app, &p, id, device_id, RebootRequest { reason: f.reason, delay_secs, force }).await {
         Ok(r) if r.ok => format!("reboot=scheduled&in={delay_secs}"),
         Ok(_) => "reboot=failed".to_string(),
+        Err(ApiError::Conflict(m)) if m.contains("maintenance window") => return Err(ApiError::Conflict(m).into()),
         Err(ApiError::Conflict(_)) => "reboot=offline".to_string(),
         Err(e) => return Err(e.into()),
     };

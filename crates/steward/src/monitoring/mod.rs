@@ -6,22 +6,29 @@
 //! acknowledges to agents. Checks and alerts join this domain later.
 
 pub mod api;
+pub mod maintenance;
 pub mod model;
 pub mod runtime;
 pub mod store;
 
-use crate::app::domain::{BoxFut, Domain, Job, Need};
+use crate::app::domain::{post, BoxFut, Domain, Job, Need};
 use crate::app::App;
 use crate::auth::roles::Permission;
 use std::time::Duration;
 use utoipa_axum::routes;
 
 pub fn domain() -> Domain {
-    Domain::new("monitoring").api(Need::Perm(Permission::ClientsRead), routes!(api::metrics)).job(Job {
-        name: "metrics.prune",
-        every: |_| Some(Duration::from_secs(3600)),
-        run: prune,
-    })
+    Domain::new("monitoring")
+        .api(Need::Perm(Permission::ClientsRead), routes!(api::metrics))
+        .api(Need::Perm(Permission::ClientsRead), routes!(maintenance::api::list))
+        .api(Need::Perm(Permission::ClientsWrite), routes!(maintenance::api::create))
+        .api(Need::Perm(Permission::ClientsWrite), routes!(maintenance::api::delete))
+        .pages([
+            post("/clients/{id}/maintenance-windows", Need::Perm(Permission::ClientsWrite), maintenance::pages::create),
+            post("/clients/{id}/maintenance-windows/{window_id}/delete", Need::Perm(Permission::ClientsWrite), maintenance::pages::delete),
+        ])
+        .panel(maintenance::pages::CLIENT_PANEL)
+        .job(Job { name: "metrics.prune", every: |_| Some(Duration::from_secs(3600)), run: prune })
 }
 
 /// Deletes samples and rollups past their retention.

@@ -363,3 +363,104 @@ async fn the_real_agent_runs_the_configured_restart_with_the_reason() {
     assert_eq!(v["ok"], false, "{v}");
     assert!(v["output"].as_str().unwrap().contains("/bin/false failed"), "{v}");
 }
+
+#[tokio::test]
+async fn a_reboot_inside_an_open_maintenance_window_needs_force_and_windows_are_checked_and_scoped() {
+    let (s, a, client, site, _sim) = fleet(1).await;
+    let (_, branch) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "Branch", "timezone": "Europe/Berlin"})).await;
+    let branch = branch["id"].as_i64().unwrap();
+    let list = wait_for(&a, "/api/v1/devices", "the device online", |v| v["total"] == 1 && items(v)[0]["online"] == true).await;
+    let id = items(&list)[0]["id"].as_i64().unwrap();
+    let windows = format!("/api/v1/clients/{client}/maintenance-windows");
+    // Started ten minutes ago, in UTC.
+    let started = (chrono::Utc::now() - chrono::Duration::minutes(10)).format("%Y-%m-%dT%H:%M").to_string();
+    let base = json!({"name": "Patch night", "starts_at": started, "timezone": "UTC", "duration_minutes": 60});
+
+    // Bad input, each named.
+    for (field, bad) in [
+        ("repeat", json!("hourly")),
+        ("starts_at", json!("tomorrow evening")),
+        ("duration_minutes", json!(0)),
+        ("timezone", json!("Mars/Olympus_Mons")),
+        ("until", json!("2000-01-01")),
+        ("site_id", json!(999_999)),
+        ("device_id", json!(999_999)),
+    ] {
+        let mut body = base.clone();
+        body[field] = bad.clone();
+        let (st, e) = a.post(&windows, body).await;
+        assert_eq!((st, e["error"]["field"].as_str()), (422, Some(field)), "{field}={bad}: {e}");
+    }
+    let mut daily_too_long = base.clone();
+    daily_too_long["repeat"] = json!("daily");
+    daily_too_long["duration_minutes"] = json!(1440);
+    assert_eq!(a.post(&windows, daily_too_long).await.0, 422, "a daily window shorter than a day");
+
+    // A window at another site does not hold this device; one at its own site does.
+    let mut elsewhere = base.clone();
+    elsewhere["site_id"] = json!(branch);
+    let (st, w) = a.post(&windows, elsewhere).await;
+    assert_eq!(st, 201, "{w}");
+    assert_eq!(w["timezone"], "UTC");
+    let reboot = format!("/api/v1/clients/{client}/devices/{id}/reboot");
+    let (st, v) = a.post(&reboot, json!({"reason": "fine elsewhere"})).await;
+    assert_eq!((st, v["ok"].as_bool()), (200, Some(true)), "{v}");
+    let mut here = base.clone();
+    here["site_id"] = json!(site);
+    here["repeat"] = json!("weekly");
+    let (st, w) = a.post(&windows, here).await;
+    assert_eq!(st, 201, "{w}");
+    assert!(w["open_until"].as_str().is_some_and(|u| u.ends_with('Z')), "open now: {w}");
+    let wid = w["id"].as_i64().unwrap();
+    let (st, e) = a.post(&reboot, json!({"reason": "not now"})).await;
+    assert_eq!(st, 409, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("Patch night"), "{e}");
+    let (_, page) = a.get_text(&format!("/clients/{client}/devices/{id}")).await;
+    assert!(page.contains("in maintenance") && page.contains("name=\"force\""), "the page says so and offers force");
+    let (st, v) = a.post(&reboot, json!({"reason": "urgent fix", "force": true})).await;
+    assert_eq!((st, v["ok"].as_bool()), (200, Some(true)), "{v}");
+    let (_, log) = a.get(&format!("/api/v1/audit?action=device.reboot_forced&client_id={client}")).await;
+    assert_eq!(log["items"][0]["details"]["maintenance_window"], "Patch night", "{log}");
+    let (_, log) = a.get(&format!("/api/v1/audit?action=maintenance_window.create&client_id={client}")).await;
+    assert_eq!(log["total"], 2);
+
+    // The client page lists it as open; removing it frees the reboot.
+    let (_, page) = a.get_text(&format!("/clients/{client}")).await;
+    assert!(page.contains("id=\"maintenance\"") && page.contains("open until"), "the client page shows the open window");
+    let (_, listed) = a.get(&windows).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+
+    // A technician of another client sees and changes none of it.
+    let other = make_client(&a, "Other").await;
+    make_user(&a, "limited@msp.example", "technician", Some(vec![other])).await;
+    let t = s.client();
+    t.login_ok("limited@msp.example", PASSWORD).await;
+    assert_eq!(t.get(&windows).await.0, 404);
+    assert_eq!(t.post(&windows, base.clone()).await.0, 404);
+    assert_eq!(t.delete(&format!("{windows}/{wid}")).await.0, 404);
+
+    assert_eq!(a.delete(&format!("{windows}/{wid}")).await.0, 204);
+    assert_eq!(a.delete(&format!("{windows}/{wid}")).await.0, 404);
+    let (st, v) = a.post(&reboot, json!({"reason": "after the window"})).await;
+    assert_eq!((st, v["ok"].as_bool()), (200, Some(true)), "{v}");
+
+    // From the page: the form adds a window for a site and removes it.
+    let (st, loc, _) = a
+        .form(
+            &format!("/clients/{client}/maintenance-windows"),
+            &[
+                ("name", "Saturday"),
+                ("site_id", &site.to_string()),
+                ("starts_at", "2027-01-02T22:00"),
+                ("duration_minutes", "180"),
+                ("repeat", "weekly"),
+            ],
+        )
+        .await;
+    assert_eq!((st, loc.as_str()), (303, format!("/clients/{client}#maintenance").as_str()));
+    let (_, listed) = a.get(&windows).await;
+    let sat = listed.as_array().unwrap().iter().find(|w| w["name"] == "Saturday").unwrap().clone();
+    assert_eq!((sat["timezone"].as_str(), sat["open_until"].is_null()), (Some("America/Chicago"), true), "the site's zone: {sat}");
+    let (st, _, _) = a.form(&format!("/clients/{client}/maintenance-windows/{}/delete", sat["id"]), &[]).await;
+    assert_eq!(st, 303);
+}
