@@ -368,6 +368,62 @@ async fn the_device_page_draws_charts_and_follows_state_live_in_chromium() {
     assert!(titles.to_string().contains("CPU use (%)") && titles.to_string().contains("Network"), "{titles}");
     assert_eq!(b.find(Locator::Css("h1 .state")).await.unwrap().text().await.unwrap(), "online");
 
+    // The first screen at 1400×900 answers "is it healthy, what is it":
+    // the facts, the three tiles with their lines and the action bar show
+    // without scrolling.
+    b.set_window_size(1400, 900).await.unwrap();
+    b.goto(&s.url(&format!("/clients/{client}/devices/{device}"))).await.unwrap();
+    let above = until("the tiles with lines above the fold", || async {
+        let v = b
+            .execute(
+                "const t = document.getElementById('tiles'), a = document.querySelector('nav.actions');
+                 if (!t || !a || document.querySelectorAll('#tiles svg path').length < 3) return null;
+                 return t.getBoundingClientRect().bottom <= window.innerHeight && a.getBoundingClientRect().bottom <= window.innerHeight;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        v.as_bool()
+    })
+    .await;
+    assert!(above, "tiles and actions below the fold at 1400x900");
+    // Inventory tabs: one panel at a time; the software list filters as typed.
+    b.find(Locator::Css("#t-software")).await.unwrap().click().await.unwrap();
+    let shown = b
+        .execute("return [document.getElementById('tab-software').hidden, document.getElementById('tab-hardware').hidden];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(shown, json!([false, true]));
+    let rows = "return [...document.querySelectorAll('#software tbody tr')].filter(r => !r.hidden).length;";
+    let all_rows = b.execute(rows, vec![]).await.unwrap().as_u64().unwrap();
+    let first = b.execute("return document.querySelector('#software tbody td').textContent;", vec![]).await.unwrap();
+    b.find(Locator::Css("[data-filter-rows=software]")).await.unwrap().send_keys(first.as_str().unwrap()).await.unwrap();
+    let left = b.execute(rows, vec![]).await.unwrap().as_u64().unwrap();
+    assert!(left >= 1 && left < all_rows, "{left} of {all_rows} rows after filtering by {first}");
+
+    // The device list filters as you type, keeps the filter in the URL and
+    // does not reload the page.
+    b.goto(&s.url("/devices")).await.unwrap();
+    until("the device list", || async { h1(&b).await.filter(|h| h == "Devices") }).await;
+    b.execute("window.sameList = true;", vec![]).await.unwrap();
+    b.find(Locator::Css("#f-q")).await.unwrap().send_keys("zz-no-such").await.unwrap();
+    until("the list to say nothing matches", || async {
+        let t = b.find(Locator::Css("#device-rows")).await.ok()?.text().await.ok()?;
+        t.contains("No devices match").then_some(())
+    })
+    .await;
+    assert!(b.current_url().await.unwrap().as_str().contains("q=zz-no-such"), "the filter is in the URL");
+    assert_eq!(
+        b.execute("return window.sameList === true && document.activeElement.id;", vec![]).await.unwrap(),
+        json!("f-q"),
+        "typing went on in the same page"
+    );
+    b.goto(&s.url("/devices")).await.unwrap();
+    until("the device row", || async { b.find(Locator::Css(&format!("tr[data-device=\"{device}\"]"))).await.ok() }).await;
+    assert_no_inline_script(&b, "the device list").await;
+    b.goto(&s.url(&format!("/clients/{client}/devices/{device}"))).await.unwrap();
+    until("the device page again", || async { h1(&b).await.filter(|h| h.contains("LC-PC-00000")) }).await;
+
     // The agent goes away: the badge follows without a reload.
     b.execute("window.stillTheSamePage = true;", vec![]).await.unwrap();
     drop(sim);
