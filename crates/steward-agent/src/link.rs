@@ -299,6 +299,19 @@ fn execute(cmd: Command, machine: &Machine, reboot_command: &[String], results: 
         CommandBody::Reboot(r) if matches!(machine, Machine::Simulated { .. }) => {
             Some(AgentMsg::CommandResult { id: cmd.id, ok: true, output: format!("restart scheduled in {} s (simulated)", r.delay_secs) })
         }
+        // A restart now answers first: `shutdown -r now` may take this agent
+        // down before an answer after it would leave.
+        CommandBody::Reboot(r) if r.delay_secs == 0 => {
+            let custom = reboot_command.to_vec();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let (ok, output) = crate::reboot::schedule(&custom, &r.reason, 0).await;
+                if !ok {
+                    eprintln!("steward-agent: the restart failed: {output}");
+                }
+            });
+            Some(AgentMsg::CommandResult { id: cmd.id, ok: true, output: "restarting now".into() })
+        }
         CommandBody::Reboot(r) => {
             let (results, custom) = (results.clone(), reboot_command.to_vec());
             tokio::spawn(async move {

@@ -48,28 +48,41 @@ pub async fn bulk(State(app): State<App>, p: Principal, WebForm(form): WebForm<V
                 .buffer_unordered(PARALLEL_PINGS)
                 .collect()
                 .await;
-            let answered = results.into_iter().filter(|ok| *ok).count();
-            Ok(see_other(&back(format!("pinged={}&answered={answered}", devices.len()))))
+            let answered = results.iter().filter(|ok| **ok).count();
+            Ok(see_other(&back(format!("pinged={}&answered={answered}", results.len()))))
         }
         Some("move") => {
             p.require(Permission::ClientsWrite)?;
             let site_id: i64 =
                 field("site_id").and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::invalid("site_id", "choose the site to move to"))?;
-            let client_id = devices[0].client_id;
-            if devices.iter().any(|d| d.client_id != client_id) {
+            // Removed devices stay where they were; the rest must be one client's.
+            let live: Vec<_> = devices.iter().filter(|d| d.revoked_at.is_none()).collect();
+            let Some(client_id) = live.first().map(|d| d.client_id) else {
+                return Err(ApiError::refused("device_id", "every ticked device was removed").into());
+            };
+            if live.iter().any(|d| d.client_id != client_id) {
                 return Err(ApiError::refused("site_id", "the ticked devices belong to several clients; a site is one client's").into());
             }
-            for d in &devices {
+            // The site is checked once, before anything moves, so a wrong
+            // site moves nothing.
+            let site = crate::tenancy::store::get_site(&mut app.store.clone(), p.client(client_id)?, site_id).await?;
+            if site.is_none_or(|s| s.archived) {
+                return Err(ApiError::refused("site_id", "no such site at this client").into());
+            }
+            for d in &live {
                 let patch = DevicePatch { site_id: Some(site_id), ..Default::default() };
                 device_settings::update(&app, &p, client_id, d.id, patch).await?;
             }
-            Ok(see_other(&back(format!("moved={}", devices.len()))))
+            Ok(see_other(&back(format!("moved={}", live.len()))))
         }
         Some("script") => {
             p.require(Permission::ScriptsRun)?;
             let script: i64 =
                 field("script_id").and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::invalid("script_id", "choose a script"))?;
-            let list: Vec<String> = devices.iter().map(|d| d.id.to_string()).collect();
+            let list: Vec<String> = devices.iter().filter(|d| d.revoked_at.is_none()).map(|d| d.id.to_string()).collect();
+            if list.is_empty() {
+                return Err(ApiError::refused("device_id", "every ticked device was removed").into());
+            }
             Ok(see_other(&format!("/scripts/{script}?devices={}#run", list.join(","))))
         }
         _ => Err(ApiError::invalid("action", "use ping, move or script").into()),

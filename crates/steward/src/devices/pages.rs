@@ -373,8 +373,12 @@ pub async fn show(
         (_, Some("none")) => Some("No answer to the ping: the device is offline or did not answer in time.".to_string()),
         _ => match q.reboot.as_deref() {
             Some("scheduled") => Some(format!("The device restarts in {} s.", q.reboot_in.unwrap_or(0))),
+            Some("unconfirmed") => Some(
+                "The restart was sent but the agent did not confirm it in time: it may be restarting already. Check before sending another."
+                    .to_string(),
+            ),
             Some("failed") => Some("The agent could not schedule the restart: see the audit log and the device.".to_string()),
-            Some("offline") => Some("The device is offline or did not answer: no restart was sent.".to_string()),
+            Some("offline") => Some("The device is offline: no restart was sent.".to_string()),
             _ => None,
         },
     };

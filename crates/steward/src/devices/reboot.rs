@@ -119,6 +119,8 @@ pub async fn reboot_page(
         Ok(r) if r.ok => format!("reboot=scheduled&in={delay_secs}"),
         Ok(_) => "reboot=failed".to_string(),
         Err(ApiError::Conflict(m)) if m.contains("maintenance window") => return Err(ApiError::Conflict(m).into()),
+        // Sent, but no answer: the machine may be restarting already.
+        Err(ApiError::Conflict(m)) if m.contains("did not answer") => "reboot=unconfirmed".to_string(),
         Err(ApiError::Conflict(_)) => "reboot=offline".to_string(),
         Err(e) => return Err(e.into()),
     };

@@ -14,7 +14,13 @@ use crate::validate::Name;
 use serde::{Deserialize, Serialize};
 
 const COLUMNS_KEY: &str = "devices.columns";
-const VIEWS_KEY: &str = "devices.views";
+/// One preference per view, keyed by its name without case: saving or
+/// removing one is one statement, so two at once never lose either.
+const VIEW_PREFIX: &str = "devices.view:";
+
+fn view_key(name: &str) -> String {
+    format!("{VIEW_PREFIX}{}", name.trim().to_lowercase())
+}
 
 /// The caller's device list settings.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -40,8 +46,9 @@ pub async fn columns(app: &App, p: &Principal) -> Result<Vec<&'static str>, ApiE
 }
 
 pub async fn views(app: &App, p: &Principal) -> Result<Vec<View>, ApiError> {
-    let stored = prefs::get(&mut app.store.clone(), p.user.id, VIEWS_KEY).await?;
-    Ok(stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    let stored = prefs::with_prefix(&mut app.store.clone(), p.user.id, VIEW_PREFIX).await?;
+    // Each is written whole by `save_view`; one that does not read is skipped, not fatal.
+    Ok(stored.iter().filter_map(|s| serde_json::from_str(s).ok()).collect())
 }
 
 pub async fn get(app: &App, p: &Principal) -> Result<DeviceViews, ApiError> {
@@ -85,6 +92,9 @@ pub struct ViewRequest {
 
 pub async fn save_view(app: &App, p: &Principal, r: ViewRequest) -> Result<DeviceViews, ApiError> {
     p.require(Permission::ClientsRead)?;
+    if r.query.len() > model::MAX_QUERY {
+        return Err(ApiError::refused("query", format!("at most {} characters", model::MAX_QUERY)));
+    }
     let query = model::normalize(&r.query).map_err(|m| ApiError::refused("query", m))?;
     // Read as the list reads it, so a saved view always opens.
     let f: DeviceFilter = serde_urlencoded::from_str(&query).map_err(|e| ApiError::refused("query", e.to_string()))?;
@@ -96,26 +106,23 @@ pub async fn save_view(app: &App, p: &Principal, r: ViewRequest) -> Result<Devic
     }
     let name = Name::parse(&r.name).map_err(|m| ApiError::invalid("name", m))?;
     let view = View { name: name.to_string(), query };
-    let all = model::upsert(views(app, p).await?, view)
-        .ok_or_else(|| ApiError::Conflict(format!("you have {} saved views, the most kept; delete one first", model::MAX_VIEWS)))?;
-    store_views(app, p, &all).await?;
+    let key = view_key(&view.name);
+    let mut db = app.store.clone();
+    let existing = views(app, p).await?;
+    let replaces = existing.iter().any(|v| view_key(&v.name) == key);
+    if !replaces && existing.len() >= model::MAX_VIEWS {
+        return Err(ApiError::Conflict(format!("you have {} saved views, the most kept; delete one first", model::MAX_VIEWS)));
+    }
+    let value = serde_json::to_string(&view).map_err(ApiError::internal)?;
+    prefs::set(&mut db, p.user.id, &key, &value, now_us()).await?;
     get(app, p).await
 }
 
 /// Removes the caller's view of that name (any case); not found if none.
 pub async fn delete_view(app: &App, p: &Principal, name: &str) -> Result<(), ApiError> {
     p.require(Permission::ClientsRead)?;
-    let mut all = views(app, p).await?;
-    let before = all.len();
-    all.retain(|v| v.name.to_lowercase() != name.trim().to_lowercase());
-    if all.len() == before {
+    if !prefs::delete(&mut app.store.clone(), p.user.id, &view_key(name)).await? {
         return Err(ApiError::NotFound);
     }
-    store_views(app, p, &all).await
-}
-
-async fn store_views(app: &App, p: &Principal, all: &[View]) -> Result<(), ApiError> {
-    let value = serde_json::to_string(all).map_err(ApiError::internal)?;
-    prefs::set(&mut app.store.clone(), p.user.id, VIEWS_KEY, &value, now_us()).await?;
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! time in its time zone, lasts some minutes, and repeats daily, weekly or
 //! monthly (or not) until an optional last date. Occurrences keep their
 //! local times across DST changes (a 22:00 window is at 22:00 in winter
-//! and summer); a start inside a DST gap moves to the first valid instant
-//! after it, a start in a repeated hour takes the earlier one. No I/O;
-//! property-tested.
+//! and summer), and a length is wall-clock time (01:00 for 240 minutes
+//! ends at 05:00 local, three real hours on the spring-forward night). A
+//! start inside a DST gap moves forward by the gap (02:30 becomes 03:30),
+//! keeping its length if its local end fell inside the gap too; a start in
+//! a repeated hour takes the earlier one. No I/O; property-tested.
 
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
@@ -70,7 +72,9 @@ fn occurrence(w: &Window, day: Date, tz: &TimeZone) -> Option<(Timestamp, Timest
     // `to_zoned` resolves gaps forward and folds to the earlier instant.
     let start = start_local.to_zoned(tz.clone()).ok()?.timestamp();
     let end = end_local.to_zoned(tz.clone()).ok()?.timestamp();
-    (end > start).then_some((start, end))
+    // A start pushed past its own end by a DST gap keeps its length.
+    let end = if end > start { end } else { start.checked_add((w.minutes * 60).seconds()).ok()? };
+    Some((start, end))
 }
 
 /// The local dates whose occurrence could be open on local date `today`:
@@ -137,6 +141,15 @@ mod tests {
         assert_eq!(e.duration_since(s).as_hours(), 3);
         let (s, e) = open_at(&w, &tz, at(&tz, date(2026, 3, 30).at(4, 0, 0, 0))).unwrap();
         assert_eq!(e.duration_since(s).as_hours(), 4);
+    }
+
+    #[test]
+    fn a_start_inside_the_spring_gap_moves_forward_and_still_opens() {
+        let tz = berlin();
+        let w = Window { start: date(2026, 3, 1).at(2, 30, 0, 0), minutes: 30, repeat: Repeat::Daily, until: None };
+        let (s, e) = open_at(&w, &tz, at(&tz, date(2026, 3, 29).at(3, 45, 0, 0))).expect("opens on the spring-forward night");
+        assert_eq!(s.to_zoned(tz.clone()).time(), jiff::civil::time(3, 30, 0, 0));
+        assert_eq!(e.duration_since(s).as_mins(), 30);
     }
 
     #[test]

@@ -24,11 +24,12 @@ pub struct NewMaintenanceWindow {
     pub name: String,
     /// Local start of the first occurrence, `YYYY-MM-DDTHH:MM`.
     #[schema(example = "2026-12-12T22:00")]
-    pub starts_at: String,
-    /// IANA time zone of `starts_at`; default: the site's (the device's
+    pub start_local: String,
+    /// IANA time zone of `start_local`; default: the site's (the device's
     /// site's), else UTC.
     pub timezone: Option<String>,
-    /// 1 to less than the repeat's period (14 days when once).
+    /// 1 to less than the repeat's period (14 days when once); wall-clock
+    /// minutes from the local start.
     #[schema(minimum = 1)]
     pub duration_minutes: i64,
     /// `once` (default), `daily`, `weekly` or `monthly`.
@@ -50,7 +51,7 @@ pub struct MaintenanceWindow {
     pub site_id: Option<i64>,
     pub device_id: Option<i64>,
     pub name: String,
-    pub starts_at: String,
+    pub start_local: String,
     pub timezone: String,
     pub duration_minutes: i64,
     pub repeat: String,
@@ -69,7 +70,7 @@ impl MaintenanceWindow {
             site_id: r.site_id,
             device_id: r.device_id,
             name: r.name,
-            starts_at: r.starts_local,
+            start_local: r.starts_local,
             timezone: r.timezone,
             duration_minutes: r.minutes,
             repeat: r.repeat,
@@ -109,7 +110,7 @@ pub async fn create(app: &App, p: &Principal, client_id: i64, r: NewMaintenanceW
     let repeat = Repeat::parse(r.repeat.as_deref().unwrap_or("once"))
         .ok_or_else(|| ApiError::refused("repeat", "use once, daily, weekly or monthly"))?;
     let start: jiff::civil::DateTime =
-        r.starts_at.trim().parse().map_err(|_| ApiError::refused("starts_at", "a local date and time, e.g. 2026-12-12T22:00"))?;
+        r.start_local.trim().parse().map_err(|_| ApiError::refused("start_local", "a local date and time, e.g. 2026-12-12T22:00"))?;
     if !(1..=repeat.max_minutes()).contains(&r.duration_minutes) {
         return Err(ApiError::refused(
             "duration_minutes",
@@ -173,7 +174,7 @@ pub async fn create(app: &App, p: &Principal, client_id: i64, r: NewMaintenanceW
     tx.commit(
         &p.actor(),
         Event::new("maintenance_window.create", "maintenance_window", id).client(client.id).details(json!({
-            "name": shown.name, "starts_at": shown.starts_at, "timezone": shown.timezone, "duration_minutes": shown.duration_minutes,
+            "name": shown.name, "start_local": shown.start_local, "timezone": shown.timezone, "duration_minutes": shown.duration_minutes,
             "repeat": shown.repeat, "until": shown.until, "site_id": shown.site_id, "device_id": shown.device_id,
         })),
     )

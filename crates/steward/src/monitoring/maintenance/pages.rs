@@ -62,7 +62,7 @@ pub struct WindowForm {
     name: String,
     /// `datetime-local`.
     #[serde(default)]
-    starts_at: String,
+    start_local: String,
     #[serde(default)]
     duration_minutes: String,
     #[serde(default)]
@@ -80,7 +80,7 @@ pub async fn create(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i
     let number = |field: &str, v: &str| v.trim().parse::<i64>().map_err(|_| ApiError::invalid(field, "a whole number"));
     let r = NewMaintenanceWindow {
         name: f.name,
-        starts_at: f.starts_at,
+        start_local: f.start_local,
         timezone: Some(f.timezone),
         duration_minutes: number("duration_minutes", &f.duration_minutes)?,
         repeat: Some(f.repeat),
