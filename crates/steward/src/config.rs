@@ -54,6 +54,10 @@ pub struct Config {
     /// The largest file accepted as an attachment, in bytes.
     pub attachment_max_bytes: u64,
     pub recurring_check_secs: u64,
+    /// Seconds between evaluations of the server-side checks (offline).
+    pub monitoring_check_secs: u64,
+    /// An enrolled device silent this long raises an offline alert.
+    pub alert_offline_after_secs: u64,
     /// How recently a session must have proven its second factor to
     /// reveal a vault secret.
     pub vault_reveal_mfa_minutes: u64,
@@ -197,6 +201,14 @@ pub struct Partial {
     /// 30: each opens within a minute of its time).
     #[arg(long, env = "STEWARD_RECURRING_CHECK_SECS")]
     pub recurring_check_secs: Option<u64>,
+    /// Seconds between evaluations of the server-side checks (default 30;
+    /// 1–300).
+    #[arg(long, env = "STEWARD_MONITORING_CHECK_SECS")]
+    pub monitoring_check_secs: Option<u64>,
+    /// Seconds a device may be offline before it raises an alert (default
+    /// 900).
+    #[arg(long, env = "STEWARD_ALERT_OFFLINE_AFTER_SECS")]
+    pub alert_offline_after_secs: Option<u64>,
     /// Minutes a second factor proven in a session allows vault reveals
     /// (default 15; 1–1440).
     #[arg(long, env = "STEWARD_VAULT_REVEAL_MFA_MINUTES")]
@@ -242,6 +254,8 @@ impl Partial {
             sla_check_secs,
             attachment_max_bytes,
             recurring_check_secs,
+            monitoring_check_secs,
+            alert_offline_after_secs,
             vault_reveal_mfa_minutes,
             agent_dir
         )
@@ -294,11 +308,15 @@ impl Partial {
             sla_check_secs: self.sla_check_secs.unwrap_or(20),
             attachment_max_bytes: self.attachment_max_bytes.unwrap_or(DEFAULT_ATTACHMENT_MAX_BYTES),
             recurring_check_secs: self.recurring_check_secs.unwrap_or(30),
+            monitoring_check_secs: self.monitoring_check_secs.unwrap_or(30),
+            alert_offline_after_secs: self.alert_offline_after_secs.unwrap_or(900),
             vault_reveal_mfa_minutes: self.vault_reveal_mfa_minutes.unwrap_or(15),
             agent_dir: self.agent_dir,
         };
         anyhow::ensure!(c.attachment_max_bytes >= 1, "attachment_max_bytes must be at least 1");
         anyhow::ensure!((1..=300).contains(&c.recurring_check_secs), "recurring_check_secs must be between 1 and 300");
+        anyhow::ensure!((1..=300).contains(&c.monitoring_check_secs), "monitoring_check_secs must be between 1 and 300");
+        anyhow::ensure!((1..=604_800).contains(&c.alert_offline_after_secs), "alert_offline_after_secs must be between 1 and 604800");
         anyhow::ensure!((1..=1440).contains(&c.vault_reveal_mfa_minutes), "vault_reveal_mfa_minutes must be between 1 and 1440");
         anyhow::ensure!((1..=60).contains(&c.sla_check_secs), "sla_check_secs must be between 1 and 60");
         anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");

@@ -31,8 +31,10 @@ pub mod runtime;
 pub mod store;
 pub mod views;
 
-use crate::app::domain::{get, post, Domain, NavGroup, NavItem, Need};
+use crate::app::domain::{get, post, BoxFut, Domain, Job, NavGroup, NavItem, Need};
+use crate::app::App;
 use crate::auth::roles::Permission::{ClientsRead as Read, ClientsWrite as Write};
+use std::time::Duration;
 use utoipa_axum::routes;
 
 pub fn domain() -> Domain {
@@ -79,4 +81,17 @@ pub fn domain() -> Domain {
         .panel(enrollment::pages::SITE_PANEL)
         .search(panels::SEARCH)
         .listener(agent_settings::push::LISTENER)
+        // With the server-side checks' rhythm: inventories stored before
+        // their facts existed get them (a few hundred a round).
+        .job(Job { name: "inventory.facts", every: |c| Some(Duration::from_secs(c.monitoring_check_secs)), run: backfill_facts })
+}
+
+fn backfill_facts(app: App) -> BoxFut<'static, anyhow::Result<()>> {
+    Box::pin(async move {
+        let n = inventory::store::backfill_facts(&app.store, 500).await?;
+        if n > 0 {
+            tracing::info!(inventories = n, "inventory facts filled in");
+        }
+        Ok(())
+    })
 }

@@ -5,13 +5,15 @@
 //! range reads), `store` the tables, `runtime` the batched writer that
 //! acknowledges to agents. Checks and alerts join this domain later.
 
+pub mod alerts;
 pub mod api;
+pub mod checks;
 pub mod maintenance;
 pub mod model;
 pub mod runtime;
 pub mod store;
 
-use crate::app::domain::{post, BoxFut, Domain, Job, Need};
+use crate::app::domain::{get, post, BoxFut, Domain, Job, NavGroup, NavItem, Need};
 use crate::app::App;
 use crate::auth::roles::Permission;
 use std::time::Duration;
@@ -28,7 +30,32 @@ pub fn domain() -> Domain {
             post("/clients/{id}/maintenance-windows/{window_id}/delete", Need::Perm(Permission::ClientsWrite), maintenance::pages::delete),
         ])
         .panel(maintenance::pages::CLIENT_PANEL)
+        .api(Need::Perm(Permission::ClientsRead), routes!(alerts::api::list))
+        .api(Need::Perm(Permission::ClientsRead), routes!(alerts::api::get))
+        .api(Need::Perm(Permission::ClientsWrite), routes!(alerts::api::ack))
+        .api(Need::Perm(Permission::ClientsWrite), routes!(alerts::api::snooze))
+        .api(Need::Perm(Permission::ClientsWrite), routes!(alerts::api::resolve))
+        .pages([
+            get("/alerts", Need::Perm(Permission::ClientsRead), alerts::pages::list),
+            post("/clients/{id}/alerts/{alert_id}/ack", Need::Perm(Permission::ClientsWrite), alerts::pages::ack),
+            post("/clients/{id}/alerts/{alert_id}/resolve", Need::Perm(Permission::ClientsWrite), alerts::pages::resolve),
+        ])
+        .nav(NavItem {
+            group: NavGroup::Rmm,
+            order: 15,
+            id: "alerts",
+            label: "Alerts",
+            href: "/alerts",
+            key: 'e',
+            need: Need::Perm(Permission::ClientsRead),
+        })
+        .job(Job { name: "monitoring.evaluate", every: |c| Some(Duration::from_secs(c.monitoring_check_secs)), run: evaluate })
         .job(Job { name: "metrics.prune", every: |_| Some(Duration::from_secs(3600)), run: prune })
+}
+
+/// Runs the server-side checks once.
+fn evaluate(app: App) -> BoxFut<'static, anyhow::Result<()>> {
+    Box::pin(async move { alerts::evaluate::run(&app).await })
 }
 
 /// Deletes samples and rollups past their retention.

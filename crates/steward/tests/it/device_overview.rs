@@ -106,6 +106,18 @@ async fn columns_and_saved_views_are_each_users_own() {
         assert_eq!(st, 422, "{bad}: {e}");
     }
     assert_eq!(a.post("/api/v1/devices/views", json!({"name": "  ", "query": ""})).await.0, 400);
+    assert_eq!(a.post("/api/v1/devices/views", json!({"name": "long", "query": format!("q={}", "x".repeat(2000))})).await.0, 422);
+    // Saved at the same moment from several tabs: every one is kept.
+    let saves = (0..12).map(|i| {
+        let a = &a;
+        async move { a.post("/api/v1/devices/views", json!({"name": format!("tab {i}"), "query": format!("q=host{i}")})).await.0 }
+    });
+    assert!(futures_util::future::join_all(saves).await.iter().all(|st| *st == 200));
+    let (_, v) = a.get("/api/v1/devices/views").await;
+    assert_eq!(v["views"].as_array().unwrap().len(), 13, "none lost: {v}");
+    for i in 0..12 {
+        assert_eq!(a.delete(&format!("/api/v1/devices/views/tab%20{i}")).await.0, 204);
+    }
     let (_, page) = a.get_text("/devices").await;
     assert!(page.contains("offline HERE"), "the view is offered on the list");
 
@@ -374,12 +386,12 @@ async fn a_reboot_inside_an_open_maintenance_window_needs_force_and_windows_are_
     let windows = format!("/api/v1/clients/{client}/maintenance-windows");
     // Started ten minutes ago, in UTC.
     let started = (chrono::Utc::now() - chrono::Duration::minutes(10)).format("%Y-%m-%dT%H:%M").to_string();
-    let base = json!({"name": "Patch night", "starts_at": started, "timezone": "UTC", "duration_minutes": 60});
+    let base = json!({"name": "Patch night", "start_local": started, "timezone": "UTC", "duration_minutes": 60});
 
     // Bad input, each named.
     for (field, bad) in [
         ("repeat", json!("hourly")),
-        ("starts_at", json!("tomorrow evening")),
+        ("start_local", json!("tomorrow evening")),
         ("duration_minutes", json!(0)),
         ("timezone", json!("Mars/Olympus_Mons")),
         ("until", json!("2000-01-01")),
@@ -451,7 +463,7 @@ async fn a_reboot_inside_an_open_maintenance_window_needs_force_and_windows_are_
             &[
                 ("name", "Saturday"),
                 ("site_id", &site.to_string()),
-                ("starts_at", "2027-01-02T22:00"),
+                ("start_local", "2027-01-02T22:00"),
                 ("duration_minutes", "180"),
                 ("repeat", "weekly"),
             ],
@@ -463,4 +475,31 @@ async fn a_reboot_inside_an_open_maintenance_window_needs_force_and_windows_are_
     assert_eq!((sat["timezone"].as_str(), sat["open_until"].is_null()), (Some("America/Chicago"), true), "the site's zone: {sat}");
     let (st, _, _) = a.form(&format!("/clients/{client}/maintenance-windows/{}/delete", sat["id"]), &[]).await;
     assert_eq!(st, 303);
+}
+
+#[tokio::test]
+async fn inventories_stored_before_the_facts_existed_get_them_without_the_agent_resending() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let _sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
+    let v = wait_for(&a, "/api/v1/devices", "the device's facts", |v| {
+        v["total"] == 1 && !v["items"][0]["now"]["serial"].as_str().unwrap().is_empty()
+    })
+    .await;
+    let serial = v["items"][0]["now"]["serial"].as_str().unwrap().to_string();
+    // As an inventory stored by an older server: no facts, no software rows.
+    raw_sql(&s.env, "DELETE FROM device_software").await;
+    raw_sql(&s.env, "UPDATE device_inventory SET addresses = '', users = '', serial = '', boot_time = 0, facts_at = NULL").await;
+    // The agent sends nothing new (its inventory is unchanged); the job fills them in.
+    let v =
+        wait_for(&a, &format!("/api/v1/devices?q={serial}"), "the facts filled in from the stored inventory", |v| v["total"] == 1).await;
+    assert!(!v["items"][0]["now"]["ip_addresses"].as_array().unwrap().is_empty(), "{v}");
+    let (_, inv) = a.get(&format!("/api/v1/clients/{client}/devices/{}/inventory", v["items"][0]["id"])).await;
+    let name = inv["inventory"]["software"][0]["name"].as_str().unwrap().to_string();
+    let (_, found) = a.get(&format!("/api/v1/search?{}", serde_urlencoded::to_string([("q", name.as_str())]).unwrap())).await;
+    assert!(found["hits"].as_array().unwrap().iter().any(|h| h["kind"] == "device"), "software found again: {found}");
 }

@@ -6,6 +6,7 @@
 
 mod agent;
 mod agent_settings;
+mod alerts;
 mod api_errors;
 mod attachments;
 mod audit;

@@ -62,6 +62,8 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/devices/views",
     "/api/v1/devices/columns",
     "/api/v1/devices/views/{name}",
+    // Alerts of the caller's clients only (tests/it/alerts.rs).
+    "/api/v1/alerts",
     // The queue, bulk actions and numbers: filtered by the caller's clients
     // (tests/it/tickets.rs, a_limited_technician_sees_no_other_clients_tickets).
     "/api/v1/tickets",
@@ -138,6 +140,8 @@ const GLOBAL_WEB: &[&str] = &[
     "/devices/columns",
     "/devices/views",
     "/devices/views/delete",
+    // Alerts of the caller's clients only (tests/it/alerts.rs).
+    "/alerts",
     // The library is global; runs are scoped by their devices (tests/it/scripts.rs).
     "/scripts",
     "/scripts/{id}",

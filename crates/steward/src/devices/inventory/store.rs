@@ -227,6 +227,44 @@ pub async fn record_in(tx: &mut impl Db, device_id: i64, collected_at_us: i64, i
     Ok(old.map(|_| changes.len()))
 }
 
+#[derive(sqlx::FromRow)]
+struct NoFacts {
+    device_id: i64,
+    body: String,
+}
+
+/// Fills the facts of up to `limit` inventories stored before they existed
+/// (an unchanged agent never sends its inventory again, so they cannot
+/// wait for one); returns how many.
+pub async fn backfill_facts(store: &Store, limit: u64) -> Result<usize> {
+    let rows: Vec<NoFacts> = store
+        .clone()
+        .fetch_all(
+            Query::select()
+                .columns([DeviceInventory::DeviceId, DeviceInventory::Body])
+                .from(DeviceInventory::Table)
+                .and_where(Expr::col(DeviceInventory::FactsAt).is_null())
+                .limit(limit),
+        )
+        .await?;
+    for r in &rows {
+        let inv: Inventory = serde_json::from_str(&r.body).unwrap_or_default();
+        let _turn = store.write_turn().await;
+        let mut tx = store.begin().await?;
+        let mut q = Query::update();
+        q.table(DeviceInventory::Table)
+            .and_where(Expr::col(DeviceInventory::DeviceId).eq(r.device_id))
+            .and_where(Expr::col(DeviceInventory::FactsAt).is_null());
+        set_facts(&mut q, &inventory::facts(&inv), now_us());
+        // Written meanwhile by the agent's own report: nothing to do.
+        if tx.execute(&q).await? == 1 {
+            software::replace(&mut tx, r.device_id, &inv.software).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(rows.len())
+}
+
 fn set_facts(q: &mut sea_query::UpdateStatement, f: &inventory::Facts, now: i64) {
     q.value(DeviceInventory::Addresses, f.addresses.clone())
         .value(DeviceInventory::Users, f.users.clone())

@@ -1,0 +1,338 @@
+//! The check_states, alerts and alert_events tables: a check's state per
+//! device, the alert a failing check keeps open (one unresolved per check
+//! of a device), and each alert's history.
+
+use crate::devices::store::Devices;
+use crate::store::{count_capped, Db, IdRow, Result, Total};
+use sea_query::{Expr, Iden, OnConflict, Order, Query, SelectStatement};
+
+#[derive(Iden, Clone, Copy)]
+enum CheckStates {
+    Table,
+    DeviceId,
+    CheckKey,
+    State,
+    Output,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Alerts {
+    Table,
+    Id,
+    ClientId,
+    DeviceId,
+    CheckKey,
+    CheckType,
+    Severity,
+    State,
+    Title,
+    Output,
+    OpenedAt,
+    UpdatedAt,
+    ResolvedAt,
+    SnoozedUntil,
+    TicketId,
+}
+
+#[derive(Iden, Clone, Copy)]
+enum AlertEvents {
+    Table,
+    Id,
+    AlertId,
+    At,
+    Kind,
+    ActorUserId,
+    Note,
+}
+
+/// A device as the server-side checks read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Watched {
+    pub id: i64,
+    pub client_id: i64,
+    pub hostname: String,
+    pub online: bool,
+    pub last_seen_at: Option<i64>,
+    pub enrolled_at: i64,
+}
+
+/// Every device not removed, from `after_id` on (a batch).
+pub async fn watched(db: &mut impl Db, after_id: i64, limit: u64) -> Result<Vec<Watched>> {
+    db.fetch_all(
+        Query::select()
+            .columns([Devices::Id, Devices::ClientId, Devices::Hostname, Devices::Online, Devices::LastSeenAt, Devices::EnrolledAt])
+            .from(Devices::Table)
+            .and_where(Expr::col(Devices::RevokedAt).is_null())
+            .and_where(Expr::col(Devices::Id).gt(after_id))
+            .order_by(Devices::Id, Order::Asc)
+            .limit(limit),
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StateRow {
+    pub device_id: i64,
+    pub state: String,
+}
+
+/// The stored states of one check for devices in `ids`.
+pub async fn states(db: &mut impl Db, check_key: &str, ids: &[i64]) -> Result<Vec<StateRow>> {
+    db.fetch_all(
+        Query::select()
+            .columns([CheckStates::DeviceId, CheckStates::State])
+            .from(CheckStates::Table)
+            .and_where(Expr::col(CheckStates::CheckKey).eq(check_key))
+            .and_where(Expr::col(CheckStates::DeviceId).is_in(ids.iter().copied())),
+    )
+    .await
+}
+
+pub async fn set_state(db: &mut impl Db, device_id: i64, check_key: &str, state: &str, output: &str, now: i64) -> Result<()> {
+    use CheckStates as C;
+    db.execute(
+        Query::insert()
+            .into_table(C::Table)
+            .columns([C::DeviceId, C::CheckKey, C::State, C::Output, C::UpdatedAt])
+            .values_panic([device_id.into(), check_key.into(), state.into(), output.into(), now.into()])
+            .on_conflict(OnConflict::columns([C::DeviceId, C::CheckKey]).update_columns([C::State, C::Output, C::UpdatedAt]).to_owned()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An alert as stored (times µs).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AlertRow {
+    pub id: i64,
+    pub client_id: i64,
+    pub device_id: i64,
+    pub check_key: String,
+    pub check_type: String,
+    pub severity: String,
+    pub state: String,
+    pub title: String,
+    pub output: String,
+    pub opened_at: i64,
+    pub updated_at: i64,
+    pub resolved_at: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    pub ticket_id: Option<i64>,
+}
+
+const COLS: [Alerts; 14] = [
+    Alerts::Id,
+    Alerts::ClientId,
+    Alerts::DeviceId,
+    Alerts::CheckKey,
+    Alerts::CheckType,
+    Alerts::Severity,
+    Alerts::State,
+    Alerts::Title,
+    Alerts::Output,
+    Alerts::OpenedAt,
+    Alerts::UpdatedAt,
+    Alerts::ResolvedAt,
+    Alerts::SnoozedUntil,
+    Alerts::TicketId,
+];
+
+/// The unresolved alert of a device's check.
+pub async fn unresolved(db: &mut impl Db, device_id: i64, check_key: &str) -> Result<Option<AlertRow>> {
+    db.fetch_optional(
+        Query::select()
+            .columns(COLS)
+            .from(Alerts::Table)
+            .and_where(Expr::col(Alerts::DeviceId).eq(device_id))
+            .and_where(Expr::col(Alerts::CheckKey).eq(check_key))
+            .and_where(Expr::col(Alerts::ResolvedAt).is_null()),
+    )
+    .await
+}
+
+pub async fn get(db: &mut impl Db, client_id: i64, id: i64) -> Result<Option<AlertRow>> {
+    db.fetch_optional(
+        Query::select()
+            .columns(COLS)
+            .from(Alerts::Table)
+            .and_where(Expr::col(Alerts::Id).eq(id))
+            .and_where(Expr::col(Alerts::ClientId).eq(client_id)),
+    )
+    .await
+}
+
+pub struct NewAlert<'a> {
+    pub client_id: i64,
+    pub device_id: i64,
+    pub check_key: &'a str,
+    pub check_type: &'a str,
+    pub severity: &'a str,
+    pub title: &'a str,
+    pub output: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert(db: &mut impl Db, a: NewAlert<'_>) -> Result<i64> {
+    use Alerts as A;
+    let r: IdRow = db
+        .fetch_one(
+            Query::insert()
+                .into_table(A::Table)
+                .columns([
+                    A::ClientId,
+                    A::DeviceId,
+                    A::CheckKey,
+                    A::CheckType,
+                    A::Severity,
+                    A::State,
+                    A::Title,
+                    A::Output,
+                    A::OpenedAt,
+                    A::UpdatedAt,
+                ])
+                .values_panic([
+                    a.client_id.into(),
+                    a.device_id.into(),
+                    a.check_key.into(),
+                    a.check_type.into(),
+                    a.severity.into(),
+                    "open".into(),
+                    a.title.into(),
+                    a.output.into(),
+                    a.now.into(),
+                    a.now.into(),
+                ])
+                .returning_col(A::Id),
+        )
+        .await?;
+    Ok(r.id)
+}
+
+/// Changes what the alert says (severity, output) and touches it.
+pub async fn refresh(db: &mut impl Db, id: i64, severity: &str, output: &str, now: i64) -> Result<()> {
+    db.execute(
+        Query::update()
+            .table(Alerts::Table)
+            .value(Alerts::Severity, severity)
+            .value(Alerts::Output, output)
+            .value(Alerts::UpdatedAt, now)
+            .and_where(Expr::col(Alerts::Id).eq(id)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves an unresolved alert to `state` (`resolved` sets its end); false
+/// when it was resolved meanwhile.
+pub async fn transition(db: &mut impl Db, id: i64, state: &str, snoozed_until: Option<i64>, now: i64) -> Result<bool> {
+    let mut q = Query::update();
+    q.table(Alerts::Table)
+        .value(Alerts::State, state)
+        .value(Alerts::SnoozedUntil, snoozed_until)
+        .value(Alerts::UpdatedAt, now)
+        .and_where(Expr::col(Alerts::Id).eq(id))
+        .and_where(Expr::col(Alerts::ResolvedAt).is_null());
+    if state == "resolved" {
+        q.value(Alerts::ResolvedAt, now);
+    }
+    Ok(db.execute(&q).await? == 1)
+}
+
+/// Snoozed alerts whose time is up.
+pub async fn snooze_over(db: &mut impl Db, now: i64, limit: u64) -> Result<Vec<AlertRow>> {
+    db.fetch_all(
+        Query::select()
+            .columns(COLS)
+            .from(Alerts::Table)
+            .and_where(Expr::col(Alerts::State).eq("snoozed"))
+            .and_where(Expr::col(Alerts::SnoozedUntil).lte(now))
+            .limit(limit),
+    )
+    .await
+}
+
+pub async fn add_event(db: &mut impl Db, alert_id: i64, kind: &str, actor_user_id: Option<i64>, note: &str, now: i64) -> Result<()> {
+    use AlertEvents as E;
+    db.execute(Query::insert().into_table(E::Table).columns([E::AlertId, E::At, E::Kind, E::ActorUserId, E::Note]).values_panic([
+        alert_id.into(),
+        now.into(),
+        kind.into(),
+        actor_user_id.into(),
+        note.into(),
+    ]))
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub at: i64,
+    pub kind: String,
+    pub actor_user_id: Option<i64>,
+    pub note: String,
+}
+
+pub async fn events(db: &mut impl Db, alert_id: i64) -> Result<Vec<EventRow>> {
+    use AlertEvents as E;
+    db.fetch_all(
+        Query::select()
+            .columns([E::At, E::Kind, E::ActorUserId, E::Note])
+            .from(E::Table)
+            .and_where(Expr::col(E::AlertId).eq(alert_id))
+            .order_by(E::Id, Order::Asc),
+    )
+    .await
+}
+
+/// How the alert list is narrowed.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub client_id: Option<i64>,
+    pub device_id: Option<i64>,
+    pub severity: Option<String>,
+    /// A state, or `unresolved` (open, acknowledged or snoozed).
+    pub state: Option<String>,
+    pub check_type: Option<String>,
+}
+
+fn filtered(q: &mut SelectStatement, scope: Option<&[i64]>, f: &Filter) {
+    q.from(Alerts::Table);
+    if let Some(ids) = scope {
+        q.and_where(Expr::col(Alerts::ClientId).is_in(ids.to_vec()));
+    }
+    if let Some(c) = f.client_id {
+        q.and_where(Expr::col(Alerts::ClientId).eq(c));
+    }
+    if let Some(d) = f.device_id {
+        q.and_where(Expr::col(Alerts::DeviceId).eq(d));
+    }
+    if let Some(s) = &f.severity {
+        q.and_where(Expr::col(Alerts::Severity).eq(s.as_str()));
+    }
+    match f.state.as_deref() {
+        Some("unresolved") => {
+            q.and_where(Expr::col(Alerts::ResolvedAt).is_null());
+        }
+        Some(s) => {
+            q.and_where(Expr::col(Alerts::State).eq(s));
+        }
+        None => {}
+    }
+    if let Some(t) = &f.check_type {
+        q.and_where(Expr::col(Alerts::CheckType).eq(t.as_str()));
+    }
+}
+
+/// A page of alerts, newest change first, and how many match.
+pub async fn list(db: &mut impl Db, scope: Option<&[i64]>, f: &Filter, limit: u64, offset: u64) -> Result<(Vec<AlertRow>, Total)> {
+    let mut c = Query::select();
+    c.column(Alerts::Id);
+    filtered(&mut c, scope, f);
+    let total = count_capped(db, c, 10_000u64.max(offset.saturating_add(limit))).await?;
+    let mut q = Query::select();
+    q.columns(COLS.map(|c| (Alerts::Table, c)));
+    filtered(&mut q, scope, f);
+    q.order_by(Alerts::UpdatedAt, Order::Desc).order_by(Alerts::Id, Order::Desc).limit(limit).offset(offset);
+    Ok((db.fetch_all(&q).await?, total))
+}

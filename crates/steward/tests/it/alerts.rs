@@ -1,0 +1,117 @@
+//! Alerts from the server-side offline check (issue 15's first check): a
+//! device silent past the threshold opens one critical alert, its return
+//! resolves it by itself; technicians acknowledge, snooze and resolve with
+//! every step in the history and the audit log; bad input gets a clear
+//! error; a technician of another client sees none of it.
+
+use crate::common::agents::*;
+use crate::common::*;
+use serde_json::{json, Value};
+
+fn items(v: &Value) -> &Vec<Value> {
+    v["items"].as_array().unwrap()
+}
+
+#[tokio::test]
+async fn an_offline_device_opens_an_alert_that_its_return_resolves_and_technicians_work_it() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s =
+        Server::start_in(env, &["--monitoring-check-secs", "1", "--alert-offline-after-secs", "2", "--agent-heartbeat-secs", "5"]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let site = site["id"].as_i64().unwrap();
+    let tok = token(&a, client, site, json!({"max_uses": 2})).await;
+    let sim = simulate(&s, &tok, 1);
+    // A real agent, which can come back as itself.
+    let (_dir, cfg) = install(&s, &tok);
+    let run_agent = || {
+        KillOnDrop(
+            std::process::Command::new(agent_bin())
+                .args(["run", "--config-dir", &cfg])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let real = run_agent();
+    let list =
+        wait_for(&a, "/api/v1/devices", "2 devices online", |v| v["total"] == 2 && items(v).iter().all(|d| d["online"] == true)).await;
+    let ids: Vec<i64> = items(&list).iter().map(|d| d["id"].as_i64().unwrap()).collect();
+    let (_, none) = a.get("/api/v1/alerts?state=unresolved").await;
+    assert_eq!(none["total"], 0, "online devices raise nothing: {none}");
+
+    // Both go away: each opens one critical offline alert, updated (not doubled) while it stays away.
+    drop(sim);
+    drop(real);
+    let open = wait_for(&a, "/api/v1/alerts?state=unresolved", "two offline alerts", |v| v["total"] == 2).await;
+    for al in items(&open) {
+        assert_eq!(
+            (al["check"].as_str(), al["severity"].as_str(), al["state"].as_str()),
+            (Some("offline"), Some("critical"), Some("open")),
+            "{al}"
+        );
+        assert!(al["title"].as_str().unwrap().ends_with("is offline") && ids.contains(&al["device_id"].as_i64().unwrap()));
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let (_, still) = a.get("/api/v1/alerts").await;
+    assert_eq!(still["total"], 2, "evaluated again, not doubled: {still}");
+    let (_, devices) = a.get("/api/v1/devices").await;
+    let real_id = items(&devices).iter().find(|d| !d["hostname"].as_str().unwrap().starts_with("sim-")).unwrap()["id"].clone();
+    let first = items(&open).iter().find(|al| al["device_id"] != real_id).unwrap().clone();
+    let other = items(&open).iter().find(|al| al["device_id"] == real_id).unwrap()["id"].as_i64().unwrap();
+    let aid = first["id"].as_i64().unwrap();
+    let base = format!("/api/v1/clients/{client}/alerts/{aid}");
+
+    // Acknowledge with a note; again is a conflict; snooze needs a sane time.
+    let (st, v) = a.post(&format!("{base}/ack"), json!({"note": "looking into it"})).await;
+    assert_eq!((st, v["state"].as_str()), (200, Some("acknowledged")), "{v}");
+    assert_eq!(a.post(&format!("{base}/ack"), json!({})).await.0, 409);
+    assert_eq!(a.post(&format!("{base}/snooze"), json!({"until": "soon"})).await.0, 400);
+    assert_eq!(a.post(&format!("{base}/snooze"), json!({"until": "2001-01-01T00:00:00Z"})).await.0, 422);
+    assert_eq!(a.post(&format!("{base}/ack"), json!({"note": "x", "extra": 1})).await.0, 400);
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let (st, v) = a.post(&format!("{base}/snooze"), json!({"until": soon, "note": "after the meeting"})).await;
+    assert_eq!((st, v["state"].as_str()), (200, Some("snoozed")), "{v}");
+    // The snooze ends by itself.
+    wait_for(&a, &base, "the snooze to end", |v| v["state"] == "open").await;
+    let (st, v) = a.post(&format!("{base}/resolve"), json!({"note": "cable replaced"})).await;
+    assert_eq!((st, v["state"].as_str()), (200, Some("resolved")), "{v}");
+    assert!(v["resolved_at"].is_string());
+    let kinds: Vec<&str> = v["history"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["opened", "acknowledged", "snoozed", "unsnoozed", "resolved"], "{v}");
+    assert_eq!(v["history"][1]["note"], "looking into it");
+    assert_eq!(a.post(&format!("{base}/resolve"), json!({})).await.0, 409, "already resolved");
+    for action in ["alert.open", "alert.acknowledge", "alert.snooze", "alert.unsnooze", "alert.resolve"] {
+        let (_, log) = a.get(&format!("/api/v1/audit?action={action}&client_id={client}")).await;
+        assert!(log["total"].as_i64().unwrap() >= 1, "{action} audited: {log}");
+    }
+
+    // The page lists the other open alert; its device comes back and the alert resolves by itself.
+    let (_, page) = a.get_text("/alerts").await;
+    assert!(page.contains("is offline") && page.contains(">Acknowledge<"), "the page lists the open alert");
+    let _back = run_agent();
+    let path = format!("/api/v1/clients/{client}/alerts/{other}");
+    let v = wait_for(&a, &path, "the alert to resolve when the device is back", |v| v["state"] == "resolved").await;
+    assert_eq!(v["history"].as_array().unwrap().last().unwrap()["kind"], "recovered", "{v}");
+
+    // Filters and bad input.
+    let (_, crit) = a.get("/api/v1/alerts?severity=critical&check_type=offline&state=resolved").await;
+    assert_eq!(crit["total"], 2);
+    assert_eq!(a.get("/api/v1/alerts?severity=urgent").await.0, 400);
+    assert_eq!(a.get("/api/v1/alerts?state=closed").await.0, 400);
+
+    // A technician of another client sees none of it.
+    let elsewhere = make_client(&a, "Elsewhere").await;
+    make_user(&a, "limited@msp.example", "technician", Some(vec![elsewhere])).await;
+    let t = s.client();
+    t.login_ok("limited@msp.example", PASSWORD).await;
+    let (_, v) = t.get("/api/v1/alerts").await;
+    assert_eq!(v["total"], 0, "{v}");
+    assert_eq!(t.get(&base).await.0, 404);
+    assert_eq!(t.post(&format!("/api/v1/clients/{client}/alerts/{other}/ack"), json!({})).await.0, 404);
+    let (_, page) = t.get_text("/alerts").await;
+    assert!(!page.contains("is offline"));
+}
