@@ -212,3 +212,50 @@ pub async fn prune(db: &mut impl Db, now_us: i64, raw_days: u32, five_minute_day
     }
     Ok(n)
 }
+
+/// A series' average for a device over recent 5-minute buckets.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Average {
+    pub device_id: i64,
+    pub series: String,
+    pub avg: f64,
+}
+
+/// The averages of `series` since `from_us` for the devices in `ids` (from
+/// the 5-minute rollups: exact, as they keep sums and counts).
+pub async fn averages(db: &mut impl Db, ids: &[i64], series: &[&str], from_us: i64) -> Result<Vec<Average>> {
+    use MetricRollups as R;
+    db.fetch_all(
+        Query::select()
+            .column(R::DeviceId)
+            .column(R::Series)
+            .expr_as(Expr::cust("SUM(vsum) / SUM(n)"), Alias::new("avg"))
+            .from(R::Table)
+            .and_where(Expr::col(R::DeviceId).is_in(ids.iter().copied()))
+            .and_where(Expr::col(R::Resolution).eq(super::model::FIVE_MINUTES))
+            .and_where(Expr::col(R::Series).is_in(series.iter().copied()))
+            .and_where(Expr::col(R::Bucket).gte(from_us))
+            .group_by_columns([R::DeviceId, R::Series]),
+    )
+    .await
+}
+
+/// The fullest disk's use and mount of the devices in `ids`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FullestDisk {
+    pub device_id: i64,
+    pub disk: f64,
+    pub disk_mount: String,
+}
+
+pub async fn fullest_disks(db: &mut impl Db, ids: &[i64]) -> Result<Vec<FullestDisk>> {
+    use MetricLatest as L;
+    db.fetch_all(
+        Query::select()
+            .columns([L::DeviceId, L::Disk, L::DiskMount])
+            .from(L::Table)
+            .and_where(Expr::col(L::DeviceId).is_in(ids.iter().copied()))
+            .and_where(Expr::col(L::Disk).is_not_null()),
+    )
+    .await
+}

@@ -115,3 +115,67 @@ async fn an_offline_device_opens_an_alert_that_its_return_resolves_and_technicia
     let (_, page) = t.get_text("/alerts").await;
     assert!(!page.contains("is offline"));
 }
+
+/// Sets a device's figures behind the server's back: CPU averaged over the
+/// last 15 minutes and its fullest disk.
+async fn set_figures(s: &Server, device: i64, cpu: f64, disk: f64) {
+    let now_us = chrono::Utc::now().timestamp_micros();
+    let width = 300 * 1_000_000;
+    let bucket = now_us.div_euclid(width) * width;
+    for b in [bucket - 2 * width, bucket - width, bucket] {
+        raw_sql(
+            &s.env,
+            &format!(
+                "INSERT INTO metric_rollups (device_id, resolution, series, bucket, vmin, vmax, vsum, n) VALUES ({device}, 300, 'cpu', {b}, {cpu}, {cpu}, {sum}, 1000) \
+                 ON CONFLICT (device_id, resolution, series, bucket) DO UPDATE SET vmin = excluded.vmin, vmax = excluded.vmax, vsum = excluded.vsum, n = excluded.n",
+                sum = cpu * 1000.0
+            ),
+        )
+        .await;
+    }
+    // Dated ahead, so a real sample arriving meanwhile does not replace it.
+    let ahead = now_us + 86_400 * 1_000_000;
+    raw_sql(
+        &s.env,
+        &format!(
+            "INSERT INTO metric_latest (device_id, at, cpu, mem, disk, disk_mount) VALUES ({device}, {ahead}, {cpu}, 40, {disk}, '/data') \
+             ON CONFLICT (device_id) DO UPDATE SET at = excluded.at, disk = excluded.disk, disk_mount = excluded.disk_mount"
+        ),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_busy_cpu_and_a_full_disk_raise_alerts_after_two_evaluations_and_clear_themselves() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) =
+        a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC", "agent_metrics_secs": 3600})).await;
+    let _sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
+    let list = wait_for(&a, "/api/v1/devices", "the device online", |v| v["total"] == 1 && items(v)[0]["online"] == true).await;
+    let device = items(&list)[0]["id"].as_i64().unwrap();
+
+    set_figures(&s, device, 97.0, 96.5).await;
+    let open = wait_for(&a, "/api/v1/alerts?state=unresolved", "a CPU and a disk alert", |v| v["total"] == 2).await;
+    let by_check = |c: &str| items(&open).iter().find(|al| al["check"] == c).cloned().unwrap_or_else(|| panic!("{c}: {open}"));
+    let cpu = by_check("cpu");
+    assert_eq!(cpu["severity"], "warning");
+    assert!(cpu["title"].as_str().unwrap().ends_with("CPU above 90 % for 15 min") && cpu["output"] == "CPU averaged 97 %", "{cpu}");
+    let disk = by_check("disk_free");
+    assert_eq!((disk["severity"].as_str(), disk["output"].as_str()), (Some("critical"), Some("/data used 96 %")), "{disk}");
+    assert!(items(&open).iter().all(|al| al["check"] != "memory" && al["check"] != "offline"));
+
+    // Back to normal: both resolve by themselves after two good evaluations.
+    set_figures(&s, device, 12.0, 40.0).await;
+    let done = wait_for(&a, "/api/v1/alerts?state=resolved", "both resolved", |v| v["total"] == 2).await;
+    for al in items(&done) {
+        let path = format!("/api/v1/clients/{client}/alerts/{}", al["id"]);
+        let (_, d) = a.get(&path).await;
+        assert_eq!(d["history"].as_array().unwrap().last().unwrap()["kind"], "recovered", "{d}");
+    }
+    let (_, none) = a.get("/api/v1/alerts?state=unresolved").await;
+    assert_eq!(none["total"], 0);
+}

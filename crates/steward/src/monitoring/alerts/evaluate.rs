@@ -1,6 +1,8 @@
 //! The server-side checks, run by the `monitoring.evaluate` job (one node
-//! at a time, under its lease): today the offline check — an enrolled
-//! device silent past `alert_offline_after_secs` is critical. Each result
+//! at a time, under its lease): offline (an enrolled device silent past
+//! `alert_offline_after_secs` is critical) and the built-in metric checks
+//! read from what agents already report (CPU and memory averaged over 15
+//! minutes, the fullest disk's use). Each result
 //! goes through the check state machine; a change of state opens,
 //! re-grades or resolves the device's alert in one audited transaction,
 //! so an alert never exists without its state or the other way round.
@@ -9,7 +11,8 @@
 use super::store::{self as alerts, NewAlert, Watched};
 use crate::app::App;
 use crate::audit::store::{Actor, Event};
-use crate::monitoring::checks::model::{step, Hysteresis, State, Status};
+use crate::monitoring::checks::model::{grade, step, Builtin, Hysteresis, State, Status, CPU, DISK, MEMORY};
+use crate::monitoring::store as metrics;
 use crate::time::now_us;
 use serde_json::json;
 use std::collections::HashMap;
@@ -18,6 +21,15 @@ use std::collections::HashMap;
 pub const OFFLINE: &str = "offline";
 /// Devices read per batch.
 const BATCH: u64 = 1000;
+/// The window the CPU and memory checks average over.
+const AVERAGE_OVER_US: i64 = 15 * 60 * 1_000_000;
+
+/// A check's identity as its alert shows it.
+struct Check<'a> {
+    key: &'a str,
+    /// After the host name in the alert's title.
+    label: &'a str,
+}
 
 /// The offline check's result for a device at `now_us`.
 fn offline_result(d: &Watched, now_us: i64, after_secs: u64) -> (Status, String) {
@@ -30,31 +42,71 @@ fn offline_result(d: &Watched, now_us: i64, after_secs: u64) -> (Status, String)
     }
 }
 
+/// A metric check's result: no figure is no failure (an agent that has
+/// not reported yet is the offline check's business).
+fn metric_result(b: &Builtin, value: Option<f64>, what: &str) -> (Status, String) {
+    match value {
+        Some(v) => (grade(v, b.threshold), format!("{what} {v:.0} %")),
+        None => (Status::Pass, String::new()),
+    }
+}
+
 /// One evaluation of every device.
 pub async fn run(app: &App) -> anyhow::Result<()> {
     reopen_snoozed(app).await?;
     let after_secs = app.cfg.alert_offline_after_secs;
-    let h = Hysteresis { fail_after: 1, recover_after: 1 };
+    let offline_h = Hysteresis { fail_after: 1, recover_after: 1 };
     let mut after_id = 0;
     loop {
         let now = now_us();
-        let devices = alerts::watched(&mut app.store.clone(), after_id, BATCH).await?;
+        let mut db = app.store.clone();
+        let devices = alerts::watched(&mut db, after_id, BATCH).await?;
         let Some(last) = devices.last() else { break };
         after_id = last.id;
         let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
-        let stored: HashMap<i64, State> = alerts::states(&mut app.store.clone(), OFFLINE, &ids)
-            .await?
-            .into_iter()
-            .filter_map(|r| serde_json::from_str(&r.state).ok().map(|s| (r.device_id, s)))
-            .collect();
-        for d in &devices {
-            let (result, output) = offline_result(d, now, after_secs);
-            let before = stored.get(&d.id).cloned().unwrap_or_default();
-            let (next, changed) = step(&before, result, h, now / 1_000_000);
-            if next == before {
-                continue;
+        let mut averages: HashMap<(i64, String), f64> = HashMap::new();
+        for a in metrics::averages(&mut db, &ids, &["cpu", "mem"], now - AVERAGE_OVER_US).await? {
+            averages.insert((a.device_id, a.series), a.avg);
+        }
+        let disks: HashMap<i64, (f64, String)> =
+            metrics::fullest_disks(&mut db, &ids).await?.into_iter().map(|f| (f.device_id, (f.disk, f.disk_mount))).collect();
+        let mut stored: HashMap<(i64, String), State> = HashMap::new();
+        for key in [OFFLINE, CPU.key, MEMORY.key, DISK.key] {
+            for r in alerts::states(&mut db, key, &ids).await? {
+                if let Ok(s) = serde_json::from_str(&r.state) {
+                    stored.insert((r.device_id, key.to_string()), s);
+                }
             }
-            apply(app, d, &next, changed, &output, now).await?;
+        }
+        for d in &devices {
+            let offline = offline_result(d, now, after_secs);
+            // While it is offline its last figures are old news: the
+            // metric checks keep their state until it reports again.
+            let mut results = vec![(Check { key: OFFLINE, label: "is offline" }, offline_h, offline.clone())];
+            if offline.0 == Status::Pass {
+                let avg = |s: &str| averages.get(&(d.id, s.to_string())).copied();
+                let disk = disks.get(&d.id);
+                let disk_what = disk.map(|(_, m)| format!("{m} used")).unwrap_or_default();
+                results.push((Check { key: CPU.key, label: CPU.label }, CPU.hysteresis, metric_result(&CPU, avg("cpu"), "CPU averaged")));
+                results.push((
+                    Check { key: MEMORY.key, label: MEMORY.label },
+                    MEMORY.hysteresis,
+                    metric_result(&MEMORY, avg("mem"), "memory averaged"),
+                ));
+                results.push((
+                    Check { key: DISK.key, label: DISK.label },
+                    DISK.hysteresis,
+                    metric_result(&DISK, disk.map(|(v, _)| *v), &disk_what),
+                ));
+            }
+            for (check, h, (result, output)) in results {
+                let before = stored.get(&(d.id, check.key.to_string())).cloned().unwrap_or_default();
+                let (next, changed) = step(&before, result, h, now / 1_000_000);
+                if next == before {
+                    continue;
+                }
+                apply(app, d, &check, &next, changed, &output, now).await?;
+            }
         }
     }
     Ok(())
@@ -62,31 +114,30 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
 
 /// Stores a check's new state and, when its status changed, what that does
 /// to the device's alert: all in one audited transaction.
-async fn apply(app: &App, d: &Watched, next: &State, changed: bool, output: &str, now: i64) -> anyhow::Result<()> {
+async fn apply(app: &App, d: &Watched, check: &Check<'_>, next: &State, changed: bool, output: &str, now: i64) -> anyhow::Result<()> {
+    let key = check.key;
     let state = serde_json::to_string(next)?;
     if !changed {
         // Only the streak or the flap memory moved: nothing to audit.
         let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
-        alerts::set_state(&mut tx, d.id, OFFLINE, &state, output, now).await?;
+        alerts::set_state(&mut tx, d.id, key, &state, output, now).await?;
         tx.commit().await?;
         return Ok(());
     }
     let mut tx = app.store.begin_audited().await?;
-    alerts::set_state(tx.tx(), d.id, OFFLINE, &state, output, now).await?;
-    let open = alerts::unresolved(tx.tx(), d.id, OFFLINE).await?;
+    alerts::set_state(tx.tx(), d.id, key, &state, output, now).await?;
+    let open = alerts::unresolved(tx.tx(), d.id, key).await?;
     // A recovery with no alert left (resolved by hand) still records the
     // state change in the log.
     let event = match (next.status, open) {
         (Status::Pass, Some(a)) => {
             alerts::transition(tx.tx(), a.id, "resolved", None, now).await?;
             alerts::add_event(tx.tx(), a.id, "recovered", None, "the check passes again", now).await?;
-            Event::new("alert.resolve", "alert", a.id)
-                .client(d.client_id)
-                .details(json!({"device_id": d.id, "check": OFFLINE, "by": "check"}))
+            Event::new("alert.resolve", "alert", a.id).client(d.client_id).details(json!({"device_id": d.id, "check": key, "by": "check"}))
         }
         (Status::Pass, None) => {
-            Event::new("check.recover", "device", d.id).client(d.client_id).details(json!({"check": OFFLINE, "hostname": d.hostname}))
+            Event::new("check.recover", "device", d.id).client(d.client_id).details(json!({"check": key, "hostname": d.hostname}))
         }
         (severity, Some(a)) => {
             alerts::refresh(tx.tx(), a.id, severity.as_str(), output, now).await?;
@@ -94,12 +145,12 @@ async fn apply(app: &App, d: &Watched, next: &State, changed: bool, output: &str
             Event::new("alert.update", "alert", a.id).client(d.client_id).details(json!({"severity": severity.as_str()}))
         }
         (severity, None) => {
-            let title = format!("{} is offline", d.hostname);
+            let title = format!("{} {}", d.hostname, check.label);
             let new = NewAlert {
                 client_id: d.client_id,
                 device_id: d.id,
-                check_key: OFFLINE,
-                check_type: OFFLINE,
+                check_key: key,
+                check_type: key,
                 severity: severity.as_str(),
                 title: &title,
                 output,
@@ -109,7 +160,7 @@ async fn apply(app: &App, d: &Watched, next: &State, changed: bool, output: &str
             alerts::add_event(tx.tx(), id, "opened", None, output, now).await?;
             Event::new("alert.open", "alert", id)
                 .client(d.client_id)
-                .details(json!({"device_id": d.id, "check": OFFLINE, "severity": severity.as_str(), "title": title}))
+                .details(json!({"device_id": d.id, "check": key, "severity": severity.as_str(), "title": title}))
         }
     };
     tx.commit(&Actor::system(), event).await?;
