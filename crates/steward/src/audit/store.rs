@@ -90,6 +90,17 @@ impl Event {
         self.details = details;
         self
     }
+
+    /// Adds one detail beside those already set.
+    pub fn detail(mut self, key: &str, value: Value) -> Event {
+        match &mut self.details {
+            Value::Object(m) => {
+                m.insert(key.into(), value);
+            }
+            other => *other = serde_json::json!({ key: value }),
+        }
+        self
+    }
 }
 
 /// A transaction whose commit appends one audit entry.

@@ -19,6 +19,9 @@ pub struct SettingsDoc {
     /// Days a resolved ticket stays resolved before it closes itself (a
     /// reply before then reopens it); 0 never closes.
     pub ticket_autoclose_days: u32,
+    /// Alerts of at least this severity open a ticket on the device's
+    /// client: `off`, `warning` or `critical`.
+    pub alert_tickets: String,
 }
 
 /// Changes to settings.
@@ -32,13 +35,22 @@ pub struct SettingsPatch {
     /// 0–3650.
     #[schema(maximum = 3650)]
     pub ticket_autoclose_days: Option<u32>,
+    /// `off`, `warning` or `critical`.
+    #[schema(value_type = Option<AlertTickets>)]
+    pub alert_tickets: Option<String>,
 }
+
+crate::choice!(
+    /// Which alerts open tickets.
+    AlertTickets: "off", "warning", "critical"
+);
 
 async fn doc(app: &App) -> Result<SettingsDoc, ApiError> {
     Ok(SettingsDoc {
         require_mfa: super::store::require_mfa(&app.store).await?,
         script_approval_threshold: super::store::script_approval_threshold(&app.store).await?,
         ticket_autoclose_days: super::store::ticket_autoclose_days(&app.store).await?,
+        alert_tickets: super::store::alert_tickets(&app.store).await?,
     })
 }
 
@@ -52,6 +64,10 @@ pub async fn get(State(app): State<App>, p: Principal) -> ApiResult {
     responses((status = 200, body = SettingsDoc), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJson<SettingsPatch>) -> ApiResult {
     p.require(Permission::SettingsWrite)?;
+    // Checked before anything is set, so a bad value changes nothing.
+    if patch.alert_tickets.as_deref().is_some_and(|v| !matches!(v, "off" | "warning" | "critical")) {
+        return Err(ApiError::invalid("alert_tickets", "use off, warning or critical"));
+    }
     if let Some(v) = patch.require_mfa {
         super::store::set(&app.store, &p.actor(), super::store::REQUIRE_MFA, if v { "true" } else { "false" }).await?;
     }
@@ -66,6 +82,9 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJso
             return Err(ApiError::invalid("ticket_autoclose_days", "between 0 and 3650"));
         }
         super::store::set(&app.store, &p.actor(), super::store::TICKET_AUTOCLOSE_DAYS, &n.to_string()).await?;
+    }
+    if let Some(v) = patch.alert_tickets.as_deref() {
+        super::store::set(&app.store, &p.actor(), super::store::ALERT_TICKETS, v).await?;
     }
     Ok(json(doc(&app).await?))
 }

@@ -28,6 +28,10 @@ pub const DEFAULT_SCRIPT_APPROVAL_THRESHOLD: u32 = 10;
 pub const TICKET_AUTOCLOSE_DAYS: &str = "ticket_autoclose_days";
 pub const DEFAULT_TICKET_AUTOCLOSE_DAYS: u32 = 7;
 
+/// Alerts of at least this severity open a ticket (`off`, `warning` or
+/// `critical`).
+pub const ALERT_TICKETS: &str = "alert_tickets";
+
 pub async fn get(store: &Store, key: &str) -> Result<Option<String>> {
     let r: Option<Row> = store
         .fetch_optional(Query::select().column(Settings::Value).from(Settings::Table).and_where(Expr::col(Settings::Key).eq(key)))
@@ -41,6 +45,12 @@ pub async fn require_mfa(store: &Store) -> Result<bool> {
 
 pub async fn script_approval_threshold(store: &Store) -> Result<u32> {
     Ok(get(store, SCRIPT_APPROVAL_THRESHOLD).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SCRIPT_APPROVAL_THRESHOLD))
+}
+
+/// `warning`, `critical`, or `off` (the default: an upgrade does not start
+/// opening tickets by itself).
+pub async fn alert_tickets(store: &Store) -> Result<String> {
+    Ok(get(store, ALERT_TICKETS).await?.filter(|v| matches!(v.as_str(), "warning" | "critical")).unwrap_or_else(|| "off".into()))
 }
 
 pub async fn ticket_autoclose_days(store: &Store) -> Result<u32> {

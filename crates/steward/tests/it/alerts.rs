@@ -179,3 +179,57 @@ async fn a_busy_cpu_and_a_full_disk_raise_alerts_after_two_evaluations_and_clear
     let (_, none) = a.get("/api/v1/alerts?state=unresolved").await;
     assert_eq!(none["total"], 0);
 }
+
+#[tokio::test]
+async fn a_critical_alert_opens_one_ticket_that_hears_of_its_resolution_and_its_return() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
+    let a = s.admin().await;
+    assert_eq!(a.patch("/api/v1/settings", json!({"alert_tickets": "sometimes"})).await.0, 400);
+    let (st, v) = a.patch("/api/v1/settings", json!({"alert_tickets": "critical"})).await;
+    assert_eq!((st, v["alert_tickets"].as_str()), (200, Some("critical")), "{v}");
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) =
+        a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC", "agent_metrics_secs": 3600})).await;
+    let _sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
+    let list = wait_for(&a, "/api/v1/devices", "the device online", |v| v["total"] == 1 && items(v)[0]["online"] == true).await;
+    let device = items(&list)[0]["id"].as_i64().unwrap();
+
+    // A critical disk and a warning CPU: only the critical one opens a ticket.
+    set_figures(&s, device, 97.0, 96.5).await;
+    let open = wait_for(&a, "/api/v1/alerts?state=unresolved", "two alerts", |v| v["total"] == 2).await;
+    let disk = items(&open).iter().find(|al| al["check"] == "disk_free").unwrap().clone();
+    let cpu = items(&open).iter().find(|al| al["check"] == "cpu").unwrap().clone();
+    assert!(cpu["ticket_id"].is_null(), "a warning stays below the threshold: {cpu}");
+    let ticket = disk["ticket_id"].as_i64().unwrap_or_else(|| panic!("no ticket: {disk}"));
+    let (_, t) = a.get(&format!("/api/v1/clients/{client}/tickets/{ticket}")).await;
+    assert_eq!((t["subject"].as_str(), t["priority"].as_str()), (disk["title"].as_str(), Some("P1")), "{t}");
+    assert_eq!(t["tags"], json!(["alert"]));
+    let (_, by_device) = a.get(&format!("/api/v1/tickets?device_id={device}")).await;
+    assert_eq!(by_device["total"], 1, "the ticket is linked to the device: {by_device}");
+    let (_, entries) = a.get(&format!("/api/v1/clients/{client}/tickets/{ticket}/entries")).await;
+    assert!(entries.to_string().contains("/data used 96 %"), "the check's output is in the ticket: {entries}");
+    let (_, log) = a.get(&format!("/api/v1/audit?action=alert.open&client_id={client}")).await;
+    assert!(items(&log).iter().any(|e| e["details"]["ticket_id"] == ticket), "the alert's audit entry names its ticket: {log}");
+
+    // It recovers: the ticket hears of it. It fails again while the ticket is open: the same ticket.
+    set_figures(&s, device, 12.0, 40.0).await;
+    wait_for(&a, "/api/v1/alerts?state=resolved", "both resolved", |v| v["total"] == 2).await;
+    let (_, entries) = a.get(&format!("/api/v1/clients/{client}/tickets/{ticket}/entries")).await;
+    assert!(entries.to_string().contains("Alert resolved (the check passes again)"), "{entries}");
+    set_figures(&s, device, 12.0, 97.0).await;
+    let again = wait_for(&a, "/api/v1/alerts?state=unresolved&check_type=disk_free", "the disk alert again", |v| v["total"] == 1).await;
+    assert_eq!(items(&again)[0]["ticket_id"], ticket, "added to the open ticket: {again}");
+    let (_, alerts_tickets) = a.get("/api/v1/tickets?tag=alert").await;
+    assert_eq!(alerts_tickets["total"], 1, "no second ticket: {alerts_tickets}");
+    let (_, entries) = a.get(&format!("/api/v1/clients/{client}/tickets/{ticket}/entries")).await;
+    assert!(entries.to_string().contains("The alert came back"), "{entries}");
+
+    // Resolved by hand: the ticket says by whom.
+    let aid = items(&again)[0]["id"].as_i64().unwrap();
+    let (st, _) = a.post(&format!("/api/v1/clients/{client}/alerts/{aid}/resolve"), json!({"note": "disk replaced"})).await;
+    assert_eq!(st, 200);
+    let (_, entries) = a.get(&format!("/api/v1/clients/{client}/tickets/{ticket}/entries")).await;
+    assert!(entries.to_string().contains("Alert resolved (by admin: disk replaced)"), "{entries}");
+}

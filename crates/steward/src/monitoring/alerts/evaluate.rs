@@ -54,6 +54,7 @@ fn metric_result(b: &Builtin, value: Option<f64>, what: &str) -> (Status, String
 /// One evaluation of every device.
 pub async fn run(app: &App) -> anyhow::Result<()> {
     reopen_snoozed(app).await?;
+    let tickets_on = super::tickets::threshold(&crate::settings::store::alert_tickets(&app.store).await?);
     let after_secs = app.cfg.alert_offline_after_secs;
     let offline_h = Hysteresis { fail_after: 1, recover_after: 1 };
     let mut after_id = 0;
@@ -105,7 +106,7 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
                 if next == before {
                     continue;
                 }
-                apply(app, d, &check, &next, changed, &output, now).await?;
+                apply(app, d, &check, &next, changed, &output, tickets_on, now).await?;
             }
         }
     }
@@ -114,7 +115,17 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
 
 /// Stores a check's new state and, when its status changed, what that does
 /// to the device's alert: all in one audited transaction.
-async fn apply(app: &App, d: &Watched, check: &Check<'_>, next: &State, changed: bool, output: &str, now: i64) -> anyhow::Result<()> {
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    app: &App,
+    d: &Watched,
+    check: &Check<'_>,
+    next: &State,
+    changed: bool,
+    output: &str,
+    tickets_on: Option<Status>,
+    now: i64,
+) -> anyhow::Result<()> {
     let key = check.key;
     let state = serde_json::to_string(next)?;
     if !changed {
@@ -130,9 +141,11 @@ async fn apply(app: &App, d: &Watched, check: &Check<'_>, next: &State, changed:
     let open = alerts::unresolved(tx.tx(), d.id, key).await?;
     // A recovery with no alert left (resolved by hand) still records the
     // state change in the log.
+    let mut ticket = None;
     let event = match (next.status, open) {
         (Status::Pass, Some(a)) => {
             alerts::transition(tx.tx(), a.id, "resolved", None, now).await?;
+            super::tickets::on_resolved(tx.tx(), &a, "the check passes again", now).await?;
             alerts::add_event(tx.tx(), a.id, "recovered", None, "the check passes again", now).await?;
             Event::new("alert.resolve", "alert", a.id).client(d.client_id).details(json!({"device_id": d.id, "check": key, "by": "check"}))
         }
@@ -142,6 +155,10 @@ async fn apply(app: &App, d: &Watched, check: &Check<'_>, next: &State, changed:
         (severity, Some(a)) => {
             alerts::refresh(tx.tx(), a.id, severity.as_str(), output, now).await?;
             alerts::add_event(tx.tx(), a.id, "severity", None, severity.as_str(), now).await?;
+            // Graver now: it may reach the ticket threshold.
+            if let Some(row) = alerts::unresolved(tx.tx(), d.id, key).await? {
+                ticket = super::tickets::on_alert(tx.tx(), &row, tickets_on, now).await?;
+            }
             Event::new("alert.update", "alert", a.id).client(d.client_id).details(json!({"severity": severity.as_str()}))
         }
         (severity, None) => {
@@ -158,12 +175,22 @@ async fn apply(app: &App, d: &Watched, check: &Check<'_>, next: &State, changed:
             };
             let id = alerts::insert(tx.tx(), new).await?;
             alerts::add_event(tx.tx(), id, "opened", None, output, now).await?;
+            if let Some(row) = alerts::unresolved(tx.tx(), d.id, key).await? {
+                ticket = super::tickets::on_alert(tx.tx(), &row, tickets_on, now).await?;
+            }
             Event::new("alert.open", "alert", id)
                 .client(d.client_id)
                 .details(json!({"device_id": d.id, "check": key, "severity": severity.as_str(), "title": title}))
         }
     };
+    let event = match ticket {
+        Some(t) => event.detail("ticket_id", json!(t)),
+        None => event,
+    };
     tx.commit(&Actor::system(), event).await?;
+    if let Some(t) = ticket {
+        app.bus.publish(crate::events::Event::TicketChanged { ticket: t, client: d.client_id }).await;
+    }
     Ok(())
 }
 

@@ -9,3 +9,4 @@ pub mod evaluate;
 pub mod ops;
 pub mod pages;
 pub mod store;
+pub mod tickets;

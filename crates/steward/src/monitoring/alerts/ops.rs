@@ -191,16 +191,20 @@ pub async fn act(app: &App, p: &Principal, client_id: i64, id: i64, action: Acti
     if a.resolved_at.is_some() {
         return Err(ApiError::Conflict("the alert is resolved".into()));
     }
-    let (state, until, kind, action_name) = match action {
+    let (state, until, kind, action_name) = match &action {
         Action::Acknowledge if a.state == "acknowledged" => return Err(ApiError::Conflict("the alert is already acknowledged".into())),
         Action::Acknowledge => ("acknowledged", None, "acknowledged", "alert.acknowledge"),
-        Action::Snooze(u) => ("snoozed", Some(u), "snoozed", "alert.snooze"),
+        Action::Snooze(u) => ("snoozed", Some(*u), "snoozed", "alert.snooze"),
         Action::Resolve => ("resolved", None, "resolved", "alert.resolve"),
     };
     if !alerts::transition(tx.tx(), id, state, until, now).await? {
         return Err(ApiError::Conflict("the alert was resolved meanwhile".into()));
     }
     alerts::add_event(tx.tx(), id, kind, Some(p.user.id), &note, now).await?;
+    if matches!(action, Action::Resolve) {
+        let how = format!("by {}{}", p.user.name, if note.is_empty() { String::new() } else { format!(": {note}") });
+        super::tickets::on_resolved(tx.tx(), &a, &how, now).await.map_err(ApiError::internal)?;
+    }
     let details = json!({"device_id": a.device_id, "check": a.check_key, "note": note, "snoozed_until": until.map(rfc3339), "by": "user"});
     tx.commit(&p.actor(), Event::new(action_name, "alert", id).client(client_id).details(details)).await?;
     detail(app, p, client_id, id).await

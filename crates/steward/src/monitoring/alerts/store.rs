@@ -336,3 +336,31 @@ pub async fn list(db: &mut impl Db, scope: Option<&[i64]>, f: &Filter, limit: u6
     q.order_by(Alerts::UpdatedAt, Order::Desc).order_by(Alerts::Id, Order::Desc).limit(limit).offset(offset);
     Ok((db.fetch_all(&q).await?, total))
 }
+
+pub async fn set_ticket(db: &mut impl Db, id: i64, ticket_id: i64) -> Result<()> {
+    db.execute(Query::update().table(Alerts::Table).value(Alerts::TicketId, ticket_id).and_where(Expr::col(Alerts::Id).eq(id))).await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct TicketOf {
+    ticket_id: Option<i64>,
+}
+
+/// The ticket of the newest other alert of this check of the device.
+pub async fn open_ticket_of_check(db: &mut impl Db, device_id: i64, check_key: &str, except: i64) -> Result<Option<i64>> {
+    let r: Option<TicketOf> = db
+        .fetch_optional(
+            Query::select()
+                .column(Alerts::TicketId)
+                .from(Alerts::Table)
+                .and_where(Expr::col(Alerts::DeviceId).eq(device_id))
+                .and_where(Expr::col(Alerts::CheckKey).eq(check_key))
+                .and_where(Expr::col(Alerts::Id).ne(except))
+                .and_where(Expr::col(Alerts::TicketId).is_not_null())
+                .order_by(Alerts::Id, Order::Desc)
+                .limit(1),
+        )
+        .await?;
+    Ok(r.and_then(|r| r.ticket_id))
+}
