@@ -49,6 +49,8 @@ pub fn domain() -> Domain {
             key: 'e',
             need: Need::Perm(Permission::ClientsRead),
         })
+        .panel(alerts::pages::HOME_STAT)
+        .panel(alerts::pages::DEVICE_PANEL)
         .job(Job { name: "monitoring.evaluate", every: |c| Some(Duration::from_secs(c.monitoring_check_secs)), run: evaluate })
         .job(Job { name: "metrics.prune", every: |_| Some(Duration::from_secs(3600)), run: prune })
 }

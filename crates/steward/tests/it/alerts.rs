@@ -167,6 +167,17 @@ async fn a_busy_cpu_and_a_full_disk_raise_alerts_after_two_evaluations_and_clear
     let disk = by_check("disk_free");
     assert_eq!((disk["severity"].as_str(), disk["output"].as_str()), (Some("critical"), Some("/data used 96 %")), "{disk}");
     assert!(items(&open).iter().all(|al| al["check"] != "memory" && al["check"] != "offline"));
+    // The device page lists them with their steps; the home page counts them.
+    let device_page = format!("/clients/{client}/devices/{device}");
+    let (_, page) = a.get_text(&device_page).await;
+    assert!(
+        page.contains("id=\"alerts\"") && page.contains("disk nearly full") && page.contains("name=\"back\" value=\"device\""),
+        "device panel"
+    );
+    let (_, home) = a.get_text("/").await;
+    assert!(home.contains("<span class=\"n\">2</span><span>Open alerts</span>"), "home figure");
+    let (st, loc, _) = a.form(&format!("/clients/{client}/alerts/{}/ack", cpu["id"]), &[("back", "device")]).await;
+    assert_eq!((st, loc), (303, format!("{device_page}#alerts")));
 
     // Back to normal: both resolve by themselves after two good evaluations.
     set_figures(&s, device, 12.0, 40.0).await;
