@@ -58,6 +58,10 @@ pub struct Config {
     pub monitoring_check_secs: u64,
     /// An enrolled device silent this long raises an offline alert.
     pub alert_offline_after_secs: u64,
+    /// Seconds between rounds of webhook deliveries.
+    pub webhook_check_secs: u64,
+    /// Address ranges webhooks may reach although private (CIDR).
+    pub webhook_allow_private: Vec<String>,
     /// How recently a session must have proven its second factor to
     /// reveal a vault secret.
     pub vault_reveal_mfa_minutes: u64,
@@ -209,6 +213,14 @@ pub struct Partial {
     /// 900).
     #[arg(long, env = "STEWARD_ALERT_OFFLINE_AFTER_SECS")]
     pub alert_offline_after_secs: Option<u64>,
+    /// Seconds between rounds of webhook deliveries (default 5; 1–300).
+    #[arg(long, env = "STEWARD_WEBHOOK_CHECK_SECS")]
+    pub webhook_check_secs: Option<u64>,
+    /// Private address ranges webhooks may reach anyway, comma-separated
+    /// CIDR (e.g. `10.0.5.0/24`); by default none: loopback, private,
+    /// link-local and multicast addresses are refused.
+    #[arg(long, env = "STEWARD_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: Option<String>,
     /// Minutes a second factor proven in a session allows vault reveals
     /// (default 15; 1–1440).
     #[arg(long, env = "STEWARD_VAULT_REVEAL_MFA_MINUTES")]
@@ -256,6 +268,8 @@ impl Partial {
             recurring_check_secs,
             monitoring_check_secs,
             alert_offline_after_secs,
+            webhook_check_secs,
+            webhook_allow_private,
             vault_reveal_mfa_minutes,
             agent_dir
         )
@@ -310,6 +324,12 @@ impl Partial {
             recurring_check_secs: self.recurring_check_secs.unwrap_or(30),
             monitoring_check_secs: self.monitoring_check_secs.unwrap_or(30),
             alert_offline_after_secs: self.alert_offline_after_secs.unwrap_or(900),
+            webhook_check_secs: self.webhook_check_secs.unwrap_or(5),
+            webhook_allow_private: self
+                .webhook_allow_private
+                .as_deref()
+                .map(|s| s.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect())
+                .unwrap_or_default(),
             vault_reveal_mfa_minutes: self.vault_reveal_mfa_minutes.unwrap_or(15),
             agent_dir: self.agent_dir,
         };
@@ -317,6 +337,10 @@ impl Partial {
         anyhow::ensure!((1..=300).contains(&c.recurring_check_secs), "recurring_check_secs must be between 1 and 300");
         anyhow::ensure!((1..=300).contains(&c.monitoring_check_secs), "monitoring_check_secs must be between 1 and 300");
         anyhow::ensure!((1..=604_800).contains(&c.alert_offline_after_secs), "alert_offline_after_secs must be between 1 and 604800");
+        anyhow::ensure!((1..=300).contains(&c.webhook_check_secs), "webhook_check_secs must be between 1 and 300");
+        if let Some(bad) = c.webhook_allow_private.iter().find(|r| crate::validate::cidr::Range::parse(r).is_none()) {
+            anyhow::bail!("webhook_allow_private: {bad:?} is not an address range like 10.0.5.0/24");
+        }
         anyhow::ensure!((1..=1440).contains(&c.vault_reveal_mfa_minutes), "vault_reveal_mfa_minutes must be between 1 and 1440");
         anyhow::ensure!((1..=60).contains(&c.sla_check_secs), "sla_check_secs must be between 1 and 60");
         anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");

@@ -51,3 +51,4 @@ pub mod users;
 pub mod validate;
 pub mod vault;
 pub mod web;
+pub mod webhooks;

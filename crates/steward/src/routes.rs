@@ -25,6 +25,7 @@ pub fn domains() -> Vec<Domain> {
         crate::search::domain(),
         crate::devices::domain(),
         crate::monitoring::domain(),
+        crate::webhooks::domain(),
         crate::scripts::domain(),
         crate::tickets::domain(),
         crate::recurring::domain(),

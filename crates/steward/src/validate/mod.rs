@@ -15,6 +15,7 @@ use unicode_script::{Script, UnicodeScript};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 
+pub mod cidr;
 pub mod shapes;
 pub mod tags;
 

@@ -37,4 +37,5 @@ mod tenancy;
 mod tickets;
 mod time;
 mod vault;
+mod webhooks;
 mod windows_agent;

@@ -64,6 +64,10 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/devices/views/{name}",
     // Alerts of the caller's clients only (tests/it/alerts.rs).
     "/api/v1/alerts",
+    // Installation-wide, administrators only (tests/it/webhooks.rs).
+    "/api/v1/webhooks",
+    "/api/v1/webhooks/{id}",
+    "/api/v1/webhooks/{id}/deliveries",
     // The queue, bulk actions and numbers: filtered by the caller's clients
     // (tests/it/tickets.rs, a_limited_technician_sees_no_other_clients_tickets).
     "/api/v1/tickets",

@@ -187,6 +187,10 @@ async fn apply(
         Some(t) => event.detail("ticket_id", json!(t)),
         None => event,
     };
+    if event.target_type == "alert" {
+        let id: i64 = event.target_id.parse().unwrap_or_default();
+        super::ops::tell_webhooks(tx.tx(), &event.action, d.client_id, id).await?;
+    }
     tx.commit(&Actor::system(), event).await?;
     if let Some(t) = ticket {
         app.bus.publish(crate::events::Event::TicketChanged { ticket: t, client: d.client_id }).await;

@@ -205,7 +205,18 @@ pub async fn act(app: &App, p: &Principal, client_id: i64, id: i64, action: Acti
         let how = format!("by {}{}", p.user.name, if note.is_empty() { String::new() } else { format!(": {note}") });
         super::tickets::on_resolved(tx.tx(), &a, &how, now).await.map_err(ApiError::internal)?;
     }
+    tell_webhooks(tx.tx(), action_name, client_id, id).await?;
     let details = json!({"device_id": a.device_id, "check": a.check_key, "note": note, "snoozed_until": until.map(rfc3339), "by": "user"});
     tx.commit(&p.actor(), Event::new(action_name, "alert", id).client(client_id).details(details)).await?;
     detail(app, p, client_id, id).await
+}
+
+/// Queues the alert's change for the webhooks that take it, inside the
+/// change's transaction: the alert as it now is.
+pub async fn tell_webhooks(db: &mut impl crate::store::Db, action: &str, client_id: i64, id: i64) -> crate::store::Result<()> {
+    if let Some(a) = alerts::get(db, client_id, id).await? {
+        let alert = serde_json::to_value(AlertInfo::from(a)).unwrap_or_default();
+        crate::webhooks::ops::enqueue(db, action, &json!({ "alert": alert })).await?;
+    }
+    Ok(())
 }

@@ -1,0 +1,160 @@
+//! Webhooks: an administrator's webhook receives the alerts' events,
+//! signed (HMAC-SHA256 over timestamp and body) so a receiver can check
+//! them; a receiver that fails is tried again later and the delivery log
+//! says so; an address on this host is refused unless allowed; bad input
+//! gets a clear error; the secret is never shown; only administrators.
+
+use crate::common::agents::*;
+use crate::common::*;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+
+type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>;
+
+/// A receiver on loopback answering `status` to every POST, keeping what came.
+async fn receiver(status: u16) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let kept = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push((headers, body));
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+fn sign(secret: &str, ts: &str, body: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+    m.update(format!("{ts}.{body}").as_bytes());
+    format!("sha256={}", hex::encode(m.finalize().into_bytes()))
+}
+
+const SECRET: &str = "a-long-shared-secret-0123456789";
+
+#[tokio::test]
+async fn alert_events_reach_a_webhook_signed_and_failures_are_retried_and_logged() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(
+        env,
+        &[
+            "--monitoring-check-secs",
+            "1",
+            "--alert-offline-after-secs",
+            "1",
+            "--webhook-check-secs",
+            "1",
+            "--webhook-allow-private",
+            "127.0.0.1/32",
+        ],
+    )
+    .await;
+    let a = s.admin().await;
+    let (good_url, good) = receiver(200).await;
+    let (bad_url, bad) = receiver(500).await;
+
+    // Bad input, each named; the secret is never shown.
+    for (field, body) in [
+        ("url", json!({"name": "x", "url": "ftp://example.com/", "secret": SECRET, "events": ["alert.open"]})),
+        ("url", json!({"name": "x", "url": "https://user:pw@example.com/", "secret": SECRET, "events": ["alert.open"]})),
+        ("secret", json!({"name": "x", "url": good_url, "secret": "short", "events": ["alert.open"]})),
+        ("events", json!({"name": "x", "url": good_url, "secret": SECRET, "events": ["ticket.burn"]})),
+        ("events", json!({"name": "x", "url": good_url, "secret": SECRET, "events": []})),
+    ] {
+        let (st, e) = a.post("/api/v1/webhooks", body).await;
+        assert_eq!((st, e["error"]["field"].as_str()), (422, Some(field)), "{e}");
+    }
+    let (st, hook) = a
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "PagerBridge", "url": good_url, "secret": SECRET, "events": ["alert.open", "alert.acknowledge"]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{hook}");
+    assert!(hook.get("secret").is_none() && !hook.to_string().contains(SECRET), "{hook}");
+    let (_, failing) =
+        a.post("/api/v1/webhooks", json!({"name": "Broken", "url": bad_url, "secret": SECRET, "events": ["alert.open"]})).await;
+    let (_, list) = a.get("/api/v1/webhooks").await;
+    assert!(!list.to_string().contains(SECRET) && list.as_array().unwrap().len() == 2);
+
+    // A device goes away: its alert is announced, signed.
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
+    wait_for(&a, "/api/v1/devices", "the device online", |v| v["items"][0]["online"] == true).await;
+    drop(sim);
+    let open = wait_for(&a, "/api/v1/alerts?state=unresolved", "the offline alert", |v| v["total"] == 1).await;
+    let alert_id = open["items"][0]["id"].as_i64().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while good.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no delivery arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (headers, body) = good.lock().unwrap()[0].clone();
+    let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(h("x-steward-event"), "alert.open");
+    assert_eq!(h("x-steward-signature"), sign(SECRET, &h("x-steward-timestamp"), &body), "a receiver can check the signature");
+    assert_ne!(h("x-steward-signature"), sign("another-secret-entirely-123", &h("x-steward-timestamp"), &body));
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((v["event"].as_str(), v["data"]["alert"]["id"].as_i64()), (Some("alert.open"), Some(alert_id)), "{v}");
+
+    // Acknowledged: announced too (the hook takes that event).
+    a.post(&format!("/api/v1/clients/{client}/alerts/{alert_id}/ack"), json!({"note": "on it"})).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while good.lock().unwrap().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "no acknowledgement delivery");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(good.lock().unwrap()[1].0.get("x-steward-event").unwrap(), "alert.acknowledge");
+    let (_, log) = a.get(&format!("/api/v1/webhooks/{}/deliveries", hook["id"])).await;
+    assert!(log.as_array().unwrap().iter().all(|d| d["state"] == "delivered" && d["last_status"] == 200), "{log}");
+
+    // The failing receiver: tried, logged with its status, due again later.
+    let log = wait_for(&a, &format!("/api/v1/webhooks/{}/deliveries", failing["id"]), "a failed attempt", |v| {
+        v.as_array().is_some_and(|d| d.first().is_some_and(|d| d["attempts"] == 1))
+    })
+    .await;
+    let d = &log[0];
+    assert_eq!((d["state"].as_str(), d["last_status"].as_i64()), (Some("pending"), Some(500)), "{d}");
+    assert!(d["next_attempt_at"].is_string() && d["last_error"].as_str().unwrap().contains("500"));
+    assert_eq!(bad.lock().unwrap().len(), 1, "not retried at once");
+
+    // Deleted: gone from the list; not for a non-administrator at all.
+    assert_eq!(a.delete(&format!("/api/v1/webhooks/{}", failing["id"])).await.0, 204);
+    assert_eq!(a.delete(&format!("/api/v1/webhooks/{}", failing["id"])).await.0, 404);
+    make_user(&a, "tech@msp.example", "technician", None).await;
+    let t = s.client();
+    t.login_ok("tech@msp.example", PASSWORD).await;
+    assert_eq!(t.get("/api/v1/webhooks").await.0, 403);
+    assert_eq!(t.post("/api/v1/webhooks", json!({"name": "x", "url": good_url, "secret": SECRET, "events": ["alert.open"]})).await.0, 403);
+}
+
+#[tokio::test]
+async fn a_webhook_to_this_host_is_refused_at_send_time_by_default() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1", "--alert-offline-after-secs", "1", "--webhook-check-secs", "1"]).await;
+    let a = s.admin().await;
+    let (url, seen) = receiver(200).await;
+    let (_, hook) = a.post("/api/v1/webhooks", json!({"name": "Local", "url": url, "secret": SECRET, "events": ["alert.open"]})).await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
+    wait_for(&a, "/api/v1/devices", "the device online", |v| v["items"][0]["online"] == true).await;
+    drop(sim);
+    let log = wait_for(&a, &format!("/api/v1/webhooks/{}/deliveries", hook["id"]), "a refused attempt", |v| {
+        v.as_array().is_some_and(|d| d.first().is_some_and(|d| d["attempts"] == 1))
+    })
+    .await;
+    assert!(log[0]["last_error"].as_str().unwrap().contains("which deliveries may not reach"), "{log}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing reached the local receiver");
+}
