@@ -129,6 +129,8 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Critical alerts open tickets, so the demo shows an alert becoming one.
+    crate::settings::store::set(store, &p.actor(), crate::settings::store::ALERT_TICKETS, "critical").await?;
     let mut ids = vec![];
     let mut sites = vec![];
     let mut desk_clients = vec![];
@@ -345,6 +347,9 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
         listen: Some(listen),
         plain_http: Some(true),
         audit_anchor_file: Some(dir.join("audit-anchors.jsonl")),
+        // The devices that leave raise their alerts (and tickets) while
+        // someone is still looking, not after a quarter of an hour.
+        alert_offline_after_secs: Some(120),
         ..Default::default()
     }
     .finish()?;
@@ -375,6 +380,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
         f.up.as_secs_f64(),
         f.down.as_secs_f64()
     );
+    println!("  devices offline for 2 min raise critical alerts, which open tickets (Settings)");
     println!("  agents connect over TLS at {} (pin {}); a site's page shows the install command", fleet.agents_at, tls_pin(&app));
     println!("  pages over plain HTTP for the demo; a real install serves TLS (steward serve)");
     let r = crate::server::serve(app).await;

@@ -177,6 +177,8 @@ async fn fleet(base: &str, email: &str, password: &str, flapping: &str) {
     // A few devices went away after enrolling; most are online.
     let offline = wait_for(&a, "/api/v1/devices?state=offline&limit=100", "devices offline", |v| v["total"].as_i64() >= Some(4)).await;
     let online = a.get("/api/v1/devices?state=online&limit=100").await.1;
+    // The ones that left become critical alerts that open tickets (after 2 min; not waited for here).
+    assert_eq!(a.get("/api/v1/settings").await.1["alert_tickets"], "critical");
     let (off, on) = (offline["total"].as_i64().unwrap(), online["total"].as_i64().unwrap());
     assert!((4..=6).contains(&off) && on >= 42, "{off} offline, {on} online");
 
