@@ -4,6 +4,34 @@
 //! outbox the domains write in their own transactions (`store`, `indexer`),
 //! rebuildable from the database (`steward search reindex`). Small lists
 //! (clients, contacts, devices) are searched in SQL by their domains.
+//!
+//! **Phrases**: a second field keeps each pair of adjacent *common* words
+//! as one term ("common grams"), so a phrase of common words is a term
+//! lookup, not a read of positions in most of the index; one with a rarer
+//! word is cheap by positions anyway. The common words are chosen from a
+//! rebuild's first documents and kept in the commit payload, so every
+//! document is paired by the same set; a tokenizer (`PairTokenizer`) makes
+//! the pairs on tantivy's indexing threads (measurements and what was
+//! tried: bench/RESULTS.md).
+//!
+//! **The outbox**: every change to a ticket (its row, its thread, its tags)
+//! writes a `search_outbox` row in the same transaction. The indexer (a
+//! listener on every node: woken by this node's events, and once a second
+//! for other nodes' writes) reads the rows after its cursor, loads the
+//! records' documents through their domain's `Indexer`, replaces them and
+//! commits; **the cursor is the commit's payload**, so the index and its
+//! cursor cannot disagree after a crash. On PostgreSQL ids can become
+//! visible out of order; the cursor only passes a row once a minute has
+//! gone by (`search::model::advance`, property-tested), and rows seen above
+//! it are remembered so they are not applied twice (re-applying is
+//! harmless anyway: a document is replaced by key).
+//!
+//! **Several nodes**: each keeps its own index current from the same
+//! outbox, independently; nothing is sent between nodes. Rows are pruned
+//! after a day (`search.prune`, leased); a node whose cursor is older than
+//! `search_state.pruned_through`, or whose index is missing or of another
+//! version, rebuilds from the database by itself (`steward search reindex`
+//! does it by hand, server stopped).
 
 pub mod api;
 pub mod indexer;
