@@ -44,7 +44,7 @@ pub async fn bulk(State(app): State<App>, p: Principal, WebForm(form): WebForm<V
             let targets: Vec<(i64, i64)> = devices.iter().filter(|d| d.revoked_at.is_none()).map(|d| (d.client_id, d.id)).collect();
             let (app, p) = (&app, &p);
             let results: Vec<bool> = stream::iter(targets)
-                .map(|(client_id, id)| async move { super::api::ping_for(app, p, client_id, id).await.is_ok_and(|r| r.ok) })
+                .map(|(client_id, id)| async move { super::ops::ping_for(app, p, client_id, id).await.is_ok_and(|r| r.ok) })
                 .buffer_unordered(PARALLEL_PINGS)
                 .collect()
                 .await;

@@ -22,6 +22,7 @@ pub mod enrollment;
 pub mod gateway;
 pub mod inventory;
 pub mod live;
+pub mod ops;
 pub mod pages;
 pub mod panels;
 pub mod presence;

@@ -2,7 +2,7 @@
 //! (revoke, ping). Everything an agent reported is shown escaped.
 
 use super::agent_settings::model::Levels;
-use super::api::DeviceInfo;
+use super::ops::DeviceInfo;
 use super::store::query::DeviceFilter;
 use crate::app::panels::{self, Fragment, PanelCtx, Slot};
 use crate::app::App;
@@ -47,7 +47,7 @@ struct ListRow {
     d: DeviceInfo,
     client: String,
     site: String,
-    now: super::api::DeviceNow,
+    now: super::ops::DeviceNow,
 }
 
 /// The device list's URL for a filter and an offset.
@@ -144,7 +144,7 @@ pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<
         f.site_id = None;
     }
     let page = crate::http::list::PageParams::new(50, num("offset").map_or(0, |o| o.max(0) as u64));
-    let found = super::api::search_for(&app, &p, &f, &page).await?;
+    let found = super::ops::search_for(&app, &p, &f, &page).await?;
     let mut db = app.store.clone();
     let scope = p.clients.as_deref();
     let query = crate::tenancy::store::ClientQuery { scope: scope.map(<[i64]>::to_vec), include_archived: false, search: None };
@@ -223,7 +223,7 @@ fn back_to_list(form: &[(String, String)]) -> String {
 }
 
 pub async fn revoke(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> PageResult {
-    super::api::revoke_device_for(&app, &p, id, device_id).await?;
+    super::ops::revoke_device_for(&app, &p, id, device_id).await?;
     Ok(see_other(&format!("/clients/{id}#devices")))
 }
 
@@ -232,7 +232,7 @@ pub async fn revoke(State(app): State<App>, p: Principal, ApiPath((id, device_id
 /// again). The answer travels as a round-trip time, never as text, so a
 /// link cannot put words on our page.
 pub async fn ping(State(app): State<App>, p: Principal, ApiPath((id, device_id)): ApiPath<(i64, i64)>) -> PageResult {
-    let outcome = match super::api::ping_for(&app, &p, id, device_id).await {
+    let outcome = match super::ops::ping_for(&app, &p, id, device_id).await {
         Ok(r) => format!("ping_ms={:.1}", r.round_trip_ms),
         Err(ApiError::Conflict(_)) => "ping=none".to_string(),
         Err(e) => return Err(e.into()),
@@ -280,7 +280,7 @@ struct DevicePage {
     inherited: super::agent_settings::model::Effective,
     can_write: bool,
     /// What it is doing now (figures, addresses, users).
-    now: super::api::DeviceNow,
+    now: super::ops::DeviceNow,
     /// CPU, memory and fullest disk with the last hours drawn.
     tiles: Vec<Tile>,
     /// The maintenance window open for it now.
@@ -303,7 +303,7 @@ const SPARK_W: f64 = 160.0;
 const SPARK_H: f64 = 32.0;
 
 /// The tiles for a device: its newest figures, each with its last hours.
-async fn tiles(db: &mut impl crate::store::Db, device_id: i64, now: &super::api::DeviceNow) -> Result<Vec<Tile>, ApiError> {
+async fn tiles(db: &mut impl crate::store::Db, device_id: i64, now: &super::ops::DeviceNow) -> Result<Vec<Tile>, ApiError> {
     use crate::monitoring::model::{spark_path, FIVE_MINUTES};
     let to = crate::time::now_us();
     let from = to - SPARK_HOURS * 3_600_000_000;
@@ -430,7 +430,7 @@ async fn device_page(
     let presence = super::presence::store::transitions(&mut db, device_id, 20, 0).await?;
     let now_row = super::store::query::now_of(&mut db, device_id).await?;
     let metrics_at = now_row.metrics_at;
-    let now = super::api::DeviceNow::of(now_row);
+    let now = super::ops::DeviceNow::of(now_row);
     let tiles = tiles(&mut db, device_id, &now).await?;
     let maintenance = crate::monitoring::maintenance::ops::open_for_device(&mut db, id, d.site_id, device_id).await?;
     let range = if RANGES.contains(&range.as_str()) { range } else { range_with_data(metrics_at).into() };

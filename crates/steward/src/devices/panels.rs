@@ -1,7 +1,7 @@
 //! What devices add to other pages: a client's devices on its page, the
 //! devices figure on the home page, and devices in the global search.
 
-use super::api::DeviceInfo;
+use super::ops::DeviceInfo;
 use super::store::query::DeviceFilter;
 use crate::app::domain::BoxFut;
 use crate::app::panels::{Fragment, Panel, PanelCtx, Slot, Stat};

@@ -6,7 +6,7 @@
 //! conditional UPDATE, so two agents racing for the last use cannot both win.
 
 use crate::crypto::{random_token, sha256_hex};
-use crate::store::{Db, Result};
+use crate::store::{Db, IdRow, Result};
 use crate::time::now_us;
 use sea_query::{Cond, Expr, Iden, Order, Query};
 use serde::Serialize;
@@ -97,11 +97,6 @@ impl EnrollmentToken {
             Some(Refusal::Unknown) => "unknown",
         }
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct IdRow {
-    id: i64,
 }
 
 /// What a new token is for.
