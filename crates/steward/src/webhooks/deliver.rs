@@ -62,6 +62,10 @@ async fn send(url: &str, secret: &[u8], d: &DeliveryRow, allowed: &[Range]) -> R
         return Err((None, format!("{host} resolves to {}, which deliveries may not reach", bad.ip())));
     }
     let first = *addrs.first().ok_or((None, format!("{host} has no address")))?;
+    let ips: Vec<std::net::IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
+    if u.scheme() == "http" && !model::may_use_plain_http(&ips, allowed) {
+        return Err((None, "plain http only to an allowed private range: use https".to_string()));
+    }
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())

@@ -58,6 +58,14 @@ pub fn may_reach(ip: IpAddr, allowed: &[Range]) -> bool {
     is_public(ip) || allowed.iter().any(|r| r.contains(ip))
 }
 
+/// Whether a delivery may go over plain `http` to these addresses: only
+/// inside a range the administrator allowed (a lab receiver), never across
+/// the internet, where the payload (client and host names) would travel in
+/// clear.
+pub fn may_use_plain_http(ips: &[IpAddr], allowed: &[Range]) -> bool {
+    !ips.is_empty() && ips.iter().all(|ip| allowed.iter().any(|r| r.contains(*ip)))
+}
+
 /// Checks a webhook URL: `https` (or `http`), a host, no user name or
 /// password in it; returns why not.
 pub fn check_url(raw: &str) -> Result<reqwest::Url, String> {
@@ -107,6 +115,14 @@ mod tests {
         assert!(may_reach("10.0.5.77".parse().unwrap(), &[lab]));
         assert!(!may_reach("10.0.6.1".parse().unwrap(), &[lab]));
         assert_eq!(Range::parse("10.0.0.0/33"), None);
+    }
+
+    #[test]
+    fn plain_http_only_to_an_allowed_range() {
+        let lab = [Range::parse("10.0.5.0/24").unwrap()];
+        assert!(may_use_plain_http(&["10.0.5.9".parse().unwrap()], &lab));
+        assert!(!may_use_plain_http(&["93.184.216.34".parse().unwrap()], &lab));
+        assert!(!may_use_plain_http(&[], &lab));
     }
 
     #[test]

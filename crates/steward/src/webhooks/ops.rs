@@ -27,7 +27,8 @@ pub struct NewWebhook {
     pub name: String,
     /// Where to POST; refused at send time if it resolves to a loopback,
     /// private, link-local or multicast address (unless allowed by
-    /// `--webhook-allow-private`).
+    /// `--webhook-allow-private`); plain `http` only to such an allowed
+    /// range.
     pub url: String,
     /// Keys the `X-Steward-Signature` HMAC; 16–200 characters.
     #[schema(min_length = 16, max_length = 200)]
