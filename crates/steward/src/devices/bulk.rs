@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
 use crate::error::ApiError;
-use crate::web::error::{see_other, PageResult, WebForm};
+use crate::web::error::{field, see_other, PageResult, WebForm};
 use axum::extract::State;
 use futures_util::stream::{self, StreamExt};
 
@@ -21,7 +21,7 @@ const PARALLEL_PINGS: usize = 32;
 
 pub async fn bulk(State(app): State<App>, p: Principal, WebForm(form): WebForm<Vec<(String, String)>>) -> PageResult {
     p.require(Permission::ClientsRead)?;
-    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
+    let field = |k: &str| field(&form, k).map(str::to_string);
     let mut ids: Vec<i64> = vec![];
     for (_, v) in form.iter().filter(|(n, _)| n == "device_id") {
         ids.push(v.parse().map_err(|_| ApiError::invalid("device_id", "a device id is a number"))?);

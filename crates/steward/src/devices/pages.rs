@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::http::extract::{ApiPath, ApiQuery, PageQuery};
 use crate::http::page::{html, html_status};
 use crate::web::{
-    error::{form_error, see_other, PageResult, WebForm},
+    error::{field, form_error, see_other, PageResult, WebForm},
     layout::Layout,
 };
 use askama::Template;
@@ -129,7 +129,7 @@ impl DevicesPage {
 /// the URL (applied as they type), bulk actions on the rows they tick.
 pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<Vec<(String, String)>>) -> PageResult {
     p.require(Permission::ClientsRead)?;
-    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|v| !v.trim().is_empty());
+    let get = |k: &str| field(&q, k).map(str::to_string);
     let num = |k: &str| get(k).and_then(|v| v.parse::<i64>().ok());
     let mut f = DeviceFilter {
         client_id: num("client_id"),
@@ -187,7 +187,7 @@ pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<
 /// What a bulk action reports back through the list's URL (counts only,
 /// so a link cannot put words on the page).
 fn bulk_notice(q: &[(String, String)]) -> Option<String> {
-    let n = |k: &str| q.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.parse::<u64>().ok());
+    let n = |k: &str| field(q, k).and_then(|v| v.parse::<u64>().ok());
     if let (Some(asked), Some(answered)) = (n("pinged"), n("answered")) {
         return Some(format!("Pinged {asked} devices: {answered} answered, {} did not.", asked.saturating_sub(answered)));
     }
@@ -203,14 +203,14 @@ pub async fn set_columns(State(app): State<App>, p: Principal, WebForm(form): We
 
 /// Saves the list as it is now under a name, then opens it.
 pub async fn save_view(State(app): State<App>, p: Principal, WebForm(form): WebForm<Vec<(String, String)>>) -> PageResult {
-    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| field(&form, k).unwrap_or_default().to_string();
     let r = super::views::ops::ViewRequest { name: get("name"), query: get("query") };
     super::views::ops::save_view(&app, &p, r).await?;
     Ok(see_other(&back_to_list(&form)))
 }
 
 pub async fn delete_view(State(app): State<App>, p: Principal, WebForm(form): WebForm<Vec<(String, String)>>) -> PageResult {
-    let name = form.iter().find(|(n, _)| n == "name").map(|(_, v)| v.clone()).unwrap_or_default();
+    let name = field(&form, "name").unwrap_or_default().to_string();
     super::views::ops::delete_view(&app, &p, &name).await?;
     Ok(see_other(&back_to_list(&form)))
 }
@@ -218,7 +218,7 @@ pub async fn delete_view(State(app): State<App>, p: Principal, WebForm(form): We
 /// The list a form came from (its `back` field), with only the list's own
 /// parameters kept.
 fn back_to_list(form: &[(String, String)]) -> String {
-    let back = form.iter().find(|(n, _)| n == "back").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let back = field(form, "back").unwrap_or_default();
     super::views::model::list_path(back, "")
 }
 

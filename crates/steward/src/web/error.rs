@@ -78,6 +78,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WebForm<T> {
     }
 }
 
+/// The first value of `key` in a form or query read as pairs (the shape
+/// that keeps repeated fields, e.g. ticked boxes), trimmed; `None` when
+/// absent or blank.
+pub fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
 /// `303 See Other` to `to`: the post/redirect/get step after a form.
 pub fn see_other(to: &str) -> Response {
     axum::response::IntoResponse::into_response(axum::response::Redirect::to(to))
