@@ -116,6 +116,22 @@ async fn an_offline_device_opens_an_alert_that_its_return_resolves_and_technicia
     assert!(!page.contains("is offline"));
 }
 
+/// A server evaluating every second, with one simulated device that sends
+/// no samples of its own for an hour (so the figures a test sets stand):
+/// (server, admin, client, device, the agent kept running).
+async fn quiet_device() -> (Server, Client, i64, i64, KillOnDrop) {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) =
+        a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC", "agent_metrics_secs": 3600})).await;
+    let sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
+    let list = wait_for(&a, "/api/v1/devices", "the device online", |v| v["total"] == 1 && items(v)[0]["online"] == true).await;
+    (s, a, client, items(&list)[0]["id"].as_i64().unwrap(), sim)
+}
+
 /// Sets a device's figures behind the server's back: CPU averaged over the
 /// last 15 minutes and its fullest disk.
 async fn set_figures(s: &Server, device: i64, cpu: f64, disk: f64) {
@@ -147,16 +163,7 @@ async fn set_figures(s: &Server, device: i64, cpu: f64, disk: f64) {
 
 #[tokio::test]
 async fn a_busy_cpu_and_a_full_disk_raise_alerts_after_two_evaluations_and_clear_themselves() {
-    let env = Env::new().await;
-    env.create_admin(ADMIN_EMAIL);
-    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
-    let a = s.admin().await;
-    let client = make_client(&a, "Northwind").await;
-    let (_, site) =
-        a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC", "agent_metrics_secs": 3600})).await;
-    let _sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
-    let list = wait_for(&a, "/api/v1/devices", "the device online", |v| v["total"] == 1 && items(v)[0]["online"] == true).await;
-    let device = items(&list)[0]["id"].as_i64().unwrap();
+    let (s, a, client, device, _sim) = quiet_device().await;
 
     set_figures(&s, device, 97.0, 96.5).await;
     let open = wait_for(&a, "/api/v1/alerts?state=unresolved", "a CPU and a disk alert", |v| v["total"] == 2).await;
@@ -193,19 +200,10 @@ async fn a_busy_cpu_and_a_full_disk_raise_alerts_after_two_evaluations_and_clear
 
 #[tokio::test]
 async fn a_critical_alert_opens_one_ticket_that_hears_of_its_resolution_and_its_return() {
-    let env = Env::new().await;
-    env.create_admin(ADMIN_EMAIL);
-    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
-    let a = s.admin().await;
+    let (s, a, client, device, _sim) = quiet_device().await;
     assert_eq!(a.patch("/api/v1/settings", json!({"alert_tickets": "sometimes"})).await.0, 400);
     let (st, v) = a.patch("/api/v1/settings", json!({"alert_tickets": "critical"})).await;
     assert_eq!((st, v["alert_tickets"].as_str()), (200, Some("critical")), "{v}");
-    let client = make_client(&a, "Northwind").await;
-    let (_, site) =
-        a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC", "agent_metrics_secs": 3600})).await;
-    let _sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
-    let list = wait_for(&a, "/api/v1/devices", "the device online", |v| v["total"] == 1 && items(v)[0]["online"] == true).await;
-    let device = items(&list)[0]["id"].as_i64().unwrap();
 
     // A critical disk and a warning CPU: only the critical one opens a ticket.
     set_figures(&s, device, 97.0, 96.5).await;
