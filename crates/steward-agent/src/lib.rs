@@ -1,11 +1,13 @@
 //! The Steward endpoint agent as a library: the connection and its
 //! handshake ([`conn`], [`pin`]), staying connected and reporting
-//! ([`link`], [`report`]), running scripts ([`scripts`]), the OS service
+//! ([`link`], [`report`]), running scripts ([`scripts`]) and the
+//! monitoring policy's checks ([`checks`]), the OS service
 //! ([`service`]), the
 //! configuration file ([`config`]) and the
 //! fleet simulator ([`simulate`], which the server's demo runs in-process).
 //! The `steward-agent` binary (`main.rs`) is the command line around it.
 
+pub mod checks;
 pub mod config;
 pub mod conn;
 pub mod link;

@@ -38,7 +38,8 @@ fn fatal(e: &str) -> bool {
     e.contains("(device_revoked)") || e.contains("(device_unknown)") || e.contains("(not_accepted)") || e.contains("pin mismatch")
 }
 
-fn now() -> i64 {
+/// Unix seconds by this machine's clock.
+pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
@@ -56,6 +57,8 @@ struct Reporting {
     results_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<AgentMsg>>,
     /// Where the replay memory is kept (`None`: memory only).
     replay_file: Option<std::path::PathBuf>,
+    /// The monitoring checks this agent runs, and their unsent results.
+    checks: Arc<crate::checks::Checks>,
 }
 
 /// The replay memory survives a restart of the agent, so a captured command
@@ -108,9 +111,11 @@ pub async fn keep_connected(
         results_tx,
         results_rx: tokio::sync::Mutex::new(results_rx),
         replay_file: state_dir.map(|d| d.join(REPLAY_FILE)),
+        checks: crate::checks::Checks::load(state_dir),
     };
     let _sampler =
         AbortOnDrop(tokio::spawn(sample_forever(rep.machine.clone(), rep.spool.clone(), rep.fresh.clone(), rep.metrics_secs.subscribe())));
+    let _checks = AbortOnDrop(tokio::spawn(crate::checks::run_forever(rep.machine.clone(), rep.checks.clone())));
     // Survives reconnections (and, on disk, restarts), so a command cannot
     // be replayed on a new connection.
     let mut guard = load_guard(rep.replay_file.as_deref());
@@ -189,6 +194,7 @@ async fn session(
             device_id: cfg.device_id,
             proof: conn::sign(key, Purpose::Connect, &nonce, cfg.device_id),
             agent_version: crate::VERSION.into(),
+            checks_version: Some(rep.checks.version()),
         },
     )
     .await?;
@@ -212,6 +218,7 @@ async fn session(
         eprintln!("steward-agent: inventory unchanged since the server last had it, not sent");
     }
     let mut sent_upto = send_pending(&mut ws, &rep.spool, i64::MIN).await?;
+    send_check_results(&mut ws, &rep.checks).await?;
     let mut results = rep.results_rx.lock().await;
     let mut tick = tokio::time::interval(heartbeat);
     let mut inventory_tick = tokio::time::interval_at(tokio::time::Instant::now() + INVENTORY_EVERY, INVENTORY_EVERY);
@@ -231,6 +238,7 @@ async fn session(
                 }
             }
             _ = rep.fresh.notified() => sent_upto = send_pending(&mut ws, &rep.spool, sent_upto).await?,
+            _ = rep.checks.fresh.notified() => send_check_results(&mut ws, &rep.checks).await?,
             Some(done) = results.recv() => {
                 if let Err(e) = conn::send(&mut ws, &done).await {
                     // Kept for the next connection.
@@ -254,7 +262,7 @@ async fn session(
                     let reply = match accept(&envelope, trusted, 1, cfg.device_id, now(), guard) {
                         Ok(cmd) => {
                             save_guard(rep.replay_file.as_deref(), guard);
-                            execute(cmd, &rep.machine, &cfg.reboot_command, &rep.results_tx)
+                            execute(cmd, rep, &cfg.reboot_command)
                         }
                         Err(r) => {
                             eprintln!("steward-agent: refused a command: {r}");
@@ -273,6 +281,23 @@ async fn session(
     }
 }
 
+/// Sends the check results waiting, in batches; on a failed send they
+/// wait for the next connection.
+async fn send_check_results(ws: &mut conn::Ws, checks: &crate::checks::Checks) -> Result<(), String> {
+    loop {
+        let results = checks.take();
+        if results.is_empty() {
+            return Ok(());
+        }
+        let m = AgentMsg::CheckResults { sent_at: now(), results };
+        if let Err(e) = conn::send(ws, &m).await {
+            let AgentMsg::CheckResults { results, .. } = m else { unreachable!() };
+            checks.put_back(results);
+            return Err(e);
+        }
+    }
+}
+
 /// Adopts the reporting periods the server sets (kept to the ranges this
 /// agent accepts, whatever a server sends); returns the heartbeat period.
 fn apply_periods(rep: &Reporting, heartbeat_secs: u32, metrics_secs: u32) -> Duration {
@@ -282,8 +307,13 @@ fn apply_periods(rep: &Reporting, heartbeat_secs: u32, metrics_secs: u32) -> Dur
 
 /// Carries out an accepted command: answers at once, or (a script) starts
 /// it and answers through `results` when it ends.
-fn execute(cmd: Command, machine: &Machine, reboot_command: &[String], results: &mpsc::UnboundedSender<AgentMsg>) -> Option<AgentMsg> {
+fn execute(cmd: Command, rep: &Reporting, reboot_command: &[String]) -> Option<AgentMsg> {
+    let (machine, results) = (&rep.machine, &rep.results_tx);
     match cmd.body {
+        CommandBody::Checks(set) => {
+            let (ok, output) = rep.checks.replace(set);
+            Some(AgentMsg::CommandResult { id: cmd.id, ok, output })
+        }
         CommandBody::Ping => Some(AgentMsg::CommandResult { id: cmd.id, ok: true, output: "pong".into() }),
         // A simulated machine never runs anything on the machine it lives on.
         CommandBody::RunScript(s) => match machine {

@@ -16,7 +16,7 @@ pub const MAX_TTL_SECS: i64 = 3600;
 pub const SKEW_SECS: i64 = 120;
 
 /// What the server asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CommandBody {
     /// Answer to measure the round trip.
@@ -28,6 +28,10 @@ pub enum CommandBody {
     /// why. The agent answers once the restart is scheduled. (Agents older
     /// than this command refuse it as malformed.)
     Reboot(Reboot),
+    /// The checks to run from now on (replacing the set it ran). The agent
+    /// answers with a `CommandResult`. Sent only to agents that said in
+    /// `Hello` that they run checks.
+    Checks(crate::checks::CheckSet),
 }
 
 /// A restart of the machine.
@@ -57,7 +61,7 @@ pub struct RunScript {
 }
 
 /// A command as signed by the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Command {
     pub id: String,
     /// Random, unique per command; the replay key.

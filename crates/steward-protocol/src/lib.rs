@@ -13,10 +13,13 @@
 //! - [`command`]: signed commands with id, expiry and nonce, and the replay
 //!   guard the agent applies to them;
 //! - [`report`]: what an agent reports (inventory, metric samples);
+//! - [`checks`]: the checks an agent runs for its monitoring policy, and
+//!   their results;
 //! - [`spki`]: the certificate pin, computed the same way on both sides;
 //! - [`fragment`]: long messages go as WebSocket fragments, which keeps the
 //!   server's per-connection read buffer small.
 
+pub mod checks;
 pub mod command;
 pub mod envelope;
 pub mod fragment;

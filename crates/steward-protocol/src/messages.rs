@@ -40,6 +40,10 @@ pub enum AgentMsg {
         /// Signature over `proof_bytes(Purpose::Connect, nonce, device_id)`.
         proof: String,
         agent_version: String,
+        /// The version of the check set it runs (`""`: none yet); absent
+        /// from agents that run no checks, which are never sent a set.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checks_version: Option<String>,
     },
     Heartbeat {
         seq: u64,
@@ -86,6 +90,13 @@ pub enum AgentMsg {
         /// reported a count.
         #[serde(default)]
         dropped: u64,
+    },
+    /// Check results, oldest first; after an outage, those kept meanwhile.
+    CheckResults {
+        /// The agent's clock when sending (Unix seconds): the server grades
+        /// `time_drift` checks with it.
+        sent_at: i64,
+        results: Vec<crate::checks::CheckResult>,
     },
     /// A message type this build does not know (sent by a newer peer).
     #[serde(other)]

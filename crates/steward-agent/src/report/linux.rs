@@ -55,6 +55,17 @@ fn disk_use(mount: &str) -> Option<(u64, f64)> {
     Some((total, if usable == 0 { 0.0 } else { used as f64 * 100.0 / usable as f64 }))
 }
 
+/// Every real volume: its mount, size and space free to users (bytes).
+pub fn volumes() -> Vec<(String, u64, u64)> {
+    mounts()
+        .into_iter()
+        .filter_map(|(mount, _)| {
+            let s = rustix::fs::statvfs(mount.as_str()).ok()?;
+            Some((mount, s.f_blocks.saturating_mul(s.f_frsize), s.f_bavail.saturating_mul(s.f_frsize)))
+        })
+        .collect()
+}
+
 fn interfaces() -> Vec<Interface> {
     let mut by_name: BTreeMap<String, Interface> = BTreeMap::new();
     for e in std::fs::read_dir("/sys/class/net").into_iter().flatten().flatten() {

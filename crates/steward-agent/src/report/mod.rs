@@ -89,6 +89,16 @@ impl NoSampler {
     }
 }
 
+/// Every volume of this machine: mount (or drive), size and free bytes.
+pub fn volumes() -> Vec<(String, u64, u64)> {
+    #[cfg(target_os = "linux")]
+    return linux::volumes();
+    #[cfg(windows)]
+    return windows::volumes();
+    #[cfg(not(any(target_os = "linux", windows)))]
+    vec![]
+}
+
 /// Runs a command and returns its standard output, or `None` if it is
 /// missing or fails (a minimal container has no systemctl, say).
 #[allow(dead_code)]

@@ -16,6 +16,13 @@ use sysinfo::{Disks, Networks, System};
 const UNINSTALL: [&str; 2] =
     [r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall", r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall"];
 
+/// Every volume: its name, size and space free (bytes).
+pub fn volumes() -> Vec<(String, u64, u64)> {
+    Disks::new_with_refreshed_list()
+        .map(|ds| ds.iter().filter(|d| d.total_space() > 0).map(|d| (disk_name(d), d.total_space(), d.available_space())).collect())
+        .unwrap_or_default()
+}
+
 fn disk_name(d: &sysinfo::Disk) -> String {
     d.mount_point().display().to_string().trim_end_matches('\\').to_string()
 }
