@@ -34,6 +34,12 @@ pub enum Event {
     /// A ticket's SLA clock passed its warning point or its target
     /// (`sla.warning` / `sla.breached`), announced once per clock.
     Sla { ticket: i64, client: i64, clock: SlaClock, breached: bool },
+    /// A monitoring policy or an assignment of one changed: the checks of
+    /// any device may have changed.
+    MonitoringChanged,
+    /// An agent that runs checks connected, running the set of `version`
+    /// (`""`: none); it is sent its set when that differs.
+    ChecksWanted { device: i64, client: i64, version: String },
 }
 
 /// Which of a ticket's SLA clocks.
@@ -65,7 +71,8 @@ impl Event {
         match self {
             Event::DevicePresence { client, .. } | Event::InventoryChanged { client, .. } => Some(*client),
             Event::AgentSettingsChanged { client, .. } | Event::TicketChanged { client, .. } | Event::Sla { client, .. } => Some(*client),
-            Event::ScriptFinished { .. } => None,
+            Event::ChecksWanted { client, .. } => Some(*client),
+            Event::ScriptFinished { .. } | Event::MonitoringChanged => None,
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct AppState {
     pub presence: Presence,
     /// Batched metric writes, acknowledged to agents once stored.
     pub metrics: MetricsIngest,
+    /// Agents' check results, on their way to the checks domain.
+    pub checks: crate::monitoring::checks::runtime::CheckIngest,
     /// What happened, for the other domains and open pages.
     pub bus: Bus,
     /// This node's full-text index, fed from the outbox by `search::indexer`.
@@ -83,6 +85,7 @@ impl AppState {
             inventories: Inventories::start(store.clone(), bus.clone()),
             heartbeats: Heartbeats::start(store.clone()),
             metrics: MetricsIngest::start(store.clone()),
+            checks: Default::default(),
             failures: crate::audit::runtime::Failures::start(store.clone()),
             search,
             store,

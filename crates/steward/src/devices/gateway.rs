@@ -117,7 +117,9 @@ async fn next_text(socket: &mut WebSocket) -> Option<String> {
 /// then (the handshake, database writes, reports) is boxed, and takes its
 /// memory only while it runs.
 async fn session(app: App, mut socket: WebSocket, ip: String, pending: Option<crate::http::pending::Pending>) {
-    let Some((id, client_id, reported_version, settings)) = Box::pin(handshake(&app, &mut socket, &ip)).await else { return };
+    let Some((id, client_id, reported_version, settings, checks_version)) = Box::pin(handshake(&app, &mut socket, &ip)).await else {
+        return;
+    };
     // The agent proved who it is: its connection no longer counts as
     // unauthenticated (and holds nothing more for it).
     if let Some(p) = pending {
@@ -129,15 +131,20 @@ async fn session(app: App, mut socket: WebSocket, ip: String, pending: Option<cr
         return Box::pin(close_with(&mut socket, &Closing::Revoked.refusal())).await;
     };
     Box::pin(came_online(&app, id, client_id, reported_version, &ip)).await;
+    if let Some(version) = checks_version {
+        // The checks domain sends its set if it runs another one.
+        app.bus.publish(Event::ChecksWanted { device: id, client: client_id, version }).await;
+    }
     let why = run(&app, &mut socket, (id, client_id), &mailbox, Duration::from_secs(settings.offline_after_secs.into())).await;
     app.agents.remove(id, conn);
     Box::pin(went_offline(&app, id, client_id, why)).await;
 }
 
 /// The challenge, then `Enroll` or `Hello` with a valid proof, then
-/// `Welcome`: the device's id and client, the agent version it reported
-/// and the settings it runs with, or `None` when the connection was refused.
-async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, i64, Option<String>, Effective)> {
+/// `Welcome`: the device's id and client, the agent version it reported,
+/// the settings it runs with and the version of the check set it runs (if
+/// it runs checks), or `None` when the connection was refused.
+async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, i64, Option<String>, Effective, Option<String>)> {
     let nonce = crate::crypto::random_bytes::<32>();
     if !send(socket, &ServerMsg::Challenge { protocol: PROTOCOL_VERSION, nonce: B64.encode(nonce) }).await {
         return None;
@@ -151,6 +158,7 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
     };
     let command_keys = vec![B64.encode(app.command_key.verifying_key().as_bytes())];
     let mut reported_version = None;
+    let mut checks_version = None;
     let device = match msg {
         AgentMsg::Enroll { protocol, token, public_key, proof, hostname, os, agent_version } => {
             if steward_protocol::negotiate(protocol).is_none() {
@@ -175,7 +183,7 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
                 Err((code, message)) => return refuse(socket, code, &message).await,
             }
         }
-        AgentMsg::Hello { protocol, device_id, proof, agent_version } => {
+        AgentMsg::Hello { protocol, device_id, proof, agent_version, checks_version: runs } => {
             if steward_protocol::negotiate(protocol).is_none() {
                 return refuse(socket, "protocol", "agent protocol too old").await;
             }
@@ -201,6 +209,7 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
                 return None;
             }
             reported_version = Some(clean_label(&agent_version, 64));
+            checks_version = runs.map(|v| clean_label(&v, 64)).map(|v| if v == "unknown" { String::new() } else { v });
             d
         }
         _ => return refuse(socket, "bad_message", "authenticate first").await,
@@ -214,7 +223,7 @@ async fn handshake(app: &App, socket: &mut WebSocket, ip: &str) -> Option<(i64, 
         metrics_secs: settings.metrics_secs,
         inventory_hash: device.inventory_hash,
     };
-    send(socket, &welcome).await.then_some((id, client_id, reported_version, settings))
+    send(socket, &welcome).await.then_some((id, client_id, reported_version, settings, checks_version))
 }
 
 /// Queues the device's coming online (after it is registered, so that a
@@ -358,6 +367,21 @@ async fn report(app: &App, (device, client): (i64, i64), m: AgentMsg) -> Result<
             };
             // The scripts domain checks it was sent to this very device.
             app.bus.publish(Event::ScriptFinished { device, command_id: clean_label(&id, 64), outcome: Box::new(outcome) }).await;
+        }
+        AgentMsg::CheckResults { sent_at, results } => {
+            let now = chrono::Utc::now().timestamp();
+            let results = results
+                .into_iter()
+                .take(steward_protocol::checks::MAX_RESULTS)
+                .map(|mut r| {
+                    r.key = clean_label(&r.key, 200);
+                    r.output = r.output.chars().filter(|c| *c == '\n' || *c == '\t' || !c.is_control()).take(4096).collect();
+                    r
+                })
+                .collect();
+            let drift_secs = sent_at.clamp(now - 10 * 365 * 86_400, now + 10 * 365 * 86_400) - now;
+            let received_at = now * 1_000_000;
+            app.checks.submit(crate::monitoring::checks::runtime::Reported { device, client, drift_secs, received_at, results });
         }
         _ => return Err("unexpected message"),
     }

@@ -394,8 +394,11 @@ pub async fn update_agent_settings(
 ) -> PageResult {
     let updated = match f.parse() {
         Ok((h, m)) => {
-            let patch =
-                super::agent_settings::device::DevicePatch { agent_heartbeat_secs: Some(h), agent_metrics_secs: Some(m), site_id: None };
+            let patch = super::agent_settings::device::DevicePatch {
+                agent_heartbeat_secs: Some(h),
+                agent_metrics_secs: Some(m),
+                ..Default::default()
+            };
             super::agent_settings::device::update(&app, &p, id, device_id, patch).await
         }
         Err(e) => Err(e),

@@ -3,13 +3,16 @@
 //! hourly min/avg/max for long ranges; read by the device page's charts.
 //! `model` is the pure part (checking samples, rollups, which resolution a
 //! range reads), `store` the tables, `runtime` the batched writer that
-//! acknowledges to agents. Checks and alerts join this domain later.
+//! acknowledges to agents. `policies` say which checks each device runs,
+//! `checks` keeps their states and takes agents' results, `alerts` is what
+//! failing checks open, `maintenance` when they stay quiet.
 
 pub mod alerts;
 pub mod api;
 pub mod checks;
 pub mod maintenance;
 pub mod model;
+pub mod policies;
 pub mod runtime;
 pub mod store;
 
@@ -49,6 +52,10 @@ pub fn domain() -> Domain {
             key: 'e',
             need: Need::Perm(Permission::ClientsRead),
         })
+        .api(Need::Perm(Permission::ClientsRead), routes!(policies::api::list, policies::api::create))
+        .api(Need::Perm(Permission::ClientsRead), routes!(policies::api::get, policies::api::update, policies::api::delete))
+        .api(Need::Perm(Permission::ClientsRead), routes!(policies::api::device_checks))
+        .listener(checks::agents::LISTENER)
         .panel(alerts::pages::HOME_STAT)
         .panel(alerts::pages::DEVICE_PANEL)
         .job(Job { name: "monitoring.evaluate", every: |c| Some(Duration::from_secs(c.monitoring_check_secs)), run: evaluate })

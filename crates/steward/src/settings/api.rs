@@ -1,10 +1,13 @@
 //! `/api/v1/settings`: installation-wide settings (administrators).
 
 use crate::app::App;
+use crate::audit::store::Event;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
 use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::ApiJson;
+use crate::monitoring::policies::model::Level;
+use crate::monitoring::policies::ops as policies;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +25,8 @@ pub struct SettingsDoc {
     /// Alerts of at least this severity open a ticket on the device's
     /// client: `off`, `warning` or `critical`.
     pub alert_tickets: String,
+    /// Monitoring policies every device runs (the installation level).
+    pub monitoring_policy_ids: Vec<i64>,
 }
 
 /// Changes to settings.
@@ -38,6 +43,11 @@ pub struct SettingsPatch {
     /// `off`, `warning` or `critical`.
     #[schema(value_type = Option<AlertTickets>)]
     pub alert_tickets: Option<String>,
+    /// Monitoring policies every device runs (the installation level), in
+    /// order; clients, sites and devices add to them or exclude their
+    /// checks. `[]`: none.
+    #[serde(default)]
+    pub monitoring_policy_ids: Option<Vec<i64>>,
 }
 
 crate::choice!(
@@ -51,6 +61,11 @@ async fn doc(app: &App) -> Result<SettingsDoc, ApiError> {
         script_approval_threshold: super::store::script_approval_threshold(&app.store).await?,
         ticket_autoclose_days: super::store::ticket_autoclose_days(&app.store).await?,
         alert_tickets: super::store::alert_tickets(&app.store).await?,
+        monitoring_policy_ids: crate::monitoring::policies::store::assigned(&mut app.store.clone(), &[(Level::Installation, 0)])
+            .await?
+            .into_iter()
+            .flat_map(|(_, a)| a.policy_ids)
+            .collect(),
     })
 }
 
@@ -67,6 +82,14 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJso
     // Checked before anything is set, so a bad value changes nothing.
     if patch.alert_tickets.as_deref().is_some_and(|v| !matches!(v, "off" | "warning" | "critical")) {
         return Err(ApiError::invalid("alert_tickets", "use off, warning or critical"));
+    }
+    // First: it is the one change that can still be refused.
+    if let Some(ids) = patch.monitoring_policy_ids {
+        let mut tx = app.store.begin_audited().await?;
+        let assigned = policies::assign(tx.tx(), Level::Installation, 0, Some(ids), None).await?;
+        let event = Event::new("settings.update", "settings", "monitoring_policy_ids");
+        tx.commit(&p.actor(), policies::with_assignment(event, &assigned)).await?;
+        app.bus.publish(crate::events::Event::MonitoringChanged).await;
     }
     if let Some(v) = patch.require_mfa {
         super::store::set(&app.store, &p.actor(), super::store::REQUIRE_MFA, if v { "true" } else { "false" }).await?;

@@ -11,6 +11,8 @@ use crate::auth::roles::Permission;
 use crate::devices::agent_settings::model::{self as agent_settings, HEARTBEAT_SECS, METRICS_SECS};
 use crate::error::ApiError;
 use crate::events::Event as Happened;
+use crate::monitoring::policies::model::Level;
+use crate::monitoring::policies::ops as policies;
 use crate::store::Db;
 use crate::time::now_us;
 use crate::validate::{Email, Long, Medium, Name, Phone, Short, TimeZone};
@@ -89,6 +91,14 @@ pub struct ClientPatch {
     #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>)]
     pub sla_policy_id: Option<Option<i64>>,
+    /// Monitoring policies assigned to the client, in order (a later one's check
+    /// wins over an earlier one's of the same key); `[]`: none; absent
+    /// leaves them as they are.
+    #[serde(default)]
+    pub monitoring_policy_ids: Option<Vec<i64>>,
+    /// Keys of inherited checks its devices do not run; `[]`: none.
+    #[serde(default)]
+    pub monitoring_excluded_checks: Option<Vec<String>>,
 }
 
 /// A new site.
@@ -137,6 +147,14 @@ pub struct SitePatch {
     #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>, minimum = 10, maximum = 3600)]
     pub agent_metrics_secs: Option<Option<i64>>,
+    /// Monitoring policies assigned to the site, in order (a later one's check
+    /// wins over an earlier one's of the same key); `[]`: none; absent
+    /// leaves them as they are.
+    #[serde(default)]
+    pub monitoring_policy_ids: Option<Vec<i64>>,
+    /// Keys of inherited checks its devices do not run; `[]`: none.
+    #[serde(default)]
+    pub monitoring_excluded_checks: Option<Vec<String>>,
 }
 
 /// A new contact.
@@ -237,15 +255,20 @@ pub async fn update_client(app: &App, p: &Principal, id: i64, patch: ClientPatch
         sets.push((Clients::SlaPolicyId, policy.into()));
     }
     tx.tx().execute(&update_by_id(Clients::Table, Clients::Id, Clients::UpdatedAt, id, sets)).await?;
+    let monitoring = policies::assign(tx.tx(), Level::Client, id, patch.monitoring_policy_ids, patch.monitoring_excluded_checks).await?;
     let after = get_client(tx.tx(), p.client(id)?).await?.ok_or(ApiError::NotFound)?;
     let action = match patch.archived {
         Some(true) if !before.archived => "client.archive",
         Some(false) if before.archived => "client.unarchive",
         _ => "client.update",
     };
-    tx.commit_change(&p.actor(), Event::new(action, "client", id).client(id), &before, &after).await?;
+    let event = Event::new(action, "client", id).client(id);
+    tx.commit_change(&p.actor(), policies::with_assignment(event, &monitoring), &before, &after).await?;
     if before.agent_overrides() != after.agent_overrides() {
         app.bus.publish(Happened::AgentSettingsChanged { client: id, site: None }).await;
+    }
+    if monitoring.is_some() {
+        app.bus.publish(Happened::MonitoringChanged).await;
     }
     Ok(after)
 }
@@ -316,10 +339,15 @@ pub async fn update_site(app: &App, p: &Principal, client_id: i64, id: i64, patc
     let mut tx = app.store.begin_audited().await?;
     let before = get_site(tx.tx(), p.client(client_id)?, id).await?.ok_or(ApiError::NotFound)?;
     tx.tx().execute(&update_by_id(Sites::Table, Sites::Id, Sites::UpdatedAt, id, sets)).await?;
+    let monitoring = policies::assign(tx.tx(), Level::Site, id, patch.monitoring_policy_ids, patch.monitoring_excluded_checks).await?;
     let after = get_site(tx.tx(), p.client(client_id)?, id).await?.ok_or(ApiError::NotFound)?;
-    tx.commit_change(&p.actor(), Event::new("site.update", "site", id).client(client_id), &before, &after).await?;
+    let event = Event::new("site.update", "site", id).client(client_id);
+    tx.commit_change(&p.actor(), policies::with_assignment(event, &monitoring), &before, &after).await?;
     if before.agent_overrides() != after.agent_overrides() {
         app.bus.publish(Happened::AgentSettingsChanged { client: client_id, site: Some(id) }).await;
+    }
+    if monitoring.is_some() {
+        app.bus.publish(Happened::MonitoringChanged).await;
     }
     Ok(after)
 }

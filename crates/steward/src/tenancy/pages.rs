@@ -273,6 +273,7 @@ pub async fn update_site(
                 archived: Some(crate::web::error::checkbox("archived", f.archived.as_deref())?),
                 agent_heartbeat_secs: Some(h),
                 agent_metrics_secs: Some(m),
+                ..Default::default()
             };
             ops::update_site(&app, &p, id, site_id, patch).await
         }

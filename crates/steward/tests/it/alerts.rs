@@ -228,7 +228,7 @@ async fn a_critical_alert_opens_one_ticket_that_hears_of_its_resolution_and_its_
     let (_, entries) = a.get(&format!("/api/v1/clients/{client}/tickets/{ticket}/entries")).await;
     assert!(entries.to_string().contains("Alert resolved (the check passes again)"), "{entries}");
     set_figures(&s, device, 12.0, 97.0).await;
-    let again = wait_for(&a, "/api/v1/alerts?state=unresolved&check_type=disk_free", "the disk alert again", |v| v["total"] == 1).await;
+    let again = wait_for(&a, "/api/v1/alerts?state=unresolved&check_type=metric", "the disk alert again", |v| v["total"] == 1).await;
     assert_eq!(items(&again)[0]["ticket_id"], ticket, "added to the open ticket: {again}");
     let (_, alerts_tickets) = a.get("/api/v1/tickets?tag=alert").await;
     assert_eq!(alerts_tickets["total"], 1, "no second ticket: {alerts_tickets}");

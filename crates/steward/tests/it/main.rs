@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod browser;
 mod canned;
+mod checks;
 mod common;
 mod demo;
 mod device_list;

@@ -68,6 +68,10 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/webhooks",
     "/api/v1/webhooks/{id}",
     "/api/v1/webhooks/{id}/deliveries",
+    // Monitoring policies: installation-wide definitions (no client data),
+    // read by technicians, written by administrators (tests/it/checks.rs).
+    "/api/v1/monitoring/policies",
+    "/api/v1/monitoring/policies/{id}",
     // The queue, bulk actions and numbers: filtered by the caller's clients
     // (tests/it/tickets.rs, a_limited_technician_sees_no_other_clients_tickets).
     "/api/v1/tickets",

@@ -11,6 +11,8 @@ use crate::auth::roles::Permission;
 use crate::devices::store::{self as devices, Devices};
 use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiPath};
+use crate::monitoring::policies::model::Level;
+use crate::monitoring::policies::ops as policies;
 use crate::store::Db;
 use crate::tenancy::ops::agent_setting;
 use axum::extract::State;
@@ -36,6 +38,14 @@ pub struct DevicePatch {
     /// inherit from that site).
     #[serde(default)]
     pub site_id: Option<i64>,
+    /// Monitoring policies assigned to this device itself, in order (a
+    /// later one's check wins over an earlier one's of the same key); `[]`:
+    /// none; absent leaves them as they are.
+    #[serde(default)]
+    pub monitoring_policy_ids: Option<Vec<i64>>,
+    /// Keys of inherited checks this device does not run; `[]`: none.
+    #[serde(default)]
+    pub monitoring_excluded_checks: Option<Vec<String>>,
 }
 
 /// What a device sets itself and what its agent runs with.
@@ -98,10 +108,12 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
     if changes {
         tx.tx().execute(&q).await?;
     }
+    let monitoring =
+        policies::assign(tx.tx(), Level::Device, device_id, patch.monitoring_policy_ids, patch.monitoring_excluded_checks).await?;
     let after = devices::with_settings(tx.tx(), device_id).await?.ok_or(ApiError::NotFound)?;
     let (was, now) = (before.own(), after.own());
     let (site_was, site_now) = (before.device.site_id, after.device.site_id);
-    if was == now && site_was == site_now {
+    if was == now && site_was == site_now && monitoring.is_none() {
         // Nothing changed: nothing to audit or send (the transaction is
         // dropped unwritten).
         drop(tx);
@@ -114,7 +126,10 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
         old["site_id"] = json!(site_was);
         new["site_id"] = json!(site_now);
     }
-    tx.commit_change(&p.actor(), event, &old, &new).await?;
+    tx.commit_change(&p.actor(), policies::with_assignment(event, &monitoring), &old, &new).await?;
+    if monitoring.is_some() || site_was != site_now {
+        app.bus.publish(crate::events::Event::MonitoringChanged).await;
+    }
     // Read again after the commit: a client or site change that committed
     // meanwhile must not be overtaken by older values sent last.
     let current = devices::with_settings(&mut app.store.clone(), device_id).await?.ok_or(ApiError::NotFound)?;

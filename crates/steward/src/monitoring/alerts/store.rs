@@ -4,17 +4,7 @@
 
 use crate::devices::store::Devices;
 use crate::store::{count_capped, Db, IdRow, Result, Total};
-use sea_query::{Expr, Iden, OnConflict, Order, Query, SelectStatement};
-
-#[derive(Iden, Clone, Copy)]
-enum CheckStates {
-    Table,
-    DeviceId,
-    CheckKey,
-    State,
-    Output,
-    UpdatedAt,
-}
+use sea_query::{Expr, Iden, Order, Query, SelectStatement};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Alerts {
@@ -51,6 +41,7 @@ enum AlertEvents {
 pub struct Watched {
     pub id: i64,
     pub client_id: i64,
+    pub site_id: i64,
     pub hostname: String,
     pub online: bool,
     pub last_seen_at: Option<i64>,
@@ -61,7 +52,15 @@ pub struct Watched {
 pub async fn watched(db: &mut impl Db, after_id: i64, limit: u64) -> Result<Vec<Watched>> {
     db.fetch_all(
         Query::select()
-            .columns([Devices::Id, Devices::ClientId, Devices::Hostname, Devices::Online, Devices::LastSeenAt, Devices::EnrolledAt])
+            .columns([
+                Devices::Id,
+                Devices::ClientId,
+                Devices::SiteId,
+                Devices::Hostname,
+                Devices::Online,
+                Devices::LastSeenAt,
+                Devices::EnrolledAt,
+            ])
             .from(Devices::Table)
             .and_where(Expr::col(Devices::RevokedAt).is_null())
             .and_where(Expr::col(Devices::Id).gt(after_id))
@@ -69,37 +68,6 @@ pub async fn watched(db: &mut impl Db, after_id: i64, limit: u64) -> Result<Vec<
             .limit(limit),
     )
     .await
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StateRow {
-    pub device_id: i64,
-    pub state: String,
-}
-
-/// The stored states of one check for devices in `ids`.
-pub async fn states(db: &mut impl Db, check_key: &str, ids: &[i64]) -> Result<Vec<StateRow>> {
-    db.fetch_all(
-        Query::select()
-            .columns([CheckStates::DeviceId, CheckStates::State])
-            .from(CheckStates::Table)
-            .and_where(Expr::col(CheckStates::CheckKey).eq(check_key))
-            .and_where(Expr::col(CheckStates::DeviceId).is_in(ids.iter().copied())),
-    )
-    .await
-}
-
-pub async fn set_state(db: &mut impl Db, device_id: i64, check_key: &str, state: &str, output: &str, now: i64) -> Result<()> {
-    use CheckStates as C;
-    db.execute(
-        Query::insert()
-            .into_table(C::Table)
-            .columns([C::DeviceId, C::CheckKey, C::State, C::Output, C::UpdatedAt])
-            .values_panic([device_id.into(), check_key.into(), state.into(), output.into(), now.into()])
-            .on_conflict(OnConflict::columns([C::DeviceId, C::CheckKey]).update_columns([C::State, C::Output, C::UpdatedAt]).to_owned()),
-    )
-    .await?;
-    Ok(())
 }
 
 /// An alert as stored (times µs).
@@ -218,6 +186,22 @@ pub async fn refresh(db: &mut impl Db, id: i64, severity: &str, output: &str, no
             .value(Alerts::Output, output)
             .value(Alerts::UpdatedAt, now)
             .and_where(Expr::col(Alerts::Id).eq(id)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Shows a still-failing check's latest output on its open alert.
+pub async fn refresh_output(db: &mut impl Db, device_id: i64, check_key: &str, output: &str, now: i64) -> Result<()> {
+    db.execute(
+        Query::update()
+            .table(Alerts::Table)
+            .value(Alerts::Output, output)
+            .value(Alerts::UpdatedAt, now)
+            .and_where(Expr::col(Alerts::DeviceId).eq(device_id))
+            .and_where(Expr::col(Alerts::CheckKey).eq(check_key))
+            .and_where(Expr::col(Alerts::ResolvedAt).is_null())
+            .and_where(Expr::col(Alerts::Output).ne(output)),
     )
     .await?;
     Ok(())

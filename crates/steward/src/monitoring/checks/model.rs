@@ -35,6 +35,28 @@ impl Status {
     }
 }
 
+impl From<steward_protocol::checks::Verdict> for Status {
+    fn from(v: steward_protocol::checks::Verdict) -> Status {
+        use steward_protocol::checks::Verdict;
+        match v {
+            Verdict::Pass => Status::Pass,
+            Verdict::Warning => Status::Warning,
+            Verdict::Critical => Status::Critical,
+        }
+    }
+}
+
+impl From<Status> for steward_protocol::checks::Verdict {
+    fn from(s: Status) -> Self {
+        use steward_protocol::checks::Verdict;
+        match s {
+            Status::Pass => Verdict::Pass,
+            Status::Warning => Verdict::Warning,
+            Status::Critical => Verdict::Critical,
+        }
+    }
+}
+
 /// How many agreeing results a change needs (each at least 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hysteresis {
@@ -92,53 +114,6 @@ pub fn step(s: &State, result: Status, h: Hysteresis, now_s: i64) -> (State, boo
     (next, true)
 }
 
-/// Levels of a percentage: at or above `warning` warns, at or above
-/// `critical` (when set) is critical.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Threshold {
-    pub warning: f64,
-    pub critical: Option<f64>,
-}
-
-/// A value's result against its threshold.
-pub fn grade(value: f64, t: Threshold) -> Status {
-    match t.critical {
-        Some(c) if value >= c => Status::Critical,
-        _ if value >= t.warning => Status::Warning,
-        _ => Status::Pass,
-    }
-}
-
-/// A check every device has from the start, read from what its agent
-/// already reports (issue 15's sensible defaults; policies will change
-/// them per client, site and device).
-#[derive(Debug, Clone, Copy)]
-pub struct Builtin {
-    /// The check's key and type.
-    pub key: &'static str,
-    /// What its alert is called after the host name.
-    pub label: &'static str,
-    pub threshold: Threshold,
-    pub hysteresis: Hysteresis,
-}
-
-/// Two agreeing evaluations to fail or recover.
-const TWO: Hysteresis = Hysteresis { fail_after: 2, recover_after: 2 };
-
-/// CPU averaged over the last 15 minutes above 90 %.
-pub const CPU: Builtin =
-    Builtin { key: "cpu", label: "CPU above 90 % for 15 min", threshold: Threshold { warning: 90.0, critical: None }, hysteresis: TWO };
-/// Memory averaged over the last 15 minutes above 95 %.
-pub const MEMORY: Builtin = Builtin {
-    key: "memory",
-    label: "memory above 95 % for 15 min",
-    threshold: Threshold { warning: 95.0, critical: None },
-    hysteresis: TWO,
-};
-/// The fullest disk under 10 % free (warning) or 5 % free (critical).
-pub const DISK: Builtin =
-    Builtin { key: "disk_free", label: "disk nearly full", threshold: Threshold { warning: 90.0, critical: Some(95.0) }, hysteresis: TWO };
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,22 +143,7 @@ mod tests {
         assert_eq!(st, [Status::Pass, Status::Pass, Status::Pass, Status::Critical, Status::Critical, Status::Pass]);
     }
 
-    #[test]
-    fn the_disk_default_warns_under_ten_percent_free_and_is_critical_under_five() {
-        assert_eq!(grade(89.9, DISK.threshold), Status::Pass);
-        assert_eq!(grade(90.0, DISK.threshold), Status::Warning);
-        assert_eq!(grade(96.0, DISK.threshold), Status::Critical);
-        assert_eq!(grade(99.0, CPU.threshold), Status::Warning);
-    }
-
     proptest! {
-        #[test]
-        fn a_higher_value_never_grades_lower(a in 0f64..100.0, b in 0f64..100.0, w in 50f64..99.0, gap in 0f64..10.0) {
-            let t = Threshold { warning: w, critical: Some(w + gap) };
-            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-            prop_assert!(grade(lo, t) <= grade(hi, t));
-        }
-
         #[test]
         fn the_status_is_always_a_result_that_came_enough_times_in_a_row(
             results in prop::collection::vec(status(), 1..60), fail in 1u32..4, recover in 1u32..4,

@@ -1,0 +1,136 @@
+//! What a check's new state does, for every check whoever runs it (the
+//! server's own, or an agent's): the state is kept; a change of status
+//! opens, re-grades or resolves the device's alert for that check (and its
+//! ticket and webhooks) in one audited transaction, so an alert never
+//! exists without its state or the other way round; while it keeps
+//! failing, the open alert shows the latest output.
+
+use super::store::{self as alerts, NewAlert};
+use crate::app::App;
+use crate::audit::store::{Actor, Event};
+use crate::monitoring::checks::model::{State, Status};
+use crate::monitoring::checks::store::{self as checks, StateWrite};
+use serde_json::json;
+
+/// The device a check ran for.
+pub struct Target<'a> {
+    pub device_id: i64,
+    pub client_id: i64,
+    pub hostname: &'a str,
+}
+
+/// The check, as its alert names it.
+pub struct CheckRef<'a> {
+    pub key: &'a str,
+    pub check_type: &'a str,
+    /// After the host name in the alert's title.
+    pub label: &'a str,
+    /// Alerts of at least this severity open a ticket (`None`: none).
+    pub tickets_on: Option<Status>,
+}
+
+/// What the check found this time.
+pub struct Found<'a> {
+    pub output: &'a str,
+    pub value: Option<f64>,
+}
+
+/// Stores a check's new state and, when its status changed, what that does
+/// to the device's alert.
+pub async fn apply(
+    app: &App,
+    d: &Target<'_>,
+    check: &CheckRef<'_>,
+    next: &State,
+    changed: bool,
+    found: &Found<'_>,
+    now: i64,
+) -> anyhow::Result<()> {
+    let key = check.key;
+    let state = serde_json::to_string(next)?;
+    let write = StateWrite {
+        device_id: d.device_id,
+        check_key: key,
+        check_type: check.check_type,
+        state: &state,
+        status: next.status.as_str(),
+        output: found.output,
+        value: found.value,
+        now,
+    };
+    if !changed {
+        // Only the streak, the flap memory or the output moved: nothing to audit.
+        let _turn = app.store.write_turn().await;
+        let mut tx = app.store.begin().await?;
+        checks::set_state(&mut tx, &write).await?;
+        if next.status != Status::Pass {
+            alerts::refresh_output(&mut tx, d.device_id, key, found.output, now).await?;
+        }
+        tx.commit().await?;
+        return Ok(());
+    }
+    let mut tx = app.store.begin_audited().await?;
+    checks::set_state(tx.tx(), &write).await?;
+    checks::add_change(tx.tx(), d.device_id, key, now, next.status.as_str()).await?;
+    let open = alerts::unresolved(tx.tx(), d.device_id, key).await?;
+    let output = found.output;
+    // A recovery with no alert left (resolved by hand) still records the
+    // state change in the log.
+    let mut ticket = None;
+    let event = match (next.status, open) {
+        (Status::Pass, Some(a)) => {
+            alerts::transition(tx.tx(), a.id, "resolved", None, now).await?;
+            super::tickets::on_resolved(tx.tx(), &a, "the check passes again", now).await?;
+            alerts::add_event(tx.tx(), a.id, "recovered", None, "the check passes again", now).await?;
+            Event::new("alert.resolve", "alert", a.id)
+                .client(d.client_id)
+                .details(json!({"device_id": d.device_id, "check": key, "by": "check"}))
+        }
+        (Status::Pass, None) => {
+            Event::new("check.recover", "device", d.device_id).client(d.client_id).details(json!({"check": key, "hostname": d.hostname}))
+        }
+        (severity, Some(a)) => {
+            alerts::refresh(tx.tx(), a.id, severity.as_str(), output, now).await?;
+            alerts::add_event(tx.tx(), a.id, "severity", None, severity.as_str(), now).await?;
+            // Graver now: it may reach the ticket threshold.
+            if let Some(row) = alerts::unresolved(tx.tx(), d.device_id, key).await? {
+                ticket = super::tickets::on_alert(tx.tx(), &row, check.tickets_on, now).await?;
+            }
+            Event::new("alert.update", "alert", a.id).client(d.client_id).details(json!({"severity": severity.as_str()}))
+        }
+        (severity, None) => {
+            let title = format!("{} {}", d.hostname, check.label);
+            let new = NewAlert {
+                client_id: d.client_id,
+                device_id: d.device_id,
+                check_key: key,
+                check_type: check.check_type,
+                severity: severity.as_str(),
+                title: &title,
+                output,
+                now,
+            };
+            let id = alerts::insert(tx.tx(), new).await?;
+            alerts::add_event(tx.tx(), id, "opened", None, output, now).await?;
+            if let Some(row) = alerts::unresolved(tx.tx(), d.device_id, key).await? {
+                ticket = super::tickets::on_alert(tx.tx(), &row, check.tickets_on, now).await?;
+            }
+            Event::new("alert.open", "alert", id)
+                .client(d.client_id)
+                .details(json!({"device_id": d.device_id, "check": key, "severity": severity.as_str(), "title": title}))
+        }
+    };
+    let event = match ticket {
+        Some(t) => event.detail("ticket_id", json!(t)),
+        None => event,
+    };
+    if event.target_type == "alert" {
+        let id: i64 = event.target_id.parse().unwrap_or_default();
+        super::ops::tell_webhooks(tx.tx(), &event.action, d.client_id, id).await?;
+    }
+    tx.commit(&Actor::system(), event).await?;
+    if let Some(t) = ticket {
+        app.bus.publish(crate::events::Event::TicketChanged { ticket: t, client: d.client_id }).await;
+    }
+    Ok(())
+}

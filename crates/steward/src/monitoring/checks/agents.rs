@@ -1,0 +1,254 @@
+//! The checks agents run: each connected agent that runs checks is sent
+//! its set (signed like a command) when it connects with another version
+//! and whenever a policy or an assignment changes; the results agents
+//! report are graded, kept, and go through the check state machine to
+//! `alerts::transition`.
+//!
+//! One task per node does both, so what it remembers (the policies read
+//! once, each device's resolved checks, the version each agent runs) needs
+//! no lock. Devices assigned the same policies share one resolution.
+
+use super::model::{step, State, Status};
+use super::runtime::Reported;
+use super::store::{self as checks, ResultRow, StateWrite};
+use crate::app::domain::{BoxFut, Listener};
+use crate::app::App;
+use crate::events::Event;
+use crate::monitoring::alerts::transition::{apply, CheckRef, Found, Target};
+use crate::monitoring::policies::model::{agent_set, label, resolve, Assigned, Effective, Kind, Level};
+use crate::monitoring::policies::ops::{self as policies, Catalogue};
+use crate::monitoring::policies::store as assignments;
+use std::collections::HashMap;
+use std::sync::Arc;
+use steward_protocol::checks::{CheckKind, CheckSet};
+use steward_protocol::command::CommandBody;
+use steward_protocol::messages::ServerMsg;
+
+pub const LISTENER: Listener = Listener { name: "monitoring checks", run: listen };
+
+/// Messages ingested together at most.
+const BATCH: usize = 256;
+/// How long a sent set stays valid for the agent to accept it.
+const SET_TTL_SECS: i64 = 600;
+
+/// A resolution shared by devices assigned the same policies.
+struct Resolved {
+    by_key: HashMap<String, Effective>,
+    set: CheckSet,
+}
+
+/// What the task knows of one device.
+struct Device {
+    client: i64,
+    hostname: String,
+    checks: Arc<Resolved>,
+}
+
+/// What the levels above a device assign: devices with the same shape
+/// run the same checks.
+type Shape = Vec<((Level, i64), Vec<i64>, Vec<String>)>;
+
+#[derive(Default)]
+struct Memory {
+    catalogue: Option<Arc<Catalogue>>,
+    resolved: HashMap<Shape, Arc<Resolved>>,
+    devices: HashMap<i64, Device>,
+    /// The set version each agent connected here runs.
+    sent: HashMap<i64, String>,
+}
+
+impl Memory {
+    fn forget(&mut self) {
+        self.catalogue = None;
+        self.resolved.clear();
+        self.devices.clear();
+    }
+
+    async fn device(&mut self, app: &App, id: i64) -> anyhow::Result<Option<&Device>> {
+        if !self.devices.contains_key(&id) {
+            let mut db = app.store.clone();
+            let Some(d) = crate::devices::store::by_id(&mut db, id).await?.filter(|d| d.revoked_at.is_none()) else {
+                return Ok(None);
+            };
+            let cat = match &self.catalogue {
+                Some(c) => c.clone(),
+                None => {
+                    let c = Arc::new(policies::catalogue(&mut db).await?);
+                    self.catalogue = Some(c.clone());
+                    c
+                }
+            };
+            let assigned = assignments::assigned(&mut db, &policies::levels_of(d.client_id, d.site_id, id)).await?;
+            let shape: Shape = assigned.iter().map(|(k, a)| (*k, a.policy_ids.clone(), a.excluded.clone())).collect();
+            let checks = match self.resolved.get(&shape) {
+                Some(r) => r.clone(),
+                None => {
+                    let named: Vec<(Level, &Assigned)> = assigned.iter().map(|((l, _), a)| (*l, a)).collect();
+                    let eff = resolve(&named, &cat.policies);
+                    let set = agent_set(&eff, &cat.scripts);
+                    let r = Arc::new(Resolved { by_key: eff.into_iter().map(|e| (e.check.key.clone(), e)).collect(), set });
+                    self.resolved.insert(shape, r.clone());
+                    r
+                }
+            };
+            self.devices.insert(id, Device { client: d.client_id, hostname: d.hostname, checks });
+        }
+        Ok(self.devices.get(&id))
+    }
+}
+
+fn listen(app: App, mut bus: tokio::sync::mpsc::Receiver<Event>) -> BoxFut<'static, ()> {
+    Box::pin(async move {
+        let Some(mut results) = app.checks.take_receiver() else { return };
+        let mut mem = Memory::default();
+        loop {
+            tokio::select! {
+                e = bus.recv() => match e {
+                    None => return,
+                    Some(Event::MonitoringChanged) => {
+                        mem.forget();
+                        push_all(&app, &mut mem).await;
+                    }
+                    Some(Event::ChecksWanted { device, version, .. }) => {
+                        mem.sent.insert(device, version);
+                        push(&app, &mut mem, device).await;
+                    }
+                    Some(_) => {}
+                },
+                r = results.recv() => {
+                    let Some(first) = r else { return };
+                    let mut batch = vec![first];
+                    while batch.len() < BATCH {
+                        match results.try_recv() {
+                            Ok(more) => batch.push(more),
+                            Err(_) => break,
+                        }
+                    }
+                    if let Err(e) = ingest(&app, &mut mem, batch).await {
+                        tracing::error!(error = %e, "check results not stored");
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Sends a device its set when the version it runs differs.
+async fn push(app: &App, mem: &mut Memory, device: i64) {
+    let set = match mem.device(app, device).await {
+        Ok(Some(d)) => d.checks.set.clone(),
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(device, error = %e, "checks not sent; the agent gets them when it reconnects");
+            return;
+        }
+    };
+    if mem.sent.get(&device) == Some(&set.version) {
+        return;
+    }
+    let version = set.version.clone();
+    let (_, envelope) = crate::devices::commands::sign(app, device, CommandBody::Checks(set), SET_TTL_SECS);
+    if app.agents.send(device, ServerMsg::Command { envelope }) {
+        mem.sent.insert(device, version);
+    } else {
+        mem.sent.remove(&device);
+    }
+}
+
+/// After a change, every agent connected here that runs another version.
+async fn push_all(app: &App, mem: &mut Memory) {
+    mem.sent.retain(|d, _| app.agents.is_online(*d));
+    let devices: Vec<i64> = mem.sent.keys().copied().collect();
+    for d in devices {
+        push(app, mem, d).await;
+    }
+}
+
+/// The result's status: as the agent graded it, except a clock's drift,
+/// which only the server can measure.
+fn graded(e: &Effective, verdict: steward_protocol::checks::Verdict, output: String, drift_secs: i64) -> (Status, String, Option<f64>) {
+    match &e.check.kind {
+        Kind::Agent(CheckKind::TimeDrift { levels }) => {
+            let status = levels.above(drift_secs.unsigned_abs() as f64).into();
+            (status, format!("the clock is {drift_secs:+} s off the server's"), Some(drift_secs as f64))
+        }
+        _ => (verdict.into(), output, None),
+    }
+}
+
+/// Grades, keeps and applies a batch of agents' results.
+async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Result<()> {
+    let installation = crate::monitoring::alerts::tickets::threshold(&crate::settings::store::alert_tickets(&app.store).await?);
+    let ids: Vec<i64> = batch.iter().map(|r| r.device).collect();
+    let mut stored: HashMap<(i64, String), State> = HashMap::new();
+    for r in checks::states(&mut app.store.clone(), &ids).await? {
+        if let Ok(s) = serde_json::from_str(&r.state) {
+            stored.insert((r.device_id, r.check_key), s);
+        }
+    }
+    let mut rows = vec![];
+    let mut plain = vec![];
+    let mut changes = vec![];
+    for rep in batch {
+        let Some(d) = mem.device(app, rep.device).await? else { continue };
+        if d.client != rep.client {
+            continue;
+        }
+        let now_s = rep.received_at / 1_000_000;
+        for r in rep.results {
+            // A result of a check the device no longer runs (an older set).
+            let Some(e) = d.checks.by_key.get(&r.key) else { continue };
+            let (status, output, value) = graded(e, r.verdict, r.output, rep.drift_secs);
+            let value = value.or(r.value).filter(|v| v.is_finite());
+            let at = r.at.clamp(now_s - 86_400, now_s) * 1_000_000;
+            rows.push(ResultRow {
+                device_id: rep.device,
+                check_key: r.key.clone(),
+                at,
+                status: status.as_str(),
+                output: output.clone(),
+                value,
+            });
+            let before = stored.get(&(rep.device, r.key.clone())).cloned().unwrap_or_default();
+            let (next, changed) = step(&before, status, e.check.hysteresis(), now_s);
+            stored.insert((rep.device, r.key.clone()), next.clone());
+            let item = (rep.device, d.client, d.hostname.clone(), e.clone(), next, output, value, rep.received_at);
+            if changed {
+                changes.push(item);
+            } else {
+                plain.push(item);
+            }
+        }
+    }
+    {
+        let _turn = app.store.write_turn().await;
+        let mut tx = app.store.begin().await?;
+        checks::add_results(&mut tx, &rows).await?;
+        for (device, _, _, e, next, output, value, now) in &plain {
+            let state = serde_json::to_string(next)?;
+            let w = StateWrite {
+                device_id: *device,
+                check_key: &e.check.key,
+                check_type: e.check.kind.type_name(),
+                state: &state,
+                status: next.status.as_str(),
+                output,
+                value: *value,
+                now: *now,
+            };
+            checks::set_state(&mut tx, &w).await?;
+            if next.status != Status::Pass {
+                crate::monitoring::alerts::store::refresh_output(&mut tx, *device, &e.check.key, output, *now).await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    for (device, client, hostname, e, next, output, value, now) in changes {
+        let target = Target { device_id: device, client_id: client, hostname: &hostname };
+        let label = label(&e.check);
+        let check =
+            CheckRef { key: &e.check.key, check_type: e.check.kind.type_name(), label: &label, tickets_on: e.ticket_on.or(installation) };
+        apply(app, &target, &check, &next, true, &Found { output: &output, value }, now).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! Monitoring policies and the checks agents run (issue 15): policies are
+//! checked field by field, assigned at the installation, a client, a site
+//! and a device, the nearest definition of a check wins and a level can
+//! exclude an inherited one; a real agent runs disk, service, port and
+//! script checks on this machine, and their alerts open and resolve.
+
+use crate::common::agents::*;
+use crate::common::*;
+use serde_json::{json, Value};
+
+fn items(v: &Value) -> &Vec<Value> {
+    v["items"].as_array().unwrap()
+}
+
+fn by_key<'a>(checks: &'a Value, key: &str) -> Option<&'a Value> {
+    checks.as_array().unwrap().iter().find(|c| c["key"] == key)
+}
+
+#[tokio::test]
+async fn policies_are_checked_inherited_and_excluded_per_check() {
+    let (s, a, client, site) = setup().await;
+    // Installed with the server: the standard policy, on every device.
+    let (st, list) = a.get("/api/v1/monitoring/policies").await;
+    assert_eq!(st, 200, "{list}");
+    let standard = list.as_array().unwrap().iter().find(|p| p["name"] == "Standard").expect("the standard policy").clone();
+    assert_eq!(standard["assigned_to"], json!([{"level": "installation", "id": 0}]));
+    let keys: Vec<&str> = standard["checks"].as_array().unwrap().iter().map(|c| c["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["offline", "cpu", "memory", "disk_free", "antivirus", "firewall", "disk_encryption"]);
+
+    // Bad checks are refused with the field at fault.
+    for (check, field, words) in [
+        (json!({"type": "tcp_port", "host": "db", "timeout_ms": 1000}), "checks[0]", "port"),
+        (json!({"type": "teleport"}), "checks[0]", "is not one of"),
+        (json!({"type": "ping", "host": "-f", "timeout_ms": 500}), "checks[0]", "host"),
+        (json!({"type": "service", "name": "x; rm -rf /"}), "checks[0]", "name"),
+        (json!({"type": "script", "script_id": 999_999}), "checks[0]", "script"),
+        (json!({"type": "script", "shell": "bash", "script": "id", "timeout_secs": 5}), "checks[0]", "script_id"),
+        (json!({"type": "firewall", "interval_secs": 1}), "checks[0]", "interval_secs"),
+    ] {
+        let (st, e) = a.post("/api/v1/monitoring/policies", json!({"name": "Bad", "checks": [check]})).await;
+        assert_eq!(st, 422, "{check}: {e}");
+        assert_eq!(e["error"]["field"], field, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(words), "{check}: {e}");
+    }
+    assert_eq!(a.post("/api/v1/monitoring/policies", json!({"name": "Bad", "checks": "x"})).await.0, 400);
+
+    let db = |port: u16| json!({"key": "db", "type": "tcp_port", "host": "db.lan", "port": port, "timeout_ms": 1000});
+    let (st, web) =
+        a.post("/api/v1/monitoring/policies", json!({"name": "Web", "checks": [db(5432), {"type": "process", "name": "nginx"}]})).await;
+    assert_eq!(st, 201, "{web}");
+    assert_eq!(web["checks"][1]["key"], "process:nginx", "a key is made when none is given");
+    assert_eq!((web["checks"][0]["fail_after"].as_i64(), web["checks"][0]["interval_secs"].as_i64()), (Some(2), Some(60)));
+    let (st, _) = a.post("/api/v1/monitoring/policies", json!({"name": "web", "checks": []})).await;
+    assert_eq!(st, 409, "names differ in more than case");
+    let (_, pooler) = a.post("/api/v1/monitoring/policies", json!({"name": "Pooler", "checks": [db(6432)], "ticket_on": "critical"})).await;
+    let (web, pooler) = (web["id"].as_i64().unwrap(), pooler["id"].as_i64().unwrap());
+
+    // One device: the client gets Web, its site Pooler, the device drops the firewall check.
+    let tok = token(&a, client, site, json!({})).await;
+    let _sim = simulate(&s, &tok, 1);
+    let list = wait_for(&a, "/api/v1/devices", "the device", |v| v["total"] == 1).await;
+    let device = items(&list)[0]["id"].as_i64().unwrap();
+    assert_eq!(a.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": [web]})).await.0, 200);
+    assert_eq!(a.patch(&format!("/api/v1/clients/{client}/sites/{site}"), json!({"monitoring_policy_ids": [pooler]})).await.0, 200);
+    let (st, e) = a.patch(&format!("/api/v1/clients/{client}/devices/{device}"), json!({"monitoring_policy_ids": [424_242]})).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (422, Some("monitoring_policy_ids")), "{e}");
+    let (st, _) = a.patch(&format!("/api/v1/clients/{client}/devices/{device}"), json!({"monitoring_excluded_checks": ["firewall"]})).await;
+    assert_eq!(st, 200);
+    let checks_path = format!("/api/v1/clients/{client}/devices/{device}/checks");
+    let (st, checks) = a.get(&checks_path).await;
+    assert_eq!(st, 200, "{checks}");
+    let db_check = by_key(&checks, "db").unwrap();
+    assert_eq!(
+        (db_check["from"].as_str(), db_check["policy"].as_str(), db_check["check"]["port"].as_i64()),
+        (Some("site"), Some("Pooler"), Some(6432))
+    );
+    assert_eq!(by_key(&checks, "process:nginx").unwrap()["from"], "client");
+    assert_eq!(by_key(&checks, "antivirus").unwrap()["from"], "installation");
+    assert!(by_key(&checks, "firewall").is_none(), "excluded at the device: {checks}");
+    // The assignment is audited with the change it belongs to.
+    let (_, audit) = a.get("/api/v1/audit?action=site.update").await;
+    assert!(audit.to_string().contains("monitoring_policy_ids"), "{audit}");
+
+    // Removing the site's policy: the client's definition of the check comes back.
+    assert_eq!(a.delete(&format!("/api/v1/monitoring/policies/{pooler}")).await.0, 204);
+    let (_, checks) = a.get(&checks_path).await;
+    assert_eq!(
+        (by_key(&checks, "db").unwrap()["from"].as_str(), by_key(&checks, "db").unwrap()["check"]["port"].as_i64()),
+        (Some("client"), Some(5432))
+    );
+
+    // Technicians read policies but do not write them; one limited to another client sees nothing of this device.
+    let other = make_client(&a, "Other").await;
+    make_user(&a, "tech@example.com", "technician", Some(vec![other])).await;
+    let t = s.client();
+    t.login_ok("tech@example.com", PASSWORD).await;
+    assert_eq!(t.get("/api/v1/monitoring/policies").await.0, 200);
+    assert_eq!(t.post("/api/v1/monitoring/policies", json!({"name": "Mine", "checks": []})).await.0, 403);
+    assert_eq!(t.patch(&format!("/api/v1/monitoring/policies/{web}"), json!({"name": "Mine"})).await.0, 403);
+    assert_eq!(t.get(&checks_path).await.0, 404);
+    assert_eq!(t.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": []})).await.0, 404);
+}
+
+#[tokio::test]
+async fn a_real_agent_runs_disk_service_port_and_script_checks_whose_alerts_open_and_resolve() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Contoso").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let site = site["id"].as_i64().unwrap();
+    // Only this test's checks (the standard policy's posture checks would fail on a build machine).
+    let (st, settings) = a.patch("/api/v1/settings", json!({"monitoring_policy_ids": []})).await;
+    assert_eq!((st, &settings["monitoring_policy_ids"]), (200, &json!([])), "{settings}");
+
+    let work = tempfile::tempdir().unwrap();
+    let flag = work.path().join("flag");
+    // The service check asks `systemctl`; this one keeps its units' states in files (no systemd in a build container).
+    let bin = work.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let states = work.path().join("units");
+    std::fs::create_dir(&states).unwrap();
+    let fake = format!(
+        "#!/bin/sh\ncase \"$1\" in\n is-active) cat \"{0}/$2\" 2>/dev/null || echo inactive ;;\n start) echo active > \"{0}/$2\" ;;\nesac\n",
+        states.display()
+    );
+    std::fs::write(bin.join("systemctl"), fake).unwrap();
+    std::fs::set_permissions(bin.join("systemctl"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+
+    let body = format!("if [ -e '{}' ]; then echo flag found; exit 0; fi\necho flag missing\nexit 2\n", flag.display());
+    let (st, script) = a.post("/api/v1/scripts", json!({"name": "Flag present", "shell": "sh", "body": body})).await;
+    assert_eq!(st, 201, "{script}");
+    let quick = json!({"interval_secs": 10, "fail_after": 1, "recover_after": 1});
+    let with = |v: Value| {
+        let mut v = v;
+        v.as_object_mut().unwrap().extend(quick.as_object().unwrap().clone());
+        v
+    };
+    let checks = |disk_warning: f64| {
+        json!([
+            with(json!({"key": "disk", "type": "disk_free", "mount": "/", "percent": {"warning": disk_warning}})),
+            with(json!({"key": "svc", "type": "service", "name": "steward-test"})),
+            with(json!({"key": "port", "type": "tcp_port", "host": "127.0.0.1", "port": port, "timeout_ms": 500})),
+            with(json!({"key": "script", "type": "script", "script_id": script["id"]})),
+        ])
+    };
+    // Free space is always under 101 %: the disk check warns until the level drops.
+    let (st, policy) = a.post("/api/v1/monitoring/policies", json!({"name": "Box", "checks": checks(101.0)})).await;
+    assert_eq!(st, 201, "{policy}");
+    assert_eq!(a.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": [policy["id"]]})).await.0, 200);
+
+    let tok = token(&a, client, site, json!({})).await;
+    let (_dir, cfg) = install(&s, &tok);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let _agent = KillOnDrop(
+        std::process::Command::new(agent_bin())
+            .args(["run", "--config-dir", &cfg])
+            .env("PATH", path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let open = wait_for(&a, "/api/v1/alerts?state=unresolved", "four alerts from the agent's checks", |v| v["total"] == 4).await;
+    let alert = |k: &str| items(&open).iter().find(|al| al["check"] == k).unwrap_or_else(|| panic!("{k}: {open}")).clone();
+    assert_eq!((alert("disk")["severity"].as_str(), alert("disk")["check_type"].as_str()), (Some("warning"), Some("disk_free")));
+    assert!(alert("disk")["output"].as_str().unwrap().starts_with("/: "), "{open}");
+    assert_eq!(alert("svc")["output"], "steward-test is inactive");
+    assert!(alert("svc")["title"].as_str().unwrap().ends_with("service steward-test is not running"), "{open}");
+    assert_eq!(alert("port")["severity"], "critical");
+    assert_eq!(alert("script")["output"], "flag missing", "the script's own output is kept");
+    let device = alert("disk")["device_id"].as_i64().unwrap();
+    let (_, checks_now) = a.get(&format!("/api/v1/clients/{client}/devices/{device}/checks")).await;
+    assert_eq!(by_key(&checks_now, "svc").unwrap()["status"], "critical", "{checks_now}");
+
+    // Put everything right: the service runs, the port listens, the flag exists, the disk level drops.
+    std::fs::write(states.join("steward-test"), "active\n").unwrap();
+    let _listening = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::fs::write(&flag, "").unwrap();
+    let id = policy["id"].as_i64().unwrap();
+    assert_eq!(a.patch(&format!("/api/v1/monitoring/policies/{id}"), json!({"checks": checks(1.0)})).await.0, 200);
+    let done = wait_for(&a, "/api/v1/alerts?state=resolved", "all four resolved by the checks", |v| v["total"] == 4).await;
+    for al in items(&done) {
+        let (_, one) = a.get(&format!("/api/v1/clients/{client}/alerts/{}", al["id"])).await;
+        let kinds: Vec<&str> = one["history"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["opened", "recovered"], "{one}");
+    }
+    let (_, checks_now) = a.get(&format!("/api/v1/clients/{client}/devices/{device}/checks")).await;
+    for c in checks_now.as_array().unwrap() {
+        assert_eq!(c["status"], "pass", "{c}");
+    }
+    assert_eq!(by_key(&checks_now, "script").unwrap()["output"], "flag found");
+}
+
+#[tokio::test]
+async fn a_stopped_service_is_restarted_once_by_the_agent_when_the_check_says_so() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Fabrikam").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let site = site["id"].as_i64().unwrap();
+    a.patch("/api/v1/settings", json!({"monitoring_policy_ids": []})).await;
+    let work = tempfile::tempdir().unwrap();
+    let (bin, states) = (work.path().join("bin"), work.path().join("units"));
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::create_dir(&states).unwrap();
+    let fake = format!(
+        "#!/bin/sh\necho \"$@\" >> \"{0}/calls\"\ncase \"$1\" in\n is-active) cat \"{0}/$2\" 2>/dev/null || echo failed ;;\n start) echo active > \"{0}/$2\" ;;\nesac\n",
+        states.display()
+    );
+    std::fs::write(bin.join("systemctl"), fake).unwrap();
+    std::fs::set_permissions(bin.join("systemctl"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let check =
+        json!({"type": "service", "name": "backup-agent", "restart": true, "interval_secs": 10, "fail_after": 1, "recover_after": 1});
+    let (_, policy) = a.post("/api/v1/monitoring/policies", json!({"name": "Backups", "checks": [check]})).await;
+    a.patch(&format!("/api/v1/clients/{client}/sites/{site}"), json!({"monitoring_policy_ids": [policy["id"]]})).await;
+    let tok = token(&a, client, site, json!({})).await;
+    let (_dir, cfg) = install(&s, &tok);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let _agent = KillOnDrop(
+        std::process::Command::new(agent_bin())
+            .args(["run", "--config-dir", &cfg])
+            .env("PATH", path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let list = wait_for(&a, "/api/v1/devices", "the device", |v| v["total"] == 1).await;
+    let device = items(&list)[0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/clients/{client}/devices/{device}/checks");
+    let checks = wait_for(&a, &path, "the service check's first result", |v| {
+        by_key(v, "service:backup-agent").is_some_and(|c| c["updated_at"].is_string())
+    })
+    .await;
+    let c = by_key(&checks, "service:backup-agent").unwrap();
+    assert_eq!((c["status"].as_str(), c["output"].as_str()), (Some("pass"), Some("backup-agent was failed; the agent started it")), "{c}");
+    let calls = std::fs::read_to_string(states.join("calls")).unwrap();
+    assert_eq!(calls.lines().filter(|l| l.starts_with("start")).count(), 1, "started once: {calls}");
+    let (_, none) = a.get("/api/v1/alerts?state=unresolved").await;
+    assert_eq!(none["total"], 0, "a restarted service raises no alert: {none}");
+}
