@@ -16,7 +16,8 @@
 //!   Manager starts;
 //! - `simulate --server URL --token TOKEN --pin PIN --count N`: N simulated
 //!   machines in one process (real protocol, real keys), for tests, the demo
-//!   and benchmarks;
+//!   and benchmarks; `--failing-checks PCT` and `--flapping-checks PCT` set
+//!   the share of their monitoring checks that fail steadily or flap;
 //! - `--version`.
 
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ fn usage() -> ExitCode {
          usage:\n  steward-agent install --server https://HOST:PORT --token TOKEN --pin SPKI_SHA256 [--config-dir DIR] [--no-service]\n  \
          steward-agent run [--config-dir DIR]\n  \
          steward-agent uninstall [--config-dir DIR]\n  \
-         steward-agent simulate --server URL --token TOKEN --pin SPKI_SHA256 --count N [--ramp-secs S] [--prefix NAME-]\n  steward-agent --version"
+         steward-agent simulate --server URL --token TOKEN --pin SPKI_SHA256 --count N [--ramp-secs S] [--prefix NAME-]\n                         [--failing-checks PCT] [--flapping-checks PCT]\n  steward-agent --version"
     );
     ExitCode::from(2)
 }
@@ -87,6 +88,8 @@ fn main() -> ExitCode {
             let ramp = args.flags.get("ramp-secs").and_then(|c| c.parse().ok()).unwrap_or(0.0);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
             let name_prefix = args.flags.get("prefix").cloned().unwrap_or_else(|| "sim-".into());
+            let share = |f: &str| args.flags.get(f).and_then(|c| c.parse::<f64>().ok()).unwrap_or(0.0);
+            steward_agent::checks::simulated::set_shares(share("failing-checks"), share("flapping-checks"));
             rt.block_on(simulate::run(server, token, pin, simulate::Options { count, ramp_secs: ramp, name_prefix, progress: true }))
         }
         _ => return usage(),

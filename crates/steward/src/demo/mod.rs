@@ -303,6 +303,9 @@ async fn start_fleet(app: &App, seeded: &Seeded) -> anyhow::Result<Fleet> {
     let (enrolled, news) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(history::backfill_each(app.clone(), news));
     let mut fleet = Fleet { agents_at, started: 0, leaving: 0, flapping: String::new() };
+    // A few of the fleet's checks fail (a stopped service, a full disk…),
+    // a few flap: the alerts page has something to show.
+    steward_agent::checks::simulated::set_shares(3.0, 1.0);
     for (i, (client, site, prefix)) in seeded.sites.iter().enumerate() {
         let req = crate::devices::enrollment::api::NewEnrollmentToken {
             name: "demo fleet".into(),

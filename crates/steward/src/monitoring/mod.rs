@@ -67,13 +67,16 @@ fn evaluate(app: App) -> BoxFut<'static, anyhow::Result<()>> {
     Box::pin(async move { alerts::evaluate::run(&app).await })
 }
 
-/// Deletes samples and rollups past their retention.
+/// Deletes samples, rollups and check results past their retention.
 fn prune(app: App) -> BoxFut<'static, anyhow::Result<()>> {
     Box::pin(async move {
         let c = &app.cfg;
         let _turn = app.store.write_turn().await;
-        let n =
-            store::prune(&mut app.store.clone(), crate::time::now_us(), c.metrics_raw_days, c.metrics_5m_days, c.metrics_1h_days).await?;
+        let now = crate::time::now_us();
+        let mut n = store::prune(&mut app.store.clone(), now, c.metrics_raw_days, c.metrics_5m_days, c.metrics_1h_days).await?;
+        // Check results are kept like raw samples; state changes two years.
+        let day = 86_400 * 1_000_000i64;
+        n += checks::store::prune(&mut app.store.clone(), now - c.metrics_raw_days as i64 * day, now - 730 * day).await?;
         if n > 0 {
             tracing::info!(rows = n, "metrics past their retention pruned");
         }
