@@ -171,6 +171,7 @@ pub fn event_log(q: &LogQuery) -> Option<Vec<String>> {
 }
 
 /// journald's priority for a level name ("that level or worse").
+#[cfg_attr(windows, allow(dead_code))]
 pub fn journal_priority(level: &str) -> &'static str {
     match level {
         "error" => "err",
@@ -277,6 +278,7 @@ pub fn pending_reboot() -> (bool, String) {
 }
 
 /// Linux antivirus and EDR services looked for when a check names none.
+#[cfg_attr(windows, allow(dead_code))]
 const KNOWN_AV: [&str; 9] =
     ["clamav-daemon", "clamd", "falcon-sensor", "mdatp", "sentinelone", "cbagentd", "sophos-spl", "ds_agent", "wdavdaemon"];
 
@@ -349,6 +351,7 @@ pub fn firewall() -> (bool, String) {
 }
 
 /// Whether an nftables ruleset filters incoming traffic.
+#[cfg_attr(windows, allow(dead_code))]
 pub fn nft_filters(ruleset: &str) -> bool {
     ruleset.lines().any(|l| l.contains("hook input"))
 }

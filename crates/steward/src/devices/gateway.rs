@@ -380,7 +380,7 @@ async fn report(app: &App, (device, client): (i64, i64), m: AgentMsg) -> Result<
                 })
                 .collect();
             let drift_secs = sent_at.clamp(now - 10 * 365 * 86_400, now + 10 * 365 * 86_400) - now;
-            let received_at = now * 1_000_000;
+            let received_at = crate::time::now_us();
             app.checks.submit(crate::monitoring::checks::runtime::Reported { device, client, drift_secs, received_at, results });
         }
         _ => return Err("unexpected message"),

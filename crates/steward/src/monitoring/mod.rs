@@ -58,6 +58,7 @@ pub fn domain() -> Domain {
         .listener(checks::agents::LISTENER)
         .panel(alerts::pages::HOME_STAT)
         .panel(alerts::pages::DEVICE_PANEL)
+        .panel(checks::pages::DEVICE_PANEL)
         .job(Job { name: "monitoring.evaluate", every: |c| Some(Duration::from_secs(c.monitoring_check_secs)), run: evaluate })
         .job(Job { name: "metrics.prune", every: |_| Some(Duration::from_secs(3600)), run: prune })
 }

@@ -192,6 +192,12 @@ async fn a_real_agent_runs_disk_service_port_and_script_checks_whose_alerts_open
         assert_eq!(c["status"], "pass", "{c}");
     }
     assert_eq!(by_key(&checks_now, "script").unwrap()["output"], "flag found");
+    // The device page shows each check with a strip of the day: red while it failed, green since.
+    let (st, page) = a.get_text(&format!("/clients/{client}/devices/{device}")).await;
+    assert_eq!(st, 200);
+    let row = page.split("data-check=\"svc\"").nth(1).expect("the service check's row").split("</tr>").next().unwrap();
+    assert!(row.contains("data-status=\"pass\"") && row.contains("class=\"critical\"") && row.contains("class=\"pass\""), "{row}");
+    assert!(row.contains("client · Box"), "where it came from: {row}");
 }
 
 #[tokio::test]
@@ -243,4 +249,61 @@ async fn a_stopped_service_is_restarted_once_by_the_agent_when_the_check_says_so
     assert_eq!(calls.lines().filter(|l| l.starts_with("start")).count(), 1, "started once: {calls}");
     let (_, none) = a.get("/api/v1/alerts?state=unresolved").await;
     assert_eq!(none["total"], 0, "a restarted service raises no alert: {none}");
+}
+
+#[tokio::test]
+async fn an_alert_opened_in_a_maintenance_window_waits_for_its_end_and_a_removed_check_resolves_its_alert() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Tailspin").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let site = site["id"].as_i64().unwrap();
+    a.patch("/api/v1/settings", json!({"monitoring_policy_ids": [], "alert_tickets": "critical"})).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let check = json!({"key": "port", "type": "tcp_port", "host": "127.0.0.1", "port": closed, "timeout_ms": 500, "interval_secs": 10, "fail_after": 1});
+    let (_, policy) = a.post("/api/v1/monitoring/policies", json!({"name": "Ports", "checks": [check]})).await;
+    a.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": [policy["id"]]})).await;
+    // A window open now, for the whole client.
+    let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
+    let (st, window) = a
+        .post(
+            &format!("/api/v1/clients/{client}/maintenance-windows"),
+            json!({"name": "Patching", "start_local": start, "timezone": "UTC", "duration_minutes": 120}),
+        )
+        .await;
+    assert_eq!(st, 201, "{window}");
+    assert!(window["open_until"].is_string(), "{window}");
+
+    let tok = token(&a, client, site, json!({})).await;
+    let (_dir, cfg) = install(&s, &tok);
+    let _agent = KillOnDrop(
+        std::process::Command::new(agent_bin())
+            .args(["run", "--config-dir", &cfg])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let found = wait_for(&a, "/api/v1/alerts?state=suppressed", "the alert, suppressed", |v| v["total"] == 1).await;
+    let alert = items(&found)[0].clone();
+    assert!(alert["ticket_id"].is_null(), "no ticket during the window: {alert}");
+    let path = format!("/api/v1/clients/{client}/alerts/{}", alert["id"]);
+    let (_, one) = a.get(&path).await;
+    assert!(one["history"].to_string().contains("Patching"), "the window is named: {one}");
+
+    // The window ends (removed here) and the check still fails: the alert opens, with its ticket.
+    assert_eq!(a.delete(&format!("/api/v1/clients/{client}/maintenance-windows/{}", window["id"])).await.0, 204);
+    let opened = wait_for(&a, &path, "the alert open after the window", |v| v["state"] == "open").await;
+    assert!(opened["ticket_id"].is_i64(), "{opened}");
+    let kinds: Vec<&str> = opened["history"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["opened", "suppressed", "unsuppressed"], "{opened}");
+
+    // The check leaves the policy: its alert resolves and its ticket hears why.
+    assert_eq!(a.patch(&format!("/api/v1/monitoring/policies/{}", policy["id"]), json!({"checks": []})).await.0, 200);
+    let done = wait_for(&a, &path, "the alert resolved with its check gone", |v| v["state"] == "resolved").await;
+    assert_eq!(done["history"].as_array().unwrap().last().unwrap()["kind"], "removed", "{done}");
+    let (_, entries) = a.get(&format!("/api/v1/clients/{client}/tickets/{}/entries", opened["ticket_id"])).await;
+    assert!(entries.to_string().contains("no longer in the device's monitoring policies"), "{entries}");
 }

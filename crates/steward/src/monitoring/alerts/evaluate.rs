@@ -5,10 +5,11 @@
 //! or memory averaged over the check's window, the fullest disk's use,
 //! read from what agents already report). Each result goes through the
 //! check state machine and `transition::apply`. Snoozed alerts whose time
-//! is up open again.
+//! is up open again, suppressed ones whose maintenance window ended too,
+//! and alerts of checks a device no longer runs are resolved.
 
 use super::store::{self as alerts, Watched};
-use super::transition::{apply, CheckRef, Found, Target};
+use super::transition::{apply, release_suppressed, resolve_removed, CheckRef, Found, Target};
 use crate::app::App;
 use crate::audit::store::{Actor, Event};
 use crate::monitoring::checks::model::{step, State, Status};
@@ -17,7 +18,7 @@ use crate::monitoring::policies::model::{label, resolve, Assigned, Check, Kind, 
 use crate::monitoring::policies::{ops as policies, store as assignments};
 use crate::monitoring::store as metrics;
 use crate::time::now_us;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use steward_protocol::checks::Levels;
 
 /// Devices read per batch.
@@ -49,6 +50,15 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
     let cat = policies::catalogue(&mut db).await?;
     let assigned = assignments::all_assigned(&mut db).await?;
     let none = Assigned::default();
+    let effective = |client: i64, site: i64, device: i64| {
+        let levels = policies::levels_of(client, site, device);
+        let named: Vec<(Level, &Assigned)> = levels.iter().map(|k| (k.0, assigned.get(k).unwrap_or(&none))).collect();
+        resolve(&named, &cat.policies)
+    };
+    let tickets_on = |client: i64, site: i64, device: i64, key: &str| {
+        effective(client, site, device).into_iter().find(|e| e.check.key == key).and_then(|e| e.ticket_on).or(installation)
+    };
+    release_suppressed(app, tickets_on).await?;
     let mut after_id = 0;
     loop {
         let now = now_us();
@@ -56,15 +66,20 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
         let Some(last) = devices.last() else { break };
         after_id = last.id;
         let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
-        // Each device's server-side checks.
+        // Each device's server-side checks, and the keys of all its checks.
         let mut wanted: Vec<(usize, Check, Option<Status>)> = vec![];
+        let mut runs: HashSet<(i64, String)> = HashSet::new();
         for (i, d) in devices.iter().enumerate() {
-            let levels = policies::levels_of(d.client_id, d.site_id, d.id);
-            let named: Vec<(Level, &Assigned)> = levels.iter().map(|k| (k.0, assigned.get(k).unwrap_or(&none))).collect();
-            for e in resolve(&named, &cat.policies) {
+            for e in effective(d.client_id, d.site_id, d.id) {
+                runs.insert((d.id, e.check.key.clone()));
                 if matches!(e.check.kind, Kind::Server(ServerKind::Offline { .. } | ServerKind::Metric { .. })) {
                     wanted.push((i, e.check, e.ticket_on.or(installation)));
                 }
+            }
+        }
+        for a in alerts::unresolved_of(&mut db, &ids).await? {
+            if !runs.contains(&(a.device_id, a.check_key.clone())) {
+                resolve_removed(app, &a).await?;
             }
         }
         // The averages each window needs, read once per window and series.
@@ -118,7 +133,7 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
             if next == before {
                 continue;
             }
-            let target = Target { device_id: d.id, client_id: d.client_id, hostname: &d.hostname };
+            let target = Target { device_id: d.id, client_id: d.client_id, site_id: d.site_id, hostname: &d.hostname };
             let label = label(&c);
             let check = CheckRef { key: &c.key, check_type: c.kind.type_name(), label: &label, tickets_on };
             apply(app, &target, &check, &next, changed, &Found { output: &output, value: None }, now).await?;

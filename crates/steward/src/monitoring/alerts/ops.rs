@@ -25,7 +25,9 @@ pub struct AlertInfo {
     pub check_type: String,
     /// `warning` or `critical`.
     pub severity: String,
-    /// `open`, `acknowledged`, `snoozed` or `resolved`.
+    /// `open`, `acknowledged`, `snoozed`, `suppressed` (opened during a
+    /// maintenance window: no ticket, no notification until it ends) or
+    /// `resolved`.
     pub state: String,
     pub title: String,
     /// What the check said last.
@@ -105,7 +107,7 @@ crate::choice!(
 );
 crate::choice!(
     /// An alert's state, as a filter.
-    StateParam: "", "open", "acknowledged", "snoozed", "resolved", "unresolved"
+    StateParam: "", "open", "acknowledged", "snoozed", "suppressed", "resolved", "unresolved"
 );
 
 fn blank(v: &Option<String>) -> Option<String> {
@@ -119,8 +121,8 @@ pub async fn list(app: &App, p: &Principal, q: &AlertQuery, page: &PageParams) -
         return Err(ApiError::invalid("severity", "use warning or critical"));
     }
     let state = blank(&q.state);
-    if state.as_deref().is_some_and(|s| !matches!(s, "open" | "acknowledged" | "snoozed" | "resolved" | "unresolved")) {
-        return Err(ApiError::invalid("state", "use open, acknowledged, snoozed, resolved or unresolved"));
+    if state.as_deref().is_some_and(|s| !matches!(s, "open" | "acknowledged" | "snoozed" | "suppressed" | "resolved" | "unresolved")) {
+        return Err(ApiError::invalid("state", "use open, acknowledged, snoozed, suppressed, resolved or unresolved"));
     }
     if let Some(c) = q.client_id {
         p.client(c)?;

@@ -191,6 +191,32 @@ pub async fn refresh(db: &mut impl Db, id: i64, severity: &str, output: &str, no
     Ok(())
 }
 
+/// Unresolved alerts in `state`, oldest change first.
+pub async fn in_state(db: &mut impl Db, state: &str, limit: u64) -> Result<Vec<AlertRow>> {
+    db.fetch_all(
+        Query::select()
+            .columns(COLS)
+            .from(Alerts::Table)
+            .and_where(Expr::col(Alerts::State).eq(state))
+            .and_where(Expr::col(Alerts::ResolvedAt).is_null())
+            .order_by(Alerts::UpdatedAt, Order::Asc)
+            .limit(limit),
+    )
+    .await
+}
+
+/// The unresolved alerts of the devices in `ids`.
+pub async fn unresolved_of(db: &mut impl Db, ids: &[i64]) -> Result<Vec<AlertRow>> {
+    db.fetch_all(
+        Query::select()
+            .columns(COLS)
+            .from(Alerts::Table)
+            .and_where(Expr::col(Alerts::DeviceId).is_in(ids.iter().copied()))
+            .and_where(Expr::col(Alerts::ResolvedAt).is_null()),
+    )
+    .await
+}
+
 /// Shows a still-failing check's latest output on its open alert.
 pub async fn refresh_output(db: &mut impl Db, device_id: i64, check_key: &str, output: &str, now: i64) -> Result<()> {
     db.execute(

@@ -3,7 +3,10 @@
 //! opens, re-grades or resolves the device's alert for that check (and its
 //! ticket and webhooks) in one audited transaction, so an alert never
 //! exists without its state or the other way round; while it keeps
-//! failing, the open alert shows the latest output.
+//! failing, the open alert shows the latest output. An alert that opens
+//! while a maintenance window is open for its device is `suppressed`: kept
+//! and shown, but no ticket and no notification unless it still fails
+//! when the window ends ([`release_suppressed`]).
 
 use super::store::{self as alerts, NewAlert};
 use crate::app::App;
@@ -16,6 +19,7 @@ use serde_json::json;
 pub struct Target<'a> {
     pub device_id: i64,
     pub client_id: i64,
+    pub site_id: i64,
     pub hostname: &'a str,
 }
 
@@ -77,8 +81,11 @@ pub async fn apply(
     // A recovery with no alert left (resolved by hand) still records the
     // state change in the log.
     let mut ticket = None;
+    // Nobody was told of a suppressed alert: nobody is told it ended.
+    let mut quiet = false;
     let event = match (next.status, open) {
         (Status::Pass, Some(a)) => {
+            quiet = a.state == "suppressed";
             alerts::transition(tx.tx(), a.id, "resolved", None, now).await?;
             super::tickets::on_resolved(tx.tx(), &a, "the check passes again", now).await?;
             alerts::add_event(tx.tx(), a.id, "recovered", None, "the check passes again", now).await?;
@@ -90,10 +97,11 @@ pub async fn apply(
             Event::new("check.recover", "device", d.device_id).client(d.client_id).details(json!({"check": key, "hostname": d.hostname}))
         }
         (severity, Some(a)) => {
+            quiet = a.state == "suppressed";
             alerts::refresh(tx.tx(), a.id, severity.as_str(), output, now).await?;
             alerts::add_event(tx.tx(), a.id, "severity", None, severity.as_str(), now).await?;
             // Graver now: it may reach the ticket threshold.
-            if let Some(row) = alerts::unresolved(tx.tx(), d.device_id, key).await? {
+            if let Some(row) = alerts::unresolved(tx.tx(), d.device_id, key).await?.filter(|_| !quiet) {
                 ticket = super::tickets::on_alert(tx.tx(), &row, check.tickets_on, now).await?;
             }
             Event::new("alert.update", "alert", a.id).client(d.client_id).details(json!({"severity": severity.as_str()}))
@@ -112,19 +120,30 @@ pub async fn apply(
             };
             let id = alerts::insert(tx.tx(), new).await?;
             alerts::add_event(tx.tx(), id, "opened", None, output, now).await?;
-            if let Some(row) = alerts::unresolved(tx.tx(), d.device_id, key).await? {
-                ticket = super::tickets::on_alert(tx.tx(), &row, check.tickets_on, now).await?;
+            let window = crate::monitoring::maintenance::ops::open_for_device(tx.tx(), d.client_id, d.site_id, d.device_id).await?;
+            let details = json!({"device_id": d.device_id, "check": key, "severity": severity.as_str(), "title": title});
+            match window {
+                Some(w) => {
+                    quiet = true;
+                    alerts::transition(tx.tx(), id, "suppressed", None, now).await?;
+                    let note = format!("maintenance window “{}” until {}", w.name, w.until);
+                    alerts::add_event(tx.tx(), id, "suppressed", None, &note, now).await?;
+                    Event::new("alert.suppress", "alert", id).client(d.client_id).details(details).detail("window", json!(w.name))
+                }
+                None => {
+                    if let Some(row) = alerts::unresolved(tx.tx(), d.device_id, key).await? {
+                        ticket = super::tickets::on_alert(tx.tx(), &row, check.tickets_on, now).await?;
+                    }
+                    Event::new("alert.open", "alert", id).client(d.client_id).details(details)
+                }
             }
-            Event::new("alert.open", "alert", id)
-                .client(d.client_id)
-                .details(json!({"device_id": d.device_id, "check": key, "severity": severity.as_str(), "title": title}))
         }
     };
     let event = match ticket {
         Some(t) => event.detail("ticket_id", json!(t)),
         None => event,
     };
-    if event.target_type == "alert" {
+    if event.target_type == "alert" && !quiet {
         let id: i64 = event.target_id.parse().unwrap_or_default();
         super::ops::tell_webhooks(tx.tx(), &event.action, d.client_id, id).await?;
     }
@@ -132,5 +151,62 @@ pub async fn apply(
     if let Some(t) = ticket {
         app.bus.publish(crate::events::Event::TicketChanged { ticket: t, client: d.client_id }).await;
     }
+    Ok(())
+}
+
+/// Suppressed alerts whose device's maintenance window has ended are open
+/// now, with their ticket and notifications, as if they had just opened.
+/// (One whose check recovered during the window was resolved quietly.)
+/// `tickets_on(client, site, device, check key)` says whose alerts open tickets.
+pub async fn release_suppressed(app: &App, tickets_on: impl Fn(i64, i64, i64, &str) -> Option<Status>) -> anyhow::Result<()> {
+    let now = crate::time::now_us();
+    for a in alerts::in_state(&mut app.store.clone(), "suppressed", 500).await? {
+        let Some(d) = crate::devices::store::by_id(&mut app.store.clone(), a.device_id).await? else { continue };
+        let mut tx = app.store.begin_audited().await?;
+        if crate::monitoring::maintenance::ops::open_for_device(tx.tx(), d.client_id, d.site_id, d.id).await?.is_some() {
+            continue;
+        }
+        // Resolved meanwhile: the dropped transaction writes nothing.
+        if !alerts::transition(tx.tx(), a.id, "open", None, now).await? {
+            continue;
+        }
+        alerts::add_event(tx.tx(), a.id, "unsuppressed", None, "the maintenance window ended and the check still fails", now).await?;
+        let mut event = Event::new("alert.open", "alert", a.id).client(a.client_id).details(
+            json!({"device_id": a.device_id, "check": a.check_key, "severity": a.severity, "title": a.title, "after": "maintenance"}),
+        );
+        let ticket = match alerts::unresolved(tx.tx(), a.device_id, &a.check_key).await? {
+            Some(row) => super::tickets::on_alert(tx.tx(), &row, tickets_on(d.client_id, d.site_id, d.id, &a.check_key), now).await?,
+            None => None,
+        };
+        if let Some(t) = ticket {
+            event = event.detail("ticket_id", json!(t));
+        }
+        super::ops::tell_webhooks(tx.tx(), "alert.open", a.client_id, a.id).await?;
+        tx.commit(&Actor::system(), event).await?;
+        if let Some(t) = ticket {
+            app.bus.publish(crate::events::Event::TicketChanged { ticket: t, client: a.client_id }).await;
+        }
+    }
+    Ok(())
+}
+
+/// Resolves an alert whose check the device no longer runs (a policy or
+/// an assignment changed), with a word on its ticket.
+pub async fn resolve_removed(app: &App, a: &alerts::AlertRow) -> anyhow::Result<()> {
+    let now = crate::time::now_us();
+    let mut tx = app.store.begin_audited().await?;
+    if !alerts::transition(tx.tx(), a.id, "resolved", None, now).await? {
+        return Ok(());
+    }
+    let why = "the check is no longer in the device's monitoring policies";
+    super::tickets::on_resolved(tx.tx(), a, why, now).await?;
+    alerts::add_event(tx.tx(), a.id, "removed", None, why, now).await?;
+    if a.state != "suppressed" {
+        super::ops::tell_webhooks(tx.tx(), "alert.resolve", a.client_id, a.id).await?;
+    }
+    let event = Event::new("alert.resolve", "alert", a.id)
+        .client(a.client_id)
+        .details(json!({"device_id": a.device_id, "check": a.check_key, "by": "policy"}));
+    tx.commit(&Actor::system(), event).await?;
     Ok(())
 }

@@ -40,6 +40,7 @@ struct Resolved {
 /// What the task knows of one device.
 struct Device {
     client: i64,
+    site: i64,
     hostname: String,
     checks: Arc<Resolved>,
 }
@@ -91,7 +92,7 @@ impl Memory {
                     r
                 }
             };
-            self.devices.insert(id, Device { client: d.client_id, hostname: d.hostname, checks });
+            self.devices.insert(id, Device { client: d.client_id, site: d.site_id, hostname: d.hostname, checks });
         }
         Ok(self.devices.get(&id))
     }
@@ -212,7 +213,7 @@ async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Re
             let before = stored.get(&(rep.device, r.key.clone())).cloned().unwrap_or_default();
             let (next, changed) = step(&before, status, e.check.hysteresis(), now_s);
             stored.insert((rep.device, r.key.clone()), next.clone());
-            let item = (rep.device, d.client, d.hostname.clone(), e.clone(), next, output, value, rep.received_at);
+            let item = (rep.device, (d.client, d.site), d.hostname.clone(), e.clone(), next, output, value, rep.received_at);
             if changed {
                 changes.push(item);
             } else {
@@ -243,8 +244,8 @@ async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Re
         }
         tx.commit().await?;
     }
-    for (device, client, hostname, e, next, output, value, now) in changes {
-        let target = Target { device_id: device, client_id: client, hostname: &hostname };
+    for (device, (client, site), hostname, e, next, output, value, now) in changes {
+        let target = Target { device_id: device, client_id: client, site_id: site, hostname: &hostname };
         let label = label(&e.check);
         let check =
             CheckRef { key: &e.check.key, check_type: e.check.kind.type_name(), label: &label, tickets_on: e.ticket_on.or(installation) };

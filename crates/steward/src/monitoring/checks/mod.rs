@@ -2,9 +2,10 @@
 //! (`model`: hysteresis and flapping), the tables of states, results and
 //! changes (`store`), the queue from agents' connections (`runtime`) and
 //! the task that sends agents their checks and takes in their results
-//! (`agents`).
+//! (`agents`), and the device page's checks (`pages`).
 
 pub mod agents;
 pub mod model;
+pub mod pages;
 pub mod runtime;
 pub mod store;

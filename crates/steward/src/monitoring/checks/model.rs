@@ -114,6 +114,66 @@ pub fn step(s: &State, result: Status, h: Hysteresis, now_s: i64) -> (State, boo
     (next, true)
 }
 
+/// A stretch of a check's strip: from `x`, `w` wide, in one status.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub x: f64,
+    pub w: f64,
+    pub status: Status,
+}
+
+/// A check's strip over `[from, to]` (any time unit) drawn `width` wide:
+/// the status it had at `from` (`start`), then each change (time order).
+/// The segments lie side by side and fill the width; a failure is at
+/// least `min_fail` wide (taken from its passing neighbours), so a minute's
+/// outage still shows on a day's strip.
+pub fn strip(start: Status, changes: &[(i64, Status)], from: i64, to: i64, width: f64, min_fail: f64) -> Vec<Segment> {
+    let span = (to - from).max(1) as f64;
+    let x_of = |t: i64| ((t.clamp(from, to) - from) as f64 / span * width).clamp(0.0, width);
+    // (width, status), zero widths kept for now: a failure may be brief.
+    let mut parts: Vec<(f64, Status)> = vec![];
+    let (mut at, mut status) = (0.0, start);
+    for &(t, s) in changes.iter().filter(|(t, _)| *t <= to) {
+        if t <= from {
+            status = s;
+            continue;
+        }
+        let x = x_of(t);
+        parts.push((x - at, status));
+        at = x;
+        status = s;
+    }
+    parts.push((width - at, status));
+    let min_fail = min_fail.min(width);
+    for i in 0..parts.len() {
+        if parts[i].1 == Status::Pass || parts[i].0 >= min_fail {
+            continue;
+        }
+        let mut need = min_fail - parts[i].0;
+        for j in [i + 1, i.wrapping_sub(1)] {
+            if let Some(n) = parts.get_mut(j).filter(|n| n.1 == Status::Pass) {
+                let take = need.min(n.0);
+                n.0 -= take;
+                need -= take;
+            }
+        }
+        parts[i].0 = min_fail - need;
+    }
+    let mut out: Vec<Segment> = vec![];
+    let mut x = 0.0;
+    for (w, status) in parts.into_iter().filter(|(w, _)| *w > 0.0) {
+        match out.last_mut() {
+            Some(last) if last.status == status => last.w += w,
+            _ => out.push(Segment { x, w, status }),
+        }
+        x += w;
+    }
+    if out.is_empty() {
+        out.push(Segment { x: 0.0, w: width, status });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,7 +203,43 @@ mod tests {
         assert_eq!(st, [Status::Pass, Status::Pass, Status::Pass, Status::Critical, Status::Critical, Status::Pass]);
     }
 
+    #[test]
+    fn a_strip_shows_when_a_check_failed() {
+        let s = strip(Status::Pass, &[(25, Status::Critical), (75, Status::Pass)], 0, 100, 200.0, 2.0);
+        let crit = Segment { x: 50.0, w: 100.0, status: Status::Critical };
+        assert_eq!(s, vec![Segment { x: 0.0, w: 50.0, status: Status::Pass }, crit, Segment { x: 150.0, w: 50.0, status: Status::Pass }]);
+        // A change before the window sets where it starts.
+        assert_eq!(
+            strip(Status::Pass, &[(-5, Status::Warning)], 0, 100, 10.0, 2.0),
+            vec![Segment { x: 0.0, w: 10.0, status: Status::Warning }]
+        );
+        // A failure of no width still shows, 2 wide.
+        let brief = strip(Status::Pass, &[(50, Status::Critical), (50, Status::Pass)], 0, 100, 100.0, 2.0);
+        assert_eq!(
+            brief.iter().map(|s| (s.w, s.status)).collect::<Vec<_>>(),
+            [(50.0, Status::Pass), (2.0, Status::Critical), (48.0, Status::Pass)]
+        );
+    }
+
     proptest! {
+        #[test]
+        fn a_strip_fills_its_width_side_by_side(mut changes in prop::collection::vec((-50i64..150, status()), 0..30), width in 100f64..500.0) {
+            changes.sort_by_key(|c| c.0);
+            let s = strip(Status::Pass, &changes, 0, 100, width, 2.0);
+            prop_assert!(!s.is_empty());
+            let mut x = 0.0;
+            for seg in &s {
+                prop_assert!((seg.x - x).abs() < 1e-6 && seg.w > 0.0, "{s:?}");
+                x += seg.w;
+            }
+            prop_assert!((x - width).abs() < 1e-6, "{s:?}");
+            prop_assert!(s.windows(2).all(|w| w[0].status != w[1].status));
+            // A failure inside the window never goes unseen, however brief.
+            if changes.iter().any(|c| c.0 > 0 && c.0 <= 100 && c.1 != Status::Pass) {
+                prop_assert!(s.iter().any(|seg| seg.status != Status::Pass && seg.w >= 2.0 - 1e-9), "{s:?}");
+            }
+        }
+
         #[test]
         fn the_status_is_always_a_result_that_came_enough_times_in_a_row(
             results in prop::collection::vec(status(), 1..60), fail in 1u32..4, recover in 1u32..4,
