@@ -176,6 +176,21 @@
       refreshParts(page ? ["#sla", "#thread ol.thread", "p.meta", "#devices"] : ["#queue tbody", "h1 .count"]);
     }, 500);
   }
+  // Live alerts: the alert list refreshes its rows when an alert of the
+  // user's clients opens or changes (/alerts/events).
+  var alertsLive = null;
+  function listenAlerts() {
+    if (alertsLive || !window.EventSource || !document.querySelector("[data-live-alerts]")) return;
+    alertsLive = new EventSource("/alerts/events");
+    var refresh = function () {
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(function () { refreshParts(["#alerts tbody", "h1 .count"]); }, 300);
+    };
+    alertsLive.addEventListener("changed", refresh);
+    alertsLive.addEventListener("resync", refresh);
+  }
+  document.addEventListener("DOMContentLoaded", listenAlerts);
+  document.addEventListener("htmx:load", listenAlerts);
   function listenTickets() {
     if (ticketsLive || !window.EventSource || !document.querySelector("[data-live-tickets], [data-live-ticket]")) return;
     ticketsLive = new EventSource("/tickets/events");

@@ -34,6 +34,8 @@ pub enum Event {
     /// A ticket's SLA clock passed its warning point or its target
     /// (`sla.warning` / `sla.breached`), announced once per clock.
     Sla { ticket: i64, client: i64, clock: SlaClock, breached: bool },
+    /// An alert opened or changed (state, severity, output of note).
+    AlertChanged { alert: i64, client: i64 },
     /// A monitoring policy or an assignment of one changed: the checks of
     /// any device may have changed.
     MonitoringChanged,
@@ -71,7 +73,7 @@ impl Event {
         match self {
             Event::DevicePresence { client, .. } | Event::InventoryChanged { client, .. } => Some(*client),
             Event::AgentSettingsChanged { client, .. } | Event::TicketChanged { client, .. } | Event::Sla { client, .. } => Some(*client),
-            Event::ChecksWanted { client, .. } => Some(*client),
+            Event::ChecksWanted { client, .. } | Event::AlertChanged { client, .. } => Some(*client),
             Event::ScriptFinished { .. } | Event::MonitoringChanged => None,
         }
     }

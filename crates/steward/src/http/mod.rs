@@ -16,6 +16,7 @@ pub mod multipart;
 pub mod openapi;
 pub mod page;
 pub mod pending;
+pub mod sse;
 pub mod tls;
 
 /// Whether a path belongs to the JSON API (errors in JSON, not HTML).

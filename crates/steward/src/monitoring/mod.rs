@@ -40,8 +40,10 @@ pub fn domain() -> Domain {
         .api(Need::Perm(Permission::ClientsWrite), routes!(alerts::api::resolve))
         .pages([
             get("/alerts", Need::Perm(Permission::ClientsRead), alerts::pages::list),
+            get("/alerts/events", Need::Perm(Permission::ClientsRead), alerts::pages::events),
             post("/clients/{id}/alerts/{alert_id}/ack", Need::Perm(Permission::ClientsWrite), alerts::pages::ack),
             post("/clients/{id}/alerts/{alert_id}/resolve", Need::Perm(Permission::ClientsWrite), alerts::pages::resolve),
+            post("/clients/{id}/alerts/{alert_id}/snooze", Need::Perm(Permission::ClientsWrite), alerts::pages::snooze),
         ])
         .nav(NavItem {
             group: NavGroup::Rmm,

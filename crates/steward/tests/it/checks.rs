@@ -6,6 +6,7 @@
 
 use crate::common::agents::*;
 use crate::common::*;
+use crate::live::Events;
 use serde_json::{json, Value};
 
 fn items(v: &Value) -> &Vec<Value> {
@@ -252,7 +253,7 @@ async fn a_stopped_service_is_restarted_once_by_the_agent_when_the_check_says_so
 }
 
 #[tokio::test]
-async fn an_alert_opened_in_a_maintenance_window_waits_for_its_end_and_a_removed_check_resolves_its_alert() {
+async fn an_alert_opened_in_a_maintenance_window_is_suppressed_shown_live_and_can_be_snoozed_from_its_page() {
     let env = Env::new().await;
     env.create_admin(ADMIN_EMAIL);
     let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
@@ -276,6 +277,14 @@ async fn an_alert_opened_in_a_maintenance_window_waits_for_its_end_and_a_removed
     assert_eq!(st, 201, "{window}");
     assert!(window["open_until"].is_string(), "{window}");
 
+    // Open pages hear of the alert; a technician of another client does not.
+    let other = make_client(&a, "Other").await;
+    make_user(&a, "tech@example.com", "technician", Some(vec![other])).await;
+    let t = s.client();
+    t.login_ok("tech@example.com", PASSWORD).await;
+    let mut admin_events = Events::open_at(&a, "/alerts/events", "changed").await;
+    let mut tech_events = Events::open_at(&t, "/alerts/events", "changed").await;
+
     let tok = token(&a, client, site, json!({})).await;
     let (_dir, cfg) = install(&s, &tok);
     let _agent = KillOnDrop(
@@ -288,10 +297,60 @@ async fn an_alert_opened_in_a_maintenance_window_waits_for_its_end_and_a_removed
     );
     let found = wait_for(&a, "/api/v1/alerts?state=suppressed", "the alert, suppressed", |v| v["total"] == 1).await;
     let alert = items(&found)[0].clone();
+    admin_events.until("the alert's event", |e| e["alert_id"] == alert["id"]).await;
+    let (_, page) = a.get_text("/alerts?state=suppressed").await;
+    assert!(
+        page.contains(&format!("data-alert=\"{}\" data-state=\"suppressed\"", alert["id"])) && page.contains("in maintenance"),
+        "{page}"
+    );
+    // Snoozed from the page, for a day.
+    let snooze = format!("/clients/{client}/alerts/{}/snooze", alert["id"]);
+    let (st, _, _) = a.form(&snooze, &[("hours", "24"), ("note", "vendor is on it")]).await;
+    assert_eq!(st, 303);
+    let (_, one) = a.get(&format!("/api/v1/clients/{client}/alerts/{}", alert["id"])).await;
+    assert_eq!(one["state"], "snoozed", "{one}");
     assert!(alert["ticket_id"].is_null(), "no ticket during the window: {alert}");
     let path = format!("/api/v1/clients/{client}/alerts/{}", alert["id"]);
     let (_, one) = a.get(&path).await;
     assert!(one["history"].to_string().contains("Patching"), "the window is named: {one}");
+    // What was sent to the technician's stream has arrived by now: nothing of this client.
+    tech_events.drain(std::time::Duration::from_millis(500)).await;
+    assert!(tech_events.seen.is_empty(), "{:?}", tech_events.seen);
+}
+
+#[tokio::test]
+async fn a_suppressed_alert_opens_with_its_ticket_when_the_window_ends_and_a_removed_check_resolves_its_alert() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Wingtip").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let site = site["id"].as_i64().unwrap();
+    a.patch("/api/v1/settings", json!({"monitoring_policy_ids": [], "alert_tickets": "critical"})).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let check = json!({"key": "port", "type": "tcp_port", "host": "127.0.0.1", "port": closed, "timeout_ms": 500, "interval_secs": 10, "fail_after": 1});
+    let (_, policy) = a.post("/api/v1/monitoring/policies", json!({"name": "Ports", "checks": [check]})).await;
+    a.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": [policy["id"]]})).await;
+    let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
+    let (_, window) = a
+        .post(
+            &format!("/api/v1/clients/{client}/maintenance-windows"),
+            json!({"name": "Patching", "start_local": start, "timezone": "UTC", "duration_minutes": 120}),
+        )
+        .await;
+    let tok = token(&a, client, site, json!({})).await;
+    let (_dir, cfg) = install(&s, &tok);
+    let _agent = KillOnDrop(
+        std::process::Command::new(agent_bin())
+            .args(["run", "--config-dir", &cfg])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let found = wait_for(&a, "/api/v1/alerts?state=suppressed", "the alert, suppressed", |v| v["total"] == 1).await;
+    let path = format!("/api/v1/clients/{client}/alerts/{}", items(&found)[0]["id"]);
 
     // The window ends (removed here) and the check still fails: the alert opens, with its ticket.
     assert_eq!(a.delete(&format!("/api/v1/clients/{client}/maintenance-windows/{}", window["id"])).await.0, 204);

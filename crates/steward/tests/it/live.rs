@@ -9,23 +9,44 @@ use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Reads `presence` events from an open stream until `done` says stop.
-struct Events {
+/// Reads one kind of event from an open stream (`presence` from
+/// `/devices/events` unless opened with [`Events::open_at`]).
+pub struct Events {
     resp: reqwest::Response,
     buf: String,
-    seen: Vec<Value>,
+    pub seen: Vec<Value>,
+    event: &'static str,
 }
 
 impl Events {
     async fn open(c: &Client) -> Events {
-        let resp = c.raw(reqwest::Method::GET, "/devices/events").send().await.unwrap();
+        Events::open_at(c, "/devices/events", "presence").await
+    }
+
+    pub async fn open_at(c: &Client, path: &str, event: &'static str) -> Events {
+        let resp = c.raw(reqwest::Method::GET, path).send().await.unwrap();
         assert_eq!(resp.status(), 200);
         assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        Events { resp, buf: String::new(), seen: vec![] }
+        Events { resp, buf: String::new(), seen: vec![], event }
     }
 
     /// Waits (up to 20 s) until an event matching `f` arrives.
-    async fn until(&mut self, what: &str, f: impl Fn(&Value) -> bool) {
+    /// Reads whatever arrives for `d` (to show that nothing did).
+    pub async fn drain(&mut self, d: Duration) {
+        let deadline = Instant::now() + d;
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), self.resp.chunk()).await {
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                if block.contains(&format!("event: {}", self.event)) {
+                    let data = block.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+                    self.seen.push(serde_json::from_str(data).unwrap());
+                }
+            }
+        }
+    }
+
+    pub async fn until(&mut self, what: &str, f: impl Fn(&Value) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if self.seen.iter().any(&f) {
@@ -37,7 +58,7 @@ impl Events {
                 self.buf.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("stream open")));
                 while let Some(end) = self.buf.find("\n\n") {
                     let block: String = self.buf.drain(..end + 2).collect();
-                    if block.contains("event: presence") {
+                    if block.contains(&format!("event: {}", self.event)) {
                         let data = block.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
                         self.seen.push(serde_json::from_str(data).unwrap());
                     }

@@ -148,8 +148,10 @@ const GLOBAL_WEB: &[&str] = &[
     "/devices/columns",
     "/devices/views",
     "/devices/views/delete",
-    // Alerts of the caller's clients only (tests/it/alerts.rs).
+    // Alerts of the caller's clients only, and their live changes
+    // (tests/it/alerts.rs, tests/it/checks.rs).
     "/alerts",
+    "/alerts/events",
     // The library is global; runs are scoped by their devices (tests/it/scripts.rs).
     "/scripts",
     "/scripts/{id}",

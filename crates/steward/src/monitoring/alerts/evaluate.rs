@@ -151,6 +151,7 @@ async fn reopen_snoozed(app: &App) -> anyhow::Result<()> {
         if alerts::transition(tx.tx(), a.id, "open", None, now).await? {
             alerts::add_event(tx.tx(), a.id, "unsnoozed", None, "the snooze ended", now).await?;
             tx.commit(&Actor::system(), Event::new("alert.unsnooze", "alert", a.id).client(a.client_id)).await?;
+            app.bus.publish(crate::events::Event::AlertChanged { alert: a.id, client: a.client_id }).await;
         }
     }
     Ok(())

@@ -210,6 +210,7 @@ pub async fn act(app: &App, p: &Principal, client_id: i64, id: i64, action: Acti
     tell_webhooks(tx.tx(), action_name, client_id, id).await?;
     let details = json!({"device_id": a.device_id, "check": a.check_key, "note": note, "snoozed_until": until.map(rfc3339), "by": "user"});
     tx.commit(&p.actor(), Event::new(action_name, "alert", id).client(client_id).details(details)).await?;
+    app.bus.publish(crate::events::Event::AlertChanged { alert: id, client: client_id }).await;
     detail(app, p, client_id, id).await
 }
 

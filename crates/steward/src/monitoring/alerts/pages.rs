@@ -24,6 +24,12 @@ struct AlertsPage {
     alerts: Vec<AlertInfo>,
     total: i64,
     state: String,
+    severity: String,
+    client_id: Option<i64>,
+    /// `(id, name)` of the user's clients, for the filter.
+    clients: Vec<(i64, String)>,
+    /// Links keep the other filters: `&severity=…&client_id=…`.
+    keep: String,
     can_write: bool,
 }
 
@@ -33,17 +39,33 @@ pub struct ListQuery {
     state: Option<String>,
     #[serde(default)]
     severity: Option<String>,
+    #[serde(default)]
+    client_id: Option<i64>,
 }
 
 pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<ListQuery>) -> PageResult {
     let state = q.state.unwrap_or_else(|| "unresolved".into());
-    let query = AlertQuery { state: Some(state.clone()), severity: q.severity, ..Default::default() };
+    let severity = q.severity.unwrap_or_default();
+    let query = AlertQuery { state: Some(state.clone()), severity: Some(severity.clone()), client_id: q.client_id, ..Default::default() };
     let found = ops::list(&app, &p, &query, &PageParams::new(100, 0)).await?;
+    let cq = crate::tenancy::store::ClientQuery { scope: p.clients.clone(), ..Default::default() };
+    let (clients, _) = crate::tenancy::store::list_clients(&mut app.store.clone(), &cq, 500, 0).await?;
+    let mut keep = String::new();
+    if !severity.is_empty() {
+        keep.push_str(&format!("&severity={severity}"));
+    }
+    if let Some(c) = q.client_id {
+        keep.push_str(&format!("&client_id={c}"));
+    }
     Ok(html(&AlertsPage {
         l: Layout::new(&app, &p, "Alerts", "alerts"),
         alerts: found.items,
         total: found.total,
         state,
+        severity,
+        client_id: q.client_id,
+        clients: clients.into_iter().map(|c| (c.id, c.name)).collect(),
+        keep,
         can_write: p.can(Permission::ClientsWrite),
     }))
 }
@@ -75,6 +97,27 @@ pub async fn ack(
     Ok(see_other(&back_to(&f, &d)))
 }
 
+#[derive(Deserialize)]
+pub struct SnoozeForm {
+    /// Hours from now.
+    hours: u32,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn snooze(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath((id, alert_id)): ApiPath<(i64, i64)>,
+    WebForm(f): WebForm<SnoozeForm>,
+) -> PageResult {
+    let until = crate::time::now_us() + i64::from(f.hours.min(24 * 30)) * 3_600_000_000;
+    let d = ops::act(&app, &p, id, alert_id, Action::Snooze(until), &f.note).await?;
+    Ok(see_other(&back_to(&StepForm { note: String::new(), back: f.back }, &d)))
+}
+
 pub async fn resolve(
     State(app): State<App>,
     p: Principal,
@@ -83,6 +126,18 @@ pub async fn resolve(
 ) -> PageResult {
     let d = ops::act(&app, &p, id, alert_id, Action::Resolve, &f.note).await?;
     Ok(see_other(&back_to(&f, &d)))
+}
+
+fn pick(e: &crate::events::Event) -> Option<(i64, &'static str, String)> {
+    let crate::events::Event::AlertChanged { alert, client } = e else { return None };
+    Some((*client, "changed", serde_json::json!({ "alert_id": alert }).to_string()))
+}
+
+/// `GET /alerts/events`: `changed` (`{"alert_id":…}`) whenever an alert of
+/// the user's clients opens or changes; the alert list refreshes itself.
+pub async fn events(State(app): State<App>, p: Principal) -> Result<impl axum::response::IntoResponse, ApiError> {
+    p.require(Permission::ClientsRead)?;
+    Ok(crate::http::sse::stream(app.bus.watch(), p.clients.clone(), pick))
 }
 
 /// The open-alerts figure on the home page.

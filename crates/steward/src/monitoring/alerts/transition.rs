@@ -143,11 +143,14 @@ pub async fn apply(
         Some(t) => event.detail("ticket_id", json!(t)),
         None => event,
     };
-    if event.target_type == "alert" && !quiet {
-        let id: i64 = event.target_id.parse().unwrap_or_default();
+    let alert: Option<i64> = (event.target_type == "alert").then(|| event.target_id.parse().ok()).flatten();
+    if let Some(id) = alert.filter(|_| !quiet) {
         super::ops::tell_webhooks(tx.tx(), &event.action, d.client_id, id).await?;
     }
     tx.commit(&Actor::system(), event).await?;
+    if let Some(id) = alert {
+        app.bus.publish(crate::events::Event::AlertChanged { alert: id, client: d.client_id }).await;
+    }
     if let Some(t) = ticket {
         app.bus.publish(crate::events::Event::TicketChanged { ticket: t, client: d.client_id }).await;
     }
@@ -183,6 +186,7 @@ pub async fn release_suppressed(app: &App, tickets_on: impl Fn(i64, i64, i64, &s
         }
         super::ops::tell_webhooks(tx.tx(), "alert.open", a.client_id, a.id).await?;
         tx.commit(&Actor::system(), event).await?;
+        app.bus.publish(crate::events::Event::AlertChanged { alert: a.id, client: a.client_id }).await;
         if let Some(t) = ticket {
             app.bus.publish(crate::events::Event::TicketChanged { ticket: t, client: a.client_id }).await;
         }

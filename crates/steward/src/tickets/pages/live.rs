@@ -7,29 +7,16 @@ use crate::app::App;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
 use crate::error::ApiError;
-use crate::events::{Event as Happened, Watched};
+use crate::events::Event as Happened;
 use axum::extract::State;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::Stream;
-use std::convert::Infallible;
-use std::time::Duration;
+use axum::response::IntoResponse;
 
-pub async fn events(State(app): State<App>, p: Principal) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+fn pick(e: &Happened) -> Option<(i64, &'static str, String)> {
+    let Happened::TicketChanged { ticket, client } = e else { return None };
+    Some((*client, "changed", serde_json::json!({ "ticket_id": ticket }).to_string()))
+}
+
+pub async fn events(State(app): State<App>, p: Principal) -> Result<impl IntoResponse, ApiError> {
     p.require(Permission::TicketsRead)?;
-    let scope = p.clients.clone();
-    let watch = app.bus.watch();
-    let stream = futures_util::stream::unfold((watch, scope), |(mut watch, scope)| async move {
-        loop {
-            match watch.next().await {
-                Watched::Event(Happened::TicketChanged { ticket, client }) if scope.as_ref().is_none_or(|s| s.contains(&client)) => {
-                    let data = serde_json::json!({ "ticket_id": ticket }).to_string();
-                    return Some((Ok(Event::default().event("changed").data(data)), (watch, scope)));
-                }
-                Watched::Event(_) => continue,
-                Watched::Lagged => return Some((Ok(Event::default().event("resync").data("{}")), (watch, scope))),
-                Watched::Closed => return None,
-            }
-        }
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(crate::http::sse::stream(app.bus.watch(), p.clients.clone(), pick))
 }
