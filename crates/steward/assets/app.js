@@ -176,6 +176,12 @@
       refreshParts(page ? ["#sla", "#thread ol.thread", "p.meta", "#devices"] : ["#queue tbody", "h1 .count"]);
     }, 500);
   }
+  // A filter form marked data-autosubmit applies a changed choice at once
+  // (its button stays for keyboards and scriptless browsers).
+  document.addEventListener("change", function (e) {
+    var form = e.target.form;
+    if (form && form.hasAttribute("data-autosubmit") && e.target.tagName === "SELECT") form.requestSubmit();
+  });
   // Live alerts: the alert list refreshes its rows when an alert of the
   // user's clients opens or changes (/alerts/events).
   var alertsLive = null;
