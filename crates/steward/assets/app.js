@@ -190,7 +190,9 @@
     alertsLive = new EventSource("/alerts/events");
     var refresh = function () {
       clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(function () { refreshParts(["#alerts tbody", "h1 .count"]); }, 300);
+      var parts = ["#" + document.querySelector("[data-live-alerts]").id];
+      if (document.querySelector("h1 .count")) parts.push("h1 .count");
+      refreshTimer = setTimeout(function () { refreshParts(parts); }, 300);
     };
     alertsLive.addEventListener("changed", refresh);
     alertsLive.addEventListener("resync", refresh);

@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod api;
 pub mod checks;
+pub mod dashboard;
 pub mod maintenance;
 pub mod model;
 pub mod policies;
@@ -59,6 +60,8 @@ pub fn domain() -> Domain {
         .api(Need::Perm(Permission::ClientsRead), routes!(policies::api::device_checks))
         .listener(checks::agents::LISTENER)
         .panel(alerts::pages::HOME_STAT)
+        .panel(dashboard::HOME_PANEL)
+        .api(Need::Perm(Permission::ClientsRead), routes!(dashboard::api))
         .panel(alerts::pages::DEVICE_PANEL)
         .panel(checks::pages::DEVICE_PANEL)
         .job(Job { name: "monitoring.evaluate", every: |c| Some(Duration::from_secs(c.monitoring_check_secs)), run: evaluate })

@@ -200,6 +200,15 @@ pub async fn get_client(db: &mut impl Db, c: ScopedClient) -> Result<Option<Clie
     db.fetch_optional(Query::select().columns(CLIENT_COLS).from(Clients::Table).and_where(Expr::col(Clients::Id).eq(c.id()))).await
 }
 
+/// The names of the clients in `ids`.
+pub async fn client_names(db: &mut impl Db, ids: &[i64]) -> Result<Vec<Client>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    db.fetch_all(Query::select().columns(CLIENT_COLS).from(Clients::Table).and_where(Expr::col(Clients::Id).is_in(ids.iter().copied())))
+        .await
+}
+
 pub async fn client_exists(db: &mut impl Db, id: i64) -> Result<bool> {
     Ok(get_client(db, ScopedClient::system(id)).await?.is_some())
 }

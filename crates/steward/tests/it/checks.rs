@@ -173,6 +173,15 @@ async fn a_real_agent_runs_disk_service_port_and_script_checks_whose_alerts_open
     assert_eq!(alert("port")["severity"], "critical");
     assert_eq!(alert("script")["output"], "flag missing", "the script's own output is kept");
     let device = alert("disk")["device_id"].as_i64().unwrap();
+    // The dashboard counts them per client, and its page links each figure to its list.
+    let (_, dash) = a.get("/api/v1/dashboard").await;
+    assert_eq!((dash["total"]["critical"].as_i64(), dash["total"]["warning"].as_i64()), (Some(3), Some(1)), "{dash}");
+    assert_eq!((dash["clients"][0]["client_id"].as_i64(), dash["clients"][0]["critical"].as_i64()), (Some(client), Some(3)), "{dash}");
+    assert_eq!(dash["failing_longest"].as_array().unwrap().len(), 4, "{dash}");
+    let (_, home) = a.get_text("/").await;
+    assert!(home.contains(&format!("href=\"/alerts?client_id={client}&amp;severity=critical\">3</a>")), "{home}");
+    let (_, listed) = a.get_text(&format!("/alerts?client_id={client}&severity=critical")).await;
+    assert_eq!(listed.matches("data-alert=").count(), 3, "the link lists what it counts");
     let (_, checks_now) = a.get(&format!("/api/v1/clients/{client}/devices/{device}/checks")).await;
     assert_eq!(by_key(&checks_now, "svc").unwrap()["status"], "critical", "{checks_now}");
 
@@ -188,6 +197,8 @@ async fn a_real_agent_runs_disk_service_port_and_script_checks_whose_alerts_open
         let kinds: Vec<&str> = one["history"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["opened", "recovered"], "{one}");
     }
+    let (_, dash) = a.get("/api/v1/dashboard").await;
+    assert_eq!((dash["total"]["critical"].as_i64(), dash["total"]["warning"].as_i64()), (Some(0), Some(0)), "counts follow: {dash}");
     let (_, checks_now) = a.get(&format!("/api/v1/clients/{client}/devices/{device}/checks")).await;
     for c in checks_now.as_array().unwrap() {
         assert_eq!(c["status"], "pass", "{c}");
@@ -313,6 +324,15 @@ async fn an_alert_opened_in_a_maintenance_window_is_suppressed_shown_live_and_ca
     let path = format!("/api/v1/clients/{client}/alerts/{}", alert["id"]);
     let (_, one) = a.get(&path).await;
     assert!(one["history"].to_string().contains("Patching"), "the window is named: {one}");
+    let (_, dash) = t.get("/api/v1/dashboard").await;
+    assert_eq!(
+        (dash["total"]["warning"].as_i64(), dash["total"]["critical"].as_i64()),
+        (Some(0), Some(0)),
+        "another client's technician: {dash}"
+    );
+    assert!(dash["failing_longest"].as_array().unwrap().is_empty(), "{dash}");
+    let (_, dash) = a.get("/api/v1/dashboard").await;
+    assert_eq!(dash["total"]["critical"].as_i64(), Some(1), "a suppressed alert still counts as unresolved: {dash}");
     // What was sent to the technician's stream has arrived by now: nothing of this client.
     tech_events.drain(std::time::Duration::from_millis(500)).await;
     assert!(tech_events.seen.is_empty(), "{:?}", tech_events.seen);

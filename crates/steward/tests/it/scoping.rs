@@ -62,8 +62,10 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/devices/views",
     "/api/v1/devices/columns",
     "/api/v1/devices/views/{name}",
-    // Alerts of the caller's clients only (tests/it/alerts.rs).
+    // Alerts of the caller's clients only (tests/it/alerts.rs), and the
+    // dashboard's figures over them (tests/it/checks.rs).
     "/api/v1/alerts",
+    "/api/v1/dashboard",
     // Installation-wide, administrators only (tests/it/webhooks.rs).
     "/api/v1/webhooks",
     "/api/v1/webhooks/{id}",

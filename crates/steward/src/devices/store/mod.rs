@@ -191,6 +191,28 @@ pub async fn list(db: &mut impl Db, clients: Option<&[i64]>) -> Result<Vec<Devic
     db.fetch_all(&q).await
 }
 
+/// Devices enrolled and not connected, per client (of `scope`; `None`:
+/// all), read through the `devices_offline` partial index.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OfflineCount {
+    pub client_id: i64,
+    pub n: i64,
+}
+
+pub async fn offline_by_client(db: &mut impl Db, scope: Option<&[i64]>) -> Result<Vec<OfflineCount>> {
+    let mut q = Query::select();
+    q.column(Devices::ClientId)
+        .expr_as(Expr::col(Devices::Id).count(), crate::store::n())
+        .from(Devices::Table)
+        .and_where(Expr::col(Devices::Online).eq(false))
+        .and_where(Expr::col(Devices::RevokedAt).is_null())
+        .group_by_col(Devices::ClientId);
+    if let Some(ids) = scope {
+        q.and_where(Expr::col(Devices::ClientId).is_in(ids.to_vec()));
+    }
+    db.fetch_all(&q).await
+}
+
 pub async fn revoke(db: &mut impl Db, id: i64) -> Result<bool> {
     Ok(db
         .execute(

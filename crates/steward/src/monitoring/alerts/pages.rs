@@ -25,6 +25,7 @@ struct AlertsPage {
     total: i64,
     state: String,
     severity: String,
+    check_type: String,
     client_id: Option<i64>,
     /// `(id, name)` of the user's clients, for the filter.
     clients: Vec<(i64, String)>,
@@ -41,12 +42,23 @@ pub struct ListQuery {
     severity: Option<String>,
     #[serde(default)]
     client_id: Option<i64>,
+    /// A check type, or `posture` (antivirus, firewall, disk encryption).
+    #[serde(default)]
+    check_type: Option<String>,
 }
 
 pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<ListQuery>) -> PageResult {
     let state = q.state.unwrap_or_else(|| "unresolved".into());
     let severity = q.severity.unwrap_or_default();
-    let query = AlertQuery { state: Some(state.clone()), severity: Some(severity.clone()), client_id: q.client_id, ..Default::default() };
+    let check_type = q.check_type.unwrap_or_default();
+    let query = AlertQuery {
+        state: Some(state.clone()),
+        severity: Some(severity.clone()),
+        client_id: q.client_id,
+        check_type: Some(check_type.clone()),
+        ..Default::default()
+    };
+    let check_type = urlencoding(&check_type);
     let found = ops::list(&app, &p, &query, &PageParams::new(100, 0)).await?;
     let cq = crate::tenancy::store::ClientQuery { scope: p.clients.clone(), ..Default::default() };
     let (clients, _) = crate::tenancy::store::list_clients(&mut app.store.clone(), &cq, 500, 0).await?;
@@ -57,17 +69,27 @@ pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<
     if let Some(c) = q.client_id {
         keep.push_str(&format!("&client_id={c}"));
     }
+    if !check_type.is_empty() {
+        keep.push_str(&format!("&check_type={check_type}"));
+    }
     Ok(html(&AlertsPage {
         l: Layout::new(&app, &p, "Alerts", "alerts"),
         alerts: found.items,
         total: found.total,
         state,
         severity,
+        check_type,
         client_id: q.client_id,
         clients: clients.into_iter().map(|c| (c.id, c.name)).collect(),
         keep,
         can_write: p.can(Permission::ClientsWrite),
     }))
+}
+
+/// A check type as a URL query value (letters, digits and `_` pass; the
+/// rest is dropped: no check type has anything else).
+fn urlencoding(v: &str) -> String {
+    v.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@
 
 use crate::devices::store::Devices;
 use crate::store::{count_capped, Db, IdRow, Result, Total};
-use sea_query::{Expr, Iden, Order, Query, SelectStatement};
+use sea_query::{Expr, Iden, OnConflict, Order, Query, SelectStatement};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Alerts {
@@ -23,6 +23,15 @@ pub(crate) enum Alerts {
     ResolvedAt,
     SnoozedUntil,
     TicketId,
+}
+
+#[derive(Iden, Clone, Copy)]
+enum AlertCounts {
+    Table,
+    ClientId,
+    CheckType,
+    Severity,
+    N,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -141,7 +150,61 @@ pub struct NewAlert<'a> {
     pub now: i64,
 }
 
+/// Keeps the dashboard's count of unresolved alerts (one client, type and
+/// severity) in step with a change, in its transaction.
+async fn count(db: &mut impl Db, client_id: i64, check_type: &str, severity: &str, delta: i64) -> Result<()> {
+    use AlertCounts as C;
+    db.execute(
+        Query::insert()
+            .into_table(C::Table)
+            .columns([C::ClientId, C::CheckType, C::Severity, C::N])
+            .values_panic([client_id.into(), check_type.into(), severity.into(), delta.into()])
+            .on_conflict(
+                OnConflict::columns([C::ClientId, C::CheckType, C::Severity])
+                    .value(C::N, Expr::cust("alert_counts.n + excluded.n"))
+                    .to_owned(),
+            ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One count of unresolved alerts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CountRow {
+    pub client_id: i64,
+    pub check_type: String,
+    pub severity: String,
+    pub n: i64,
+}
+
+/// The unresolved alerts' counts (of the clients in `scope`; `None`: all).
+pub async fn counts(db: &mut impl Db, scope: Option<&[i64]>) -> Result<Vec<CountRow>> {
+    use AlertCounts as C;
+    let mut q = Query::select();
+    q.columns([C::ClientId, C::CheckType, C::Severity, C::N]).from(C::Table).and_where(Expr::col(C::N).gt(0));
+    if let Some(ids) = scope {
+        q.and_where(Expr::col(C::ClientId).is_in(ids.to_vec()));
+    }
+    db.fetch_all(&q).await
+}
+
+/// Unresolved alerts open longest (of the clients in `scope`).
+pub async fn oldest(db: &mut impl Db, scope: Option<&[i64]>, limit: u64) -> Result<Vec<AlertRow>> {
+    let mut q = Query::select();
+    q.columns(COLS).from(Alerts::Table).and_where(Expr::col(Alerts::ResolvedAt).is_null());
+    if let Some(ids) = scope {
+        q.and_where(Expr::col(Alerts::ClientId).is_in(ids.to_vec()));
+    }
+    db.fetch_all(q.order_by(Alerts::OpenedAt, Order::Asc).limit(limit)).await
+}
+
+async fn by_id(db: &mut impl Db, id: i64) -> Result<Option<AlertRow>> {
+    db.fetch_optional(Query::select().columns(COLS).from(Alerts::Table).and_where(Expr::col(Alerts::Id).eq(id))).await
+}
+
 pub async fn insert(db: &mut impl Db, a: NewAlert<'_>) -> Result<i64> {
+    count(db, a.client_id, a.check_type, a.severity, 1).await?;
     use Alerts as A;
     let r: IdRow = db
         .fetch_one(
@@ -179,6 +242,10 @@ pub async fn insert(db: &mut impl Db, a: NewAlert<'_>) -> Result<i64> {
 
 /// Changes what the alert says (severity, output) and touches it.
 pub async fn refresh(db: &mut impl Db, id: i64, severity: &str, output: &str, now: i64) -> Result<()> {
+    if let Some(a) = by_id(db, id).await?.filter(|a| a.resolved_at.is_none() && a.severity != severity) {
+        count(db, a.client_id, &a.check_type, &a.severity, -1).await?;
+        count(db, a.client_id, &a.check_type, severity, 1).await?;
+    }
     db.execute(
         Query::update()
             .table(Alerts::Table)
@@ -243,10 +310,16 @@ pub async fn transition(db: &mut impl Db, id: i64, state: &str, snoozed_until: O
         .value(Alerts::UpdatedAt, now)
         .and_where(Expr::col(Alerts::Id).eq(id))
         .and_where(Expr::col(Alerts::ResolvedAt).is_null());
-    if state == "resolved" {
-        q.value(Alerts::ResolvedAt, now);
+    if state != "resolved" {
+        return Ok(db.execute(&q).await? == 1);
     }
-    Ok(db.execute(&q).await? == 1)
+    q.value(Alerts::ResolvedAt, now);
+    let Some(a) = by_id(db, id).await? else { return Ok(false) };
+    let done = db.execute(&q).await? == 1;
+    if done {
+        count(db, a.client_id, &a.check_type, &a.severity, -1).await?;
+    }
+    Ok(done)
 }
 
 /// Snoozed alerts whose time is up.
@@ -329,8 +402,15 @@ fn filtered(q: &mut SelectStatement, scope: Option<&[i64]>, f: &Filter) {
         }
         None => {}
     }
-    if let Some(t) = &f.check_type {
-        q.and_where(Expr::col(Alerts::CheckType).eq(t.as_str()));
+    match f.check_type.as_deref() {
+        // The security posture's three checks together.
+        Some("posture") => {
+            q.and_where(Expr::col(Alerts::CheckType).is_in(["antivirus", "firewall", "disk_encryption"]));
+        }
+        Some(t) => {
+            q.and_where(Expr::col(Alerts::CheckType).eq(t));
+        }
+        None => {}
     }
 }
 
