@@ -123,3 +123,55 @@ async fn every_time_in_the_document_is_an_rfc3339_string() {
     assert!(seen > 30, "the check saw the document's times ({seen})");
     assert!(schemas.contains_key("ResultRow"), "script results have their schema");
 }
+
+/// The document names each schema after one type: two types of one name
+/// (an SLA policy's patch and a monitoring policy's, say) silently become
+/// one schema, and the API then documents the wrong body for one of them.
+/// Reads `src/` for every type deriving `ToSchema` (under its
+/// `#[schema(as = …)]` name when it has one) and every `choice!`.
+#[test]
+fn every_schema_name_belongs_to_one_type() {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut all = vec![];
+    files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut all);
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for f in &all {
+        let text = std::fs::read_to_string(f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            let item =
+                t.strip_prefix("pub struct ").or_else(|| t.strip_prefix("pub enum ")).or_else(|| t.strip_prefix("pub(crate) struct "));
+            if let Some(item) = item {
+                let name: String = item.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                // The attributes right above the item.
+                let attrs: Vec<&str> =
+                    lines[..i].iter().rev().take_while(|l| l.trim().starts_with("#[") || l.trim().starts_with("///")).copied().collect();
+                if attrs.iter().any(|a| a.contains("ToSchema")) {
+                    let renamed = attrs.iter().find_map(|a| {
+                        a.split("schema(as = ").nth(1).map(|r| r.split(')').next().unwrap().rsplit("::").next().unwrap().to_string())
+                    });
+                    seen.entry(renamed.unwrap_or(name)).or_default().push(f.display().to_string());
+                }
+            }
+            if t.starts_with("crate::choice!(") || t.starts_with("choice!(") {
+                let body = lines[i + 1..].iter().map(|l| l.trim()).find(|l| !l.starts_with("///")).unwrap_or("");
+                if let Some((name, _)) = body.split_once(':') {
+                    seen.entry(name.to_string()).or_default().push(f.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 100, "the reader found the schemas: {}", seen.len());
+    let twice: Vec<_> = seen.iter().filter(|(_, fs)| fs.len() > 1).collect();
+    assert!(twice.is_empty(), "schema names used by more than one type: {twice:?}");
+}

@@ -95,7 +95,7 @@ pub struct AlertQuery {
     pub severity: Option<String>,
     /// `open`, `acknowledged`, `snoozed`, `resolved`, or `unresolved`
     /// (the first three).
-    #[param(inline, value_type = Option<StateParam>)]
+    #[param(inline, value_type = Option<AlertStateParam>)]
     pub state: Option<String>,
     /// e.g. `offline`.
     pub check_type: Option<String>,
@@ -107,7 +107,7 @@ crate::choice!(
 );
 crate::choice!(
     /// An alert's state, as a filter.
-    StateParam: "", "open", "acknowledged", "snoozed", "suppressed", "resolved", "unresolved"
+    AlertStateParam: "", "open", "acknowledged", "snoozed", "suppressed", "resolved", "unresolved"
 );
 
 fn blank(v: &Option<String>) -> Option<String> {

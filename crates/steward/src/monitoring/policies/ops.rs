@@ -23,6 +23,7 @@ use std::collections::HashMap;
 /// A policy to create.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewMonitoringPolicy)]
 pub struct NewPolicy {
     #[schema(value_type = Name)]
     pub name: String,
@@ -45,6 +46,7 @@ pub struct NewPolicy {
 /// Changes to a policy; absent fields stay.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MonitoringPolicyPatch)]
 pub struct PolicyPatch {
     #[schema(value_type = Option<Name>)]
     pub name: Option<String>,
