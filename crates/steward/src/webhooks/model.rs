@@ -85,9 +85,46 @@ pub fn check_url(raw: &str) -> Result<reqwest::Url, String> {
     Ok(u)
 }
 
+/// What a webhook takes: its events, and for alerts only some clients',
+/// some policies' (empty: all) or only critical ones.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    pub events: Vec<String>,
+    pub client_ids: Vec<i64>,
+    pub policy_ids: Vec<i64>,
+    pub critical_only: bool,
+}
+
+/// Whether a webhook with `route` takes `event` about `payload`
+/// (`{"alert": {client_id, policy_id, severity, …}}`).
+pub fn takes(route: &Route, event: &str, payload: &serde_json::Value) -> bool {
+    if !route.events.iter().any(|e| e == event) {
+        return false;
+    }
+    let alert = &payload["alert"];
+    let client_ok = route.client_ids.is_empty() || alert["client_id"].as_i64().is_some_and(|c| route.client_ids.contains(&c));
+    let policy_ok = route.policy_ids.is_empty() || alert["policy_id"].as_i64().is_some_and(|p| route.policy_ids.contains(&p));
+    let severity_ok = !route.critical_only || alert["severity"] == "critical";
+    client_ok && policy_ok && severity_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_route_takes_only_its_clients_policies_and_severity() {
+        let alert = |client: i64, policy: Option<i64>, severity: &str| serde_json::json!({"alert": {"client_id": client, "policy_id": policy, "severity": severity}});
+        let all = Route { events: vec!["alert.open".into()], ..Default::default() };
+        assert!(takes(&all, "alert.open", &alert(1, None, "warning")));
+        assert!(!takes(&all, "alert.resolve", &alert(1, None, "warning")), "not its event");
+        let narrow = Route { events: vec!["alert.open".into()], client_ids: vec![2], policy_ids: vec![7], critical_only: true };
+        assert!(takes(&narrow, "alert.open", &alert(2, Some(7), "critical")));
+        assert!(!takes(&narrow, "alert.open", &alert(3, Some(7), "critical")), "another client");
+        assert!(!takes(&narrow, "alert.open", &alert(2, Some(8), "critical")), "another policy");
+        assert!(!takes(&narrow, "alert.open", &alert(2, None, "critical")), "no policy");
+        assert!(!takes(&narrow, "alert.open", &alert(2, Some(7), "warning")), "not critical");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -36,6 +36,16 @@ pub struct NewWebhook {
     /// Any of `alert.open`, `alert.update`, `alert.resolve`,
     /// `alert.acknowledge`, `alert.snooze`.
     pub events: Vec<String>,
+    /// Only these clients' alerts (absent or `[]`: every client's).
+    #[serde(default)]
+    pub client_ids: Vec<i64>,
+    /// Only alerts of checks from these monitoring policies (absent or
+    /// `[]`: every policy's).
+    #[serde(default)]
+    pub policy_ids: Vec<i64>,
+    /// `warning` (default: every alert) or `critical` (critical ones only).
+    #[serde(default)]
+    pub min_severity: Option<String>,
 }
 
 /// A webhook as shown (never its secret).
@@ -45,6 +55,9 @@ pub struct Webhook {
     pub name: String,
     pub url: String,
     pub events: Vec<String>,
+    pub client_ids: Vec<i64>,
+    pub policy_ids: Vec<i64>,
+    pub min_severity: String,
     #[schema(format = DateTime)]
     pub created_at: String,
 }
@@ -56,6 +69,9 @@ impl From<WebhookRow> for Webhook {
             name: r.name,
             url: r.url,
             events: serde_json::from_str(&r.events).unwrap_or_default(),
+            client_ids: serde_json::from_str(&r.client_ids).unwrap_or_default(),
+            policy_ids: serde_json::from_str(&r.policy_ids).unwrap_or_default(),
+            min_severity: r.min_severity,
             created_at: rfc3339(r.created_at),
         }
     }
@@ -124,12 +140,35 @@ pub async fn create(app: &App, p: &Principal, r: NewWebhook) -> Result<Webhook, 
     events.sort();
     events.dedup();
     let events_json = serde_json::to_string(&events).map_err(ApiError::internal)?;
+    let min_severity = r.min_severity.as_deref().unwrap_or("warning");
+    if !matches!(min_severity, "warning" | "critical") {
+        return Err(ApiError::refused("min_severity", "warning or critical"));
+    }
+    let (mut clients, mut policies) = (r.client_ids.clone(), r.policy_ids.clone());
+    clients.sort();
+    clients.dedup();
+    policies.sort();
+    policies.dedup();
+    if clients.len() > 500 || policies.len() > 100 {
+        return Err(ApiError::refused("client_ids", "at most 500 clients and 100 policies"));
+    }
     let mut tx = app.store.begin_audited().await?;
+    for c in &clients {
+        if !crate::tenancy::store::client_exists(tx.tx(), *c).await? {
+            return Err(ApiError::refused("client_ids", format!("{c} is not a client")));
+        }
+    }
+    let known = crate::monitoring::policies::store::existing(tx.tx(), &policies).await?;
+    if let Some(missing) = policies.iter().find(|p| !known.contains(p)) {
+        return Err(ApiError::refused("policy_ids", format!("{missing} is not a monitoring policy")));
+    }
     let id = store::insert(tx.tx(), name.as_str(), url.as_str(), &events_json, p.user.id, now_us()).await?;
+    let (clients_json, policies_json) = (json!(clients).to_string(), json!(policies).to_string());
+    store::set_routes(tx.tx(), id, &clients_json, &policies_json, min_severity).await?;
     store::set_secret(tx.tx(), id, &app.master.seal(&secret_context(id), r.secret.as_bytes())).await?;
     let row = store::get(tx.tx(), id).await?.ok_or_else(|| ApiError::internal("webhook vanished"))?;
-    tx.commit(&p.actor(), Event::new("webhook.create", "webhook", id).details(json!({"name": row.name, "url": row.url, "events": events})))
-        .await?;
+    let details = json!({"name": row.name, "url": row.url, "events": events, "client_ids": clients, "policy_ids": policies, "min_severity": min_severity});
+    tx.commit(&p.actor(), Event::new("webhook.create", "webhook", id).details(details)).await?;
     Ok(row.into())
 }
 
@@ -149,17 +188,23 @@ pub async fn deliveries(app: &App, p: &Principal, id: i64) -> Result<Vec<Deliver
     Ok(store::deliveries(&mut db, id, 200).await?.into_iter().map(Delivery::from).collect())
 }
 
+fn route_of(h: &WebhookRow) -> model::Route {
+    model::Route {
+        events: serde_json::from_str(&h.events).unwrap_or_default(),
+        client_ids: serde_json::from_str(&h.client_ids).unwrap_or_default(),
+        policy_ids: serde_json::from_str(&h.policy_ids).unwrap_or_default(),
+        critical_only: h.min_severity == "critical",
+    }
+}
+
 /// Queues `event` with `payload` for every webhook that takes it, inside
 /// the caller's transaction (so the delivery exists exactly when the
 /// change does).
 pub async fn enqueue(db: &mut impl Db, event: &str, payload: &serde_json::Value) -> crate::store::Result<()> {
     let hooks = store::active(db).await?;
     let body = json!({"event": event, "at": rfc3339(now_us()), "data": payload}).to_string();
-    for h in hooks {
-        let wanted: Vec<String> = serde_json::from_str(&h.events).unwrap_or_default();
-        if wanted.iter().any(|e| e == event) {
-            store::enqueue(db, h.id, event, &body, now_us()).await?;
-        }
+    for h in hooks.iter().filter(|h| model::takes(&route_of(h), event, payload)) {
+        store::enqueue(db, h.id, event, &body, now_us()).await?;
     }
     Ok(())
 }

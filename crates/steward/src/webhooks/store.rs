@@ -16,6 +16,9 @@ enum Webhooks {
     CreatedBy,
     CreatedAt,
     DeletedAt,
+    ClientIds,
+    PolicyIds,
+    MinSeverity,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -46,9 +49,15 @@ pub struct WebhookRow {
     pub events: String,
     pub created_by: Option<i64>,
     pub created_at: i64,
+    /// JSON lists: only these clients' and these policies' alerts (`[]`: all).
+    pub client_ids: String,
+    pub policy_ids: String,
+    /// `warning` (all) or `critical`.
+    pub min_severity: String,
 }
 
-const COLS: [W; 7] = [W::Id, W::Name, W::Url, W::SecretSealed, W::Events, W::CreatedBy, W::CreatedAt];
+const COLS: [W; 10] =
+    [W::Id, W::Name, W::Url, W::SecretSealed, W::Events, W::CreatedBy, W::CreatedAt, W::ClientIds, W::PolicyIds, W::MinSeverity];
 
 /// Webhooks not deleted.
 pub async fn active(db: &mut impl Db) -> Result<Vec<WebhookRow>> {
@@ -74,6 +83,18 @@ pub async fn insert(db: &mut impl Db, name: &str, url: &str, events: &str, creat
         )
         .await?;
     Ok(r.id)
+}
+
+/// What a webhook takes beyond its events (JSON lists, a severity).
+pub async fn set_routes(db: &mut impl Db, id: i64, client_ids: &str, policy_ids: &str, min_severity: &str) -> Result<()> {
+    db.execute(
+        Query::update()
+            .table(W::Table)
+            .values([(W::ClientIds, client_ids.into()), (W::PolicyIds, policy_ids.into()), (W::MinSeverity, min_severity.into())])
+            .and_where(Expr::col(W::Id).eq(id)),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn set_secret(db: &mut impl Db, id: i64, sealed: &str) -> Result<()> {

@@ -69,6 +69,9 @@ async fn alert_events_reach_a_webhook_signed_and_failures_are_retried_and_logged
         ("secret", json!({"name": "x", "url": good_url, "secret": "short", "events": ["alert.open"]})),
         ("events", json!({"name": "x", "url": good_url, "secret": SECRET, "events": ["ticket.burn"]})),
         ("events", json!({"name": "x", "url": good_url, "secret": SECRET, "events": []})),
+        ("client_ids", json!({"name": "x", "url": good_url, "secret": SECRET, "events": ["alert.open"], "client_ids": [999_999]})),
+        ("policy_ids", json!({"name": "x", "url": good_url, "secret": SECRET, "events": ["alert.open"], "policy_ids": [999_999]})),
+        ("min_severity", json!({"name": "x", "url": good_url, "secret": SECRET, "events": ["alert.open"], "min_severity": "info"})),
     ] {
         let (st, e) = a.post("/api/v1/webhooks", body).await;
         assert_eq!((st, e["error"]["field"].as_str()), (422, Some(field)), "{e}");
@@ -83,11 +86,31 @@ async fn alert_events_reach_a_webhook_signed_and_failures_are_retried_and_logged
     assert!(hook.get("secret").is_none() && !hook.to_string().contains(SECRET), "{hook}");
     let (_, failing) =
         a.post("/api/v1/webhooks", json!({"name": "Broken", "url": bad_url, "secret": SECRET, "events": ["alert.open"]})).await;
+    // Routed: one takes only another client's alerts, one only the Standard policy's critical ones.
+    let client = make_client(&a, "Northwind").await;
+    let other = make_client(&a, "Elsewhere").await;
+    let (_, policies) = a.get("/api/v1/monitoring/policies").await;
+    let standard = policies.as_array().unwrap().iter().find(|p| p["name"] == "Standard").unwrap()["id"].clone();
+    let (others_url, others) = receiver(200).await;
+    let (routed_url, routed) = receiver(200).await;
+    let (st, _) = a
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Elsewhere only", "url": others_url, "secret": SECRET, "events": ["alert.open"], "client_ids": [other]}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let (st, r) = a
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Standard, critical", "url": routed_url, "secret": SECRET, "events": ["alert.open"], "policy_ids": [standard], "min_severity": "critical"}),
+        )
+        .await;
+    assert_eq!((st, &r["min_severity"], &r["policy_ids"]), (201, &json!("critical"), &json!([standard])), "{r}");
     let (_, list) = a.get("/api/v1/webhooks").await;
-    assert!(!list.to_string().contains(SECRET) && list.as_array().unwrap().len() == 2);
+    assert!(!list.to_string().contains(SECRET) && list.as_array().unwrap().len() == 4);
 
     // A device goes away: its alert is announced, signed.
-    let client = make_client(&a, "Northwind").await;
     let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
     let sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 1);
     wait_for(&a, "/api/v1/devices", "the device online", |v| v["items"][0]["online"] == true).await;
@@ -106,6 +129,12 @@ async fn alert_events_reach_a_webhook_signed_and_failures_are_retried_and_logged
     assert_ne!(h("x-steward-signature"), sign("another-secret-entirely-123", &h("x-steward-timestamp"), &body));
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!((v["event"].as_str(), v["data"]["alert"]["id"].as_i64()), (Some("alert.open"), Some(alert_id)), "{v}");
+    assert_eq!(v["data"]["alert"]["policy_id"], standard, "the alert says which policy's check it is: {v}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while routed.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the routed webhook got nothing");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 
     // Acknowledged: announced too (the hook takes that event).
     a.post(&format!("/api/v1/clients/{client}/alerts/{alert_id}/ack"), json!({"note": "on it"})).await;
@@ -127,6 +156,7 @@ async fn alert_events_reach_a_webhook_signed_and_failures_are_retried_and_logged
     assert_eq!((d["state"].as_str(), d["last_status"].as_i64()), (Some("pending"), Some(500)), "{d}");
     assert!(d["next_attempt_at"].is_string() && d["last_error"].as_str().unwrap().contains("500"));
     assert_eq!(bad.lock().unwrap().len(), 1, "not retried at once");
+    assert!(others.lock().unwrap().is_empty(), "another client's webhook heard nothing of Northwind");
 
     // Deleted: gone from the list; not for a non-administrator at all.
     assert_eq!(a.delete(&format!("/api/v1/webhooks/{}", failing["id"])).await.0, 204);

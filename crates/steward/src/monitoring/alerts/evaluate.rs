@@ -67,13 +67,13 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
         after_id = last.id;
         let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
         // Each device's server-side checks, and the keys of all its checks.
-        let mut wanted: Vec<(usize, Check, Option<Status>)> = vec![];
+        let mut wanted: Vec<(usize, Check, Option<Status>, i64)> = vec![];
         let mut runs: HashSet<(i64, String)> = HashSet::new();
         for (i, d) in devices.iter().enumerate() {
             for e in effective(d.client_id, d.site_id, d.id) {
                 runs.insert((d.id, e.check.key.clone()));
                 if matches!(e.check.kind, Kind::Server(ServerKind::Offline { .. } | ServerKind::Metric { .. })) {
-                    wanted.push((i, e.check, e.ticket_on.or(installation)));
+                    wanted.push((i, e.check, e.ticket_on.or(installation), e.policy_id));
                 }
             }
         }
@@ -86,7 +86,7 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
         let mut averages: HashMap<(i64, String, u32), f64> = HashMap::new();
         let mut windows: Vec<(String, u32)> = wanted
             .iter()
-            .filter_map(|(_, c, _)| match &c.kind {
+            .filter_map(|(_, c, _, _)| match &c.kind {
                 Kind::Server(ServerKind::Metric { series, window_secs, .. }) if series != "disk" => Some((series.clone(), *window_secs)),
                 _ => None,
             })
@@ -108,7 +108,7 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
         }
         let offline_now: HashMap<i64, bool> =
             devices.iter().map(|d| (d.id, offline_result(d, now, app.cfg.alert_offline_after_secs).0 != Status::Pass)).collect();
-        for (i, c, tickets_on) in wanted {
+        for (i, c, tickets_on, policy_id) in wanted {
             let d = &devices[i];
             let (result, output) = match &c.kind {
                 Kind::Server(ServerKind::Offline { after_secs }) => {
@@ -135,7 +135,7 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
             }
             let target = Target { device_id: d.id, client_id: d.client_id, site_id: d.site_id, hostname: &d.hostname };
             let label = label(&c);
-            let check = CheckRef { key: &c.key, check_type: c.kind.type_name(), label: &label, tickets_on };
+            let check = CheckRef { key: &c.key, check_type: c.kind.type_name(), label: &label, tickets_on, policy_id };
             apply(app, &target, &check, &next, changed, &Found { output: &output, value: None }, now).await?;
         }
     }

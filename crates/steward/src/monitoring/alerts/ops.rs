@@ -41,6 +41,8 @@ pub struct AlertInfo {
     #[schema(format = DateTime)]
     pub snoozed_until: Option<String>,
     pub ticket_id: Option<i64>,
+    /// The monitoring policy its check came from.
+    pub policy_id: Option<i64>,
 }
 
 impl From<AlertRow> for AlertInfo {
@@ -60,6 +62,7 @@ impl From<AlertRow> for AlertInfo {
             resolved_at: r.resolved_at.map(rfc3339),
             snoozed_until: r.snoozed_until.map(rfc3339),
             ticket_id: r.ticket_id,
+            policy_id: r.policy_id,
         }
     }
 }

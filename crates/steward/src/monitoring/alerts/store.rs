@@ -23,6 +23,7 @@ pub(crate) enum Alerts {
     ResolvedAt,
     SnoozedUntil,
     TicketId,
+    PolicyId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -96,9 +97,11 @@ pub struct AlertRow {
     pub resolved_at: Option<i64>,
     pub snoozed_until: Option<i64>,
     pub ticket_id: Option<i64>,
+    /// The monitoring policy its check came from.
+    pub policy_id: Option<i64>,
 }
 
-const COLS: [Alerts; 14] = [
+const COLS: [Alerts; 15] = [
     Alerts::Id,
     Alerts::ClientId,
     Alerts::DeviceId,
@@ -113,6 +116,7 @@ const COLS: [Alerts; 14] = [
     Alerts::ResolvedAt,
     Alerts::SnoozedUntil,
     Alerts::TicketId,
+    Alerts::PolicyId,
 ];
 
 /// The unresolved alert of a device's check.
@@ -147,6 +151,7 @@ pub struct NewAlert<'a> {
     pub severity: &'a str,
     pub title: &'a str,
     pub output: &'a str,
+    pub policy_id: Option<i64>,
     pub now: i64,
 }
 
@@ -221,6 +226,7 @@ pub async fn insert(db: &mut impl Db, a: NewAlert<'_>) -> Result<i64> {
                     A::Output,
                     A::OpenedAt,
                     A::UpdatedAt,
+                    A::PolicyId,
                 ])
                 .values_panic([
                     a.client_id.into(),
@@ -233,6 +239,7 @@ pub async fn insert(db: &mut impl Db, a: NewAlert<'_>) -> Result<i64> {
                     a.output.into(),
                     a.now.into(),
                     a.now.into(),
+                    a.policy_id.into(),
                 ])
                 .returning_col(A::Id),
         )

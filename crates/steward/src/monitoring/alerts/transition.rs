@@ -31,6 +31,8 @@ pub struct CheckRef<'a> {
     pub label: &'a str,
     /// Alerts of at least this severity open a ticket (`None`: none).
     pub tickets_on: Option<Status>,
+    /// The policy the check came from (webhooks may route by it).
+    pub policy_id: i64,
 }
 
 /// What the check found this time.
@@ -74,6 +76,9 @@ pub async fn apply(
         return Ok(());
     }
     let mut tx = app.store.begin_audited().await?;
+    // `now` is when the result arrived; the history says when it was recorded
+    // (the difference is the ingest delay the checks benchmark measures).
+    let recorded = crate::time::now_us();
     checks::set_state(tx.tx(), &write).await?;
     checks::add_change(tx.tx(), d.device_id, key, now, next.status.as_str()).await?;
     let open = alerts::unresolved(tx.tx(), d.device_id, key).await?;
@@ -116,10 +121,11 @@ pub async fn apply(
                 severity: severity.as_str(),
                 title: &title,
                 output,
+                policy_id: Some(check.policy_id),
                 now,
             };
             let id = alerts::insert(tx.tx(), new).await?;
-            alerts::add_event(tx.tx(), id, "opened", None, output, now).await?;
+            alerts::add_event(tx.tx(), id, "opened", None, output, recorded).await?;
             let window = crate::monitoring::maintenance::ops::open_for_device(tx.tx(), d.client_id, d.site_id, d.device_id).await?;
             let details = json!({"device_id": d.device_id, "check": key, "severity": severity.as_str(), "title": title});
             match window {

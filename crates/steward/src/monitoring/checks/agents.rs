@@ -247,8 +247,13 @@ async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Re
     for (device, (client, site), hostname, e, next, output, value, now) in changes {
         let target = Target { device_id: device, client_id: client, site_id: site, hostname: &hostname };
         let label = label(&e.check);
-        let check =
-            CheckRef { key: &e.check.key, check_type: e.check.kind.type_name(), label: &label, tickets_on: e.ticket_on.or(installation) };
+        let check = CheckRef {
+            key: &e.check.key,
+            check_type: e.check.kind.type_name(),
+            label: &label,
+            tickets_on: e.ticket_on.or(installation),
+            policy_id: e.policy_id,
+        };
         apply(app, &target, &check, &next, true, &Found { output: &output, value }, now).await?;
     }
     Ok(())
