@@ -62,6 +62,11 @@ pub struct Config {
     pub webhook_check_secs: u64,
     /// Address ranges webhooks may reach although private (CIDR).
     pub webhook_allow_private: Vec<String>,
+    /// Alert events a webhook receives one by one within 5 minutes; past
+    /// that (a storm) the rest wait and go as one digest.
+    pub webhook_storm_limit: u64,
+    /// Seconds held events gather before their digest goes.
+    pub webhook_digest_secs: u64,
     /// How recently a session must have proven its second factor to
     /// reveal a vault secret.
     pub vault_reveal_mfa_minutes: u64,
@@ -221,6 +226,14 @@ pub struct Partial {
     /// link-local and multicast addresses are refused.
     #[arg(long, env = "STEWARD_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: Option<String>,
+    /// Alert events a webhook receives one by one within 5 minutes before
+    /// the rest are bundled into digests (default 20; 1–10000).
+    #[arg(long, env = "STEWARD_WEBHOOK_STORM_LIMIT")]
+    pub webhook_storm_limit: Option<u64>,
+    /// Seconds bundled events gather before their digest is sent (default
+    /// 60; 1–3600).
+    #[arg(long, env = "STEWARD_WEBHOOK_DIGEST_SECS")]
+    pub webhook_digest_secs: Option<u64>,
     /// Minutes a second factor proven in a session allows vault reveals
     /// (default 15; 1–1440).
     #[arg(long, env = "STEWARD_VAULT_REVEAL_MFA_MINUTES")]
@@ -270,6 +283,8 @@ impl Partial {
             alert_offline_after_secs,
             webhook_check_secs,
             webhook_allow_private,
+            webhook_storm_limit,
+            webhook_digest_secs,
             vault_reveal_mfa_minutes,
             agent_dir
         )
@@ -330,6 +345,8 @@ impl Partial {
                 .as_deref()
                 .map(|s| s.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect())
                 .unwrap_or_default(),
+            webhook_storm_limit: self.webhook_storm_limit.unwrap_or(20),
+            webhook_digest_secs: self.webhook_digest_secs.unwrap_or(60),
             vault_reveal_mfa_minutes: self.vault_reveal_mfa_minutes.unwrap_or(15),
             agent_dir: self.agent_dir,
         };
@@ -341,6 +358,8 @@ impl Partial {
         if let Some(bad) = c.webhook_allow_private.iter().find(|r| crate::validate::cidr::Range::parse(r).is_none()) {
             anyhow::bail!("webhook_allow_private: {bad:?} is not an address range like 10.0.5.0/24");
         }
+        anyhow::ensure!((1..=10_000).contains(&c.webhook_storm_limit), "webhook_storm_limit must be between 1 and 10000");
+        anyhow::ensure!((1..=3600).contains(&c.webhook_digest_secs), "webhook_digest_secs must be between 1 and 3600");
         anyhow::ensure!((1..=1440).contains(&c.vault_reveal_mfa_minutes), "vault_reveal_mfa_minutes must be between 1 and 1440");
         anyhow::ensure!((1..=60).contains(&c.sla_check_secs), "sla_check_secs must be between 1 and 60");
         anyhow::ensure!((1..=600).contains(&c.http_header_timeout_secs), "http_header_timeout_secs must be between 1 and 600");

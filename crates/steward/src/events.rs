@@ -39,9 +39,6 @@ pub enum Event {
     /// A monitoring policy or an assignment of one changed: the checks of
     /// any device may have changed.
     MonitoringChanged,
-    /// An agent that runs checks connected, running the set of `version`
-    /// (`""`: none); it is sent its set when that differs.
-    ChecksWanted { device: i64, client: i64, version: String },
 }
 
 /// Which of a ticket's SLA clocks.
@@ -73,7 +70,7 @@ impl Event {
         match self {
             Event::DevicePresence { client, .. } | Event::InventoryChanged { client, .. } => Some(*client),
             Event::AgentSettingsChanged { client, .. } | Event::TicketChanged { client, .. } | Event::Sla { client, .. } => Some(*client),
-            Event::ChecksWanted { client, .. } | Event::AlertChanged { client, .. } => Some(*client),
+            Event::AlertChanged { client, .. } => Some(*client),
             Event::ScriptFinished { .. } | Event::MonitoringChanged => None,
         }
     }

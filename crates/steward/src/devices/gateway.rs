@@ -133,7 +133,7 @@ async fn session(app: App, mut socket: WebSocket, ip: String, pending: Option<cr
     Box::pin(came_online(&app, id, client_id, reported_version, &ip)).await;
     if let Some(version) = checks_version {
         // The checks domain sends its set if it runs another one.
-        app.bus.publish(Event::ChecksWanted { device: id, client: client_id, version }).await;
+        app.checks.want(id, version);
     }
     let why = run(&app, &mut socket, (id, client_id), &mailbox, Duration::from_secs(settings.offline_after_secs.into())).await;
     app.agents.remove(id, conn);

@@ -90,10 +90,15 @@ pub async fn figures(app: &App, p: &Principal) -> Result<Dashboard, ApiError> {
     Ok(Dashboard { total, clients, failing_longest })
 }
 
+/// Clients the page lists (the most critical first; the API has them all).
+const PAGE_CLIENTS: usize = 25;
+
 #[derive(Template)]
 #[template(path = "dashboard_monitoring.html")]
 struct Section {
     d: Dashboard,
+    /// Clients with something to show beyond those listed.
+    more: usize,
 }
 
 /// On the home page, first.
@@ -104,7 +109,10 @@ fn home<'a>(app: &'a App, p: &'a Principal, _: PanelCtx) -> BoxFut<'a, Result<Op
         if !p.can(Permission::ClientsRead) {
             return Ok(None);
         }
-        Fragment::render(&Section { d: figures(app, p).await? }).map(Some)
+        let mut d = figures(app, p).await?;
+        let more = d.clients.len().saturating_sub(PAGE_CLIENTS);
+        d.clients.truncate(PAGE_CLIENTS);
+        Fragment::render(&Section { d, more }).map(Some)
     })
 }
 

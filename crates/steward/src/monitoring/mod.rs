@@ -42,6 +42,10 @@ pub fn domain() -> Domain {
         .pages([
             get("/alerts", Need::Perm(Permission::ClientsRead), alerts::pages::list),
             get("/alerts/events", Need::Perm(Permission::ClientsRead), alerts::pages::events),
+            get("/monitoring/policies", Need::Perm(Permission::ClientsRead), policies::pages::list),
+            post("/monitoring/policies", Need::Perm(Permission::SettingsWrite), policies::pages::create),
+            post("/monitoring/policies/{id}", Need::Perm(Permission::SettingsWrite), policies::pages::update),
+            post("/monitoring/policies/{id}/delete", Need::Perm(Permission::SettingsWrite), policies::pages::delete),
             post("/clients/{id}/alerts/{alert_id}/ack", Need::Perm(Permission::ClientsWrite), alerts::pages::ack),
             post("/clients/{id}/alerts/{alert_id}/resolve", Need::Perm(Permission::ClientsWrite), alerts::pages::resolve),
             post("/clients/{id}/alerts/{alert_id}/snooze", Need::Perm(Permission::ClientsWrite), alerts::pages::snooze),
@@ -59,6 +63,15 @@ pub fn domain() -> Domain {
         .api(Need::Perm(Permission::ClientsRead), routes!(policies::api::get, policies::api::update, policies::api::delete))
         .api(Need::Perm(Permission::ClientsRead), routes!(policies::api::device_checks))
         .listener(checks::agents::LISTENER)
+        .nav(NavItem {
+            group: NavGroup::Rmm,
+            order: 16,
+            id: "policies",
+            label: "Policies",
+            href: "/monitoring/policies",
+            key: 'y',
+            need: Need::Perm(Permission::ClientsRead),
+        })
         .panel(alerts::pages::HOME_STAT)
         .panel(dashboard::HOME_PANEL)
         .api(Need::Perm(Permission::ClientsRead), routes!(dashboard::api))

@@ -18,6 +18,16 @@ use std::time::Duration;
 const BATCH: u64 = 100;
 
 pub async fn run(app: &App) -> anyhow::Result<()> {
+    {
+        // Storms' held events go as digests first.
+        let _turn = app.store.write_turn().await;
+        let mut tx = app.store.begin().await?;
+        let made = super::ops::digest(&mut tx, now_us(), app.cfg.webhook_digest_secs as i64 * 1_000_000).await?;
+        tx.commit().await?;
+        if made > 0 {
+            tracing::info!(digests = made, "webhook digests queued for alert storms");
+        }
+    }
     let allowed: Vec<Range> = app.cfg.webhook_allow_private.iter().filter_map(|r| Range::parse(r)).collect();
     let due = store::due(&mut app.store.clone(), now_us(), BATCH).await?;
     for d in due {

@@ -85,6 +85,17 @@ pub fn check_url(raw: &str) -> Result<reqwest::Url, String> {
     Ok(u)
 }
 
+/// The window a storm is counted over.
+pub const STORM_WINDOW_US: i64 = 5 * 60 * 1_000_000;
+/// Events in one digest at most (a larger storm sends several).
+pub const DIGEST_MAX: u64 = 500;
+
+/// Whether a webhook that was sent `sent` events in the storm window is in
+/// a storm (its next events wait for a digest).
+pub fn in_storm(sent: i64, limit: u64) -> bool {
+    sent >= limit as i64
+}
+
 /// What a webhook takes: its events, and for alerts only some clients',
 /// some policies' (empty: all) or only critical ones.
 #[derive(Debug, Clone, Default)]

@@ -82,7 +82,8 @@ impl From<WebhookRow> for Webhook {
 pub struct Delivery {
     pub id: i64,
     pub event: String,
-    /// `pending`, `delivered` or `failed`.
+    /// `pending`, `delivered`, `failed`, `held` (a storm: waiting for the
+    /// digest) or `digested` (sent within an `alert.digest`).
     pub state: String,
     pub attempts: i64,
     /// The receiver's last HTTP status.
@@ -200,11 +201,37 @@ fn route_of(h: &WebhookRow) -> model::Route {
 /// Queues `event` with `payload` for every webhook that takes it, inside
 /// the caller's transaction (so the delivery exists exactly when the
 /// change does).
-pub async fn enqueue(db: &mut impl Db, event: &str, payload: &serde_json::Value) -> crate::store::Result<()> {
+///
+/// A storm (a site's link down: hundreds of alerts in minutes) is not
+/// hundreds of calls: past `storm_limit` events sent to a webhook in the
+/// last 5 minutes, the rest are held, and the delivery job sends them as
+/// one `alert.digest` ([`digest`]).
+pub async fn enqueue(db: &mut impl Db, event: &str, payload: &serde_json::Value, storm_limit: u64) -> crate::store::Result<()> {
     let hooks = store::active(db).await?;
-    let body = json!({"event": event, "at": rfc3339(now_us()), "data": payload}).to_string();
+    let now = now_us();
+    let body = json!({"event": event, "at": rfc3339(now), "data": payload}).to_string();
     for h in hooks.iter().filter(|h| model::takes(&route_of(h), event, payload)) {
-        store::enqueue(db, h.id, event, &body, now_us()).await?;
+        let sent = store::sent_since(db, h.id, now - model::STORM_WINDOW_US).await?;
+        let state = if model::in_storm(sent, storm_limit) { "held" } else { "pending" };
+        store::enqueue(db, h.id, event, &body, state, now).await?;
     }
     Ok(())
+}
+
+/// Sends each webhook's held events as one `alert.digest` once the oldest
+/// has waited `after_us`: the events, oldest first, in one body.
+pub async fn digest(db: &mut impl Db, now: i64, after_us: i64) -> crate::store::Result<usize> {
+    let mut made = 0;
+    for webhook in store::held_webhooks(db, now - after_us).await? {
+        let held = store::held(db, webhook, model::DIGEST_MAX).await?;
+        if held.is_empty() {
+            continue;
+        }
+        let events: Vec<serde_json::Value> = held.iter().map(|d| serde_json::from_str(&d.payload).unwrap_or_default()).collect();
+        let body = json!({"event": "alert.digest", "at": rfc3339(now), "data": {"count": events.len(), "events": events}}).to_string();
+        store::enqueue(db, webhook, "alert.digest", &body, "pending", now).await?;
+        store::mark_digested(db, &held.iter().map(|d| d.id).collect::<Vec<_>>()).await?;
+        made += 1;
+    }
+    Ok(made)
 }

@@ -115,15 +115,70 @@ pub async fn delete(db: &mut impl Db, id: i64, now: i64) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// Queues a delivery (inside the caller's transaction).
-pub async fn enqueue(db: &mut impl Db, webhook_id: i64, event: &str, payload: &str, now: i64) -> Result<()> {
+/// Queues a delivery (inside the caller's transaction): `pending`, or
+/// `held` for a digest.
+pub async fn enqueue(db: &mut impl Db, webhook_id: i64, event: &str, payload: &str, state: &str, now: i64) -> Result<()> {
     db.execute(
         Query::insert()
             .into_table(D::Table)
             .columns([D::WebhookId, D::Event, D::Payload, D::State, D::NextAttemptAt, D::CreatedAt])
-            .values_panic([webhook_id.into(), event.into(), payload.into(), "pending".into(), now.into(), now.into()]),
+            .values_panic([webhook_id.into(), event.into(), payload.into(), state.into(), now.into(), now.into()]),
     )
     .await?;
+    Ok(())
+}
+
+/// Deliveries queued to be sent (not held) for a webhook since `since`.
+pub async fn sent_since(db: &mut impl Db, webhook_id: i64, since: i64) -> Result<i64> {
+    let n: crate::store::Count = db
+        .fetch_one(
+            Query::select()
+                .expr_as(Expr::col(D::Id).count(), crate::store::n())
+                .from(D::Table)
+                .and_where(Expr::col(D::WebhookId).eq(webhook_id))
+                .and_where(Expr::col(D::CreatedAt).gte(since))
+                .and_where(Expr::col(D::State).is_not_in(["held", "digested"])),
+        )
+        .await?;
+    Ok(n.n)
+}
+
+#[derive(sqlx::FromRow)]
+struct WebhookId {
+    webhook_id: i64,
+}
+
+/// Webhooks with a held delivery queued before `before`.
+pub async fn held_webhooks(db: &mut impl Db, before: i64) -> Result<Vec<i64>> {
+    let rows: Vec<WebhookId> = db
+        .fetch_all(
+            Query::select()
+                .distinct()
+                .column(D::WebhookId)
+                .from(D::Table)
+                .and_where(Expr::col(D::State).eq("held"))
+                .and_where(Expr::col(D::CreatedAt).lte(before)),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| r.webhook_id).collect())
+}
+
+/// A webhook's held deliveries, oldest first.
+pub async fn held(db: &mut impl Db, webhook_id: i64, limit: u64) -> Result<Vec<DeliveryRow>> {
+    db.fetch_all(
+        Query::select()
+            .columns(DCOLS)
+            .from(D::Table)
+            .and_where(Expr::col(D::WebhookId).eq(webhook_id))
+            .and_where(Expr::col(D::State).eq("held"))
+            .order_by(D::Id, Order::Asc)
+            .limit(limit),
+    )
+    .await
+}
+
+pub async fn mark_digested(db: &mut impl Db, ids: &[i64]) -> Result<()> {
+    db.execute(Query::update().table(D::Table).value(D::State, "digested").and_where(Expr::col(D::Id).is_in(ids.iter().copied()))).await?;
     Ok(())
 }
 

@@ -99,6 +99,24 @@ async fn policies_are_checked_inherited_and_excluded_per_check() {
     assert_eq!(t.post("/api/v1/monitoring/policies", json!({"name": "Mine", "checks": []})).await.0, 403);
     assert_eq!(t.patch(&format!("/api/v1/monitoring/policies/{web}"), json!({"name": "Mine"})).await.0, 403);
     assert_eq!(t.get(&checks_path).await.0, 404);
+    // The page: technicians read it, only administrators get the forms.
+    let (st, page) = t.get_text("/monitoring/policies").await;
+    assert!(st == 200 && page.contains("Web") && !page.contains("New policy"), "{st}");
+    let (st, _, _) = t.form("/monitoring/policies", &[("name", "Mine"), ("checks", "[]")]).await;
+    assert_eq!(st, 403);
+    // An administrator adds one from the page; a bad check is named, and nothing is kept.
+    let (st, _, body) =
+        a.form("/monitoring/policies", &[("name", "Printers"), ("checks", r#"[{"type": "ping", "host": "-x", "timeout_ms": 500}]"#)]).await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("checks[0]") && body.contains("host"), "{body}");
+    let (st, _, body) = a.form("/monitoring/policies", &[("name", "Printers"), ("checks", "not json")]).await;
+    assert!(st == 422 && body.contains("not a JSON list"), "{st}: {body}");
+    let printers = json!([{"type": "ping", "host": "printer1.lan", "timeout_ms": 500}]).to_string();
+    let (st, to, _) =
+        a.form("/monitoring/policies", &[("name", "Printers"), ("checks", printers.as_str()), ("ticket_on", "critical")]).await;
+    assert_eq!(st, 303, "{to}");
+    let (_, page) = a.get_text("/monitoring/policies").await;
+    assert!(page.contains("ping:printer1.lan") && page.contains("critical alerts open tickets"), "the page shows what was added");
     assert_eq!(t.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": []})).await.0, 404);
 }
 

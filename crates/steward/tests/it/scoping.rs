@@ -154,6 +154,11 @@ const GLOBAL_WEB: &[&str] = &[
     // (tests/it/alerts.rs, tests/it/checks.rs).
     "/alerts",
     "/alerts/events",
+    // Monitoring policies: installation-wide definitions, read by
+    // technicians, written by administrators (tests/it/checks.rs).
+    "/monitoring/policies",
+    "/monitoring/policies/{id}",
+    "/monitoring/policies/{id}/delete",
     // The library is global; runs are scoped by their devices (tests/it/scripts.rs).
     "/scripts",
     "/scripts/{id}",

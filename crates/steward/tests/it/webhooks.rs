@@ -188,3 +188,51 @@ async fn a_webhook_to_this_host_is_refused_at_send_time_by_default() {
     assert!(log[0]["last_error"].as_str().unwrap().contains("which deliveries may not reach"), "{log}");
     assert!(seen.lock().unwrap().is_empty(), "nothing reached the local receiver");
 }
+
+#[tokio::test]
+async fn an_alert_storm_reaches_a_webhook_as_a_few_calls_and_one_digest() {
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let args = [
+        "--monitoring-check-secs",
+        "1",
+        "--alert-offline-after-secs",
+        "1",
+        "--webhook-check-secs",
+        "1",
+        "--webhook-allow-private",
+        "127.0.0.1/32",
+        "--webhook-storm-limit",
+        "2",
+        "--webhook-digest-secs",
+        "1",
+    ];
+    let s = Server::start_in(env, &args).await;
+    let a = s.admin().await;
+    let (url, seen) = receiver(200).await;
+    let (_, hook) = a.post("/api/v1/webhooks", json!({"name": "Pager", "url": url, "secret": SECRET, "events": ["alert.open"]})).await;
+    let client = make_client(&a, "Northwind").await;
+    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    // A site's link goes down: five devices at once.
+    let sim = simulate(&s, &token(&a, client, site["id"].as_i64().unwrap(), json!({})).await, 5);
+    wait_for(&a, "/api/v1/devices?state=online", "five online", |v| v["total"] == 5).await;
+    drop(sim);
+    wait_for(&a, "/api/v1/alerts?state=unresolved", "five offline alerts", |v| v["total"] == 5).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let digest = loop {
+        let got = seen.lock().unwrap().clone();
+        if let Some((_, body)) = got.iter().find(|(h, _)| h.get("x-steward-event").is_some_and(|e| e == "alert.digest")) {
+            break serde_json::from_str::<Value>(body).unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "no digest came: {} calls", got.len());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let calls: Vec<String> = seen.lock().unwrap().iter().map(|(h, _)| h["x-steward-event"].to_str().unwrap().to_string()).collect();
+    assert_eq!(calls.iter().filter(|e| *e == "alert.open").count(), 2, "two one by one, then the storm held: {calls:?}");
+    assert_eq!(digest["data"]["count"], 3, "{digest}");
+    let held: Vec<&str> = digest["data"]["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(held, ["alert.open"; 3], "{digest}");
+    let (_, log) = a.get(&format!("/api/v1/webhooks/{}/deliveries", hook["id"])).await;
+    let states: Vec<&str> = log.as_array().unwrap().iter().map(|d| d["state"].as_str().unwrap()).collect();
+    assert_eq!(states.iter().filter(|s| **s == "digested").count(), 3, "{log}");
+}

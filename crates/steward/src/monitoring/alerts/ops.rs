@@ -210,7 +210,7 @@ pub async fn act(app: &App, p: &Principal, client_id: i64, id: i64, action: Acti
         let how = format!("by {}{}", p.user.name, if note.is_empty() { String::new() } else { format!(": {note}") });
         super::tickets::on_resolved(tx.tx(), &a, &how, now).await.map_err(ApiError::internal)?;
     }
-    tell_webhooks(tx.tx(), action_name, client_id, id).await?;
+    tell_webhooks(tx.tx(), action_name, client_id, id, app.cfg.webhook_storm_limit).await?;
     let details = json!({"device_id": a.device_id, "check": a.check_key, "note": note, "snoozed_until": until.map(rfc3339), "by": "user"});
     tx.commit(&p.actor(), Event::new(action_name, "alert", id).client(client_id).details(details)).await?;
     app.bus.publish(crate::events::Event::AlertChanged { alert: id, client: client_id }).await;
@@ -219,10 +219,18 @@ pub async fn act(app: &App, p: &Principal, client_id: i64, id: i64, action: Acti
 
 /// Queues the alert's change for the webhooks that take it, inside the
 /// change's transaction: the alert as it now is.
-pub async fn tell_webhooks(db: &mut impl crate::store::Db, action: &str, client_id: i64, id: i64) -> crate::store::Result<()> {
+/// Past `storm_limit` events a webhook had in 5 minutes, they wait for a
+/// digest (`webhooks::ops::enqueue`).
+pub async fn tell_webhooks(
+    db: &mut impl crate::store::Db,
+    action: &str,
+    client_id: i64,
+    id: i64,
+    storm_limit: u64,
+) -> crate::store::Result<()> {
     if let Some(a) = alerts::get(db, client_id, id).await? {
         let alert = serde_json::to_value(AlertInfo::from(a)).unwrap_or_default();
-        crate::webhooks::ops::enqueue(db, action, &json!({ "alert": alert })).await?;
+        crate::webhooks::ops::enqueue(db, action, &json!({ "alert": alert }), storm_limit).await?;
     }
     Ok(())
 }

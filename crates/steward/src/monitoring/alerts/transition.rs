@@ -151,7 +151,7 @@ pub async fn apply(
     };
     let alert: Option<i64> = (event.target_type == "alert").then(|| event.target_id.parse().ok()).flatten();
     if let Some(id) = alert.filter(|_| !quiet) {
-        super::ops::tell_webhooks(tx.tx(), &event.action, d.client_id, id).await?;
+        super::ops::tell_webhooks(tx.tx(), &event.action, d.client_id, id, app.cfg.webhook_storm_limit).await?;
     }
     tx.commit(&Actor::system(), event).await?;
     if let Some(id) = alert {
@@ -190,7 +190,7 @@ pub async fn release_suppressed(app: &App, tickets_on: impl Fn(i64, i64, i64, &s
         if let Some(t) = ticket {
             event = event.detail("ticket_id", json!(t));
         }
-        super::ops::tell_webhooks(tx.tx(), "alert.open", a.client_id, a.id).await?;
+        super::ops::tell_webhooks(tx.tx(), "alert.open", a.client_id, a.id, app.cfg.webhook_storm_limit).await?;
         tx.commit(&Actor::system(), event).await?;
         app.bus.publish(crate::events::Event::AlertChanged { alert: a.id, client: a.client_id }).await;
         if let Some(t) = ticket {
@@ -212,7 +212,7 @@ pub async fn resolve_removed(app: &App, a: &alerts::AlertRow) -> anyhow::Result<
     super::tickets::on_resolved(tx.tx(), a, why, now).await?;
     alerts::add_event(tx.tx(), a.id, "removed", None, why, now).await?;
     if a.state != "suppressed" {
-        super::ops::tell_webhooks(tx.tx(), "alert.resolve", a.client_id, a.id).await?;
+        super::ops::tell_webhooks(tx.tx(), "alert.resolve", a.client_id, a.id, app.cfg.webhook_storm_limit).await?;
     }
     let event = Event::new("alert.resolve", "alert", a.id)
         .client(a.client_id)

@@ -4,9 +4,12 @@
 //! report are graded, kept, and go through the check state machine to
 //! `alerts::transition`.
 //!
-//! One task per node does both, so what it remembers (the policies read
+//! One worker per node does both, so what it remembers (the policies read
 //! once, each device's resolved checks, the version each agent runs) needs
-//! no lock. Devices assigned the same policies share one resolution.
+//! no lock. Devices assigned the same policies share one resolution. The
+//! worker is not a bus listener itself: it publishes (alerts, tickets), and
+//! a listener that publishes while its own queue is full waits for itself.
+//! A light listener forwards `MonitoringChanged` to it instead.
 
 use super::model::{step, State, Status};
 use super::runtime::Reported;
@@ -100,22 +103,39 @@ impl Memory {
 
 fn listen(app: App, mut bus: tokio::sync::mpsc::Receiver<Event>) -> BoxFut<'static, ()> {
     Box::pin(async move {
-        let Some(mut results) = app.checks.take_receiver() else { return };
-        let mut mem = Memory::default();
-        loop {
-            tokio::select! {
-                e = bus.recv() => match e {
-                    None => return,
-                    Some(Event::MonitoringChanged) => {
-                        mem.forget();
-                        push_all(&app, &mut mem).await;
+        let Some((results, wanted)) = app.checks.take_receivers() else { return };
+        let (changed_tx, changed_rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(work(app.clone(), results, wanted, changed_rx));
+        while let Some(e) = bus.recv().await {
+            if matches!(e, Event::MonitoringChanged) {
+                let _ = changed_tx.send(());
+            }
+        }
+    })
+}
+
+async fn work(
+    app: App,
+    mut results: tokio::sync::mpsc::Receiver<Reported>,
+    mut wanted: tokio::sync::mpsc::UnboundedReceiver<super::runtime::Wanted>,
+    mut changed: tokio::sync::mpsc::UnboundedReceiver<()>,
+) {
+    let mut mem = Memory::default();
+    loop {
+        tokio::select! {
+                c = changed.recv() => {
+                    if c.is_none() {
+                        return;
                     }
-                    Some(Event::ChecksWanted { device, version, .. }) => {
-                        mem.sent.insert(device, version);
-                        push(&app, &mut mem, device).await;
-                    }
-                    Some(_) => {}
-                },
+                    // Several changes at once need one pass.
+                    while changed.try_recv().is_ok() {}
+                    mem.forget();
+                    push_all(&app, &mut mem).await;
+                }
+                Some(w) = wanted.recv() => {
+                    mem.sent.insert(w.device, w.version);
+                    push(&app, &mut mem, w.device).await;
+                }
                 r = results.recv() => {
                     let Some(first) = r else { return };
                     let mut batch = vec![first];
@@ -129,9 +149,8 @@ fn listen(app: App, mut bus: tokio::sync::mpsc::Receiver<Event>) -> BoxFut<'stat
                         tracing::error!(error = %e, "check results not stored");
                     }
                 }
-            }
         }
-    })
+    }
 }
 
 /// Sends a device its set when the version it runs differs.
