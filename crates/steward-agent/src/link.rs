@@ -23,6 +23,9 @@ use tokio::sync::{mpsc, watch, Notify};
 const INVENTORY_EVERY: Duration = Duration::from_secs(15 * 60);
 /// Samples per `Metrics` message (the server takes up to a day's worth).
 const BATCH: usize = 500;
+/// How long check results gather before they are sent: twenty checks
+/// finishing within a second or two go in one message, not twenty.
+const CHECKS_GATHER: Duration = Duration::from_secs(2);
 
 /// Full-jitter exponential backoff: a random wait in [0, min(cap, base·2^n)].
 pub fn backoff(attempt: u32) -> Duration {
@@ -223,7 +226,9 @@ async fn session(
     let mut tick = tokio::time::interval(heartbeat);
     let mut inventory_tick = tokio::time::interval_at(tokio::time::Instant::now() + INVENTORY_EVERY, INVENTORY_EVERY);
     let mut seq = 0u64;
+    let mut results_due: Option<tokio::time::Instant> = None;
     loop {
+        let gathered = results_due.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         tokio::select! {
             _ = tick.tick() => {
                 seq += 1;
@@ -238,7 +243,11 @@ async fn session(
                 }
             }
             _ = rep.fresh.notified() => sent_upto = send_pending(&mut ws, &rep.spool, sent_upto).await?,
-            _ = rep.checks.fresh.notified() => send_check_results(&mut ws, &rep.checks).await?,
+            _ = rep.checks.fresh.notified(), if results_due.is_none() => results_due = Some(tokio::time::Instant::now() + CHECKS_GATHER),
+            _ = tokio::time::sleep_until(gathered), if results_due.is_some() => {
+                results_due = None;
+                send_check_results(&mut ws, &rep.checks).await?;
+            }
             Some(done) = results.recv() => {
                 if let Err(e) = conn::send(&mut ws, &done).await {
                     // Kept for the next connection.

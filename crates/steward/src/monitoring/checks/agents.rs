@@ -31,6 +31,9 @@ pub const LISTENER: Listener = Listener { name: "monitoring checks", run: listen
 
 /// Messages ingested together at most.
 const BATCH: usize = 256;
+/// A check whose state and output stay the same has its state written
+/// again only this often (its "last result" time on the device page).
+const REWRITE_AFTER_US: i64 = 5 * 60 * 1_000_000;
 /// How long a sent set stays valid for the agent to accept it.
 const SET_TTL_SECS: i64 = 600;
 
@@ -200,10 +203,11 @@ fn graded(e: &Effective, verdict: steward_protocol::checks::Verdict, output: Str
 async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Result<()> {
     let installation = crate::monitoring::alerts::tickets::threshold(&crate::settings::store::alert_tickets(&app.store).await?);
     let ids: Vec<i64> = batch.iter().map(|r| r.device).collect();
-    let mut stored: HashMap<(i64, String), State> = HashMap::new();
+    // Each check's state, the output it shows and when it was written.
+    let mut stored: HashMap<(i64, String), (State, String, i64)> = HashMap::new();
     for r in checks::states(&mut app.store.clone(), &ids).await? {
         if let Ok(s) = serde_json::from_str(&r.state) {
-            stored.insert((r.device_id, r.check_key), s);
+            stored.insert((r.device_id, r.check_key), (s, r.output, r.updated_at));
         }
     }
     let mut rows = vec![];
@@ -229,13 +233,18 @@ async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Re
                 output: output.clone(),
                 value,
             });
-            let before = stored.get(&(rep.device, r.key.clone())).cloned().unwrap_or_default();
+            let (before, shown, written) =
+                stored.get(&(rep.device, r.key.clone())).cloned().unwrap_or_else(|| (State::default(), String::new(), 0));
             let (next, changed) = step(&before, status, e.check.hysteresis(), now_s);
-            stored.insert((rep.device, r.key.clone()), next.clone());
+            // Nothing new to keep: the state, what it shows and a recent
+            // enough time (most results of a healthy fleet) — the raw
+            // result is still stored.
+            let same = next == before && shown == output && rep.received_at - written < REWRITE_AFTER_US;
+            stored.insert((rep.device, r.key.clone()), (next.clone(), output.clone(), if same { written } else { rep.received_at }));
             let item = (rep.device, (d.client, d.site), d.hostname.clone(), e.clone(), next, output, value, rep.received_at);
             if changed {
                 changes.push(item);
-            } else {
+            } else if !same {
                 plain.push(item);
             }
         }

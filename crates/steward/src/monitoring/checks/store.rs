@@ -73,13 +73,15 @@ pub struct StateRow {
     pub device_id: i64,
     pub check_key: String,
     pub state: String,
+    pub output: String,
+    pub updated_at: i64,
 }
 
 /// The states of every check of the devices in `ids`.
 pub async fn states(db: &mut impl Db, ids: &[i64]) -> Result<Vec<StateRow>> {
     db.fetch_all(
         Query::select()
-            .columns([S::DeviceId, S::CheckKey, S::State])
+            .columns([S::DeviceId, S::CheckKey, S::State, S::Output, S::UpdatedAt])
             .from(S::Table)
             .and_where(Expr::col(S::DeviceId).is_in(ids.iter().copied())),
     )

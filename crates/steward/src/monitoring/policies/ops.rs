@@ -312,6 +312,8 @@ pub struct DeviceCheck {
     pub value: Option<f64>,
     /// More than 6 state changes in the last hour.
     pub flapping: bool,
+    /// When the state was last written: at each change of state or
+    /// output, and at least every 5 minutes while results come.
     #[schema(format = DateTime)]
     pub updated_at: Option<String>,
 }
