@@ -191,6 +191,11 @@ async fn a_real_agent_runs_disk_service_port_and_script_checks_whose_alerts_open
     assert_eq!(alert("port")["severity"], "critical");
     assert_eq!(alert("script")["output"], "flag missing", "the script's own output is kept");
     let device = alert("disk")["device_id"].as_i64().unwrap();
+    let (_, at_site) = a.get(&format!("/api/v1/alerts?state=unresolved&site_id={site}")).await;
+    assert_eq!(at_site["total"], 4, "{at_site}");
+    let (_, other_site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "Annex", "timezone": "UTC"})).await;
+    let (_, none) = a.get(&format!("/api/v1/alerts?state=unresolved&site_id={}", other_site["id"])).await;
+    assert_eq!(none["total"], 0, "{none}");
     // The dashboard counts them per client, and its page links each figure to its list.
     let (_, dash) = a.get("/api/v1/dashboard").await;
     assert_eq!((dash["total"]["critical"].as_i64(), dash["total"]["warning"].as_i64()), (Some(3), Some(1)), "{dash}");

@@ -92,12 +92,14 @@ pub struct AlertDetail {
 #[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     pub client_id: Option<i64>,
+    /// Only this site's devices' alerts.
+    pub site_id: Option<i64>,
     pub device_id: Option<i64>,
     /// `warning` or `critical`.
     #[param(inline, value_type = Option<SeverityParam>)]
     pub severity: Option<String>,
-    /// `open`, `acknowledged`, `snoozed`, `resolved`, or `unresolved`
-    /// (the first three).
+    /// `open`, `acknowledged`, `snoozed`, `suppressed`, `resolved`, or
+    /// `unresolved` (all but `resolved`).
     #[param(inline, value_type = Option<AlertStateParam>)]
     pub state: Option<String>,
     /// e.g. `offline`.
@@ -130,7 +132,8 @@ pub async fn list(app: &App, p: &Principal, q: &AlertQuery, page: &PageParams) -
     if let Some(c) = q.client_id {
         p.client(c)?;
     }
-    let f = Filter { client_id: q.client_id, device_id: q.device_id, severity, state, check_type: blank(&q.check_type) };
+    let f =
+        Filter { client_id: q.client_id, site_id: q.site_id, device_id: q.device_id, severity, state, check_type: blank(&q.check_type) };
     let (rows, total) = alerts::list(&mut app.store.snapshot().await?, p.clients.as_deref(), &f, page.limit(), page.offset()).await?;
     Ok(Paged::counted(rows.into_iter().map(AlertInfo::from).collect(), total, page))
 }

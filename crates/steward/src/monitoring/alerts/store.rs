@@ -379,9 +379,10 @@ pub async fn events(db: &mut impl Db, alert_id: i64) -> Result<Vec<EventRow>> {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub client_id: Option<i64>,
+    pub site_id: Option<i64>,
     pub device_id: Option<i64>,
     pub severity: Option<String>,
-    /// A state, or `unresolved` (open, acknowledged or snoozed).
+    /// A state, or `unresolved` (any but resolved).
     pub state: Option<String>,
     pub check_type: Option<String>,
 }
@@ -396,6 +397,13 @@ fn filtered(q: &mut SelectStatement, scope: Option<&[i64]>, f: &Filter) {
     }
     if let Some(d) = f.device_id {
         q.and_where(Expr::col(Alerts::DeviceId).eq(d));
+    }
+    if let Some(s) = f.site_id {
+        q.and_where(
+            Expr::col(Alerts::DeviceId).in_subquery(
+                Query::select().column(Devices::Id).from(Devices::Table).and_where(Expr::col(Devices::SiteId).eq(s)).to_owned(),
+            ),
+        );
     }
     if let Some(s) = &f.severity {
         q.and_where(Expr::col(Alerts::Severity).eq(s.as_str()));
