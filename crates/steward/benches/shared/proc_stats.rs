@@ -14,6 +14,15 @@ pub fn cpu_ticks(pid: u32) -> u64 {
     f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
 }
 
+/// [`cpu_ticks`] plus what the children it waited for used (the programs
+/// an agent's checks run: `systemctl`, `ping`, `journalctl`…).
+pub fn cpu_ticks_with_children(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    (11..=14).map(|i| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)).sum()
+}
+
 /// Where a process's resident memory is (KiB), read from
 /// `/proc/PID/smaps` by the shape of each mapping: mimalloc reserves its
 /// arenas as anonymous mappings of 1 GiB (or more); glibc's malloc gives

@@ -172,16 +172,7 @@ async fn a_real_agent_runs_disk_service_port_and_script_checks_whose_alerts_open
 
     let tok = token(&a, client, site, json!({})).await;
     let (_dir, cfg) = install(&s, &tok);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let _agent = KillOnDrop(
-        std::process::Command::new(agent_bin())
-            .args(["run", "--config-dir", &cfg])
-            .env("PATH", path)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _agent = run_agent(&cfg, Some(&bin));
     let open = wait_for(&a, "/api/v1/alerts?state=unresolved", "four alerts from the agent's checks", |v| v["total"] == 4).await;
     let alert = |k: &str| items(&open).iter().find(|al| al["check"] == k).unwrap_or_else(|| panic!("{k}: {open}")).clone();
     assert_eq!((alert("disk")["severity"].as_str(), alert("disk")["check_type"].as_str()), (Some("warning"), Some("disk_free")));
@@ -261,16 +252,7 @@ async fn a_stopped_service_is_restarted_once_by_the_agent_when_the_check_says_so
     a.patch(&format!("/api/v1/clients/{client}/sites/{site}"), json!({"monitoring_policy_ids": [policy["id"]]})).await;
     let tok = token(&a, client, site, json!({})).await;
     let (_dir, cfg) = install(&s, &tok);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let _agent = KillOnDrop(
-        std::process::Command::new(agent_bin())
-            .args(["run", "--config-dir", &cfg])
-            .env("PATH", path)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _agent = run_agent(&cfg, Some(&bin));
     let list = wait_for(&a, "/api/v1/devices", "the device", |v| v["total"] == 1).await;
     let device = items(&list)[0]["id"].as_i64().unwrap();
     let path = format!("/api/v1/clients/{client}/devices/{device}/checks");
@@ -286,13 +268,25 @@ async fn a_stopped_service_is_restarted_once_by_the_agent_when_the_check_says_so
     assert_eq!(none["total"], 0, "a restarted service raises no alert: {none}");
 }
 
-#[tokio::test]
-async fn an_alert_opened_in_a_maintenance_window_is_suppressed_shown_live_and_can_be_snoozed_from_its_page() {
+/// A server evaluating every second; a client with one site whose policy
+/// has a port check that fails at once (nothing listens on the port); and a
+/// maintenance window open now for the whole client. No ticket setting but
+/// `critical`, no other policy.
+struct Windowed {
+    s: Server,
+    a: Client,
+    client: i64,
+    site: i64,
+    policy: Value,
+    window: Value,
+}
+
+async fn windowed(name: &str) -> Windowed {
     let env = Env::new().await;
     env.create_admin(ADMIN_EMAIL);
     let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
     let a = s.admin().await;
-    let client = make_client(&a, "Tailspin").await;
+    let client = make_client(&a, name).await;
     let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
     let site = site["id"].as_i64().unwrap();
     a.patch("/api/v1/settings", json!({"monitoring_policy_ids": [], "alert_tickets": "critical"})).await;
@@ -300,7 +294,6 @@ async fn an_alert_opened_in_a_maintenance_window_is_suppressed_shown_live_and_ca
     let check = json!({"key": "port", "type": "tcp_port", "host": "127.0.0.1", "port": closed, "timeout_ms": 500, "interval_secs": 10, "fail_after": 1});
     let (_, policy) = a.post("/api/v1/monitoring/policies", json!({"name": "Ports", "checks": [check]})).await;
     a.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": [policy["id"]]})).await;
-    // A window open now, for the whole client.
     let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
     let (st, window) = a
         .post(
@@ -309,8 +302,13 @@ async fn an_alert_opened_in_a_maintenance_window_is_suppressed_shown_live_and_ca
         )
         .await;
     assert_eq!(st, 201, "{window}");
-    assert!(window["open_until"].is_string(), "{window}");
+    assert!(window["open_until"].is_string(), "open now: {window}");
+    Windowed { s, a, client, site, policy, window }
+}
 
+#[tokio::test]
+async fn an_alert_opened_in_a_maintenance_window_is_suppressed_shown_live_and_can_be_snoozed_from_its_page() {
+    let Windowed { s, a, client, site, .. } = windowed("Tailspin").await;
     // Open pages hear of the alert; a technician of another client does not.
     let other = make_client(&a, "Other").await;
     make_user(&a, "tech@example.com", "technician", Some(vec![other])).await;
@@ -321,14 +319,7 @@ async fn an_alert_opened_in_a_maintenance_window_is_suppressed_shown_live_and_ca
 
     let tok = token(&a, client, site, json!({})).await;
     let (_dir, cfg) = install(&s, &tok);
-    let _agent = KillOnDrop(
-        std::process::Command::new(agent_bin())
-            .args(["run", "--config-dir", &cfg])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _agent = run_agent(&cfg, None);
     let found = wait_for(&a, "/api/v1/alerts?state=suppressed", "the alert, suppressed", |v| v["total"] == 1).await;
     let alert = items(&found)[0].clone();
     admin_events.until("the alert's event", |e| e["alert_id"] == alert["id"]).await;
@@ -363,35 +354,10 @@ async fn an_alert_opened_in_a_maintenance_window_is_suppressed_shown_live_and_ca
 
 #[tokio::test]
 async fn a_suppressed_alert_opens_with_its_ticket_when_the_window_ends_and_a_removed_check_resolves_its_alert() {
-    let env = Env::new().await;
-    env.create_admin(ADMIN_EMAIL);
-    let s = Server::start_in(env, &["--monitoring-check-secs", "1"]).await;
-    let a = s.admin().await;
-    let client = make_client(&a, "Wingtip").await;
-    let (_, site) = a.post(&format!("/api/v1/clients/{client}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
-    let site = site["id"].as_i64().unwrap();
-    a.patch("/api/v1/settings", json!({"monitoring_policy_ids": [], "alert_tickets": "critical"})).await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let check = json!({"key": "port", "type": "tcp_port", "host": "127.0.0.1", "port": closed, "timeout_ms": 500, "interval_secs": 10, "fail_after": 1});
-    let (_, policy) = a.post("/api/v1/monitoring/policies", json!({"name": "Ports", "checks": [check]})).await;
-    a.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": [policy["id"]]})).await;
-    let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
-    let (_, window) = a
-        .post(
-            &format!("/api/v1/clients/{client}/maintenance-windows"),
-            json!({"name": "Patching", "start_local": start, "timezone": "UTC", "duration_minutes": 120}),
-        )
-        .await;
+    let Windowed { s, a, client, site, policy, window } = windowed("Wingtip").await;
     let tok = token(&a, client, site, json!({})).await;
     let (_dir, cfg) = install(&s, &tok);
-    let _agent = KillOnDrop(
-        std::process::Command::new(agent_bin())
-            .args(["run", "--config-dir", &cfg])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _agent = run_agent(&cfg, None);
     let found = wait_for(&a, "/api/v1/alerts?state=suppressed", "the alert, suppressed", |v| v["total"] == 1).await;
     let path = format!("/api/v1/clients/{client}/alerts/{}", items(&found)[0]["id"]);
 

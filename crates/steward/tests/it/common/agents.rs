@@ -217,6 +217,18 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// The agent installed in `cfg` running (`steward-agent run`); with
+/// `path_first`, that folder leads its program search path (a stand-in
+/// `systemctl`, say).
+pub fn run_agent(cfg: &str, path_first: Option<&std::path::Path>) -> KillOnDrop {
+    let mut c = Command::new(agent_bin());
+    c.args(["run", "--config-dir", cfg]).stdout(Stdio::null()).stderr(Stdio::null());
+    if let Some(p) = path_first {
+        c.env("PATH", format!("{}:{}", p.display(), std::env::var("PATH").unwrap_or_default()));
+    }
+    KillOnDrop(c.spawn().unwrap())
+}
+
 /// `n` simulated agents enrolling with `token` (the token needs `n` uses).
 pub fn simulate(s: &Server, token: &str, n: usize) -> KillOnDrop {
     KillOnDrop(
