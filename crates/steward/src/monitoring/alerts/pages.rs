@@ -58,7 +58,7 @@ pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<
         check_type: Some(check_type.clone()),
         ..Default::default()
     };
-    let check_type = urlencoding(&check_type);
+    let check_type = check_type_param(&check_type);
     let found = ops::list(&app, &p, &query, &PageParams::new(100, 0)).await?;
     let cq = crate::tenancy::store::ClientQuery { scope: p.clients.clone(), ..Default::default() };
     let (clients, _) = crate::tenancy::store::list_clients(&mut app.store.clone(), &cq, 500, 0).await?;
@@ -88,7 +88,7 @@ pub async fn list(State(app): State<App>, p: Principal, PageQuery(q): PageQuery<
 
 /// A check type as a URL query value (letters, digits and `_` pass; the
 /// rest is dropped: no check type has anything else).
-fn urlencoding(v: &str) -> String {
+fn check_type_param(v: &str) -> String {
     v.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
 }
 

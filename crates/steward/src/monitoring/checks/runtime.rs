@@ -73,9 +73,4 @@ impl CheckIngest {
         let wanted = self.wanted_rx.lock().expect("ingest lock").take()?;
         Some((results, wanted))
     }
-
-    /// Messages dropped since the start.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
 }
