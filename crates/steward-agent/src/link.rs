@@ -298,7 +298,7 @@ async fn send_check_results(ws: &mut conn::Ws, checks: &crate::checks::Checks) -
         if results.is_empty() {
             return Ok(());
         }
-        let m = AgentMsg::CheckResults { sent_at: now(), results };
+        let m = AgentMsg::CheckResults { sent_at: now(), results, version: Some(checks.version()) };
         if let Err(e) = conn::send(ws, &m).await {
             let AgentMsg::CheckResults { results, .. } = m else { unreachable!() };
             checks.put_back(results);

@@ -97,6 +97,11 @@ pub enum AgentMsg {
         /// `time_drift` checks with it.
         sent_at: i64,
         results: Vec<crate::checks::CheckResult>,
+        /// The version of the set the agent runs when sending (older
+        /// agents leave it out): a server whose push went missing sees
+        /// the difference and sends the set again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
     },
     /// A message type this build does not know (sent by a newer peer).
     #[serde(other)]

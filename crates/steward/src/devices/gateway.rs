@@ -368,7 +368,7 @@ async fn report(app: &App, (device, client): (i64, i64), m: AgentMsg) -> Result<
             // The scripts domain checks it was sent to this very device.
             app.bus.publish(Event::ScriptFinished { device, command_id: clean_label(&id, 64), outcome: Box::new(outcome) }).await;
         }
-        AgentMsg::CheckResults { sent_at, results } => {
+        AgentMsg::CheckResults { sent_at, results, version } => {
             let now = chrono::Utc::now().timestamp();
             let results = results
                 .into_iter()
@@ -381,7 +381,8 @@ async fn report(app: &App, (device, client): (i64, i64), m: AgentMsg) -> Result<
                 .collect();
             let drift_secs = sent_at.clamp(now - 10 * 365 * 86_400, now + 10 * 365 * 86_400) - now;
             let received_at = crate::time::now_us();
-            app.checks.submit(crate::monitoring::checks::runtime::Reported { device, client, drift_secs, received_at, results });
+            let runs = version.map(|v| clean_label(&v, 64));
+            app.checks.submit(crate::monitoring::checks::runtime::Reported { device, client, drift_secs, received_at, results, runs });
         }
         _ => return Err("unexpected message"),
     }

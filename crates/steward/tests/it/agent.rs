@@ -601,7 +601,7 @@ async fn a_stop_or_a_crash_ends_each_connection_once_in_the_history() {
     assert_eq!(reasons(&hist), [(false, "server stopped".to_string()), (true, "connected".to_string())], "{hist}");
 
     // A crash (SIGKILL) leaves the flag set: the next start ends it.
-    let ws = raw_hello(&s.base, device, &key).await;
+    let ws = raw_hello(&s.base, device, &key, None).await;
     wait_page(&a, "/devices?state=online", "the device online again", |html| html.contains("steady")).await;
     let mut child = s.child.take().unwrap();
     child.kill().unwrap();

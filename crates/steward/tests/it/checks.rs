@@ -205,6 +205,9 @@ async fn a_real_agent_runs_disk_service_port_and_script_checks_whose_alerts_open
     std::fs::write(&flag, "").unwrap();
     let id = policy["id"].as_i64().unwrap();
     assert_eq!(a.patch(&format!("/api/v1/monitoring/policies/{id}"), json!({"checks": checks(1.0)})).await.0, 200);
+    // (Waiting on the checks first: if they never all pass, the failure shows which did not and what it said.)
+    let path = format!("/api/v1/clients/{client}/devices/{device}/checks");
+    wait_for(&a, &path, "every check to pass", |v| v.as_array().unwrap().iter().all(|c| c["status"] == "pass")).await;
     let done = wait_for(&a, "/api/v1/alerts?state=resolved", "all four resolved by the checks", |v| v["total"] == 4).await;
     for al in items(&done) {
         let (_, one) = a.get(&format!("/api/v1/clients/{client}/alerts/{}", al["id"])).await;
@@ -213,10 +216,7 @@ async fn a_real_agent_runs_disk_service_port_and_script_checks_whose_alerts_open
     }
     let (_, dash) = a.get("/api/v1/dashboard").await;
     assert_eq!((dash["total"]["critical"].as_i64(), dash["total"]["warning"].as_i64()), (Some(0), Some(0)), "counts follow: {dash}");
-    let (_, checks_now) = a.get(&format!("/api/v1/clients/{client}/devices/{device}/checks")).await;
-    for c in checks_now.as_array().unwrap() {
-        assert_eq!(c["status"], "pass", "{c}");
-    }
+    let (_, checks_now) = a.get(&path).await;
     assert_eq!(by_key(&checks_now, "script").unwrap()["output"], "flag found");
     // The device page shows each check with a strip of the day: red while it failed, green since.
     let (st, page) = a.get_text(&format!("/clients/{client}/devices/{device}")).await;
@@ -374,4 +374,39 @@ async fn a_suppressed_alert_opens_with_its_ticket_when_the_window_ends_and_a_rem
     assert_eq!(done["history"].as_array().unwrap().last().unwrap()["kind"], "removed", "{done}");
     let (_, entries) = a.get(&format!("/api/v1/clients/{client}/tickets/{}/entries", opened["ticket_id"])).await;
     assert!(entries.to_string().contains("no longer in the device's monitoring policies"), "{entries}");
+}
+
+/// The set a command carries: its version (panics on anything else).
+fn set_version(msg: &Value) -> String {
+    use base64::Engine;
+    assert_eq!(msg["type"], "command", "{msg}");
+    let payload = base64::engine::general_purpose::STANDARD.decode(msg["envelope"]["payload"].as_str().unwrap()).unwrap();
+    let cmd: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(cmd["body"]["kind"], "checks", "{cmd}");
+    cmd["body"]["version"].as_str().unwrap().to_string()
+}
+
+/// A set that went missing on its way (a dropped connection, a refused
+/// command) is sent again when the agent's results say it runs another one.
+#[tokio::test]
+async fn an_agent_whose_results_come_from_another_set_is_sent_its_set_again() {
+    let (s, a, client, site) = setup().await;
+    a.patch("/api/v1/settings", json!({"monitoring_policy_ids": []})).await;
+    let check = json!({"key": "web", "type": "tcp_port", "host": "127.0.0.1", "port": 9, "timeout_ms": 200, "interval_secs": 60});
+    let (_, policy) = a.post("/api/v1/monitoring/policies", json!({"name": "Web", "checks": [check]})).await;
+    a.patch(&format!("/api/v1/clients/{client}"), json!({"monitoring_policy_ids": [policy["id"]]})).await;
+    let tok = token(&a, client, site, json!({})).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[77; 32]);
+    let (ws, device, _) = raw_enroll(&s.base, &tok, &key, "lost-set").await;
+    drop(ws);
+    // Says it runs none: the set comes at once.
+    let mut ws = raw_hello(&s.base, device, &key, Some("")).await;
+    let version = set_version(&next_within(&mut ws, "the set, on connecting").await);
+    drop(ws);
+    // Says it runs this very set: nothing to send. Then its results say otherwise.
+    let mut ws = raw_hello(&s.base, device, &key, Some(&version)).await;
+    let at = chrono::Utc::now().timestamp();
+    let results = json!([{"key": "web", "at": at, "verdict": "pass", "output": "open"}]);
+    raw_send(&mut ws, json!({"type": "check_results", "sent_at": at, "results": results, "version": "an older one"})).await;
+    assert_eq!(set_version(&next_within(&mut ws, "the set, sent again").await), version);
 }

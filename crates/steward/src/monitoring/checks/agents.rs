@@ -1,6 +1,7 @@
 //! The checks agents run: each connected agent that runs checks is sent
-//! its set (signed like a command) when it connects with another version
-//! and whenever a policy or an assignment changes; the results agents
+//! its set (signed like a command) when it connects with another version,
+//! whenever a policy or an assignment changes, and again when its results
+//! say it still runs another one (a set lost on the way); the results agents
 //! report are graded, kept, and go through the check state machine to
 //! `alerts::transition`.
 //!
@@ -21,8 +22,9 @@ use crate::monitoring::alerts::transition::{apply, CheckRef, Found, Target};
 use crate::monitoring::policies::model::{agent_set, label, resolve, Assigned, Effective, Kind, Level};
 use crate::monitoring::policies::ops::{self as policies, Catalogue};
 use crate::monitoring::policies::store as assignments;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use steward_protocol::checks::{CheckKind, CheckSet};
 use steward_protocol::command::CommandBody;
 use steward_protocol::messages::ServerMsg;
@@ -36,6 +38,12 @@ const BATCH: usize = 256;
 const REWRITE_AFTER_US: i64 = 5 * 60 * 1_000_000;
 /// How long a sent set stays valid for the agent to accept it.
 const SET_TTL_SECS: i64 = 600;
+/// An agent still reporting another set this long after it was sent one
+/// lost it (the connection dropped, the command was refused): sent again.
+const RESEND_AFTER: Duration = Duration::from_secs(30);
+/// How often sets that could not be sent (a database error, a full
+/// mailbox) are tried again.
+const RETRY_EVERY: Duration = Duration::from_secs(5);
 
 /// A resolution shared by devices assigned the same policies.
 struct Resolved {
@@ -62,6 +70,10 @@ struct Memory {
     devices: HashMap<i64, Device>,
     /// The set version each agent connected here runs.
     sent: HashMap<i64, String>,
+    /// When each was last sent a set.
+    pushed_at: HashMap<i64, Instant>,
+    /// Agents whose set could not be sent.
+    retry: HashSet<i64>,
 }
 
 impl Memory {
@@ -124,8 +136,16 @@ async fn work(
     mut changed: tokio::sync::mpsc::UnboundedReceiver<()>,
 ) {
     let mut mem = Memory::default();
+    let mut retry_tick = tokio::time::interval(RETRY_EVERY);
     loop {
         tokio::select! {
+                _ = retry_tick.tick(), if !mem.retry.is_empty() => {
+                    for d in std::mem::take(&mut mem.retry) {
+                        if app.agents.is_online(d) {
+                            push(&app, &mut mem, d).await;
+                        }
+                    }
+                }
                 c = changed.recv() => {
                     if c.is_none() {
                         return;
@@ -136,7 +156,9 @@ async fn work(
                     push_all(&app, &mut mem).await;
                 }
                 Some(w) = wanted.recv() => {
+                    // A new connection: what it says it runs is what counts.
                     mem.sent.insert(w.device, w.version);
+                    mem.pushed_at.remove(&w.device);
                     push(&app, &mut mem, w.device).await;
                 }
                 r = results.recv() => {
@@ -162,7 +184,8 @@ async fn push(app: &App, mem: &mut Memory, device: i64) {
         Ok(Some(d)) => d.checks.set.clone(),
         Ok(None) => return,
         Err(e) => {
-            tracing::warn!(device, error = %e, "checks not sent; the agent gets them when it reconnects");
+            tracing::warn!(device, error = %e, "checks not sent yet; tried again shortly");
+            mem.retry.insert(device);
             return;
         }
     };
@@ -173,6 +196,9 @@ async fn push(app: &App, mem: &mut Memory, device: i64) {
     let (_, envelope) = crate::devices::commands::sign(app, device, CommandBody::Checks(set), SET_TTL_SECS);
     if app.agents.send(device, ServerMsg::Command { envelope }) {
         mem.sent.insert(device, version);
+        mem.pushed_at.insert(device, Instant::now());
+    } else if app.agents.is_online(device) {
+        mem.retry.insert(device);
     } else {
         mem.sent.remove(&device);
     }
@@ -181,6 +207,7 @@ async fn push(app: &App, mem: &mut Memory, device: i64) {
 /// After a change, every agent connected here that runs another version.
 async fn push_all(app: &App, mem: &mut Memory) {
     mem.sent.retain(|d, _| app.agents.is_online(*d));
+    mem.pushed_at.retain(|d, _| mem.sent.contains_key(d));
     let devices: Vec<i64> = mem.sent.keys().copied().collect();
     for d in devices {
         push(app, mem, d).await;
@@ -213,10 +240,15 @@ async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Re
     let mut rows = vec![];
     let mut plain = vec![];
     let mut changes = vec![];
+    // Agents that say they run another set than theirs.
+    let mut astray: Vec<(i64, String)> = vec![];
     for rep in batch {
         let Some(d) = mem.device(app, rep.device).await? else { continue };
         if d.client != rep.client {
             continue;
+        }
+        if let Some(runs) = rep.runs.filter(|v| *v != d.checks.set.version) {
+            astray.push((rep.device, runs));
         }
         let now_s = rep.received_at / 1_000_000;
         for r in rep.results {
@@ -283,6 +315,14 @@ async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Re
             policy_id: e.policy_id,
         };
         apply(app, &target, &check, &next, true, &Found { output: &output, value }, now).await?;
+    }
+    for (device, runs) in astray {
+        // Just sent one: it may still be on its way.
+        if mem.pushed_at.get(&device).is_some_and(|t| t.elapsed() < RESEND_AFTER) {
+            continue;
+        }
+        mem.sent.insert(device, runs);
+        push(app, mem, device).await;
     }
     Ok(())
 }

@@ -20,6 +20,8 @@ pub struct Reported {
     /// When it arrived (µs).
     pub received_at: i64,
     pub results: Vec<CheckResult>,
+    /// The set version the agent said it runs (older agents do not say).
+    pub runs: Option<String>,
 }
 
 /// Messages waiting at most.

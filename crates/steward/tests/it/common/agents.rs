@@ -190,13 +190,18 @@ pub async fn raw_enroll(base: &str, token: &str, key: &ed25519_dalek::SigningKey
 }
 
 /// Connects an enrolled hand-made agent again (`hello` with a fresh
-/// proof); returns the open connection once welcomed.
-pub async fn raw_hello(base: &str, device: i64, key: &ed25519_dalek::SigningKey) -> Ws {
+/// proof, saying it runs the check set `checks` if any); returns the open
+/// connection once welcomed.
+pub async fn raw_hello(base: &str, device: i64, key: &ed25519_dalek::SigningKey, checks: Option<&str>) -> Ws {
     use ed25519_dalek::Signer;
     use steward_protocol::messages::{proof_bytes, Purpose};
     let (mut ws, nonce) = raw_connect(base).await;
     let proof = base64::engine::general_purpose::STANDARD.encode(key.sign(&proof_bytes(Purpose::Connect, &nonce, device)).to_bytes());
-    raw_send(&mut ws, json!({"type": "hello", "protocol": 1, "device_id": device, "proof": proof, "agent_version": "1"})).await;
+    raw_send(
+        &mut ws,
+        json!({"type": "hello", "protocol": 1, "device_id": device, "proof": proof, "agent_version": "1", "checks_version": checks}),
+    )
+    .await;
     let welcome = raw_recv(&mut ws).await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
     ws
