@@ -40,7 +40,7 @@ const REWRITE_AFTER_US: i64 = 5 * 60 * 1_000_000;
 const SET_TTL_SECS: i64 = 600;
 /// An agent still reporting another set this long after it was sent one
 /// lost it (the connection dropped, the command was refused): sent again.
-const RESEND_AFTER: Duration = Duration::from_secs(30);
+const RESEND_AFTER: Duration = Duration::from_secs(10);
 /// How often sets that could not be sent (a database error, a full
 /// mailbox) are tried again.
 const RETRY_EVERY: Duration = Duration::from_secs(5);

@@ -75,9 +75,10 @@ pub async fn wait_page<F: Fn(&str) -> bool>(a: &Client, path: &str, what: &str, 
     poll(what, async || a.get_text(path).await.1, |h: &String| f(h)).await
 }
 
-/// Fetches every 0.1 s until `f` accepts, for at most 20 s.
+/// Fetches every 0.1 s until `f` accepts, for at most 30 s (CI machines run
+/// a dozen servers, agents and browsers at once on two cores).
 async fn poll<T: std::fmt::Display>(what: &str, fetch: impl AsyncFn() -> T, f: impl Fn(&T) -> bool) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let v = fetch().await;
         if f(&v) {
