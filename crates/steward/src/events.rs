@@ -39,6 +39,8 @@ pub enum Event {
     /// A monitoring policy or an assignment of one changed: the checks of
     /// any device may have changed.
     MonitoringChanged,
+    /// An invoice run made progress or ended.
+    InvoiceRunChanged { run: i64 },
 }
 
 /// Which of a ticket's SLA clocks.
@@ -71,7 +73,7 @@ impl Event {
             Event::DevicePresence { client, .. } | Event::InventoryChanged { client, .. } => Some(*client),
             Event::AgentSettingsChanged { client, .. } | Event::TicketChanged { client, .. } | Event::Sla { client, .. } => Some(*client),
             Event::AlertChanged { client, .. } => Some(*client),
-            Event::ScriptFinished { .. } | Event::MonitoringChanged => None,
+            Event::ScriptFinished { .. } | Event::MonitoringChanged | Event::InvoiceRunChanged { .. } => None,
         }
     }
 }

@@ -36,6 +36,7 @@ pub fn domains() -> Vec<Domain> {
         crate::vault::domain(),
         crate::docs::domain(),
         crate::tenancy::domain(),
+        crate::billing::domain(),
         crate::users::domain(),
         crate::auth::domain(),
         crate::audit::domain(),

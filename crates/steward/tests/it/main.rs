@@ -11,6 +11,7 @@ mod api_errors;
 mod attachments;
 mod audit;
 mod auth;
+mod billing;
 mod browser;
 mod canned;
 mod checks;

@@ -70,6 +70,10 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/webhooks",
     "/api/v1/webhooks/{id}",
     "/api/v1/webhooks/{id}/deliveries",
+    // Invoice runs bill every client: only users who see every client start
+    // one, and a run lists only the caller's clients' invoices (tests/it/billing.rs).
+    "/api/v1/invoice-runs",
+    "/api/v1/invoice-runs/{id}",
     // Monitoring policies: installation-wide definitions (no client data),
     // read by technicians, written by administrators (tests/it/checks.rs).
     "/api/v1/monitoring/policies",
@@ -240,7 +244,11 @@ async fn a_limited_technician_gets_404_for_another_clients_records_on_every_rout
                 let own_other = if path.contains("sites/") { my_site["id"].as_i64().unwrap() } else { 0 };
                 let (st, _) = t.get(&fill(path, mine, own_other)).await;
                 // Only where every id in the path is one of theirs (a client, or their site).
-                if path.matches('{').count() == 1 || path.contains("/sites/{site_id}") {
+                let needs = item[method]["x-steward-needs"].as_str().unwrap_or_default();
+                if needs.starts_with("billing") {
+                    // A technician sees no money, not even their own client's.
+                    assert_eq!(st, 403, "GET {path} on their own client, without the billing permission");
+                } else if path.matches('{').count() == 1 || path.contains("/sites/{site_id}") {
                     assert_eq!(st, 200, "GET {path} on their own client");
                 }
             }

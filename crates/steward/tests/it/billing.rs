@@ -1,0 +1,203 @@
+//! Contracts and invoices (issue 16) through the API, on both engines:
+//! contracts are checked line by line; an invoice run bills each kind of
+//! line from what Steward sees (devices enrolled by agents, time logged on
+//! tickets), prorated by the day, once per contract and period however
+//! often it runs; drafts are edited with reasons, finalized with gapless
+//! numbers (also under concurrent finalizes), and credited; money is never
+//! shown to those without the billing permission.
+
+use crate::common::agents::*;
+use crate::common::*;
+use serde_json::{json, Value};
+
+/// Starts a run for the period and waits for it to finish.
+async fn run(a: &Client, start: &str, end: &str) -> Value {
+    let (st, r) = a.post("/api/v1/invoice-runs", json!({"period_start": start, "period_end": end})).await;
+    assert_eq!(st, 202, "{r}");
+    let path = format!("/api/v1/invoice-runs/{}", r["id"]);
+    let done = wait_for(a, &path, "the run to finish", |v| v["state"] != "running").await;
+    assert_eq!(done["state"], "done", "{done}");
+    done
+}
+
+fn line<'a>(inv: &'a Value, kind: &str) -> &'a Value {
+    inv["lines"].as_array().unwrap().iter().find(|l| l["kind"] == kind).unwrap_or_else(|| panic!("no {kind} line: {inv}"))
+}
+
+#[tokio::test]
+async fn an_invoice_run_bills_devices_fees_and_time_once_prorated_by_the_day() {
+    let (s, a, client, site) = setup().await;
+    let contracts = format!("/api/v1/clients/{client}/contracts");
+    let (st, b) = a.patch(&format!("/api/v1/clients/{client}/billing"), json!({"currency": "usd", "tax_rate": "10"})).await;
+    assert_eq!((st, b["currency"].as_str()), (200, Some("USD")), "{b}");
+
+    // Bad contracts are refused with the field that is wrong.
+    let base = json!({"name": "Managed services", "start_date": "2026-11-17", "billing_cycle": "monthly", "billed": "advance"});
+    let with = |extra: Value| {
+        let mut v = base.clone();
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v
+    };
+    for (body, field) in [
+        (
+            with(json!({"lines": [{"kind": "flat", "description": "Fee", "unit_price": "10", "follow_count": true}]})),
+            "lines[0].follow_count",
+        ),
+        (with(json!({"lines": [{"kind": "per_device", "description": "Devices", "unit_price": "12.345678"}]})), "lines[0].unit_price"),
+        (with(json!({"lines": [{"kind": "block_hours", "description": "Block", "unit_price": "900"}]})), "lines[0].hours"),
+        (with(json!({"start_date": "2026-13-01"})), "start_date"),
+        (with(json!({"end_date": "2026-01-01"})), "end_date"),
+        (with(json!({"currency": "XYZ"})), "currency"),
+        (with(json!({"tax_rate": "120"})), "tax_rate"),
+    ] {
+        let (st, e) = a.post(&contracts, body.clone()).await;
+        assert_eq!((st, e["error"]["field"].as_str()), (400, Some(field)), "{body} → {e}");
+    }
+    let (st, e) = a.post(&contracts, with(json!({"lines": [{"kind": "flat", "description": "Fee", "unit_price": 10}]}))).await;
+    assert_eq!(st, 400, "money is a decimal string, never a float: {e}");
+
+    let (_, types) = a.get("/api/v1/work-types").await;
+    let type_id = |name: &str| types.as_array().unwrap().iter().find(|w| w["name"] == name).unwrap()["id"].as_i64().unwrap();
+    let lines = json!([
+        {"kind": "per_device", "description": "Managed devices", "unit_price": "50", "follow_count": true},
+        {"kind": "flat", "description": "Service fee", "unit_price": "100"},
+        {"kind": "time_and_materials", "description": "Support outside the agreement"},
+    ]);
+    let rates = json!([{"work_type_id": type_id("Remote support"), "rate": "120"}, {"work_type_id": type_id("On-site"), "included": true}]);
+    let (st, contract) = a.post(&contracts, with(json!({"lines": lines, "rates": rates}))).await;
+    assert_eq!(st, 201, "{contract}");
+    assert_eq!((contract["currency"].as_str(), contract["lines"][1]["unit_price"].as_str()), (Some("USD"), Some("100")), "{contract}");
+
+    // Two devices enrolled by (hand-made) agents; time on a ticket: 90 min billable remote, 60 min on site (included).
+    let tok = token(&a, client, site, json!({"max_uses": 2})).await;
+    let mut agents = vec![];
+    for n in 0..2u8 {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[90 + n; 32]);
+        agents.push(raw_enroll(&s.base, &tok, &key, &format!("pc-{n}")).await);
+    }
+    let (_, t) = a.post(&format!("/api/v1/clients/{client}/tickets"), json!({"subject": "Printer"})).await;
+    let time = format!("/api/v1/clients/{client}/tickets/{}/time-entries", t["id"]);
+    let (st, remote) = a.post(&time, json!({"minutes": 90, "work_type_id": type_id("Remote support")})).await;
+    assert_eq!(st, 201, "{remote}");
+    let (_, onsite) = a.post(&time, json!({"minutes": 60, "work_type_id": type_id("On-site")})).await;
+
+    // December's run: the cycle starting in it, the devices counted now, the time worked.
+    let dec = run(&a, "2026-12-01", "2026-12-31").await;
+    assert_eq!(dec["invoice_ids"].as_array().unwrap().len(), 1, "{dec}");
+    let id = dec["invoice_ids"][0].as_i64().unwrap();
+    let path = format!("/api/v1/clients/{client}/invoices/{id}");
+    let (_, inv) = a.get(&path).await;
+    assert_eq!(
+        (inv["state"].as_str(), inv["period_start"].as_str(), inv["period_end"].as_str()),
+        (Some("draft"), Some("2026-12-01"), Some("2026-12-31"))
+    );
+    let devices = line(&inv, "per_device");
+    assert_eq!((devices["quantity"].as_str(), devices["amount"].as_str()), (Some("2"), Some("100.00")), "{inv}");
+    assert_eq!(devices["source"]["ids"].as_array().unwrap().len(), 2, "the devices counted: {devices}");
+    assert_eq!(line(&inv, "flat")["amount"], "100.00");
+    let worked = line(&inv, "time");
+    assert_eq!(
+        (worked["quantity"].as_str(), worked["unit_price"].as_str(), worked["amount"].as_str()),
+        (Some("1.5"), Some("120"), Some("180.00"))
+    );
+    assert_eq!(worked["source"]["time_entry_ids"], json!([remote["id"]]));
+    assert_eq!(line(&inv, "included_time")["source"]["time_entry_ids"], json!([onsite["id"]]));
+    assert_eq!(
+        (inv["subtotal"].as_str(), inv["tax"].as_str(), inv["total"].as_str()),
+        (Some("380.00"), Some("38.00"), Some("418.00")),
+        "{inv}"
+    );
+
+    // November's run: the contract's first, partial cycle (17–30 November: 14 of 30 days).
+    let nov = run(&a, "2026-11-01", "2026-11-30").await;
+    let (_, first) = a.get(&format!("/api/v1/clients/{client}/invoices/{}", nov["invoice_ids"][0])).await;
+    assert_eq!(line(&first, "flat")["amount"], "46.67", "{first}");
+    assert!(line(&first, "flat")["description"].as_str().unwrap().contains("14 of 30 days"), "{first}");
+    assert!(first["lines"].as_array().unwrap().iter().all(|l| l["kind"] != "time"), "time is billed once: {first}");
+
+    // Running December again makes nothing new.
+    let again = run(&a, "2026-12-01", "2026-12-31").await;
+    assert_eq!((again["invoices_made"].as_i64(), again["invoice_ids"].as_array().unwrap().len()), (Some(0), 0), "{again}");
+
+    // A draft is edited with reasons; the totals follow; each edit is audited.
+    let (st, e) = a.post(&format!("{path}/lines"), json!({"description": "Toner", "unit_price": "30", "quantity": 2})).await;
+    assert_eq!(st, 400, "an edit says why: {e}");
+    let (st, edited) =
+        a.post(&format!("{path}/lines"), json!({"description": "Toner", "unit_price": "30", "quantity": 2, "reason": "left off"})).await;
+    assert_eq!((st, edited["total"].as_str()), (201, Some("484.00")), "{edited}");
+    let flat_id = line(&edited, "flat")["id"].clone();
+    let (st, edited) = a.patch(&format!("{path}/lines/{flat_id}"), json!({"unit_price": "90", "reason": "agreed discount"})).await;
+    assert_eq!((st, edited["total"].as_str()), (200, Some("473.00")), "{edited}");
+    let time_line = line(&edited, "time")["id"].clone();
+    let (st, edited) = a.delete(&format!("{path}/lines/{time_line}?reason=billed+elsewhere")).await;
+    assert_eq!((st, edited["total"].as_str()), (200, Some("275.00")), "{edited}");
+    let (_, log) = a.get("/api/v1/audit?action=invoice.line_change").await;
+    assert!(log.to_string().contains("agreed discount"), "{log}");
+
+    // Finalized: numbered, immutable; credited once by a numbered credit note.
+    let (st, fin) = a.post(&format!("{path}/finalize"), json!({})).await;
+    assert_eq!((st, fin["number"].as_str(), fin["state"].as_str()), (200, Some("INV-2026-000001"), Some("final")), "{fin}");
+    assert!(fin["due_on"].is_string() && fin["issued_on"].is_string(), "{fin}");
+    assert_eq!(a.post(&format!("{path}/finalize"), json!({})).await.0, 409);
+    assert_eq!(a.patch(&format!("{path}/lines/{flat_id}"), json!({"unit_price": "1", "reason": "x"})).await.0, 409);
+    let (st, note) = a.post(&format!("{path}/credit"), json!({"reason": "wrong client"})).await;
+    assert_eq!((st, note["kind"].as_str(), note["number"].as_str()), (201, Some("credit_note"), Some("CN-2026-000001")), "{note}");
+    assert_eq!((note["total"].as_str(), note["credited_invoice_id"].as_i64()), (Some("275.00"), Some(id)), "{note}");
+    assert_eq!(a.post(&format!("{path}/credit"), json!({"reason": "again"})).await.0, 409);
+
+    // No billing permission, no money; another client's contracts do not exist for a limited billing user.
+    make_user(&a, "tech@msp.example", "technician", None).await;
+    let tech = s.client();
+    tech.login_ok("tech@msp.example", PASSWORD).await;
+    assert_eq!(tech.get(&contracts).await.0, 403);
+    assert_eq!(tech.get(&path).await.0, 403);
+    assert_eq!(tech.post("/api/v1/invoice-runs", json!({"period_start": "2026-12-01", "period_end": "2026-12-31"})).await.0, 403);
+    let other = make_client(&a, "Other").await;
+    make_user(&a, "books@msp.example", "billing", Some(vec![other])).await;
+    let books = s.client();
+    books.login_ok("books@msp.example", PASSWORD).await;
+    assert_eq!(books.get(&contracts).await.0, 404);
+    assert_eq!(books.get(&path).await.0, 404);
+    assert_eq!(books.post("/api/v1/invoice-runs", json!({"period_start": "2026-12-01", "period_end": "2026-12-31"})).await.0, 403);
+    let (_, seen) = books.get(&format!("/api/v1/invoice-runs/{}", dec["id"])).await;
+    assert_eq!(seen["invoice_ids"], json!([]), "a run shows only the caller's clients' invoices: {seen}");
+    drop(agents);
+}
+
+#[tokio::test]
+async fn sixteen_concurrent_finalizes_take_sixteen_numbers_without_gaps() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let mut clients = vec![];
+    for n in 0..16 {
+        let c = make_client(&a, &format!("Client {n}")).await;
+        let body = json!({"name": "Fee", "start_date": "2026-01-01", "billing_cycle": "monthly", "billed": "arrears",
+            "lines": [{"kind": "flat", "description": "Fee", "unit_price": "99.99"}]});
+        assert_eq!(a.post(&format!("/api/v1/clients/{c}/contracts"), body).await.0, 201);
+        clients.push(c);
+    }
+    let done = run(&a, "2026-11-01", "2026-11-30").await;
+    let ids: Vec<i64> = done["invoice_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 16, "{done}");
+    let (_, one) = a.get(&format!("/api/v1/clients/{}/invoices/{}", clients[0], ids[0])).await;
+    assert_eq!(
+        (one["period_start"].as_str(), one["total"].as_str()),
+        (Some("2026-11-01"), Some("99.99")),
+        "arrears: the cycle that ends in the period: {one}"
+    );
+    let finalizes = ids.iter().zip(&clients).map(|(id, c)| {
+        let a = &a;
+        async move { a.post(&format!("/api/v1/clients/{c}/invoices/{id}/finalize"), json!({})).await }
+    });
+    let results = futures_util::future::join_all(finalizes).await;
+    let mut numbers: Vec<String> = results
+        .iter()
+        .map(|(st, v)| {
+            assert_eq!(*st, 200, "{v}");
+            v["number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=16).map(|n| format!("INV-2026-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+}
