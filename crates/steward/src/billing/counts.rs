@@ -19,6 +19,7 @@ enum Devices {
     ClientId,
     Os,
     DeviceClass,
+    EnrolledAt,
     LastSeenAt,
     Online,
     RevokedAt,
@@ -49,6 +50,7 @@ pub struct Managed {
     pub client_id: i64,
     pub os: String,
     pub device_class: Option<String>,
+    pub enrolled_at: i64,
     pub last_seen_at: Option<i64>,
     pub online: bool,
 }
@@ -58,9 +60,10 @@ impl Managed {
         self.device_class.as_deref().and_then(DeviceClass::parse).unwrap_or_else(|| DeviceClass::derived(&self.os))
     }
 
-    /// Counted by a line that wants devices seen within `days` of `now_us`.
+    /// Counted by a line that wants devices seen within `days` of `now_us`
+    /// (enrolling is being seen).
     pub fn seen_within(&self, days: i64, now_us: i64) -> bool {
-        self.online || self.last_seen_at.is_some_and(|t| t >= now_us - days * 86_400_000_000)
+        self.online || self.last_seen_at.unwrap_or(self.enrolled_at) >= now_us - days * 86_400_000_000
     }
 }
 
@@ -71,7 +74,15 @@ pub async fn devices(db: &mut impl Db, clients: &[i64]) -> Result<Vec<Managed>> 
     }
     db.fetch_all(
         Query::select()
-            .columns([Devices::Id, Devices::ClientId, Devices::Os, Devices::DeviceClass, Devices::LastSeenAt, Devices::Online])
+            .columns([
+                Devices::Id,
+                Devices::ClientId,
+                Devices::Os,
+                Devices::DeviceClass,
+                Devices::EnrolledAt,
+                Devices::LastSeenAt,
+                Devices::Online,
+            ])
             .from(Devices::Table)
             .and_where(Expr::col(Devices::ClientId).is_in(clients.iter().copied()))
             .and_where(Expr::col(Devices::RevokedAt).is_null())

@@ -2,16 +2,16 @@
 //! (`contracts`), what is counted for it (`counts`), invoice runs that turn
 //! both and the billable time into draft invoices, finalized with gapless
 //! numbers and corrected by credit notes (`invoices`). The money rules are
-//! pure and property-tested: `money` (currencies, rounding), `period`
-//! (cycles and proration by the day), `totals` (lines and taxes).
+//! pure and property-tested in `model`: `money` (currencies, rounding),
+//! `period` (cycles and proration by the day), `totals` (lines and taxes).
 
 pub mod contracts;
 pub mod counts;
 pub mod invoices;
-pub mod money;
-pub mod period;
+pub mod model;
+pub mod payments;
 pub mod profile;
-pub mod totals;
+pub mod reconcile;
 
 use crate::app::domain::{BoxFut, Domain, Job, Need};
 use crate::auth::roles::Permission::{BillingRead as Read, BillingWrite as Write};
@@ -42,6 +42,12 @@ pub fn domain() -> Domain {
         .api(write, routes!(invoices::api::remove_line))
         .api(write, routes!(invoices::api::finalize))
         .api(write, routes!(invoices::api::credit))
+        .api(read, routes!(payments::list))
+        .api(write, routes!(payments::record))
+        .api(read, routes!(payments::balance))
+        .api(read, routes!(reconcile::all))
+        .api(read, routes!(reconcile::of_client))
+        .api(write, routes!(reconcile::true_up))
         .api(write, routes!(invoices::api::start_run))
         .api(read, routes!(invoices::api::get_run))
         // A run asked for starts within two seconds (the look is one indexed query).

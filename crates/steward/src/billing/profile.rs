@@ -3,7 +3,7 @@
 //! address, at `/api/v1/clients/{id}/billing`.
 
 use super::contracts::model::tax_rate;
-use super::money::currency;
+use super::model::money::currency;
 use crate::app::App;
 use crate::audit::store::Event;
 use crate::auth::principal::{Principal, ScopedClient};

@@ -171,6 +171,8 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
                 email: (*email).into(),
                 phone: (*phone).into(),
                 site_id: site_ids.get(i % site_ids.len().max(1)).copied(),
+                // Everyone but the first (the owner, billed by the flat fee) is a covered user.
+                covered: i > 0,
             };
             contact_ids.push(ops::create_contact(app, &p, client.id, req).await.map_err(|e| anyhow::anyhow!("{e}"))?.id);
         }

@@ -173,6 +173,9 @@ pub struct NewContact {
     #[schema(value_type = crate::validate::Short)]
     pub title: String,
     pub site_id: Option<i64>,
+    /// Counted by the client's per-user contract lines.
+    #[serde(default)]
+    pub covered: bool,
 }
 
 /// Changes to a contact.
@@ -192,6 +195,8 @@ pub struct ContactPatch {
     #[schema(value_type = Option<i64>)]
     pub site_id: Option<Option<i64>>,
     pub archived: Option<bool>,
+    /// Counted by the client's per-user contract lines.
+    pub covered: Option<bool>,
 }
 
 pub async fn create_client(app: &App, p: &Principal, input: NewClient) -> Result<Client, ApiError> {
@@ -385,6 +390,7 @@ pub async fn create_contact(app: &App, p: &Principal, client_id: i64, input: New
                     Contacts::Title,
                     Contacts::CreatedAt,
                     Contacts::UpdatedAt,
+                    Contacts::Covered,
                 ])
                 .values_panic([
                     client_id.into(),
@@ -395,6 +401,7 @@ pub async fn create_contact(app: &App, p: &Principal, client_id: i64, input: New
                     title.into(),
                     now.into(),
                     now.into(),
+                    input.covered.into(),
                 ])
                 .returning(Query::returning().columns(super::store::CONTACT_COLS)),
         )
@@ -420,6 +427,9 @@ pub async fn update_contact(app: &App, p: &Principal, client_id: i64, id: i64, p
     }
     if let Some(a) = patch.archived {
         sets.push((Contacts::Archived, a.into()));
+    }
+    if let Some(c) = patch.covered {
+        sets.push((Contacts::Covered, c.into()));
     }
     let mut tx = app.store.begin_audited().await?;
     let before = get_contact(tx.tx(), p.client(client_id)?, id).await?.ok_or(ApiError::NotFound)?;

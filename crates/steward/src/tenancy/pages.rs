@@ -297,6 +297,7 @@ pub struct ContactForm {
     #[serde(default)]
     site_id: String,
     archived: Option<String>,
+    covered: Option<String>,
 }
 
 fn site_of(f: &ContactForm) -> Result<Option<i64>, ApiError> {
@@ -313,9 +314,13 @@ pub async fn create_contact(
     WebForm(f): WebForm<ContactForm>,
 ) -> PageResult {
     let r = match site_of(&f) {
-        Ok(site_id) => {
-            ops::create_contact(&app, &p, id, NewContact { site_id, name: f.name, email: f.email, phone: f.phone, title: f.title }).await
-        }
+        Ok(site_id) => match crate::web::error::checkbox("covered", f.covered.as_deref()) {
+            Ok(covered) => {
+                let c = NewContact { site_id, name: f.name, email: f.email, phone: f.phone, title: f.title, covered };
+                ops::create_contact(&app, &p, id, c).await
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match r {
@@ -365,6 +370,7 @@ pub async fn update_contact(
                 title: Some(f.title),
                 site_id: Some(site_id),
                 archived: Some(crate::web::error::checkbox("archived", f.archived.as_deref())?),
+                covered: Some(crate::web::error::checkbox("covered", f.covered.as_deref())?),
             };
             ops::update_contact(&app, &p, id, contact_id, patch).await
         }

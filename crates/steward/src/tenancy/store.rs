@@ -50,6 +50,7 @@ pub(crate) enum Contacts {
     Archived,
     CreatedAt,
     UpdatedAt,
+    Covered,
 }
 
 /// A company the MSP serves.
@@ -116,6 +117,8 @@ pub struct Contact {
     pub archived: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// A user the client's per-user contract lines count.
+    pub covered: bool,
 }
 
 pub(crate) const CLIENT_COLS: [Clients; 9] = [
@@ -141,7 +144,7 @@ pub(crate) const SITE_COLS: [Sites; 10] = [
     Sites::AgentHeartbeatSecs,
     Sites::AgentMetricsSecs,
 ];
-pub(crate) const CONTACT_COLS: [Contacts; 10] = [
+pub(crate) const CONTACT_COLS: [Contacts; 11] = [
     Contacts::Id,
     Contacts::ClientId,
     Contacts::SiteId,
@@ -152,6 +155,7 @@ pub(crate) const CONTACT_COLS: [Contacts; 10] = [
     Contacts::Archived,
     Contacts::CreatedAt,
     Contacts::UpdatedAt,
+    Contacts::Covered,
 ];
 
 /// Which clients a list may show.

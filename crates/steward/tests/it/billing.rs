@@ -201,3 +201,84 @@ async fn sixteen_concurrent_finalizes_take_sixteen_numbers_without_gaps() {
     let expected: Vec<String> = (1..=16).map(|n| format!("INV-2026-{n:06}")).collect();
     assert_eq!(numbers, expected);
 }
+
+#[tokio::test]
+async fn reconciliation_finds_devices_and_users_not_billed_and_a_true_up_ends_it() {
+    let (s, a, client, site) = setup().await;
+    // Three devices from the real fleet simulator, classed by hand (whatever systems they simulate): one server.
+    let tok = token(&a, client, site, json!({"max_uses": 3})).await;
+    let _fleet = simulate(&s, &tok, 3);
+    let list = wait_for(&a, &format!("/api/v1/devices?client_id={client}"), "three devices", |v| v["total"] == 3).await;
+    let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect();
+    for (id, class) in ids.iter().zip(["server", "workstation", "workstation"]) {
+        let (st, v) = a.patch(&format!("/api/v1/clients/{client}/devices/{id}"), json!({"device_class": class})).await;
+        assert_eq!(st, 200, "{v}");
+    }
+    assert_eq!(a.patch(&format!("/api/v1/clients/{client}/devices/{}", ids[0]), json!({"device_class": "printer"})).await.0, 400);
+    // Two covered users and one who is not.
+    for (name, covered) in [("Ann", true), ("Bob", true), ("Cy", false)] {
+        let (st, c) = a.post(&format!("/api/v1/clients/{client}/contacts"), json!({"name": name, "covered": covered})).await;
+        assert_eq!((st, c["covered"].as_bool()), (201, Some(covered)), "{c}");
+    }
+    let body = json!({"name": "Managed", "start_date": "2026-01-01", "billing_cycle": "monthly", "billed": "advance", "lines": [
+        {"kind": "per_device", "description": "Devices", "unit_price": "40", "quantity": 1},
+        {"kind": "per_device", "description": "Servers", "unit_price": "120", "quantity": 0, "device_class": "server"},
+        {"kind": "per_user", "description": "Users", "unit_price": "10", "follow_count": true},
+    ]});
+    let (st, contract) = a.post(&format!("/api/v1/clients/{client}/contracts"), body).await;
+    assert_eq!(st, 201, "{contract}");
+    // Another client's device that no contract bills.
+    let other = make_client(&a, "Uncontracted").await;
+    let (_, other_site) = a.post(&format!("/api/v1/clients/{other}/sites"), json!({"name": "HQ", "timezone": "UTC"})).await;
+    let other_tok = token(&a, other, other_site["id"].as_i64().unwrap(), json!({})).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[61; 32]);
+    let (_ws, stray, _) = raw_enroll(&s.base, &other_tok, &key, "stray-pc").await;
+
+    let (st, r) = a.get(&format!("/api/v1/clients/{client}/reconciliation")).await;
+    assert_eq!(st, 200, "{r}");
+    let line = |r: &Value, d: &str| r["lines"].as_array().unwrap().iter().find(|l| l["description"] == d).unwrap().clone();
+    let devices = line(&r, "Devices");
+    assert_eq!((devices["billed_quantity"].as_str(), devices["managed_quantity"].as_i64()), (Some("1"), Some(3)), "{r}");
+    assert_eq!((devices["difference"].as_str(), devices["monthly_difference"].as_str()), (Some("2"), Some("80.00")));
+    assert_eq!(devices["unbilled_ids"].as_array().unwrap().len(), 2, "{devices}");
+    let servers = line(&r, "Servers");
+    assert_eq!((servers["managed_quantity"].as_i64(), servers["monthly_difference"].as_str()), (Some(1), Some("120.00")), "{servers}");
+    let users = line(&r, "Users");
+    assert_eq!(
+        (users["managed_quantity"].as_i64(), users["difference"].as_str()),
+        (Some(2), Some("0")),
+        "a line that follows the count bills it: {users}"
+    );
+    assert_eq!(r["unbilled_per_month"], "200.00");
+    let (_, all) = a.get("/api/v1/reconciliation").await;
+    let stray_client =
+        all["clients"].as_array().unwrap().iter().find(|c| c["client_id"] == other).expect("the uncontracted client").clone();
+    assert_eq!(stray_client["uncounted_device_ids"], json!([stray]), "{all}");
+    assert_eq!(all["totals"][0]["unbilled_per_month"], "200.00", "{all}");
+
+    // One action bills what is managed; the difference is gone, and audited.
+    let lines_path = format!("/api/v1/clients/{client}/contracts/{}/lines", contract["id"]);
+    let (st, after) = a.post(&format!("{lines_path}/{}/true-up", devices["line_id"]), json!({})).await;
+    assert_eq!((st, after["lines"][0]["quantity"].as_str()), (200, Some("3")), "{after}");
+    let (_, r) = a.get(&format!("/api/v1/clients/{client}/reconciliation")).await;
+    assert_eq!((line(&r, "Devices")["difference"].as_str(), r["unbilled_per_month"].as_str()), (Some("0"), Some("120.00")), "{r}");
+    let (_, log) = a.get("/api/v1/audit?action=contract.true_up").await;
+    assert_eq!(log["items"].as_array().map(|i| i.len()), Some(1), "{log}");
+
+    // Invoiced and paid in part: the balance and its ageing follow.
+    let done = run(&a, "2026-12-01", "2026-12-31").await;
+    let id = done["invoice_ids"][0].as_i64().unwrap();
+    let inv_path = format!("/api/v1/clients/{client}/invoices/{id}");
+    let pay = |amount: &str| json!({"invoice_id": id, "paid_on": "2026-12-07", "amount": amount, "method": "bank_transfer", "reference": "=cmd|' /C calc'!A0"});
+    assert_eq!(a.post(&format!("/api/v1/clients/{client}/payments"), pay("10.00")).await.0, 409, "not on a draft");
+    let (_, fin) = a.post(&format!("{inv_path}/finalize"), json!({})).await;
+    assert_eq!(fin["total"], "140.00", "3 × 40 + 0 servers (not trued up) + 2 × 10: {fin}");
+    let (st, p) = a.post(&format!("/api/v1/clients/{client}/payments"), pay("100.00")).await;
+    assert_eq!((st, p["amount"].as_str()), (201, Some("100.00")), "{p}");
+    let (st, e) = a.post(&format!("/api/v1/clients/{client}/payments"), pay("40.01")).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (422, Some("amount")), "more than is owed: {e}");
+    assert_eq!(a.post(&format!("/api/v1/clients/{client}/payments"), pay("1.005")).await.0, 400);
+    let (_, b) = a.get(&format!("/api/v1/clients/{client}/balance")).await;
+    assert_eq!((b["open"].as_str(), b["not_due"].as_str()), (Some("40.00"), Some("40.00")), "{b}");
+    assert_eq!(b["invoices"][0]["paid"], "100.00");
+}

@@ -74,6 +74,8 @@ const GLOBAL_API: &[&str] = &[
     // one, and a run lists only the caller's clients' invoices (tests/it/billing.rs).
     "/api/v1/invoice-runs",
     "/api/v1/invoice-runs/{id}",
+    // The reconciliation of the clients the caller sees (tests/it/billing.rs).
+    "/api/v1/reconciliation",
     // Monitoring policies: installation-wide definitions (no client data),
     // read by technicians, written by administrators (tests/it/checks.rs).
     "/api/v1/monitoring/policies",

@@ -2,8 +2,8 @@
 //! each line kind takes the fields that mean something for it and refuses
 //! the others, so a contract says exactly what it bills.
 
-use crate::billing::money::{self, QuantityInput};
-use crate::billing::period::Cycle;
+use crate::billing::model::money::{self, QuantityInput};
+use crate::billing::model::period::Cycle;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

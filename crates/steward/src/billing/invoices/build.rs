@@ -5,8 +5,8 @@
 //! rounded once; proration is by the day (see `period`).
 
 use crate::billing::contracts::model::{Line, LineKind};
-use crate::billing::money::Currency;
-use crate::billing::period::{prorated, Span};
+use crate::billing::model::money::Currency;
+use crate::billing::model::period::{prorated, Span};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -223,7 +223,7 @@ pub fn is_time(kind: LineKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::billing::money::currency;
+    use crate::billing::model::money::currency;
     use proptest::prelude::*;
     use std::collections::HashSet;
 

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::audit::store::Event;
 use crate::auth::principal::Principal;
 use crate::auth::roles::Permission;
+use crate::billing::contracts::model::DeviceClass;
 use crate::devices::store::{self as devices, Devices};
 use crate::error::{json, ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -16,7 +17,7 @@ use crate::monitoring::policies::ops as policies;
 use crate::store::Db;
 use crate::tenancy::ops::agent_setting;
 use axum::extract::State;
-use sea_query::{Expr, Query};
+use sea_query::{Alias, Expr, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -46,6 +47,25 @@ pub struct DevicePatch {
     /// Keys of inherited checks this device does not run; `[]`: none.
     #[serde(default)]
     pub monitoring_excluded_checks: Option<Vec<String>>,
+    /// What per-device contract lines count it as (`workstation`, `server`,
+    /// `network`); `null` derives it from its system again.
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<DeviceClass>)]
+    pub device_class: Option<Option<DeviceClass>>,
+}
+
+/// The class a device was given by hand (`None`: derived from its system).
+async fn class_of(db: &mut impl Db, device: i64) -> Result<Option<String>, ApiError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        device_class: Option<String>,
+    }
+    let r: Option<Row> = db
+        .fetch_optional(
+            Query::select().column(Alias::new("device_class")).from(Devices::Table).and_where(Expr::col(Devices::Id).eq(device)),
+        )
+        .await?;
+    Ok(r.and_then(|r| r.device_class))
 }
 
 /// What a device sets itself and what its agent runs with.
@@ -94,6 +114,11 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
     if before.device.revoked_at.is_some() {
         return Err(ApiError::Conflict("this device was removed; its settings no longer apply".into()));
     }
+    if let Some(class) = patch.device_class {
+        q.value(Alias::new("device_class"), class.map(|c| c.as_str()));
+        changes = true;
+    }
+    let class_was = class_of(tx.tx(), device_id).await?;
     if let Some(site_id) = patch.site_id {
         let site = crate::tenancy::store::get_site(tx.tx(), p.client(client_id)?, site_id).await?;
         match site {
@@ -113,7 +138,8 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
     let after = devices::with_settings(tx.tx(), device_id).await?.ok_or(ApiError::NotFound)?;
     let (was, now) = (before.own(), after.own());
     let (site_was, site_now) = (before.device.site_id, after.device.site_id);
-    if was == now && site_was == site_now && monitoring.is_none() {
+    let class_now = class_of(tx.tx(), device_id).await?;
+    if was == now && site_was == site_now && class_was == class_now && monitoring.is_none() {
         // Nothing changed: nothing to audit or send (the transaction is
         // dropped unwritten).
         drop(tx);
@@ -125,6 +151,10 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, device_id: i64, pa
     if site_was != site_now {
         old["site_id"] = json!(site_was);
         new["site_id"] = json!(site_now);
+    }
+    if class_was != class_now {
+        old["device_class"] = json!(class_was);
+        new["device_class"] = json!(class_now);
     }
     tx.commit_change(&p.actor(), policies::with_assignment(event, &monitoring), &old, &new).await?;
     if monitoring.is_some() || site_was != site_now {

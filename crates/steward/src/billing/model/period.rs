@@ -135,7 +135,7 @@ pub fn prorated(price: Decimal, cycle: Span, active: Span, cur: &Currency) -> De
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::billing::money::currency;
+    use crate::billing::model::money::currency;
     use proptest::prelude::*;
 
     fn d(s: &str) -> NaiveDate {

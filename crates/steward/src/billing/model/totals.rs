@@ -63,7 +63,7 @@ pub fn totals(lines: &[Line], inclusive: bool, cur: &Currency) -> Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::billing::money::currency;
+    use crate::billing::model::money::currency;
     use proptest::prelude::*;
     use std::str::FromStr;
 
