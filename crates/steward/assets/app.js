@@ -198,6 +198,20 @@
     alertsLive.addEventListener("resync", refresh);
   }
   document.addEventListener("DOMContentLoaded", listenAlerts);
+  // Invoice runs: the runs table follows a run's progress (/billing/events).
+  var runsLive = null;
+  function listenRuns() {
+    if (runsLive || !window.EventSource || !document.querySelector("[data-live-runs]")) return;
+    runsLive = new EventSource("/billing/events");
+    var refresh = function () {
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(function () { refreshParts(["#runs", "#reconciliation"]); }, 300);
+    };
+    runsLive.addEventListener("run", refresh);
+    runsLive.addEventListener("resync", refresh);
+  }
+  document.addEventListener("DOMContentLoaded", listenRuns);
+  document.addEventListener("htmx:load", listenRuns);
   document.addEventListener("htmx:load", listenAlerts);
   function listenTickets() {
     if (ticketsLive || !window.EventSource || !document.querySelector("[data-live-tickets], [data-live-ticket]")) return;

@@ -9,11 +9,12 @@ pub mod contracts;
 pub mod counts;
 pub mod invoices;
 pub mod model;
+pub mod pages;
 pub mod payments;
 pub mod profile;
 pub mod reconcile;
 
-use crate::app::domain::{BoxFut, Domain, Job, Need};
+use crate::app::domain::{get, post, BoxFut, Domain, Job, NavGroup, NavItem, Need};
 use crate::auth::roles::Permission::{BillingRead as Read, BillingWrite as Write};
 use std::time::Duration;
 use utoipa_axum::routes;
@@ -45,6 +46,8 @@ pub fn domain() -> Domain {
         .api(read, routes!(payments::list))
         .api(write, routes!(payments::record))
         .api(read, routes!(payments::balance))
+        .api(read, routes!(invoices::export::invoice_csv))
+        .api(read, routes!(invoices::export::accounting))
         .api(read, routes!(reconcile::all))
         .api(read, routes!(reconcile::of_client))
         .api(write, routes!(reconcile::true_up))
@@ -52,5 +55,21 @@ pub fn domain() -> Domain {
         .api(read, routes!(invoices::api::get_run))
         // A run asked for starts within two seconds (the look is one indexed query).
         .job(Job { name: "billing.invoice_runs", every: |_| Some(Duration::from_secs(2)), run: invoice_runs })
+        .pages([
+            get("/billing", read, pages::overview),
+            post("/billing/runs", write, pages::start_run),
+            get("/billing/events", read, pages::events),
+            get("/clients/{id}/billing", read, pages::client),
+            post("/clients/{id}/contracts", write, pages::create_contract),
+            post("/clients/{id}/contracts/{contract_id}/lines/{line_id}/true-up", write, pages::true_up),
+            get("/clients/{id}/invoices/{invoice_id}", read, pages::invoice),
+            post("/clients/{id}/invoices/{invoice_id}/finalize", write, pages::finalize),
+            post("/clients/{id}/invoices/{invoice_id}/credit", write, pages::credit),
+            post("/clients/{id}/invoices/{invoice_id}/lines", write, pages::add_line),
+            post("/clients/{id}/invoices/{invoice_id}/lines/{line_id}/remove", write, pages::remove_line),
+            post("/clients/{id}/invoices/{invoice_id}/payments", write, pages::record_payment),
+        ])
+        .panel(pages::CLIENT_PANEL)
+        .nav(NavItem { group: NavGroup::Psa, order: 9, id: "billing", label: "Billing", href: "/billing", key: 'b', need: read })
         .job(Job { name: "billing.counts", every: |_| Some(Duration::from_secs(3600)), run: keep_counts })
 }

@@ -213,6 +213,11 @@ pub async fn record(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<NewPayment>,
 ) -> ApiResult<(StatusCode, Json<Payment>)> {
+    Ok((StatusCode::CREATED, Json(record_payment(&app, &p, id, input).await?)))
+}
+
+/// Records a payment against a final invoice of the client, audited.
+pub async fn record_payment(app: &App, p: &Principal, id: i64, input: NewPayment) -> Result<Payment, ApiError> {
     p.require(Permission::BillingWrite)?;
     let client = p.client(id)?;
     let paid_on = date(&input.paid_on).map_err(|m| ApiError::invalid("paid_on", m))?;
@@ -266,7 +271,7 @@ pub async fn record(
     let payment = of_client(tx.tx(), id).await?.into_iter().find(|x| x.id == row.id).ok_or(ApiError::NotFound)?;
     let details = serde_json::json!({"invoice_id": inv.id, "number": inv.number, "amount": payment.amount, "paid_on": payment.paid_on, "method": payment.method});
     tx.commit(&p.actor(), Event::new("payment.record", "payment", row.id).client(id).details(details)).await?;
-    Ok((StatusCode::CREATED, Json(payment)))
+    Ok(payment)
 }
 
 #[cfg(test)]

@@ -360,6 +360,17 @@ pub async fn true_up(
     p: Principal,
     ApiPath((id, contract_id, line_id)): ApiPath<(i64, i64, i64)>,
 ) -> ApiResult<Json<super::contracts::ops::Contract>> {
+    Ok(Json(true_up_line(&app, &p, id, contract_id, line_id).await?))
+}
+
+/// Sets a counted line's quantity to what is managed now, audited.
+pub async fn true_up_line(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    contract_id: i64,
+    line_id: i64,
+) -> Result<super::contracts::ops::Contract, ApiError> {
     p.require(Permission::BillingWrite)?;
     let client: ScopedClient = p.client(id)?;
     let mut tx = app.store.begin_audited().await?;
@@ -375,5 +386,5 @@ pub async fn true_up(
     let after = super::contracts::ops::load(tx.tx(), client, contract_id).await?.ok_or(ApiError::NotFound)?;
     let details = serde_json::json!({"line_id": line_id, "before": line.quantity, "after": quantity, "ids": managed});
     tx.commit(&p.actor(), Event::new("contract.true_up", "contract", contract_id).client(id).details(details)).await?;
-    Ok(Json(after))
+    Ok(after)
 }

@@ -282,3 +282,70 @@ async fn reconciliation_finds_devices_and_users_not_billed_and_a_true_up_ends_it
     assert_eq!((b["open"].as_str(), b["not_due"].as_str()), (Some("40.00"), Some("40.00")), "{b}");
     assert_eq!(b["invoices"][0]["paid"], "100.00");
 }
+
+#[tokio::test]
+async fn the_billing_pages_show_runs_invoices_and_what_is_owed_and_exports_keep_formulas_as_text() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let client = make_client(&a, "=HYPERLINK(\"http://evil\")").await;
+    let body = json!({"name": "Support", "start_date": "2026-01-01", "billing_cycle": "monthly", "billed": "advance", "tax_rate": "20",
+        "lines": [{"kind": "flat", "description": "Support <b>fee</b>", "unit_price": "100.00"}]});
+    assert_eq!(a.post(&format!("/api/v1/clients/{client}/contracts"), body).await.0, 201);
+
+    // A run started from the page.
+    let (st, loc, _) = a.form("/billing/runs", &[("period_start", "2026-12-01"), ("period_end", "2026-12-31")]).await;
+    assert_eq!(st, 303, "{loc}");
+    let run_id: i64 = loc.rsplit("#run-").next().unwrap().parse().unwrap();
+    let done = wait_for(&a, &format!("/api/v1/invoice-runs/{run_id}"), "the run", |v| v["state"] == "done").await;
+    let id = done["invoice_ids"][0].as_i64().unwrap();
+    let (st, page) = a.get_text("/billing").await;
+    assert_eq!(st, 200);
+    assert!(page.contains(&format!("id=\"run-{run_id}\" data-state=\"done\"")), "{page}");
+
+    // The draft on its page: lines escaped, a line added with a reason, then finalized.
+    let inv = format!("/clients/{client}/invoices/{id}");
+    let (st, page) = a.get_text(&inv).await;
+    assert_eq!(st, 200);
+    assert!(page.contains("Support &#60;b&#62;fee") && !page.contains("<b>fee"), "what people wrote is escaped: {page}");
+    let (st, _, refused) =
+        a.form(&format!("{inv}/lines"), &[("description", "=1+1"), ("quantity", "1"), ("unit_price", "5"), ("reason", "")]).await;
+    assert_eq!(st, 400, "an edit says why");
+    assert!(refused.contains("reason"), "{refused}");
+    let (st, loc, _) =
+        a.form(&format!("{inv}/lines"), &[("description", "=1+1"), ("quantity", "1"), ("unit_price", "5"), ("reason", "forgotten")]).await;
+    assert_eq!((st, loc.as_str()), (303, inv.as_str()));
+    assert_eq!(a.form(&format!("{inv}/finalize"), &[]).await.0, 303);
+    let (_, page) = a.get_text(&inv).await;
+    assert!(page.contains("INV-2026-000001") && page.contains("<strong>126.00</strong>"), "105 + 20 % tax: {page}");
+    let (st, loc, _) =
+        a.form(&format!("{inv}/payments"), &[("paid_on", "2026-12-07"), ("amount", "26.00"), ("method", "card"), ("reference", "")]).await;
+    assert_eq!(st, 303, "{loc}");
+    let (_, page) = a.get_text(&format!("/clients/{client}/billing")).await;
+    assert!(page.contains("Owed <span class=\"count\">100.00 USD</span>"), "{page}");
+    let (_, page) = a.get_text(&format!("/clients/{client}")).await;
+    assert!(page.contains("owes 100.00 USD"), "the client page's billing panel: {page}");
+
+    // The exports keep a would-be formula as text.
+    let r = a.raw(reqwest::Method::GET, &format!("/api/v1/clients/{client}/invoices/{id}/csv")).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains("\"'=1+1\"") && !csv.contains(",\"=1+1"), "{csv}");
+    assert!(csv.contains("\"INV-2026-000001\",\"Total\""), "{csv}");
+    let today = chrono::Utc::now().date_naive().to_string();
+    let (st, text) = a.get_text(&format!("/api/v1/invoices/export?from={today}&to={today}&format=quickbooks")).await;
+    assert_eq!(st, 200, "{text}");
+    assert!(text.starts_with("\u{feff}\"InvoiceNo\",\"Customer\",\"InvoiceDate\""), "{text}");
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "the client's name stays text: {text}");
+    let (st, text) = a.get_text(&format!("/api/v1/invoices/export?from={today}&to={today}&format=xero")).await;
+    assert!(st == 200 && text.contains("\"*ContactName\"") && text.contains("INV-2026-000001"), "{text}");
+    assert_eq!(a.get(&format!("/api/v1/invoices/export?from={today}&to={today}&format=sage")).await.0, 400);
+
+    // No billing permission, no billing pages.
+    make_user(&a, "tech@msp.example", "technician", None).await;
+    let tech = s.client();
+    tech.login_ok("tech@msp.example", PASSWORD).await;
+    assert_eq!(tech.get_text("/billing").await.0, 403);
+    assert_eq!(tech.get_text(&inv).await.0, 403);
+    let (_, page) = tech.get_text(&format!("/clients/{client}")).await;
+    assert!(!page.contains("id=\"billing\""), "no billing panel for a technician");
+}

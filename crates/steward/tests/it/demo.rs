@@ -106,7 +106,29 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     assert!(docs["items"].as_array().unwrap().iter().any(|a| a["client_id"].is_null()), "global articles");
     assert!(docs["items"].as_array().unwrap().iter().any(|a| a["version"].as_i64() > Some(1)), "an article with versions");
 
+    // A year of invoices, finalized and mostly paid, and a reconciliation
+    // that finds devices the fleet enrolled and the contracts do not bill.
+    let invoices: serde_json::Value = get(&format!("/api/v1/clients/{first}/invoices")).await.unwrap().json().await.unwrap();
+    let finals = invoices.as_array().unwrap().iter().filter(|i| i["state"] == "final").count();
+    assert!(finals >= 12, "a year of monthly invoices: {invoices}");
+    let paid: serde_json::Value = get(&format!("/api/v1/clients/{first}/payments")).await.unwrap().json().await.unwrap();
+    assert!(paid.as_array().unwrap().len() >= 10, "{paid}");
+    let balance: serde_json::Value = get(&format!("/api/v1/clients/{first}/balance")).await.unwrap().json().await.unwrap();
+    assert!(balance["open"].as_str().is_some_and(|o| o != "0.00"), "the last months are unpaid: {balance}");
+
     fleet(&base, &email, &password, &flapping).await;
+
+    let recon: serde_json::Value = get("/api/v1/reconciliation").await.unwrap().json().await.unwrap();
+    let unbilled: usize = recon["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["lines"].as_array().unwrap().iter().map(|l| l["unbilled_ids"].as_array().unwrap().len()).sum::<usize>()
+                + c["uncounted_device_ids"].as_array().unwrap().len()
+        })
+        .sum();
+    assert!(unbilled > 0, "devices managed and not billed: {recon}");
 
     // A real agent enrols with the very command a site's page shows.
     let (owner, site) = (clients["items"][0]["id"].as_i64().unwrap(), sites["items"][0]["id"].as_i64().unwrap());

@@ -74,8 +74,10 @@ const GLOBAL_API: &[&str] = &[
     // one, and a run lists only the caller's clients' invoices (tests/it/billing.rs).
     "/api/v1/invoice-runs",
     "/api/v1/invoice-runs/{id}",
-    // The reconciliation of the clients the caller sees (tests/it/billing.rs).
+    // The reconciliation and the accounting export: of the clients the
+    // caller sees (tests/it/billing.rs).
     "/api/v1/reconciliation",
+    "/api/v1/invoices/export",
     // Monitoring policies: installation-wide definitions (no client data),
     // read by technicians, written by administrators (tests/it/checks.rs).
     "/api/v1/monitoring/policies",
@@ -209,6 +211,11 @@ const GLOBAL_WEB: &[&str] = &[
     "/timesheet/approve",
     // The SLA report, of the caller's clients (tests/it/sla_report.rs).
     "/reports/sla",
+    // Billing: runs (started only by users who see every client) and the
+    // reconciliation of the caller's clients (tests/it/billing.rs).
+    "/billing",
+    "/billing/runs",
+    "/billing/events",
 ];
 
 #[tokio::test]

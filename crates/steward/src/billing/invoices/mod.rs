@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod build;
+pub mod export;
 pub mod ops;
 pub mod run;
 pub mod store;

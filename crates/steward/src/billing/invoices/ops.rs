@@ -273,10 +273,9 @@ pub async fn remove_line(app: &App, p: &Principal, client_id: i64, id: i64, line
     Ok(after)
 }
 
-/// Numbers a draft (invoice or credit note) and makes it final.
-async fn make_final(tx: &mut impl Db, inv: &InvoiceRow) -> Result<String, ApiError> {
+/// Numbers a draft (invoice or credit note) and makes it final, issued on `today`.
+async fn make_final(tx: &mut impl Db, inv: &InvoiceRow, today: chrono::NaiveDate) -> Result<String, ApiError> {
     let settings = store::settings(tx).await?;
-    let today = chrono::Utc::now().date_naive();
     let (kind, format) =
         if inv.kind == "credit_note" { ("credit_note", &settings.credit_format) } else { ("invoice", &settings.invoice_format) };
     let n = store::next_number(tx, kind, today.year() as i64).await?;
@@ -289,11 +288,16 @@ async fn make_final(tx: &mut impl Db, inv: &InvoiceRow) -> Result<String, ApiErr
 }
 
 pub async fn finalize(app: &App, p: &Principal, client_id: i64, id: i64) -> Result<Invoice, ApiError> {
+    finalize_on(app, p, client_id, id, chrono::Utc::now().date_naive()).await
+}
+
+/// Finalizes a draft as issued on `today` (the demo issues a year of invoices on their days).
+pub async fn finalize_on(app: &App, p: &Principal, client_id: i64, id: i64, today: chrono::NaiveDate) -> Result<Invoice, ApiError> {
     p.require(Permission::BillingWrite)?;
     let client = p.client(client_id)?;
     let mut tx = app.store.begin_audited().await?;
     let inv = draft(tx.tx(), client, id).await?;
-    let num = make_final(tx.tx(), &inv).await?;
+    let num = make_final(tx.tx(), &inv, today).await?;
     let after = load(tx.tx(), client, id).await?.ok_or(ApiError::NotFound)?;
     let details = json!({"number": num, "total": after.total, "currency": after.currency});
     tx.commit(&p.actor(), Event::new("invoice.finalize", "invoice", id).client(client_id).details(details)).await?;
@@ -340,7 +344,7 @@ pub async fn credit(app: &App, p: &Principal, client_id: i64, id: i64, input: Cr
     }
     store::set_totals(tx.tx(), note_id, &inv.subtotal, &inv.tax, &inv.total, now).await?;
     let note = store::get(tx.tx(), client, note_id).await?.ok_or(ApiError::NotFound)?;
-    let num = make_final(tx.tx(), &note).await?;
+    let num = make_final(tx.tx(), &note, chrono::Utc::now().date_naive()).await?;
     let after = load(tx.tx(), client, note_id).await?.ok_or(ApiError::NotFound)?;
     let details = json!({"number": num, "credits": inv.number, "credited_invoice_id": id, "total": inv.total, "reason": why});
     tx.commit(&p.actor(), Event::new("invoice.credit", "invoice", note_id).client(client_id).details(details)).await?;

@@ -229,6 +229,18 @@ pub async fn lines(db: &mut impl Db, invoices: &[i64]) -> Result<Vec<LineRow>> {
     .await
 }
 
+/// The client an invoice belongs to.
+pub async fn client_of(db: &mut impl Db, id: i64) -> Result<Option<i64>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        client_id: i64,
+    }
+    let r: Option<Row> = db
+        .fetch_optional(Query::select().column(Invoices::ClientId).from(Invoices::Table).and_where(Expr::col(Invoices::Id).eq(id)))
+        .await?;
+    Ok(r.map(|r| r.client_id))
+}
+
 /// Whether a contract's period has its invoice already.
 pub async fn exists(db: &mut impl Db, client: i64, contract: i64, period_start: &str) -> Result<bool> {
     let r: Option<IdRow> = db
