@@ -13,6 +13,7 @@ pub mod pages;
 pub mod payments;
 pub mod profile;
 pub mod reconcile;
+pub mod settings;
 
 use crate::app::domain::{get, post, BoxFut, Domain, Job, NavGroup, NavItem, Need};
 use crate::auth::roles::Permission::{BillingRead as Read, BillingWrite as Write};
@@ -47,6 +48,9 @@ pub fn domain() -> Domain {
         .api(write, routes!(payments::record))
         .api(read, routes!(payments::balance))
         .api(read, routes!(invoices::export::invoice_csv))
+        .api(read, routes!(invoices::export::invoice_pdf))
+        .api(read, routes!(settings::show))
+        .api(Need::Perm(crate::auth::roles::Permission::SettingsWrite), routes!(settings::change))
         .api(read, routes!(invoices::export::accounting))
         .api(read, routes!(reconcile::all))
         .api(read, routes!(reconcile::of_client))

@@ -78,6 +78,8 @@ const GLOBAL_API: &[&str] = &[
     // caller sees (tests/it/billing.rs).
     "/api/v1/reconciliation",
     "/api/v1/invoices/export",
+    // How invoices are numbered and what they say of the MSP: no client data.
+    "/api/v1/billing/settings",
     // Monitoring policies: installation-wide definitions (no client data),
     // read by technicians, written by administrators (tests/it/checks.rs).
     "/api/v1/monitoring/policies",

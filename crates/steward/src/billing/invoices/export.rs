@@ -164,3 +164,81 @@ async fn client_names(db: &mut impl crate::store::Db, p: &Principal) -> Result<V
 fn safe(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
 }
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/invoices/{invoice_id}/pdf", tag = "billing", params(("id" = i64, Path), ("invoice_id" = i64, Path)),
+    responses((status = 200, description = "the invoice as PDF", content_type = "application/pdf"), (status = 404, body = ErrorEnvelope)))]
+pub async fn invoice_pdf(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath((id, invoice_id)): ApiPath<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let scoped = p.client(id)?;
+    let mut db = app.store.snapshot().await?;
+    let i = ops::load(&mut db, scoped, invoice_id).await?.ok_or(ApiError::NotFound)?;
+    let client = crate::tenancy::store::get_client(&mut db, scoped).await?.ok_or(ApiError::NotFound)?;
+    let profile = crate::billing::profile::get(&mut db, scoped).await?.ok_or(ApiError::NotFound)?;
+    let settings = super::store::settings(&mut db).await?;
+    let rows = super::store::of_client(&mut db, scoped).await?;
+    let paid = crate::billing::payments::of_client(&mut db, id).await?;
+    let owed =
+        crate::billing::payments::owed(&rows, &paid, chrono::Utc::now().date_naive()).into_iter().find(|o| o.invoice_id == invoice_id);
+    let kind = if i.kind == "credit_note" { "Credit note" } else { "Invoice" };
+    let title = match &i.number {
+        Some(n) => format!("{kind} {n}"),
+        None => format!("Draft invoice {}", i.id),
+    };
+    let mut dates = vec![];
+    if let Some(d) = &i.issued_on {
+        dates.push(format!("Issued {d}"));
+    }
+    if let Some(d) = &i.due_on {
+        dates.push(format!("due {d}"));
+    }
+    dates.push(format!("period {} – {}", i.period_start, i.period_end));
+    let mut totals = vec![("Subtotal".to_string(), i.subtotal.clone())];
+    for t in i.taxes.iter().filter(|t| !t.tax.is_zero()) {
+        totals.push((format!("Tax {} % on {}", t.rate, t.base), t.tax.to_string()));
+    }
+    totals.push((format!("Total {}{}", i.currency, if i.tax_inclusive { " (tax included)" } else { "" }), i.total.clone()));
+    if let Some(o) = &owed {
+        totals.push(("Paid".into(), o.paid.clone()));
+        totals.push((format!("Left to pay {}", i.currency), o.balance.clone()));
+    }
+    let terms = if i.kind == "credit_note" {
+        "This credit note cancels the invoice it names.".to_string()
+    } else {
+        format!(
+            "Payment due within {} days of issue. Please quote {} with your payment.",
+            settings.payment_terms_days,
+            i.number.as_deref().unwrap_or("the invoice number")
+        )
+    };
+    let company =
+        if settings.company_name.is_empty() { "Your MSP (set the name in the billing settings)" } else { settings.company_name.as_str() };
+    let doc = super::pdf::Document {
+        company,
+        company_address: &settings.company_address,
+        title: &title,
+        dates: &dates.join(" · "),
+        client: &client.name,
+        billing_address: &profile.billing_address,
+        currency: &i.currency,
+        lines: i
+            .lines
+            .iter()
+            .map(|l| [l.description.clone(), l.quantity.clone(), l.unit_price.clone(), l.tax_rate.clone(), l.amount.clone()])
+            .collect(),
+        totals,
+        terms: &terms,
+    };
+    let bytes = super::pdf::render(&doc);
+    let name = i.number.clone().unwrap_or_else(|| format!("draft-{}", i.id));
+    let disposition =
+        axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{}.pdf\"", safe(&name))).map_err(ApiError::internal)?;
+    let mut resp = axum::response::IntoResponse::into_response(bytes);
+    let h = resp.headers_mut();
+    h.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/pdf"));
+    h.insert(axum::http::header::CONTENT_DISPOSITION, disposition);
+    h.insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
+    Ok(resp)
+}

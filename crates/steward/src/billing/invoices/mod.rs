@@ -5,5 +5,6 @@ pub mod api;
 pub mod build;
 pub mod export;
 pub mod ops;
+pub mod pdf;
 pub mod run;
 pub mod store;

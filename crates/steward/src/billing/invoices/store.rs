@@ -73,12 +73,14 @@ enum InvoiceCounters {
 }
 
 #[derive(Iden, Clone, Copy)]
-enum BillingSettings {
+pub(crate) enum BillingSettings {
     Table,
     Id,
     InvoiceFormat,
     CreditFormat,
     PaymentTermsDays,
+    CompanyName,
+    CompanyAddress,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -445,19 +447,47 @@ pub async fn next_number(db: &mut impl Db, kind: &str, year: i64) -> Result<i64>
     Ok(r.last_number)
 }
 
-/// The number formats and the payment terms.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// The number formats, the payment terms and what invoices say of the MSP.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = BillingSettings)]
 pub struct Settings {
+    /// `{year}` and `{number}` or `{number:06}` (zero-padded), e.g. `INV-{year}-{number:06}`.
     pub invoice_format: String,
     pub credit_format: String,
+    /// Days from issue to due.
     pub payment_terms_days: i64,
+    /// The MSP's name and address at the top of every invoice.
+    pub company_name: String,
+    pub company_address: String,
 }
 
 pub async fn settings(db: &mut impl Db) -> Result<Settings> {
     db.fetch_one(
         Query::select()
-            .columns([BillingSettings::InvoiceFormat, BillingSettings::CreditFormat, BillingSettings::PaymentTermsDays])
+            .columns([
+                BillingSettings::InvoiceFormat,
+                BillingSettings::CreditFormat,
+                BillingSettings::PaymentTermsDays,
+                BillingSettings::CompanyName,
+                BillingSettings::CompanyAddress,
+            ])
             .from(BillingSettings::Table)
+            .and_where(Expr::col(BillingSettings::Id).eq(1)),
+    )
+    .await
+}
+
+pub async fn set_settings(db: &mut impl Db, s: &Settings) -> Result<u64> {
+    db.execute(
+        Query::update()
+            .table(BillingSettings::Table)
+            .values([
+                (BillingSettings::InvoiceFormat, s.invoice_format.clone().into()),
+                (BillingSettings::CreditFormat, s.credit_format.clone().into()),
+                (BillingSettings::PaymentTermsDays, s.payment_terms_days.into()),
+                (BillingSettings::CompanyName, s.company_name.clone().into()),
+                (BillingSettings::CompanyAddress, s.company_address.clone().into()),
+            ])
             .and_where(Expr::col(BillingSettings::Id).eq(1)),
     )
     .await
