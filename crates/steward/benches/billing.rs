@@ -144,7 +144,8 @@ async fn time(c: &common::Client, path: &str, n: usize) -> [Duration; 3] {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let var = |k: &str, d: i64| std::env::var(k).ok().and_then(|s| s.parse().ok()).unwrap_or(d);
-    let (clients, devices, entries) = (var("STEWARD_BENCH_CLIENTS", 2_000), var("STEWARD_BENCH_DEVICES", 100_000), var("STEWARD_BENCH_ENTRIES", 500_000));
+    let (clients, devices, entries) =
+        (var("STEWARD_BENCH_CLIENTS", 2_000), var("STEWARD_BENCH_DEVICES", 100_000), var("STEWARD_BENCH_ENTRIES", 500_000));
     let env = common::Env::sqlite();
     println!("billing benchmark: {clients} clients, {devices} devices, {entries} time entries, data in {}", env.dir.path().display());
     let store = Store::open(env.dir.path(), None).await?;

@@ -172,8 +172,39 @@ impl AuditedTx {
         self.commit(actor, event).await
     }
 
+    /// Appends an entry and goes on: several changes in one transaction,
+    /// each with its own entry (an invoice run's clients). The last one is
+    /// written by [`AuditedTx::commit`], so the chain never has a gap.
+    pub async fn append(&mut self, actor: &Actor, event: Event) -> Result<i64> {
+        let (seq, hash) = self.write_entry(actor, event).await?;
+        let head: HeadRow = self
+            .tx
+            .fetch_one(
+                Query::update()
+                    .table(AuditHead::Table)
+                    .value(AuditHead::Seq, Expr::col(AuditHead::Seq).add(1))
+                    .value(AuditHead::Hash, hash.clone())
+                    .and_where(Expr::col(AuditHead::Id).eq(1))
+                    .returning(Query::returning().columns([AuditHead::Seq, AuditHead::Hash])),
+            )
+            .await?;
+        self.seq = head.seq;
+        self.prev = hash;
+        Ok(seq)
+    }
+
     /// Appends the entry and commits the change with it.
     pub async fn commit(mut self, actor: &Actor, event: Event) -> Result<i64> {
+        let (seq, hash) = self.write_entry(actor, event).await?;
+        self.tx
+            .execute(Query::update().table(AuditHead::Table).value(AuditHead::Hash, hash).and_where(Expr::col(AuditHead::Id).eq(1)))
+            .await?;
+        self.tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Writes the entry numbered `self.seq` after `self.prev`; returns its number and hash.
+    async fn write_entry(&mut self, actor: &Actor, event: Event) -> Result<(i64, String)> {
         let mut e = Entry {
             seq: self.seq,
             at: now_us(),
@@ -224,13 +255,7 @@ impl AuditedTx {
                     ]),
             )
             .await?;
-        self.tx
-            .execute(
-                Query::update().table(AuditHead::Table).value(AuditHead::Hash, e.hash.clone()).and_where(Expr::col(AuditHead::Id).eq(1)),
-            )
-            .await?;
-        self.tx.commit().await?;
-        Ok(e.seq)
+        Ok((e.seq, e.hash))
     }
 }
 

@@ -179,6 +179,11 @@ async fn sixteen_concurrent_finalizes_take_sixteen_numbers_without_gaps() {
     let done = run(&a, "2026-11-01", "2026-11-30").await;
     let ids: Vec<i64> = done["invoice_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
     assert_eq!(ids.len(), 16, "{done}");
+    // Billed in one transaction, each client with its own entry in an unbroken chain.
+    let (_, drafts) = a.get("/api/v1/audit?action=invoice.draft&limit=50").await;
+    assert_eq!(drafts["items"].as_array().map(|i| i.len()), Some(16), "{drafts}");
+    let (_, verify) = a.get("/api/v1/audit/verify").await;
+    assert_eq!(verify["ok"], true, "{verify}");
     let (_, one) = a.get(&format!("/api/v1/clients/{}/invoices/{}", clients[0], ids[0])).await;
     assert_eq!(
         (one["period_start"].as_str(), one["total"].as_str()),
@@ -378,4 +383,37 @@ async fn the_billing_pages_show_runs_invoices_and_what_is_owed_and_exports_keep_
     assert_eq!(tech.get_text(&inv).await.0, 403);
     let (_, page) = tech.get_text(&format!("/clients/{client}")).await;
     assert!(!page.contains("id=\"billing\""), "no billing panel for a technician");
+}
+
+#[tokio::test]
+async fn a_block_of_hours_is_drawn_down_rolls_over_once_and_bills_the_overage() {
+    let s = Server::start().await;
+    let a = s.admin().await;
+    let client = make_client(&a, "Fabrikam").await;
+    let body = json!({"name": "Projects", "start_date": "2026-10-01", "billing_cycle": "monthly", "billed": "advance",
+        "lines": [{"kind": "block_hours", "description": "Project hours", "unit_price": "900.00", "hours": 10, "overage_rate": "150.00", "rollover": true}]});
+    let (st, c) = a.post(&format!("/api/v1/clients/{client}/contracts"), body).await;
+    assert_eq!(st, 201, "{c}");
+    let (_, t) = a.post(&format!("/api/v1/clients/{client}/tickets"), json!({"subject": "Migration"})).await;
+    let time = format!("/api/v1/clients/{client}/tickets/{}/time-entries", t["id"]);
+    // October 6 h, November 13 h, December 12 h (in blocks of at most 8 h).
+    for (day, hours) in [("2026-10-05", 6), ("2026-11-03", 8), ("2026-11-04", 5), ("2026-12-01", 8), ("2026-12-02", 4)] {
+        let (st, e) = a.post(&time, json!({"minutes": hours * 60, "started_at": format!("{day}T09:00:00Z")})).await;
+        assert_eq!(st, 201, "{e}");
+    }
+    let mut totals = vec![];
+    for (from, to) in [("2026-10-01", "2026-10-31"), ("2026-11-01", "2026-11-30"), ("2026-12-01", "2026-12-31")] {
+        let done = run(&a, from, to).await;
+        let (_, inv) = a.get(&format!("/api/v1/clients/{client}/invoices/{}", done["invoice_ids"][0])).await;
+        let block = line(&inv, "block_hours");
+        totals.push((inv["total"].as_str().unwrap().to_string(), block["source"]["carried_in"].as_str().unwrap().to_string(), inv.clone()));
+    }
+    // October: 6 of 10 used, 4 left. November: 4 carried + 10, 13 used (the carried ones first), 1 of its own left.
+    assert_eq!((totals[0].0.as_str(), totals[0].1.as_str()), ("900.00", "0"), "{}", totals[0].2);
+    assert_eq!((totals[1].0.as_str(), totals[1].1.as_str()), ("900.00", "4"), "{}", totals[1].2);
+    assert!(totals[1].2["lines"].as_array().unwrap().iter().all(|l| l["kind"] != "block_hours_overage"), "{}", totals[1].2);
+    // December: 1 carried + 10, 12 used: one hour over, at the overage rate.
+    assert_eq!((totals[2].0.as_str(), totals[2].1.as_str()), ("1050.00", "1"), "{}", totals[2].2);
+    let over = line(&totals[2].2, "block_hours_overage");
+    assert_eq!((over["quantity"].as_str(), over["amount"].as_str()), (Some("1"), Some("150.00")), "{over}");
 }

@@ -2,9 +2,9 @@
 //! the `billing.invoice_runs` job (one node at a time, under its lease)
 //! bills every client whose contracts have a cycle due in it: cycles
 //! starting in the period for contracts billed in advance, ending in it
-//! for those billed in arrears. Each client's drafts are written in one
-//! audited transaction with the time entries they bill linked to their
-//! lines; a contract's period already invoiced is skipped (and the
+//! for those billed in arrears. Clients are billed 25 to a transaction
+//! (each with its audit entry), their drafts written with the time entries
+//! they bill linked to their lines; a contract's period already invoiced is skipped (and the
 //! database's unique key refuses a second one), so running the same
 //! period again makes nothing new, and a run cut short by a crash is
 //! simply run again.
@@ -27,7 +27,7 @@ use sea_query::{Iden, Query};
 use serde_json::json;
 use std::collections::HashMap;
 
-/// Progress is written every this many clients.
+/// Clients billed in one transaction; progress is written after each such chunk.
 const PROGRESS_EVERY: usize = 25;
 
 #[derive(Iden, Clone, Copy)]
@@ -92,9 +92,7 @@ async fn process(app: &App, run: RunRow) -> anyhow::Result<()> {
     for (i, chunk) in by_client.chunks(PROGRESS_EVERY).enumerate() {
         let clients: Vec<i64> = chunk.iter().map(|(c, _)| *c).collect();
         let fleet = Fleet { devices: counts::devices(&mut db, &clients).await?, covered: counts::covered(&mut db, &clients).await? };
-        for (client, list) in chunk {
-            made += bill_client(app, run.id, *client, list, &fleet, &shared).await?;
-        }
+        made += bill_chunk(app, run.id, chunk, &fleet, &shared).await?;
         let done = ((i + 1) * PROGRESS_EVERY).min(by_client.len()) as i64;
         store::run_progress(&mut db, run.id, total, done, made).await?;
         app.bus.publish(crate::events::Event::InvoiceRunChanged { run: run.id }).await;
@@ -111,13 +109,33 @@ fn active(c: &ContractRow) -> Option<Span> {
     Some(Span { start, end })
 }
 
-/// Bills one client's due cycles; returns the invoices made.
-async fn bill_client(app: &App, run: i64, client: i64, list: &[ContractRow], fleet: &Fleet, s: &Shared) -> anyhow::Result<i64> {
+/// Bills a few clients in one transaction (one commit, so one wait for
+/// the disk, per chunk), each with its audit entry; returns the invoices made.
+async fn bill_chunk(app: &App, run: i64, chunk: &[(i64, Vec<ContractRow>)], fleet: &Fleet, s: &Shared) -> anyhow::Result<i64> {
     let mut tx = app.store.begin_audited().await?;
-    let Some(profile) = crate::billing::profile::get(tx.tx(), ScopedClient::system(client)).await? else { return Ok(0) };
+    let mut events = vec![];
+    let mut made = 0;
+    for (client, list) in chunk {
+        let ids = bill_client(tx.tx(), run, *client, list, fleet, s).await?;
+        if !ids.is_empty() {
+            made += ids.len() as i64;
+            events.push(Event::new("invoice.draft", "client", client).client(*client).details(json!({"run_id": run, "invoice_ids": ids})));
+        }
+    }
+    let Some(last) = events.pop() else { return Ok(0) };
+    for e in events {
+        tx.append(&Actor::system(), e).await?;
+    }
+    tx.commit(&Actor::system(), last).await?;
+    Ok(made)
+}
+
+/// Bills one client's due cycles; returns the invoices made.
+async fn bill_client(tx: &mut impl Db, run: i64, client: i64, list: &[ContractRow], fleet: &Fleet, s: &Shared) -> anyhow::Result<Vec<i64>> {
+    let Some(profile) = crate::billing::profile::get(tx, ScopedClient::system(client)).await? else { return Ok(vec![]) };
     let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
-    let lines = contracts::lines(tx.tx(), &ids).await?;
-    let rates = contracts::rates(tx.tx(), &ids).await?;
+    let lines = contracts::lines(tx, &ids).await?;
+    let rates = contracts::rates(tx, &ids).await?;
     let mut made: Vec<i64> = vec![];
     // Time is billed once per run, on the first contract that bills time.
     let mut time_billed = false;
@@ -133,12 +151,13 @@ async fn bill_client(app: &App, run: i64, client: i64, list: &[ContractRow], fle
         let default_tax = money::stored(c.tax_rate.as_deref().unwrap_or(&profile.tax_rate));
         for (n, cy) in cycles.iter().enumerate() {
             let start = cy.start.to_string();
-            if store::exists(tx.tx(), client, c.id, &start).await? {
+            if store::exists(tx, client, c.id, &start).await? {
                 continue;
             }
             let within = Within { cycle: *cy, active };
             let mut drafts: Vec<Draft> = vec![];
             let mut block: Option<Block> = None;
+            let mut block_own = Decimal::ZERO;
             let mut t_and_m: Option<i64> = None;
             for l in &mine {
                 let Some(kind) = LineKind::parse(&l.kind) else { continue };
@@ -147,19 +166,25 @@ async fn bill_client(app: &App, run: i64, client: i64, list: &[ContractRow], fle
                 match kind {
                     LineKind::TimeAndMaterials => t_and_m = Some(l.id),
                     LineKind::BlockHours => {
-                        drafts.push(build::fixed(l.id, &model, within, Decimal::ONE, tax, json!({}), &cur));
+                        let own = money::stored(l.hours.as_deref().unwrap_or("0"));
+                        // Unused hours of the last cycle's own block, kept one cycle when the line rolls over.
+                        let carried = if l.rollover { store::hours_left(tx, l.id, &start).await?.min(own) } else { Decimal::ZERO };
+                        let source =
+                            json!({"hours": own.to_string(), "carried_in": carried.to_string(), "hours_left_own": own.to_string()});
+                        drafts.push(build::fixed(l.id, &model, within, Decimal::ONE, tax, source, &cur));
                         block = Some(Block {
                             line_id: l.id,
                             description: l.description.clone(),
-                            hours: money::stored(l.hours.as_deref().unwrap_or("0")),
+                            hours: own + carried,
                             overage_rate: money::stored(l.overage_rate.as_deref().unwrap_or("0")),
                         });
+                        block_own = own;
                     }
                     LineKind::PerDevice | LineKind::PerUser if l.follow_count => {
                         let ids = fleet.count(l, client, c.seen_within_days, s.now_us);
-                        counts::keep(tx.tx(), l.id, s.today, &ids).await?;
+                        counts::keep(tx, l.id, s.today, &ids).await?;
                         if Billed::parse(&c.billed) == Some(Billed::Arrears) {
-                            let kept = counts::daily(tx.tx(), l.id, cy.start, cy.end).await?;
+                            let kept = counts::daily(tx, l.id, cy.start, cy.end).await?;
                             let days = cy.overlap(&active).map(|o| counts::fill(o.each_day(), &kept, ids.len() as i64)).unwrap_or_default();
                             drafts.push(build::counted(l.id, &model, *cy, active, &days, tax, &cur));
                         } else {
@@ -183,14 +208,22 @@ async fn bill_client(app: &App, run: i64, client: i64, list: &[ContractRow], fle
                     .and_then(|d| d.and_hms_opt(0, 0, 0))
                     .map(|t| t.and_utc().timestamp_micros())
                     .unwrap_or(i64::MAX);
-                let entries: Vec<Entry> = store::unbilled(tx.tx(), client, before)
+                let entries: Vec<Entry> = store::unbilled(tx, client, before)
                     .await?
                     .into_iter()
                     .map(|e| Entry { id: e.id, work_type_id: e.work_type_id, minutes: e.minutes })
                     .collect();
                 let rate = |t: i64| rate_of(&rates, &s.work_types, c.id, t);
                 let name = |t: i64| s.work_types.get(&t).map(|w| w.name.clone()).unwrap_or_else(|| format!("work type {t}"));
-                let (time, _left) = build::time(&entries, &rate, &name, block.as_ref(), t_and_m, default_tax, &cur);
+                let (time, left) = build::time(&entries, &rate, &name, block.as_ref(), t_and_m, default_tax, &cur);
+                if let Some(b) = &block {
+                    // Carried hours are drawn first: what is left of the cycle's own block may roll over.
+                    let own_left = left.min(block_own).normalize();
+                    if let Some(d) = drafts.iter_mut().find(|d| d.contract_line_id == Some(b.line_id) && d.kind == "block_hours") {
+                        d.source["hours_left_own"] = json!(own_left.to_string());
+                        d.source["hours_left"] = json!(left.normalize().to_string());
+                    }
+                }
                 drafts.extend(time);
             }
             if drafts.is_empty() {
@@ -207,15 +240,10 @@ async fn bill_client(app: &App, run: i64, client: i64, list: &[ContractRow], fle
                 currency: cur.code,
                 tax_inclusive: c.tax_inclusive,
             };
-            made.push(write(tx.tx(), &head, &drafts, &cur).await?);
+            made.push(write(tx, &head, &drafts, &cur).await?);
         }
     }
-    if made.is_empty() {
-        return Ok(0);
-    }
-    let event = Event::new("invoice.draft", "client", client).client(client).details(json!({"run_id": run, "invoice_ids": made}));
-    tx.commit(&Actor::system(), event).await?;
-    Ok(made.len() as i64)
+    Ok(made)
 }
 
 /// A stored contract line as the builder wants it.

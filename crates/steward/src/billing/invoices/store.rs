@@ -243,6 +243,35 @@ pub async fn client_of(db: &mut impl Db, id: i64) -> Result<Option<i64>> {
     Ok(r.map(|r| r.client_id))
 }
 
+/// The hours of its own block a block-of-hours line left unused in its
+/// last invoiced cycle before `period_start` (0 when none).
+pub async fn hours_left(db: &mut impl Db, contract_line: i64, period_start: &str) -> Result<rust_decimal::Decimal> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        source: String,
+    }
+    let r: Option<Row> = db
+        .fetch_optional(
+            Query::select()
+                .column((InvoiceLines::Table, InvoiceLines::Source))
+                .from(InvoiceLines::Table)
+                .inner_join(
+                    Invoices::Table,
+                    Expr::col((Invoices::Table, Invoices::Id)).equals((InvoiceLines::Table, InvoiceLines::InvoiceId)),
+                )
+                .and_where(Expr::col((InvoiceLines::Table, InvoiceLines::ContractLineId)).eq(contract_line))
+                .and_where(Expr::col((InvoiceLines::Table, InvoiceLines::Kind)).eq("block_hours"))
+                .and_where(Expr::col((Invoices::Table, Invoices::Kind)).eq("invoice"))
+                .and_where(Expr::col((Invoices::Table, Invoices::PeriodStart)).lt(period_start))
+                .order_by((Invoices::Table, Invoices::PeriodStart), Order::Desc)
+                .limit(1),
+        )
+        .await?;
+    Ok(r.and_then(|r| serde_json::from_str::<serde_json::Value>(&r.source).ok())
+        .and_then(|v| v["hours_left_own"].as_str().map(crate::billing::model::money::stored))
+        .unwrap_or_default())
+}
+
 /// Whether a contract's period has its invoice already.
 pub async fn exists(db: &mut impl Db, client: i64, contract: i64, period_start: &str) -> Result<bool> {
     let r: Option<IdRow> = db
