@@ -206,7 +206,7 @@ pub async fn balance(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/payments", tag = "billing", params(("id" = i64, Path)), request_body = NewPayment,
-    responses((status = 201, body = Payment), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 201, body = Payment), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn record(
     State(app): State<App>,
     p: Principal,
@@ -220,19 +220,19 @@ pub async fn record(
 pub async fn record_payment(app: &App, p: &Principal, id: i64, input: NewPayment) -> Result<Payment, ApiError> {
     p.require(Permission::BillingWrite)?;
     let client = p.client(id)?;
-    let paid_on = date(&input.paid_on).map_err(|m| ApiError::invalid("paid_on", m))?;
-    let amount = money::parse(&input.amount, "an amount").map_err(|m| ApiError::invalid("amount", m))?;
+    let paid_on = date(&input.paid_on).map_err(|m| ApiError::refused("paid_on", m))?;
+    let amount = money::parse(&input.amount, "an amount").map_err(|m| ApiError::refused("amount", m))?;
     let reference = crate::validate::Short::parse(&input.reference).map_err(|m| ApiError::invalid("reference", m))?.into_string();
     let mut tx = app.store.begin_audited().await?;
     let inv = invoices::get(tx.tx(), client, input.invoice_id)
         .await?
-        .ok_or_else(|| ApiError::invalid("invoice_id", "no such invoice of this client"))?;
+        .ok_or_else(|| ApiError::refused("invoice_id", "no such invoice of this client"))?;
     if inv.state != "final" || inv.kind != "invoice" {
         return Err(ApiError::Conflict("payments are recorded against final invoices".into()));
     }
     let cur = currency(&inv.currency).map_err(ApiError::internal)?;
     if amount.is_zero() || cur.round(amount) != amount {
-        return Err(ApiError::invalid("amount", format!("more than zero, in whole {} minor units", cur.code)));
+        return Err(ApiError::refused("amount", format!("more than zero, in whole {} minor units", cur.code)));
     }
     let all = invoices::of_client(tx.tx(), client).await?;
     let owed = owed(&all, &of_client(tx.tx(), id).await?, paid_on);

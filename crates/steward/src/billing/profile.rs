@@ -63,7 +63,7 @@ pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/billing", tag = "billing", params(("id" = i64, Path)), request_body = BillingPatch,
-    responses((status = 200, body = BillingProfile), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 200, body = BillingProfile), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn change(
     State(app): State<App>,
     p: Principal,
@@ -76,10 +76,10 @@ pub async fn change(
     let before = get(tx.tx(), client).await?.ok_or(ApiError::NotFound)?;
     let mut after = before.clone();
     if let Some(c) = &patch.currency {
-        after.currency = currency(c).map_err(|m| ApiError::invalid("currency", m))?.code.to_string();
+        after.currency = currency(c).map_err(|m| ApiError::refused("currency", m))?.code.to_string();
     }
     if let Some(t) = &patch.tax_rate {
-        after.tax_rate = tax_rate(t).map_err(|m| ApiError::invalid("tax_rate", m))?.to_string();
+        after.tax_rate = tax_rate(t).map_err(|m| ApiError::refused("tax_rate", m))?.to_string();
     }
     if let Some(a) = &patch.billing_address {
         after.billing_address = crate::validate::Medium::parse(a).map_err(|m| ApiError::invalid("billing_address", m))?.into_string();

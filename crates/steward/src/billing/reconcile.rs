@@ -354,7 +354,7 @@ pub async fn of_client(State(app): State<App>, p: Principal, ApiPath(id): ApiPat
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/contracts/{contract_id}/lines/{line_id}/true-up", tag = "billing",
     params(("id" = i64, Path), ("contract_id" = i64, Path), ("line_id" = i64, Path)),
-    responses((status = 200, description = "the contract, the line's quantity now the managed count", body = super::contracts::ops::Contract), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 200, description = "the contract, the line's quantity now the managed count", body = super::contracts::ops::Contract), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn true_up(
     State(app): State<App>,
     p: Principal,

@@ -16,6 +16,7 @@ use serde::Deserialize;
 /// Changes to the billing settings; absent fields stay as they are.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BillingSettingsPatch)]
 pub struct SettingsPatch {
     #[schema(example = "INV-{year}-{number:06}")]
     pub invoice_format: Option<String>,
@@ -34,11 +35,11 @@ pub struct SettingsPatch {
 fn format(field: &str, f: &str) -> Result<String, ApiError> {
     let f = f.trim();
     if !f.contains("{number") {
-        return Err(ApiError::invalid(field, "must hold {number} (or {number:06} for zero-padding)"));
+        return Err(ApiError::refused(field, "must hold {number} (or {number:06} for zero-padding)"));
     }
     let sample = super::invoices::ops::number(f, 2026, 1);
     if sample.is_empty() || sample.len() > 40 || !sample.chars().all(|c| c.is_ascii_alphanumeric() || "-_/.#".contains(c)) {
-        return Err(ApiError::invalid(field, "numbers are at most 40 letters, digits and - _ / . #"));
+        return Err(ApiError::refused(field, "numbers are at most 40 letters, digits and - _ / . #"));
     }
     Ok(f.to_string())
 }
@@ -49,7 +50,7 @@ pub async fn show(State(app): State<App>, _p: Principal) -> ApiResult<Json<Setti
 }
 
 #[utoipa::path(patch, path = "/api/v1/billing/settings", tag = "billing", request_body = SettingsPatch,
-    responses((status = 200, body = Settings), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 200, body = Settings), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn change(State(app): State<App>, p: Principal, ApiJson(patch): ApiJson<SettingsPatch>) -> ApiResult<Json<Settings>> {
     p.require(Permission::SettingsWrite)?;
     let mut tx = app.store.begin_audited().await?;

@@ -31,7 +31,7 @@ async fn an_invoice_run_bills_devices_fees_and_time_once_prorated_by_the_day() {
     let (st, b) = a.patch(&format!("/api/v1/clients/{client}/billing"), json!({"currency": "usd", "tax_rate": "10"})).await;
     assert_eq!((st, b["currency"].as_str()), (200, Some("USD")), "{b}");
 
-    // Bad contracts are refused with the field that is wrong.
+    // Bad contracts are refused with the field that is wrong (422: well-formed, refused for what it means).
     let base = json!({"name": "Managed services", "start_date": "2026-11-17", "billing_cycle": "monthly", "billed": "advance"});
     let with = |extra: Value| {
         let mut v = base.clone();
@@ -51,7 +51,7 @@ async fn an_invoice_run_bills_devices_fees_and_time_once_prorated_by_the_day() {
         (with(json!({"tax_rate": "120"})), "tax_rate"),
     ] {
         let (st, e) = a.post(&contracts, body.clone()).await;
-        assert_eq!((st, e["error"]["field"].as_str()), (400, Some(field)), "{body} → {e}");
+        assert_eq!((st, e["error"]["field"].as_str()), (422, Some(field)), "{body} → {e}");
     }
     let (st, e) = a.post(&contracts, with(json!({"lines": [{"kind": "flat", "description": "Fee", "unit_price": 10}]}))).await;
     assert_eq!(st, 400, "money is a decimal string, never a float: {e}");
@@ -282,7 +282,7 @@ async fn reconciliation_finds_devices_and_users_not_billed_and_a_true_up_ends_it
     assert_eq!((st, p["amount"].as_str()), (201, Some("100.00")), "{p}");
     let (st, e) = a.post(&format!("/api/v1/clients/{client}/payments"), pay("40.01")).await;
     assert_eq!((st, e["error"]["field"].as_str()), (422, Some("amount")), "more than is owed: {e}");
-    assert_eq!(a.post(&format!("/api/v1/clients/{client}/payments"), pay("1.005")).await.0, 400);
+    assert_eq!(a.post(&format!("/api/v1/clients/{client}/payments"), pay("1.005")).await.0, 422);
     let (_, b) = a.get(&format!("/api/v1/clients/{client}/balance")).await;
     assert_eq!((b["open"].as_str(), b["not_due"].as_str()), (Some("40.00"), Some("40.00")), "{b}");
     assert_eq!(b["invoices"][0]["paid"], "100.00");
@@ -337,7 +337,7 @@ async fn the_billing_pages_show_runs_invoices_and_what_is_owed_and_exports_keep_
             json!({"company_name": "Acme IT Services", "company_address": "1 Main Street\nSpringfield", "invoice_format": "INV"}),
         )
         .await;
-    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("invoice_format")), "a format without its number: {v}");
+    assert_eq!((st, v["error"]["field"].as_str()), (422, Some("invoice_format")), "a format without its number: {v}");
     let (st, v) = a
         .patch("/api/v1/billing/settings", json!({"company_name": "Acme IT Services", "company_address": "1 Main Street\nSpringfield"}))
         .await;
@@ -373,7 +373,7 @@ async fn the_billing_pages_show_runs_invoices_and_what_is_owed_and_exports_keep_
     assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "the client's name stays text: {text}");
     let (st, text) = a.get_text(&format!("/api/v1/invoices/export?from={today}&to={today}&format=xero")).await;
     assert!(st == 200 && text.contains("\"*ContactName\"") && text.contains("INV-2026-000001"), "{text}");
-    assert_eq!(a.get(&format!("/api/v1/invoices/export?from={today}&to={today}&format=sage")).await.0, 400);
+    assert_eq!(a.get(&format!("/api/v1/invoices/export?from={today}&to={today}&format=sage")).await.0, 422);
 
     // No billing permission, no billing pages.
     make_user(&a, "tech@msp.example", "technician", None).await;

@@ -19,7 +19,7 @@ pub async fn list(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/contracts", tag = "billing", params(("id" = i64, Path)), request_body = NewContract,
-    responses((status = 201, body = Contract), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 201, body = Contract), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn create(
     State(app): State<App>,
     p: Principal,
@@ -38,7 +38,7 @@ pub async fn get(State(app): State<App>, p: Principal, ApiPath((id, contract_id)
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/contracts/{contract_id}", tag = "billing",
     params(("id" = i64, Path), ("contract_id" = i64, Path)), request_body = ContractPatch,
-    responses((status = 200, body = Contract), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 200, body = Contract), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn update(
     State(app): State<App>,
     p: Principal,

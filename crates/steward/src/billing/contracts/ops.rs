@@ -192,6 +192,12 @@ pub async fn of_client(db: &mut impl Db, client: ScopedClient) -> Result<Vec<Con
     Ok(rows.into_iter().map(|c| shown(c, &lines, &rates)).collect())
 }
 
+/// A value the schema allows and the contract's rules refuse (422).
+fn refused(field: &str) -> impl Fn(String) -> ApiError + '_ {
+    move |m| ApiError::refused(field, m)
+}
+
+/// A value that breaks the documented schema (400).
 fn invalid(field: &str) -> impl Fn(String) -> ApiError + '_ {
     move |m| ApiError::invalid(field, m)
 }
@@ -199,9 +205,9 @@ fn invalid(field: &str) -> impl Fn(String) -> ApiError + '_ {
 /// Checks the lines, in order.
 fn checked_lines(lines: &[LineInput]) -> Result<Vec<Line>, ApiError> {
     if lines.len() > 100 {
-        return Err(ApiError::invalid("lines", "a contract has at most 100 lines"));
+        return Err(ApiError::refused("lines", "a contract has at most 100 lines"));
     }
-    lines.iter().enumerate().map(|(i, l)| check_line(i, l).map_err(|(f, m)| ApiError::invalid(&f, m))).collect()
+    lines.iter().enumerate().map(|(i, l)| check_line(i, l).map_err(|(f, m)| ApiError::refused(&f, m))).collect()
 }
 
 async fn checked_rates(db: &mut impl Db, rates: &[RateInput]) -> Result<Vec<RateRow>, ApiError> {
@@ -210,12 +216,12 @@ async fn checked_rates(db: &mut impl Db, rates: &[RateInput]) -> Result<Vec<Rate
     for (i, r) in rates.iter().enumerate() {
         let field = format!("rates[{i}]");
         if !known.contains(&r.work_type_id) {
-            return Err(ApiError::invalid(&format!("{field}.work_type_id"), "no such work type"));
+            return Err(ApiError::refused(&format!("{field}.work_type_id"), "no such work type"));
         }
         if out.iter().any(|o| o.work_type_id == r.work_type_id) {
-            return Err(ApiError::invalid(&format!("{field}.work_type_id"), "listed twice"));
+            return Err(ApiError::refused(&format!("{field}.work_type_id"), "listed twice"));
         }
-        let rate = r.rate.as_deref().map(|s| money::parse(s, "a rate").map_err(invalid(&format!("{field}.rate")))).transpose()?;
+        let rate = r.rate.as_deref().map(|s| money::parse(s, "a rate").map_err(refused(&format!("{field}.rate")))).transpose()?;
         out.push(RateRow { contract_id: 0, work_type_id: r.work_type_id, included: r.included, rate: rate.map(|d| d.to_string()) });
     }
     Ok(out)
@@ -224,7 +230,7 @@ async fn checked_rates(db: &mut impl Db, rates: &[RateInput]) -> Result<Vec<Rate
 async fn check_sla(db: &mut impl Db, id: Option<i64>) -> Result<(), ApiError> {
     if let Some(id) = id {
         if crate::sla::store::policy(db, id).await?.is_none() {
-            return Err(ApiError::invalid("sla_policy_id", "no such SLA policy"));
+            return Err(ApiError::refused("sla_policy_id", "no such SLA policy"));
         }
     }
     Ok(())
@@ -244,7 +250,7 @@ async fn write_lines(db: &mut impl Db, contract: i64, lines: &[Line], existing: 
     for (i, l) in lines.iter().enumerate() {
         if let Some(id) = l.id {
             if !existing.iter().any(|e| e.id == id) {
-                return Err(ApiError::invalid(&format!("lines[{i}].id"), "not a line of this contract"));
+                return Err(ApiError::refused(&format!("lines[{i}].id"), "not a line of this contract"));
             }
         }
         let row = LineRow {
@@ -272,17 +278,17 @@ pub async fn create(app: &App, p: &Principal, client_id: i64, input: NewContract
     p.require(Permission::BillingWrite)?;
     let client = p.client(client_id)?;
     let name = crate::validate::Name::parse(&input.name).map_err(invalid("name"))?.into_string();
-    let start = date(&input.start_date).map_err(invalid("start_date"))?;
-    let end = input.end_date.as_deref().map(|d| date(d).map_err(invalid("end_date"))).transpose()?;
+    let start = date(&input.start_date).map_err(refused("start_date"))?;
+    let end = input.end_date.as_deref().map(|d| date(d).map_err(refused("end_date"))).transpose()?;
     if end.is_some_and(|e| e < start) {
-        return Err(ApiError::invalid("end_date", "is before the start date"));
+        return Err(ApiError::refused("end_date", "is before the start date"));
     }
     let seen = days(input.seen_within_days)?;
-    let tax = input.tax_rate.as_deref().map(|t| tax_rate(t).map_err(invalid("tax_rate"))).transpose()?;
+    let tax = input.tax_rate.as_deref().map(|t| tax_rate(t).map_err(refused("tax_rate"))).transpose()?;
     let lines = checked_lines(&input.lines)?;
     let mut tx = app.store.begin_audited().await?;
     let profile = crate::billing::profile::get(tx.tx(), client).await?.ok_or(ApiError::NotFound)?;
-    let cur = currency(input.currency.as_deref().unwrap_or(&profile.currency)).map_err(invalid("currency"))?;
+    let cur = currency(input.currency.as_deref().unwrap_or(&profile.currency)).map_err(refused("currency"))?;
     check_sla(tx.tx(), input.sla_policy_id).await?;
     let rates = checked_rates(tx.tx(), &input.rates).await?;
     let (start_s, end_s, tax_s) = (start.to_string(), end.map(|e| e.to_string()), tax.map(|t| t.to_string()));
@@ -322,22 +328,22 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, id: i64, patch: Co
         None => before.name.clone(),
     };
     let start = match &patch.start_date {
-        Some(s) => date(s).map_err(invalid("start_date"))?,
+        Some(s) => date(s).map_err(refused("start_date"))?,
         None => date(&before.start_date).map_err(ApiError::internal)?,
     };
     let end = match &patch.end_date {
-        Some(Some(s)) => Some(date(s).map_err(invalid("end_date"))?),
+        Some(Some(s)) => Some(date(s).map_err(refused("end_date"))?),
         Some(None) => None,
         None => before.end_date.as_deref().and_then(|d| date(d).ok()),
     };
     if end.is_some_and(|e| e < start) {
-        return Err(ApiError::invalid("end_date", "is before the start date"));
+        return Err(ApiError::refused("end_date", "is before the start date"));
     }
-    let cur = currency(patch.currency.as_deref().unwrap_or(&before.currency)).map_err(invalid("currency"))?;
+    let cur = currency(patch.currency.as_deref().unwrap_or(&before.currency)).map_err(refused("currency"))?;
     let sla = patch.sla_policy_id.unwrap_or(before.sla_policy_id);
     check_sla(tx.tx(), sla).await?;
     let tax = match &patch.tax_rate {
-        Some(Some(t)) => Some(tax_rate(t).map_err(invalid("tax_rate"))?.to_string()),
+        Some(Some(t)) => Some(tax_rate(t).map_err(refused("tax_rate"))?.to_string()),
         Some(None) => None,
         None => before.tax_rate.clone(),
     };

@@ -28,7 +28,7 @@ pub async fn get(State(app): State<App>, p: Principal, ApiPath((id, invoice_id))
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/invoices/{invoice_id}/lines", tag = "billing", params(("id" = i64, Path), ("invoice_id" = i64, Path)),
     request_body = LineEdit,
-    responses((status = 201, description = "the draft with its new line", body = Invoice), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 201, description = "the draft with its new line", body = Invoice), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn add_line(
     State(app): State<App>,
     p: Principal,
@@ -40,7 +40,7 @@ pub async fn add_line(
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/invoices/{invoice_id}/lines/{line_id}", tag = "billing",
     params(("id" = i64, Path), ("invoice_id" = i64, Path), ("line_id" = i64, Path)), request_body = LineEdit,
-    responses((status = 200, body = Invoice), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 200, body = Invoice), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn change_line(
     State(app): State<App>,
     p: Principal,
@@ -52,7 +52,7 @@ pub async fn change_line(
 
 #[utoipa::path(delete, path = "/api/v1/clients/{id}/invoices/{invoice_id}/lines/{line_id}", tag = "billing",
     params(("id" = i64, Path), ("invoice_id" = i64, Path), ("line_id" = i64, Path), Reason),
-    responses((status = 200, description = "the draft without the line; its time entries are unbilled again", body = Invoice), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 200, description = "the draft without the line; its time entries are unbilled again", body = Invoice), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn remove_line(
     State(app): State<App>,
     p: Principal,
@@ -63,14 +63,14 @@ pub async fn remove_line(
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/invoices/{invoice_id}/finalize", tag = "billing", params(("id" = i64, Path), ("invoice_id" = i64, Path)),
-    responses((status = 200, description = "numbered and final", body = Invoice), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 200, description = "numbered and final", body = Invoice), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn finalize(State(app): State<App>, p: Principal, ApiPath((id, invoice_id)): ApiPath<(i64, i64)>) -> ApiResult<Json<Invoice>> {
     Ok(Json(ops::finalize(&app, &p, id, invoice_id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/invoices/{invoice_id}/credit", tag = "billing", params(("id" = i64, Path), ("invoice_id" = i64, Path)),
     request_body = CreditInput,
-    responses((status = 201, description = "the credit note, numbered", body = Invoice), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 201, description = "the credit note, numbered", body = Invoice), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn credit(
     State(app): State<App>,
     p: Principal,
@@ -81,7 +81,7 @@ pub async fn credit(
 }
 
 #[utoipa::path(post, path = "/api/v1/invoice-runs", tag = "billing", request_body = NewRun,
-    responses((status = 202, description = "started; follow it with its GET", body = InvoiceRun), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 202, description = "started; follow it with its GET", body = InvoiceRun), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn start_run(State(app): State<App>, p: Principal, ApiJson(input): ApiJson<NewRun>) -> ApiResult<(StatusCode, Json<InvoiceRun>)> {
     Ok((StatusCode::ACCEPTED, Json(ops::start_run(&app, &p, input).await?)))
 }

@@ -62,10 +62,10 @@ pub struct ExportQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/invoices/export", tag = "billing", params(ExportQuery),
-    responses((status = 200, description = "final invoices and credit notes issued in the period, of the caller's clients, as QuickBooks Online or Xero import CSV", content_type = "text/csv"), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 422, description = "refused for what it means, the field named", body = ErrorEnvelope), (status = 200, description = "final invoices and credit notes issued in the period, of the caller's clients, as QuickBooks Online or Xero import CSV", content_type = "text/csv"), (status = 400, body = ErrorEnvelope)))]
 pub async fn accounting(State(app): State<App>, p: Principal, ApiQuery(q): ApiQuery<ExportQuery>) -> Result<Response, ApiError> {
-    let from = date(&q.from).map_err(|m| ApiError::invalid("from", m))?.to_string();
-    let to = date(&q.to).map_err(|m| ApiError::invalid("to", m))?.to_string();
+    let from = date(&q.from).map_err(|m| ApiError::refused("from", m))?.to_string();
+    let to = date(&q.to).map_err(|m| ApiError::refused("to", m))?.to_string();
     let mut db = app.store.snapshot().await?;
     let names = client_names(&mut db, &p).await?;
     let mut all: Vec<(String, Invoice)> = vec![];
@@ -147,7 +147,7 @@ pub async fn accounting(State(app): State<App>, p: Principal, ApiQuery(q): ApiQu
                 })
                 .collect(),
         ),
-        _ => return Err(ApiError::invalid("format", "quickbooks or xero")),
+        _ => return Err(ApiError::refused("format", "quickbooks or xero")),
     };
     let bytes = document(header, rows)?;
     download(&format!("invoices-{}-{from}-{to}.csv", q.format), bytes)

@@ -182,6 +182,7 @@ pub struct LineEdit {
 #[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Reason {
+    #[param(value_type = crate::validate::Name)]
     pub reason: String,
 }
 
@@ -195,13 +196,13 @@ fn edited(mut l: LineRow, e: &LineEdit, cur: &money::Currency) -> Result<LineRow
         l.description = crate::validate::Name::parse(d).map_err(|m| ApiError::invalid("description", m))?.into_string();
     }
     if let Some(q) = &e.quantity {
-        l.quantity = q.parse("a quantity").map_err(|m| ApiError::invalid("quantity", m))?.to_string();
+        l.quantity = q.parse("a quantity").map_err(|m| ApiError::refused("quantity", m))?.to_string();
     }
     if let Some(p) = &e.unit_price {
-        l.unit_price = money::parse(p, "a price").map_err(|m| ApiError::invalid("unit_price", m))?.to_string();
+        l.unit_price = money::parse(p, "a price").map_err(|m| ApiError::refused("unit_price", m))?.to_string();
     }
     if let Some(t) = &e.tax_rate {
-        l.tax_rate = tax_rate(t).map_err(|m| ApiError::invalid("tax_rate", m))?.to_string();
+        l.tax_rate = tax_rate(t).map_err(|m| ApiError::refused("tax_rate", m))?.to_string();
     }
     l.amount = cur.round(money::stored(&l.quantity) * money::stored(&l.unit_price)).to_string();
     Ok(l)
@@ -212,7 +213,7 @@ pub async fn add_line(app: &App, p: &Principal, client_id: i64, id: i64, e: Line
     let client = p.client(client_id)?;
     let why = reason(&e.reason)?;
     if e.description.is_none() || e.unit_price.is_none() {
-        return Err(ApiError::invalid(if e.description.is_none() { "description" } else { "unit_price" }, "is required"));
+        return Err(ApiError::refused(if e.description.is_none() { "description" } else { "unit_price" }, "is required"));
     }
     let mut tx = app.store.begin_audited().await?;
     let inv = draft(tx.tx(), client, id).await?;
@@ -383,10 +384,10 @@ pub async fn start_run(app: &App, p: &Principal, input: NewRun) -> Result<Invoic
     if p.clients.is_some() {
         return Err(ApiError::Forbidden("an invoice run bills every client; a user limited to some clients cannot start one".into()));
     }
-    let start = date(&input.period_start).map_err(|m| ApiError::invalid("period_start", m))?;
-    let end = date(&input.period_end).map_err(|m| ApiError::invalid("period_end", m))?;
+    let start = date(&input.period_start).map_err(|m| ApiError::refused("period_start", m))?;
+    let end = date(&input.period_end).map_err(|m| ApiError::refused("period_end", m))?;
     if end < start || (end - start).num_days() > 366 {
-        return Err(ApiError::invalid("period_end", "must be on or after the start, within a year of it"));
+        return Err(ApiError::refused("period_end", "must be on or after the start, within a year of it"));
     }
     let mut tx = app.store.begin_audited().await?;
     let id = store::insert_run(tx.tx(), &start.to_string(), &end.to_string(), p.user.id, now_us()).await?;
