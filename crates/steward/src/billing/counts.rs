@@ -114,25 +114,46 @@ pub async fn covered(db: &mut impl Db, clients: &[i64]) -> Result<Vec<Covered>> 
     .await
 }
 
-/// What a client has that lines count, read once.
+/// What clients have that lines count, read once and kept by client (a
+/// line counts among its own client's devices, never the whole fleet's).
+#[derive(Default)]
 pub struct Fleet {
-    pub devices: Vec<Managed>,
-    pub covered: Vec<Covered>,
+    devices: HashMap<i64, Vec<Managed>>,
+    covered: HashMap<i64, Vec<i64>>,
 }
 
 impl Fleet {
+    /// The devices and covered contacts of these clients.
+    pub async fn load(db: &mut impl Db, clients: &[i64]) -> Result<Fleet> {
+        let mut f = Fleet::default();
+        for chunk in clients.chunks(500) {
+            for d in devices(db, chunk).await? {
+                f.devices.entry(d.client_id).or_default().push(d);
+            }
+            for c in covered(db, chunk).await? {
+                f.covered.entry(c.client_id).or_default().push(c.id);
+            }
+        }
+        Ok(f)
+    }
+
+    /// A client's enrolled, not removed devices.
+    pub fn devices_of(&self, client: i64) -> &[Managed] {
+        self.devices.get(&client).map(Vec::as_slice).unwrap_or_default()
+    }
+
     /// The ids a counted line counts now (`seen_within_days` from its contract).
     pub fn count(&self, line: &LineRow, client: i64, seen_within_days: i64, now_us: i64) -> Vec<i64> {
         match LineKind::parse(&line.kind) {
             Some(LineKind::PerDevice) => {
                 let class = line.device_class.as_deref().and_then(DeviceClass::parse);
-                self.devices
+                self.devices_of(client)
                     .iter()
-                    .filter(|d| d.client_id == client && d.seen_within(seen_within_days, now_us) && class.is_none_or(|c| d.class() == c))
+                    .filter(|d| d.seen_within(seen_within_days, now_us) && class.is_none_or(|c| d.class() == c))
                     .map(|d| d.id)
                     .collect()
             }
-            Some(LineKind::PerUser) => self.covered.iter().filter(|c| c.client_id == client).map(|c| c.id).collect(),
+            Some(LineKind::PerUser) => self.covered.get(&client).cloned().unwrap_or_default(),
             _ => vec![],
         }
     }
@@ -205,7 +226,7 @@ pub async fn keep_today(app: &App) -> anyhow::Result<()> {
     let now = crate::time::now_us();
     let today = chrono::Utc::now().date_naive();
     for chunk in clients.chunks(500) {
-        let fleet = Fleet { devices: devices(&mut db, chunk).await?, covered: covered(&mut db, chunk).await? };
+        let fleet = Fleet::load(&mut db, chunk).await?;
         let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
         for l in &lines {

@@ -7,7 +7,7 @@
 
 use super::contracts::model::{cycle, DeviceClass, LineKind};
 use super::contracts::store::{self as contracts, ContractRow, LineRow};
-use super::counts::{self, Fleet};
+use super::counts::Fleet;
 use super::invoices::store::{InvoiceLines, Invoices};
 use super::model::money::{self, currency};
 use super::model::period::Cycle;
@@ -204,7 +204,7 @@ pub async fn reconcile(db: &mut impl Db, scope: &Option<Vec<i64>>, only: Option<
     let rates = contracts::rates(db, &contract_ids).await?;
     let counted: Vec<&LineRow> = lines.iter().filter(|l| LineKind::parse(&l.kind).is_some_and(|k| k.counted())).collect();
     let billed = last_billed(db, &counted.iter().filter(|l| l.follow_count).map(|l| l.id).collect::<Vec<_>>()).await?;
-    let fleet = Fleet { devices: counts::devices(db, &ids).await?, covered: counts::covered(db, &ids).await? };
+    let fleet = Fleet::load(db, &ids).await?;
     let time = unbilled_time(db, &ids).await?;
     #[derive(sqlx::FromRow)]
     struct TypeRate {
@@ -217,16 +217,29 @@ pub async fn reconcile(db: &mut impl Db, scope: &Option<Vec<i64>>, only: Option<
         .into_iter()
         .map(|t| (t.id, money::stored(&t.rate)))
         .collect();
+    // Grouped once: each client's contracts, each contract's counted lines, each client's unbilled time.
+    let mut contracts_of: HashMap<i64, Vec<&ContractRow>> = HashMap::new();
+    for k in &all {
+        contracts_of.entry(k.client_id).or_default().push(k);
+    }
+    let mut counted_of: HashMap<i64, Vec<&LineRow>> = HashMap::new();
+    for l in &counted {
+        counted_of.entry(l.contract_id).or_default().push(l);
+    }
+    let mut time_of: HashMap<i64, Vec<&EntryRow>> = HashMap::new();
+    for e in &time {
+        time_of.entry(e.client_id).or_default().push(e);
+    }
     let now = crate::time::now_us();
     let mut out = vec![];
     let mut totals: HashMap<String, (Decimal, Decimal)> = HashMap::new();
     for c in list {
         let Ok(cur) = currency(&c.currency) else { continue };
-        let mine: Vec<&ContractRow> = all.iter().filter(|k| k.client_id == c.id).collect();
+        let mine: &[&ContractRow] = contracts_of.get(&c.id).map(Vec::as_slice).unwrap_or_default();
         let mut checks = vec![];
         let mut per_month = Decimal::ZERO;
-        for k in &mine {
-            for l in counted.iter().filter(|l| l.contract_id == k.id) {
+        for k in mine {
+            for l in counted_of.get(&k.id).map(Vec::as_slice).unwrap_or_default() {
                 let managed = fleet.count(l, c.id, k.seen_within_days, now);
                 let price = money::stored(&l.unit_price);
                 let (billed_q, billed_ids) = match (l.follow_count, billed.get(&l.id)) {
@@ -267,23 +280,26 @@ pub async fn reconcile(db: &mut impl Db, scope: &Option<Vec<i64>>, only: Option<
                 });
             }
         }
-        let device_lines: Vec<&&LineRow> =
-            counted.iter().filter(|l| l.kind == "per_device" && mine.iter().any(|k| k.id == l.contract_id)).collect();
-        let uncounted: Vec<i64> = fleet
-            .devices
+        let device_lines: Vec<&&LineRow> = mine
             .iter()
-            .filter(|d| d.client_id == c.id && d.seen_within(30, now))
+            .flat_map(|k| counted_of.get(&k.id).map(Vec::as_slice).unwrap_or_default())
+            .filter(|l| l.kind == "per_device")
+            .collect();
+        let uncounted: Vec<i64> = fleet
+            .devices_of(c.id)
+            .iter()
+            .filter(|d| d.seen_within(30, now))
             .filter(|d| {
                 !device_lines.iter().any(|l| l.device_class.as_deref().and_then(DeviceClass::parse).is_none_or(|class| d.class() == class))
             })
             .map(|d| d.id)
             .collect();
-        let theirs: Vec<&EntryRow> = time.iter().filter(|e| e.client_id == c.id).collect();
+        let theirs: &[&EntryRow] = time_of.get(&c.id).map(Vec::as_slice).unwrap_or_default();
         let time_contract = mine
             .iter()
             .find(|k| lines.iter().any(|l| l.contract_id == k.id && (l.kind == "time_and_materials" || l.kind == "block_hours")));
         let mut value = Decimal::ZERO;
-        for e in &theirs {
+        for e in theirs {
             let own = time_contract.and_then(|k| rates.iter().find(|r| r.contract_id == k.id && r.work_type_id == e.work_type_id));
             let rate = match own {
                 Some(r) if r.included => Decimal::ZERO,
@@ -379,7 +395,7 @@ pub async fn true_up_line(
     if !LineKind::parse(&line.kind).is_some_and(|k| k.counted()) {
         return Err(ApiError::Conflict("only per-device and per-user lines have a count".into()));
     }
-    let fleet = Fleet { devices: counts::devices(tx.tx(), &[id]).await?, covered: counts::covered(tx.tx(), &[id]).await? };
+    let fleet = Fleet::load(tx.tx(), &[id]).await?;
     let managed = fleet.count(&line, id, c.seen_within_days, crate::time::now_us());
     let quantity = managed.len().to_string();
     contracts::set_quantity(tx.tx(), contract_id, line_id, &quantity).await?;

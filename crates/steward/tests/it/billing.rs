@@ -346,7 +346,9 @@ async fn the_billing_pages_show_runs_invoices_and_what_is_owed_and_exports_keep_
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let pdf = r.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
-    if have_tool("pdftotext") {
+    // (pdftotext answers `-v`, not `--version`.)
+    let pdftotext = std::process::Command::new("pdftotext").arg("-v").output().is_ok_and(|o| o.status.success());
+    if pdftotext {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("i.pdf"), &pdf).unwrap();
         let out = std::process::Command::new("pdftotext").args(["-layout", "i.pdf", "-"]).current_dir(dir.path()).output().unwrap();

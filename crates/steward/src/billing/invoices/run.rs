@@ -91,7 +91,7 @@ async fn process(app: &App, run: RunRow) -> anyhow::Result<()> {
     let mut made = 0i64;
     for (i, chunk) in by_client.chunks(PROGRESS_EVERY).enumerate() {
         let clients: Vec<i64> = chunk.iter().map(|(c, _)| *c).collect();
-        let fleet = Fleet { devices: counts::devices(&mut db, &clients).await?, covered: counts::covered(&mut db, &clients).await? };
+        let fleet = Fleet::load(&mut db, &clients).await?;
         made += bill_chunk(app, run.id, chunk, &fleet, &shared).await?;
         let done = ((i + 1) * PROGRESS_EVERY).min(by_client.len()) as i64;
         store::run_progress(&mut db, run.id, total, done, made).await?;
