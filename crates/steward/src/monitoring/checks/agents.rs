@@ -138,14 +138,10 @@ async fn work(
     let mut mem = Memory::default();
     let mut retry_tick = tokio::time::interval(RETRY_EVERY);
     loop {
+        // In this order: a connection's news (what it runs) before the
+        // results it sends after, so they are judged against it.
         tokio::select! {
-                _ = retry_tick.tick(), if !mem.retry.is_empty() => {
-                    for d in std::mem::take(&mut mem.retry) {
-                        if app.agents.is_online(d) {
-                            push(&app, &mut mem, d).await;
-                        }
-                    }
-                }
+                biased;
                 c = changed.recv() => {
                     if c.is_none() {
                         return;
@@ -172,6 +168,13 @@ async fn work(
                     }
                     if let Err(e) = ingest(&app, &mut mem, batch).await {
                         tracing::error!(error = %e, "check results not stored");
+                    }
+                }
+                _ = retry_tick.tick(), if !mem.retry.is_empty() => {
+                    for d in std::mem::take(&mut mem.retry) {
+                        if app.agents.is_online(d) {
+                            push(&app, &mut mem, d).await;
+                        }
                     }
                 }
         }
