@@ -15,18 +15,13 @@
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
+#[path = "shared/timing.rs"]
+mod timing;
 
 use sqlx::Connection;
 use std::time::{Duration, Instant};
 use steward::store::Store;
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+use timing::{ms, time};
 
 /// Writes the installation in large transactions (the bench measures
 /// billing it, not writing it). The administrator is user 1.
@@ -125,20 +120,6 @@ async fn generate(path: &std::path::Path, clients: i64, devices: i64, entries: i
     }
     sqlx::query("ANALYZE").execute(&mut c).await?;
     Ok(())
-}
-
-async fn time(c: &common::Client, path: &str, n: usize) -> [Duration; 3] {
-    let mut lat = vec![];
-    for i in 0..=n {
-        let t = Instant::now();
-        let (st, body) = c.get_text(path).await;
-        assert_eq!(st, 200, "{path}: {body}");
-        if i > 0 {
-            lat.push(t.elapsed());
-        }
-    }
-    lat.sort();
-    [pct(&lat, 0.5), pct(&lat, 0.95), pct(&lat, 0.99)]
 }
 
 #[tokio::main]

@@ -13,10 +13,13 @@
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
+#[path = "shared/timing.rs"]
+mod timing;
 
 use sqlx::Connection;
 use std::time::{Duration, Instant};
 use steward::store::Store;
+use timing::{ms, time};
 
 const CLIENTS: i64 = 2_000;
 /// The standard policy's checks (an alert of a check a device does not run
@@ -30,14 +33,6 @@ const TYPES: [(&str, &str, &str); 7] = [
     ("firewall", "firewall", "warning"),
     ("disk_encryption", "disk_encryption", "warning"),
 ];
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 /// Writes the installation in large transactions (the bench measures
 /// reading it, not writing it).
@@ -112,20 +107,6 @@ async fn generate(path: &std::path::Path, devices: i64, open_alerts: i64) -> any
         .await?;
     sqlx::query("ANALYZE").execute(&mut c).await?;
     Ok(())
-}
-
-async fn time(c: &common::Client, path: &str, n: usize) -> [Duration; 3] {
-    let mut lat = vec![];
-    for i in 0..=n {
-        let t = Instant::now();
-        let (st, body) = c.get_text(path).await;
-        assert_eq!(st, 200, "{path}: {body}");
-        if i > 0 {
-            lat.push(t.elapsed());
-        }
-    }
-    lat.sort();
-    [pct(&lat, 0.5), pct(&lat, 0.95), pct(&lat, 0.99)]
 }
 
 #[tokio::main]
