@@ -323,7 +323,7 @@ pub async fn credit(app: &App, p: &Principal, client_id: i64, id: i64, input: Cr
     if inv.state != "final" || inv.kind != "invoice" {
         return Err(ApiError::Conflict("only a final invoice can be credited".into()));
     }
-    if store::of_client(tx.tx(), client).await?.iter().any(|c| c.credited_invoice_id == Some(id)) {
+    if store::credited(tx.tx(), id).await? {
         return Err(ApiError::Conflict("this invoice has been credited already".into()));
     }
     let head = NewInvoice {

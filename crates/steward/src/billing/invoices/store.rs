@@ -272,6 +272,20 @@ pub async fn hours_left(db: &mut impl Db, contract_line: i64, period_start: &str
         .unwrap_or_default())
 }
 
+/// Whether a credit note credits this invoice already.
+pub async fn credited(db: &mut impl Db, invoice: i64) -> Result<bool> {
+    let r: Option<IdRow> = db
+        .fetch_optional(
+            Query::select()
+                .column(Invoices::Id)
+                .from(Invoices::Table)
+                .and_where(Expr::col(Invoices::CreditedInvoiceId).eq(invoice))
+                .limit(1),
+        )
+        .await?;
+    Ok(r.is_some())
+}
+
 /// Whether a contract's period has its invoice already.
 pub async fn exists(db: &mut impl Db, client: i64, contract: i64, period_start: &str) -> Result<bool> {
     let r: Option<IdRow> = db
