@@ -105,9 +105,8 @@ impl Event {
 
 /// A transaction whose commit appends one audit entry.
 pub struct AuditedTx {
-    // Field order matters: the transaction ends before the turn is released.
+    /// Holds the write turn on the embedded database (see [`Store::begin`]).
     tx: Tx<'static>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     seq: i64,
     prev: String,
     key: ChainKey,
@@ -137,7 +136,6 @@ impl Store {
     /// entry. Takes the chain head's lock first (see the module doc).
     pub async fn begin_audited(&self) -> Result<AuditedTx> {
         let key = chain_key(self)?;
-        let turn = self.write_turn().await;
         let mut tx = self.begin().await?;
         let head: HeadRow = tx
             .fetch_one(
@@ -148,7 +146,7 @@ impl Store {
                     .returning(Query::returning().columns([AuditHead::Seq, AuditHead::Hash])),
             )
             .await?;
-        Ok(AuditedTx { tx, _turn: turn, seq: head.seq, prev: head.hash, key })
+        Ok(AuditedTx { tx, seq: head.seq, prev: head.hash, key })
     }
 }
 

@@ -103,7 +103,6 @@ pub async fn backfill_each(app: App, mut enrolled: UnboundedReceiver<Enrolled>) 
 /// writers; the raw samples through the batched writer.
 async fn store(app: &App, p: Plan, until: i64) -> anyhow::Result<()> {
     {
-        let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
         crate::monitoring::store::merge_rollups(&mut tx, FIVE_MINUTES, &p.five_minutes).await?;
         crate::monitoring::store::merge_rollups(&mut tx, HOUR, &p.hours).await?;

@@ -90,7 +90,6 @@ fn evaluate(app: App) -> BoxFut<'static, anyhow::Result<()>> {
 fn prune(app: App) -> BoxFut<'static, anyhow::Result<()>> {
     Box::pin(async move {
         let c = &app.cfg;
-        let _turn = app.store.write_turn().await;
         let now = crate::time::now_us();
         let mut n = store::prune(&mut app.store.clone(), now, c.metrics_raw_days, c.metrics_5m_days, c.metrics_1h_days).await?;
         // Check results are kept like raw samples; state changes two years.

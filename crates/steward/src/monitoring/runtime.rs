@@ -65,7 +65,6 @@ async fn flush(store: &Store, jobs: Vec<Job>) {
 }
 
 async fn write(store: &Store, points: &[Point]) -> crate::store::Result<()> {
-    let _turn = store.write_turn().await;
     let mut tx = store.begin().await?;
     let fresh = super::store::insert(&mut tx, points).await?;
     super::store::set_latest(&mut tx, &super::model::latest(&fresh)).await?;

@@ -41,7 +41,6 @@ pub async fn list(State(app): State<App>, p: Principal, ApiQuery(f): ApiQuery<Fi
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", params(("id" = i64, Path)),
     responses((status = 204, description = "marked read"), (status = 404, body = ErrorEnvelope)))]
 pub async fn read(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<axum::http::StatusCode> {
-    let _turn = app.store.write_turn().await;
     match store::mark_read(&mut app.store.clone(), p.user.id, Some(id), now_us()).await? {
         0 => Err(ApiError::NotFound),
         _ => Ok(axum::http::StatusCode::NO_CONTENT),
@@ -51,7 +50,6 @@ pub async fn read(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64
 #[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "notifications",
     responses((status = 204, description = "all marked read")))]
 pub async fn read_all(State(app): State<App>, p: Principal) -> ApiResult<axum::http::StatusCode> {
-    let _turn = app.store.write_turn().await;
     store::mark_read(&mut app.store.clone(), p.user.id, None, now_us()).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

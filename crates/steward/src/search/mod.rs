@@ -59,7 +59,6 @@ pub fn domain() -> Domain {
 
 fn prune(app: App) -> BoxFut<'static, anyhow::Result<()>> {
     Box::pin(async move {
-        let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
         let n = store::prune(&mut tx, crate::time::now_us() - KEEP_OUTBOX.as_micros() as i64).await?;
         tx.commit().await?;

@@ -30,6 +30,9 @@ use std::time::Duration;
 /// File name of the embedded database inside the data directory.
 pub const SQLITE_FILE: &str = "steward.db";
 
+/// How long a writer waits for the embedded database before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Storage errors. Unique-key violations are singled out because the API turns
 /// them into 409 Conflict.
 #[derive(Debug, thiserror::Error)]
@@ -73,11 +76,14 @@ enum Pool {
 pub struct Store {
     pool: Pool,
     sqlite_path: Option<PathBuf>,
-    /// Embedded database only: audited writers queue here instead of in
-    /// SQLite's busy handler, which sleeps and gives a long latency tail.
+    /// Embedded database only: every writer of this process (each
+    /// transaction, each autocommit statement) queues here, first come
+    /// first served, instead of in SQLite's busy handler, which sleeps and
+    /// retries: a long job writing chunk after chunk (an invoice run) left
+    /// the busy handler's sleepers waiting until their timeout.
     writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-    /// PostgreSQL only: the batched writers that touch many device rows
-    /// (heartbeats, presence, inventories) take turns here, so that two
+    /// The batched writers that touch many device rows (heartbeats,
+    /// presence, inventories) take turns here, so that on PostgreSQL two
     /// batches never lock the same rows in different orders (a deadlock
     /// PostgreSQL resolves by aborting one, a second later).
     ingest: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -207,22 +213,24 @@ impl Store {
     }
 
     /// Waits for this process's turn to write, on the embedded database
-    /// (`None` on PostgreSQL, where row locks do the queueing).
-    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    /// (`None` on PostgreSQL, where row locks do the queueing). As long as
+    /// SQLite's own busy timeout at most: a writer that waits longer gets
+    /// the same "busy" error it would have had from SQLite.
+    async fn write_turn(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>> {
         match &self.writer {
-            Some(m) => Some(m.clone().lock_owned().await),
-            None => None,
+            Some(m) => match tokio::time::timeout(BUSY_TIMEOUT, m.clone().lock_owned()).await {
+                Ok(turn) => Ok(Some(turn)),
+                Err(_) => Err(StoreError::Other(format!("the database stayed busy for {} s", BUSY_TIMEOUT.as_secs()))),
+            },
+            None => Ok(None),
         }
     }
 
     /// Waits for a batched writer's turn (heartbeats, presence,
-    /// inventories): the write turn on the embedded database, on
-    /// PostgreSQL a turn among those writers only.
+    /// inventories), taken before the write itself (which then waits for
+    /// the write turn like any other).
     pub async fn ingest_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        match &self.writer {
-            Some(m) => m.clone().lock_owned().await,
-            None => self.ingest.clone().lock_owned().await,
-        }
+        self.ingest.clone().lock_owned().await
     }
 
     /// Path of the embedded database file, when the store is SQLite.
@@ -237,7 +245,10 @@ impl Store {
     /// (heartbeats do, every second).
     pub async fn begin(&self) -> Result<Tx<'static>> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(p) => {
+                let turn = self.write_turn().await?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -249,7 +260,7 @@ impl Store {
     /// PostgreSQL. Dropping it ends it; it never writes.
     pub async fn snapshot(&self) -> Result<Tx<'static>> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?, None),
             Pool::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?),
         })
     }
@@ -322,7 +333,7 @@ pub(crate) fn sqlite_options(path: &Path, create: bool) -> SqliteConnectOptions 
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
 }
 
 impl Store {
@@ -348,6 +359,7 @@ impl Store {
     }
     /// Runs a statement on the pool (autocommit) and returns rows affected.
     pub async fn execute<S: SqlxBinder + Sync>(&self, stmt: &S) -> Result<u64> {
+        let _turn = self.write_turn().await?;
         let exec = match &self.pool {
             Pool::Sqlite(p) => Exec::Sqlite(p),
             Pool::Postgres(p) => Exec::Postgres(p),
@@ -372,16 +384,18 @@ impl Db for Store {
 }
 
 /// An open transaction on either engine. Dropped without [`Tx::commit`], it
-/// rolls back.
+/// rolls back. A writing transaction on the embedded database holds this
+/// process's write turn until it ends (fields drop in order: the
+/// transaction first, then the turn).
 pub enum Tx<'c> {
-    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>, Option<tokio::sync::OwnedMutexGuard<()>>),
     Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
 }
 
 impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _turn) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -391,14 +405,14 @@ impl Tx<'_> {
 impl Db for Tx<'_> {
     fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(..) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
     async fn fetch_all<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<Vec<T>> {
         let b = Db::backend(self);
         let exec = match self {
-            Tx::Sqlite(t) => Exec::Sqlite(&mut **t),
+            Tx::Sqlite(t, _) => Exec::Sqlite(&mut **t),
             Tx::Postgres(t) => Exec::Postgres(&mut **t),
         };
         run!(all, exec, b, stmt)
@@ -406,7 +420,7 @@ impl Db for Tx<'_> {
     async fn fetch_optional<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<Option<T>> {
         let b = Db::backend(self);
         let exec = match self {
-            Tx::Sqlite(t) => Exec::Sqlite(&mut **t),
+            Tx::Sqlite(t, _) => Exec::Sqlite(&mut **t),
             Tx::Postgres(t) => Exec::Postgres(&mut **t),
         };
         run!(optional, exec, b, stmt)
@@ -414,7 +428,7 @@ impl Db for Tx<'_> {
     async fn execute<S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<u64> {
         let b = Db::backend(self);
         let exec = match self {
-            Tx::Sqlite(t) => Exec::Sqlite(&mut **t),
+            Tx::Sqlite(t, _) => Exec::Sqlite(&mut **t),
             Tx::Postgres(t) => Exec::Postgres(&mut **t),
         };
         run!(execute, exec, b, stmt)

@@ -74,7 +74,6 @@ async fn check_one(app: &App, id: i64, now: i64) -> anyhow::Result<()> {
             || announcement(&c.resolution, &t.sla_resolution_announced).is_some()
     });
     if !any {
-        let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
         set(&mut tx, id, cached(&t, c.as_ref(), now)).await?;
         tx.commit().await?;

@@ -20,7 +20,6 @@ const BATCH: u64 = 100;
 pub async fn run(app: &App) -> anyhow::Result<()> {
     {
         // Storms' held events go as digests first.
-        let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
         let made = super::ops::digest(&mut tx, now_us(), app.cfg.webhook_digest_secs as i64 * 1_000_000).await?;
         tx.commit().await?;
@@ -39,7 +38,6 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
             None => Err((None, "the webhook was deleted".to_string())),
         };
         let now = now_us();
-        let _turn = app.store.write_turn().await;
         let mut db = app.store.clone();
         match outcome {
             Ok(status) => store::attempted(&mut db, d.id, "delivered", Some(status), "", now, now).await?,

@@ -249,7 +249,6 @@ pub async fn backfill_facts(store: &Store, limit: u64) -> Result<usize> {
         .await?;
     for r in &rows {
         let inv: Inventory = serde_json::from_str(&r.body).unwrap_or_default();
-        let _turn = store.write_turn().await;
         let mut tx = store.begin().await?;
         let mut q = Query::update();
         q.table(DeviceInventory::Table)

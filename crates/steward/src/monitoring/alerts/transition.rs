@@ -66,7 +66,6 @@ pub async fn apply(
     };
     if !changed {
         // Only the streak, the flap memory or the output moved: nothing to audit.
-        let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
         checks::set_state(&mut tx, &write).await?;
         if next.status != Status::Pass {

@@ -285,7 +285,6 @@ async fn ingest(app: &App, mem: &mut Memory, batch: Vec<Reported>) -> anyhow::Re
         }
     }
     {
-        let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
         checks::add_results(&mut tx, &rows).await?;
         for (device, _, _, e, next, output, value, now) in &plain {
