@@ -6,7 +6,8 @@
 //! month, and a contract (per device following the count, a flat fee, time
 //! and materials) — then the real (release) server bills December through
 //! `POST /api/v1/invoice-runs`, timed from the request until the run says
-//! `done`; then the reconciliation (API and page, for an administrator)
+//! `done` (someone signing in every quarter second meanwhile); then the
+//! reconciliation (API and page, for an administrator)
 //! one request at a time.
 //!
 //! Run: `cargo bench -p steward --bench billing` (`STEWARD_BENCH_CLIENTS`,
@@ -143,6 +144,24 @@ async fn main() -> anyhow::Result<()> {
     let (st, run) = a.post("/api/v1/invoice-runs", serde_json::json!({"period_start": "2026-12-01", "period_end": "2026-12-31"})).await;
     assert_eq!(st, 202, "{run}");
     let path = format!("/api/v1/invoice-runs/{}", run["id"]);
+    // Someone signs in every quarter second while the run writes: each
+    // sign-in writes too (its attempt), and must get its turn.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signing = {
+        let (c, stop) = (server.client(), stop.clone());
+        tokio::spawn(async move {
+            let mut took = vec![];
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                let (st, body) = c.login(common::ADMIN_EMAIL, common::PASSWORD, None).await;
+                assert_eq!(st, 200, "a sign-in during the invoice run failed: {body}");
+                took.push(t.elapsed());
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            took.sort();
+            took
+        })
+    };
     let done = loop {
         let (_, r) = a.get(&path).await;
         if r["state"] != "running" {
@@ -151,6 +170,8 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let took = t.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let signins = signing.await?;
     assert_eq!(done["state"], "done", "{done}");
     assert_eq!(done["invoices_made"].as_i64(), Some(clients), "{}", done["invoices_made"]);
     let (_, r) = a.get("/api/v1/reconciliation").await;
@@ -162,6 +183,12 @@ async fn main() -> anyhow::Result<()> {
     println!("| billing ({clients} clients, {devices} devices, {entries} time entries) | time |");
     println!("|---|---|");
     println!("| invoice run for December, request to `done` | {:.2} s |", took.as_secs_f64());
+    println!(
+        "| {} sign-ins during the run (each writes its attempt), median / slowest | {} / {} |",
+        signins.len(),
+        ms(signins[signins.len() / 2]),
+        ms(*signins.last().expect("at least one sign-in"))
+    );
     println!();
     println!("| reconciliation | p50 | p95 | p99 |");
     println!("|---|---|---|---|");

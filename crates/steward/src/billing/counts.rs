@@ -7,7 +7,7 @@
 use super::contracts::model::{DeviceClass, LineKind};
 use super::contracts::store::{self as contracts, LineRow};
 use crate::app::App;
-use crate::store::{Db, Result};
+use crate::store::{packed, Db, Result};
 use chrono::NaiveDate;
 use sea_query::{Expr, Iden, OnConflict, Order, Query};
 use std::collections::HashMap;
@@ -15,13 +15,9 @@ use std::collections::HashMap;
 #[derive(Iden, Clone, Copy)]
 enum Devices {
     Table,
-    Id,
     ClientId,
     Os,
     DeviceClass,
-    EnrolledAt,
-    LastSeenAt,
-    Online,
     RevokedAt,
 }
 
@@ -44,51 +40,56 @@ enum BillingCounts {
 }
 
 /// A device as billing sees it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Managed {
     pub id: i64,
     pub client_id: i64,
-    pub os: String,
-    pub device_class: Option<String>,
-    pub enrolled_at: i64,
-    pub last_seen_at: Option<i64>,
-    pub online: bool,
+    /// Set on the device, else derived from its operating system.
+    pub class: DeviceClass,
+    /// When it was last seen (enrolling is being seen); `i64::MAX` while online.
+    pub seen_at: i64,
 }
 
 impl Managed {
-    pub fn class(&self) -> DeviceClass {
-        self.device_class.as_deref().and_then(DeviceClass::parse).unwrap_or_else(|| DeviceClass::derived(&self.os))
-    }
-
-    /// Counted by a line that wants devices seen within `days` of `now_us`
-    /// (enrolling is being seen).
+    /// Counted by a line that wants devices seen within `days` of `now_us`.
     pub fn seen_within(&self, days: i64, now_us: i64) -> bool {
-        self.online || self.last_seen_at.unwrap_or(self.enrolled_at) >= now_us - days * 86_400_000_000
+        self.seen_at >= now_us - days * 86_400_000_000
     }
 }
 
-/// The enrolled, not removed devices of these clients.
+/// The enrolled, not removed devices of these clients, each client's by
+/// id. Read packed (see `store::packed`): one row per client and
+/// operating system, the class derived once per row.
 pub async fn devices(db: &mut impl Db, clients: &[i64]) -> Result<Vec<Managed>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        client_id: i64,
+        os: String,
+        device_class: Option<String>,
+        packed: String,
+    }
     if clients.is_empty() {
         return Ok(vec![]);
     }
-    db.fetch_all(
-        Query::select()
-            .columns([
-                Devices::Id,
-                Devices::ClientId,
-                Devices::Os,
-                Devices::DeviceClass,
-                Devices::EnrolledAt,
-                Devices::LastSeenAt,
-                Devices::Online,
-            ])
-            .from(Devices::Table)
-            .and_where(Expr::col(Devices::ClientId).is_in(clients.iter().copied()))
-            .and_where(Expr::col(Devices::RevokedAt).is_null())
-            .order_by(Devices::Id, Order::Asc),
-    )
-    .await
+    let seen = format!("CASE WHEN online THEN {} ELSE COALESCE(last_seen_at, enrolled_at) END", i64::MAX);
+    let rows: Vec<Row> = db
+        .fetch_all(
+            Query::select()
+                .columns([Devices::ClientId, Devices::Os, Devices::DeviceClass])
+                .expr_as(packed::aggregate(db.backend(), &["id", &seen], "id"), packed::alias())
+                .from(Devices::Table)
+                .and_where(Expr::col(Devices::ClientId).is_in(clients.iter().copied()))
+                .and_where(Expr::col(Devices::RevokedAt).is_null())
+                .group_by_columns([Devices::ClientId, Devices::Os, Devices::DeviceClass]),
+        )
+        .await?;
+    let mut out: Vec<Managed> = vec![];
+    for r in rows {
+        let class = r.device_class.as_deref().and_then(DeviceClass::parse).unwrap_or_else(|| DeviceClass::derived(&r.os));
+        out.extend(packed::unpack::<2>(&r.packed).map(|[id, seen_at]| Managed { id, client_id: r.client_id, class, seen_at }));
+    }
+    out.sort_by_key(|d| (d.client_id, d.id));
+    Ok(out)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -149,7 +150,7 @@ impl Fleet {
                 let class = line.device_class.as_deref().and_then(DeviceClass::parse);
                 self.devices_of(client)
                     .iter()
-                    .filter(|d| d.seen_within(seen_within_days, now_us) && class.is_none_or(|c| d.class() == c))
+                    .filter(|d| d.seen_within(seen_within_days, now_us) && class.is_none_or(|c| d.class == c))
                     .map(|d| d.id)
                     .collect()
             }
@@ -227,7 +228,6 @@ pub async fn keep_today(app: &App) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
     for chunk in clients.chunks(500) {
         let fleet = Fleet::load(&mut db, chunk).await?;
-        let _turn = app.store.write_turn().await;
         let mut tx = app.store.begin().await?;
         for l in &lines {
             let Some(c) = by_id.get(&l.contract_id).filter(|c| chunk.contains(&c.client_id)) else { continue };

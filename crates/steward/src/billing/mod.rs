@@ -58,7 +58,7 @@ pub fn domain() -> Domain {
         .api(write, routes!(invoices::api::start_run))
         .api(read, routes!(invoices::api::get_run))
         // A run asked for starts within two seconds (the look is one indexed query).
-        .job(Job { name: "billing.invoice_runs", every: |_| Some(Duration::from_secs(2)), run: invoice_runs })
+        .job(Job { name: invoices::run::JOB, every: |_| Some(Duration::from_secs(2)), run: invoice_runs })
         .pages([
             get("/billing", read, pages::overview),
             post("/billing/runs", write, pages::start_run),

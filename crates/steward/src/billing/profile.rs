@@ -55,6 +55,25 @@ pub async fn get(db: &mut impl Db, client: ScopedClient) -> Result<Option<Billin
     .await
 }
 
+/// The tax rates of these clients (the server's own readers: an invoice run).
+pub async fn tax_rates(db: &mut impl Db, clients: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        tax_rate: String,
+    }
+    let rows: Vec<Row> = db
+        .fetch_all(
+            Query::select()
+                .column(Clients::Id)
+                .column(Profile::TaxRate)
+                .from(Clients::Table)
+                .and_where(Expr::col(Clients::Id).is_in(clients.iter().copied())),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.tax_rate)).collect())
+}
+
 #[utoipa::path(get, path = "/api/v1/clients/{id}/billing", tag = "billing", params(("id" = i64, Path)),
     responses((status = 200, body = BillingProfile), (status = 404, body = ErrorEnvelope)))]
 pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<BillingProfile>> {

@@ -19,7 +19,6 @@ use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::ApiPath;
 use crate::store::{Db, Result};
 use crate::tenancy::store::Clients;
-use crate::timesheets::store::TimeEntries;
 use axum::extract::State;
 use axum::Json;
 use rust_decimal::Decimal;
@@ -166,34 +165,6 @@ fn months(c: Cycle) -> Decimal {
     })
 }
 
-#[derive(sqlx::FromRow)]
-struct EntryRow {
-    id: i64,
-    client_id: i64,
-    work_type_id: i64,
-    minutes: i64,
-}
-
-async fn unbilled_time(db: &mut impl Db, clients: &[i64]) -> Result<Vec<EntryRow>> {
-    let mut out = vec![];
-    for chunk in clients.chunks(500) {
-        let rows: Vec<EntryRow> = db
-            .fetch_all(
-                Query::select()
-                    .columns([TimeEntries::Id, TimeEntries::ClientId, TimeEntries::WorkTypeId, TimeEntries::Minutes])
-                    .from(TimeEntries::Table)
-                    .and_where(Expr::col(TimeEntries::ClientId).is_in(chunk.iter().copied()))
-                    .and_where(Expr::col(TimeEntries::Billable).eq(true))
-                    .and_where(Expr::col(TimeEntries::Minutes).is_not_null())
-                    .and_where(Expr::col(Alias::new("invoice_line_id")).is_null())
-                    .order_by(TimeEntries::Id, Order::Asc),
-            )
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
 /// The reconciliation of the clients in `scope` (or one of them).
 pub async fn reconcile(db: &mut impl Db, scope: &Option<Vec<i64>>, only: Option<i64>) -> Result<Reconciliation> {
     let list = clients(db, scope, only).await?;
@@ -205,7 +176,7 @@ pub async fn reconcile(db: &mut impl Db, scope: &Option<Vec<i64>>, only: Option<
     let counted: Vec<&LineRow> = lines.iter().filter(|l| LineKind::parse(&l.kind).is_some_and(|k| k.counted())).collect();
     let billed = last_billed(db, &counted.iter().filter(|l| l.follow_count).map(|l| l.id).collect::<Vec<_>>()).await?;
     let fleet = Fleet::load(db, &ids).await?;
-    let time = unbilled_time(db, &ids).await?;
+    let time_of = super::invoices::store::unbilled_of(db, &ids, None).await?;
     #[derive(sqlx::FromRow)]
     struct TypeRate {
         id: i64,
@@ -225,10 +196,6 @@ pub async fn reconcile(db: &mut impl Db, scope: &Option<Vec<i64>>, only: Option<
     let mut counted_of: HashMap<i64, Vec<&LineRow>> = HashMap::new();
     for l in &counted {
         counted_of.entry(l.contract_id).or_default().push(l);
-    }
-    let mut time_of: HashMap<i64, Vec<&EntryRow>> = HashMap::new();
-    for e in &time {
-        time_of.entry(e.client_id).or_default().push(e);
     }
     let now = crate::time::now_us();
     let mut out = vec![];
@@ -290,11 +257,11 @@ pub async fn reconcile(db: &mut impl Db, scope: &Option<Vec<i64>>, only: Option<
             .iter()
             .filter(|d| d.seen_within(30, now))
             .filter(|d| {
-                !device_lines.iter().any(|l| l.device_class.as_deref().and_then(DeviceClass::parse).is_none_or(|class| d.class() == class))
+                !device_lines.iter().any(|l| l.device_class.as_deref().and_then(DeviceClass::parse).is_none_or(|class| d.class == class))
             })
             .map(|d| d.id)
             .collect();
-        let theirs: &[&EntryRow] = time_of.get(&c.id).map(Vec::as_slice).unwrap_or_default();
+        let theirs: &[super::invoices::store::Unbilled] = time_of.get(&c.id).map(Vec::as_slice).unwrap_or_default();
         let time_contract = mine
             .iter()
             .find(|k| lines.iter().any(|l| l.contract_id == k.id && (l.kind == "time_and_materials" || l.kind == "block_hours")));

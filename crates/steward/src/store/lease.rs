@@ -29,10 +29,18 @@ pub struct Terms {
     pub lease: i64,
 }
 
+/// Makes `job`'s next occurrence due now, in the caller's transaction:
+/// work queued for it (an invoice run) starts at the next tick of any node
+/// instead of after the job's interval.
+pub async fn due_now(db: &mut impl super::Db, job: &str) -> Result<()> {
+    db.execute(Query::update().table(JobLeases::Table).value(JobLeases::NextDueUs, 0i64).and_where(Expr::col(JobLeases::Name).eq(job)))
+        .await?;
+    Ok(())
+}
+
 /// Claims the occurrence of `job` due by `t.now` for `node`; true when this
 /// node is to run it.
 pub async fn claim(store: &Store, job: &str, node: &str, t: Terms) -> Result<bool> {
-    let _turn = store.write_turn().await;
     // A job seen for the first time is due at once.
     store
         .execute(
@@ -61,7 +69,6 @@ pub async fn claim(store: &Store, job: &str, node: &str, t: Terms) -> Result<boo
 /// Extends `node`'s lease on `job` to `until` (µs); false when it no longer
 /// holds it.
 pub async fn renew(store: &Store, job: &str, node: &str, until: i64) -> Result<bool> {
-    let _turn = store.write_turn().await;
     let n = store
         .execute(
             Query::update()
@@ -76,7 +83,6 @@ pub async fn renew(store: &Store, job: &str, node: &str, until: i64) -> Result<b
 
 /// Ends `node`'s lease on `job` (the run is over).
 pub async fn release(store: &Store, job: &str, node: &str) -> Result<()> {
-    let _turn = store.write_turn().await;
     store
         .execute(
             Query::update()

@@ -14,6 +14,7 @@ pub mod backup;
 pub mod batch;
 pub mod lease;
 mod migrate;
+pub mod packed;
 
 pub use backup::{backup_sqlite, restore_sqlite};
 
@@ -333,6 +334,18 @@ pub(crate) fn sqlite_options(path: &Path, create: bool) -> SqliteConnectOptions 
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
+        // Statement journals (a multi-row UPDATE inside a transaction keeps
+        // one, to undo just that statement) in memory, not in temporary
+        // files: an invoice run spent a sixth of its time writing them.
+        .pragma("temp_store", "MEMORY")
+        // Reads straight from the OS page cache, shared by the connections,
+        // instead of each copying pages into its own small cache.
+        .pragma("mmap_size", "268435456")
+        // A page cache of up to 32 MiB a connection (SQLite's default is
+        // 2 MiB, grown only as pages are read): a transaction that changes
+        // thousands of rows (an invoice run's chunk) otherwise spills
+        // changed pages to the WAL before its commit and reads them back.
+        .pragma("cache_size", "-32768")
         .busy_timeout(BUSY_TIMEOUT)
 }
 

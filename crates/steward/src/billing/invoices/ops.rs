@@ -391,6 +391,7 @@ pub async fn start_run(app: &App, p: &Principal, input: NewRun) -> Result<Invoic
     }
     let mut tx = app.store.begin_audited().await?;
     let id = store::insert_run(tx.tx(), &start.to_string(), &end.to_string(), p.user.id, now_us()).await?;
+    crate::store::lease::due_now(tx.tx(), super::run::JOB).await?;
     let details = json!({"period_start": start.to_string(), "period_end": end.to_string()});
     tx.commit(&p.actor(), Event::new("invoice_run.start", "invoice_run", id).details(details)).await?;
     let mut db = app.store.clone();

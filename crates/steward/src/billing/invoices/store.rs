@@ -2,10 +2,11 @@
 //! database; and the time entries billing reads and links.
 
 use crate::auth::principal::ScopedClient;
-use crate::store::{Db, IdRow, Result};
+use crate::store::{packed, Db, IdRow, Result};
 use crate::time::Timestamp;
 use crate::timesheets::store::TimeEntries;
 use sea_query::{Expr, Iden, OnConflict, Order, Query};
+use std::collections::HashMap;
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Invoices {
@@ -300,6 +301,25 @@ pub async fn exists(db: &mut impl Db, client: i64, contract: i64, period_start: 
         )
         .await?;
     Ok(r.is_some())
+}
+
+/// The cycles of these contracts already invoiced: (contract, period start).
+pub async fn invoiced(db: &mut impl Db, contracts: &[i64]) -> Result<std::collections::HashSet<(i64, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        contract_id: i64,
+        period_start: String,
+    }
+    let rows: Vec<Row> = db
+        .fetch_all(
+            Query::select()
+                .columns([Invoices::ContractId, Invoices::PeriodStart])
+                .from(Invoices::Table)
+                .and_where(Expr::col(Invoices::ContractId).is_in(contracts.iter().copied()))
+                .and_where(Expr::col(Invoices::Kind).eq("invoice")),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.contract_id, r.period_start)).collect())
 }
 
 /// A new invoice's head (its totals are written with its lines).
@@ -626,22 +646,41 @@ pub struct Unbilled {
     pub minutes: i64,
 }
 
-/// The client's finished billable entries started before `before_us`
-/// that no invoice holds, oldest first.
-pub async fn unbilled(db: &mut impl Db, client: i64, before_us: i64) -> Result<Vec<Unbilled>> {
-    db.fetch_all(
-        Query::select()
-            .columns([TimeEntries::Id, TimeEntries::ClientId, TimeEntries::WorkTypeId, TimeEntries::StartedAt, TimeEntries::Minutes])
+/// The finished billable entries that no invoice holds of each of these
+/// clients (started before `before_us`, if given), oldest first; read
+/// packed, one row per client (see `store::packed`).
+pub async fn unbilled_of(db: &mut impl Db, clients: &[i64], before_us: Option<i64>) -> Result<HashMap<i64, Vec<Unbilled>>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        client_id: i64,
+        packed: String,
+    }
+    let mut out: HashMap<i64, Vec<Unbilled>> = HashMap::new();
+    for chunk in clients.chunks(500) {
+        let mut q = Query::select();
+        q.column(TimeEntries::ClientId)
+            .expr_as(packed::aggregate(db.backend(), &["id", "work_type_id", "started_at", "minutes"], "started_at, id"), packed::alias())
             .from(TimeEntries::Table)
-            .and_where(Expr::col(TimeEntries::ClientId).eq(client))
+            .and_where(Expr::col(TimeEntries::ClientId).is_in(chunk.iter().copied()))
             .and_where(Expr::col(TimeEntries::Billable).eq(true))
             .and_where(Expr::col(TimeEntries::Minutes).is_not_null())
             .and_where(Expr::col(Billed::InvoiceLineId).is_null())
-            .and_where(Expr::col(TimeEntries::StartedAt).lt(before_us))
-            .order_by(TimeEntries::StartedAt, Order::Asc)
-            .order_by(TimeEntries::Id, Order::Asc),
-    )
-    .await
+            .group_by_col(TimeEntries::ClientId);
+        if let Some(before) = before_us {
+            q.and_where(Expr::col(TimeEntries::StartedAt).lt(before));
+        }
+        for r in db.fetch_all::<Row, _>(&q).await? {
+            let entries = packed::unpack::<4>(&r.packed).map(|[id, work_type_id, started_at, minutes]| Unbilled {
+                id,
+                client_id: r.client_id,
+                work_type_id,
+                started_at,
+                minutes,
+            });
+            out.entry(r.client_id).or_default().extend(entries);
+        }
+    }
+    Ok(out)
 }
 
 /// Links entries to the line that bills them, unless billed already;
