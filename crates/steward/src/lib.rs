@@ -33,6 +33,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod monitoring;
 pub mod notifications;
 pub mod recurring;

@@ -26,6 +26,7 @@ pub fn domains() -> Vec<Domain> {
         crate::devices::domain(),
         crate::monitoring::domain(),
         crate::webhooks::domain(),
+        crate::mail::domain(),
         crate::scripts::domain(),
         crate::tickets::domain(),
         crate::recurring::domain(),

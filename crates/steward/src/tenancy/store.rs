@@ -286,6 +286,39 @@ pub struct Found {
 
 /// Searches clients, sites and contacts by name (and contacts by email),
 /// within the caller's client scope.
+/// The contact (and its client) with this e-mail address, not archived;
+/// the oldest when several share it.
+pub async fn contact_by_email(db: &mut impl Db, email: &str) -> Result<Option<(i64, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        client_id: i64,
+    }
+    let r: Option<Row> = db
+        .fetch_optional(
+            Query::select()
+                .columns([Contacts::Id, Contacts::ClientId])
+                .from(Contacts::Table)
+                .and_where(Expr::expr(Func::lower(Expr::col(Contacts::Email))).eq(email.trim().to_lowercase()))
+                .and_where(Expr::col(Contacts::Archived).eq(false))
+                .order_by(Contacts::Id, Order::Asc)
+                .limit(1),
+        )
+        .await?;
+    Ok(r.map(|r| (r.id, r.client_id)))
+}
+
+/// A contact's e-mail address, lower-cased.
+pub async fn contact_email(db: &mut impl Db, id: i64) -> Result<Option<String>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        email: String,
+    }
+    let r: Option<Row> =
+        db.fetch_optional(Query::select().column(Contacts::Email).from(Contacts::Table).and_where(Expr::col(Contacts::Id).eq(id))).await?;
+    Ok(r.map(|r| r.email.trim().to_lowercase()).filter(|e| !e.is_empty()))
+}
+
 pub async fn search(db: &mut impl Db, scope: Option<&[i64]>, text: &str, limit: u64) -> Result<Vec<Found>> {
     let pat = like_pattern(text.trim());
     let mut hits = Vec::new();

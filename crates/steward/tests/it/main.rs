@@ -25,6 +25,7 @@ mod hardening;
 mod jobs;
 mod layering;
 mod live;
+mod mail;
 mod ops;
 mod recurring;
 mod reports;

@@ -70,6 +70,11 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/webhooks",
     "/api/v1/webhooks/{id}",
     "/api/v1/webhooks/{id}/deliveries",
+    // Installation-wide, administrators only (tests/it/mail.rs).
+    "/api/v1/mailboxes",
+    "/api/v1/mailboxes/{id}",
+    "/api/v1/mailboxes/{id}/test",
+    "/api/v1/mailboxes/{id}/poll",
     // Invoice runs bill every client: only users who see every client start
     // one, and a run lists only the caller's clients' invoices (tests/it/billing.rs).
     "/api/v1/invoice-runs",

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agents;
+pub mod mail;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};

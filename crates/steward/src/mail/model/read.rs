@@ -1,0 +1,168 @@
+//! A raw message (RFC 5322 bytes, MIME) read into what a ticket needs,
+//! with `mail-parser` (every charset it knows, encoded words, multipart
+//! alternatives: the plain part is the thread's text, the HTML part is
+//! kept sanitized). Never fails: a message that does not parse comes back
+//! `readable: false` with its raw bytes for a person to look at.
+
+use super::automatic::{self, Signals};
+use super::{html, quote};
+use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+
+/// What a ticket needs from one message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Incoming {
+    pub readable: bool,
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    /// `In-Reply-To` then `References`, newest first, without brackets.
+    pub replies_to: Vec<String>,
+    /// The sender's address, lower-cased.
+    pub from: Option<String>,
+    pub from_name: Option<String>,
+    /// Other addresses it went to (To and Cc), lower-cased.
+    pub cc: Vec<String>,
+    pub subject: String,
+    /// What the sender wrote (the quoted thread split off).
+    pub text: String,
+    /// The quoted thread, folded on the ticket.
+    pub quoted: String,
+    /// The HTML part, sanitized.
+    pub html: Option<String>,
+    pub remote_images: usize,
+    /// Why it must never be answered automatically.
+    pub automatic: Option<&'static str>,
+    pub bounce: bool,
+    pub attachments: usize,
+}
+
+/// Reads `raw`.
+pub fn read(raw: &[u8]) -> Incoming {
+    match MessageParser::default().parse(raw) {
+        Some(m) if !m.headers().is_empty() => from_message(&m),
+        _ => Incoming { subject: "(a message that could not be read)".into(), ..Default::default() },
+    }
+}
+
+fn strip(id: &str) -> String {
+    id.trim().trim_start_matches('<').trim_end_matches('>').to_string()
+}
+
+/// The Message-IDs of a header, in order.
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    match (v.as_text_list(), v.as_text()) {
+        (Some(list), _) => list.iter().map(|s| strip(s)).collect(),
+        (None, Some(one)) => vec![strip(one)],
+        _ => vec![],
+    }
+}
+
+fn from_message(m: &Message<'_>) -> Incoming {
+    let raw_header = |name: &str| m.header_raw(name).map(|v| v.trim().to_string());
+    let mut replies_to: Vec<String> = ids(m.in_reply_to());
+    replies_to.extend(ids(m.references()).into_iter().rev());
+    replies_to.retain(|r| !r.is_empty());
+    let sender = m.from().and_then(|f| f.first());
+    let from = sender.and_then(|s| s.address()).map(|a| a.trim().to_ascii_lowercase());
+    let from_name = sender.and_then(|s| s.name()).map(str::to_string);
+    let mut cc: Vec<String> = vec![];
+    for list in [m.to(), m.cc()].into_iter().flatten() {
+        cc.extend(list.iter().filter_map(|b| b.address()).map(|a| a.trim().to_ascii_lowercase()));
+    }
+    let report = m
+        .content_type()
+        .is_some_and(|c| c.ctype().eq_ignore_ascii_case("multipart") && c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")));
+    let return_path = raw_header("Return-Path");
+    let auto_submitted = raw_header("Auto-Submitted");
+    let precedence = raw_header("Precedence");
+    let signals = Signals {
+        auto_submitted: auto_submitted.as_deref(),
+        precedence: precedence.as_deref(),
+        x_autoreply: m.header_raw("X-Autoreply").is_some(),
+        x_auto_response_suppress: m.header_raw("X-Auto-Response-Suppress").is_some(),
+        list_id: m.header_raw("List-Id").is_some(),
+        null_return_path: return_path.as_deref().is_some_and(|r| r.trim() == "<>"),
+        report,
+    };
+    let automatic = automatic::reason(&signals);
+    let plain = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let (visible, quoted) = quote::split(&plain);
+    // Only a real HTML part (mail-parser would also render the plain one as HTML).
+    let has_html = m.parts.iter().any(|p| matches!(p.body, PartType::Html(_)));
+    let clean = m.body_html(0).filter(|_| has_html).map(|h| html::clean(&h));
+    Incoming {
+        readable: true,
+        message_id: m.message_id().map(strip).filter(|s| !s.is_empty()),
+        replies_to,
+        from,
+        from_name,
+        cc,
+        subject: m.subject().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| "(no subject)".into()),
+        text: visible.trim_end().to_string(),
+        quoted: quoted.to_string(),
+        remote_images: clean.as_ref().map(|c| c.remote_images).unwrap_or(0),
+        html: clean.map(|c| c.html),
+        automatic,
+        bounce: report || signals.null_return_path,
+        attachments: m.attachment_count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_client_mail_with_alternatives_and_encoded_words_is_read() {
+        let raw = concat!(
+            "From: =?UTF-8?Q?Ren=C3=A9e_Ortiz?= <Renee@Client.Example>\r\n",
+            "To: support@msp.example\r\nCc: boss@client.example\r\n",
+            "Subject: =?ISO-8859-1?Q?Drucker_f=E4llt_aus?= [#10234]\r\n",
+            "Message-ID: <abc@client.example>\r\nIn-Reply-To: <t10234.1@msp.example>\r\n",
+            "References: <t10234.0@msp.example> <t10234.1@msp.example>\r\n",
+            "Content-Type: multipart/alternative; boundary=b\r\n\r\n",
+            "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIt is jammed again.\r\n\r\nOn Mon, Help Desk wrote:\r\n> Fixed?\r\n",
+            "--b\r\nContent-Type: text/html\r\n\r\n<p onclick=x()>It is <b>jammed</b> again.</p><script>alert(1)</script>\r\n--b--\r\n",
+        );
+        let m = read(raw.as_bytes());
+        assert!(m.readable);
+        assert_eq!(m.from.as_deref(), Some("renee@client.example"));
+        assert_eq!(m.from_name.as_deref(), Some("Renée Ortiz"));
+        assert_eq!(m.subject, "Drucker fällt aus [#10234]");
+        assert_eq!(m.message_id.as_deref(), Some("abc@client.example"));
+        assert_eq!(m.replies_to, ["t10234.1@msp.example", "t10234.1@msp.example", "t10234.0@msp.example"]);
+        assert_eq!(m.cc, ["support@msp.example", "boss@client.example"]);
+        assert_eq!(m.text, "It is jammed again.");
+        assert!(m.quoted.contains("> Fixed?"));
+        let html = m.html.unwrap();
+        assert!(html.contains("<b>jammed</b>") && !html.contains("script") && !html.contains("onclick"), "{html}");
+        assert_eq!(m.automatic, None);
+    }
+
+    #[test]
+    fn auto_replies_and_bounces_are_marked() {
+        let ooo = "From: a@b.example\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\nAway.\r\n";
+        assert!(read(ooo.as_bytes()).automatic.is_some());
+        let dsn = "From: MAILER-DAEMON@x.example\r\nReturn-Path: <>\r\nSubject: Undelivered\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--r--\r\n";
+        let m = read(dsn.as_bytes());
+        assert!(m.bounce && m.automatic.is_some());
+    }
+
+    #[test]
+    fn garbage_is_kept_as_unreadable() {
+        let m = read(b"");
+        assert!(!m.readable);
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_read_without_panicking(raw in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let _ = read(&raw);
+        }
+
+        #[test]
+        fn any_header_soup_is_read_without_panicking(s in "([A-Za-z-]{1,12}: [ -~]{0,40}\r\n){0,8}\r\n[ -~\r\n]{0,200}") {
+            let _ = read(s.as_bytes());
+        }
+    }
+}
