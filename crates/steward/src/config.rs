@@ -60,6 +60,8 @@ pub struct Config {
     pub alert_offline_after_secs: u64,
     /// Seconds between rounds of webhook deliveries.
     pub webhook_check_secs: u64,
+    /// Seconds before an unsent mail's first retry (doubling after).
+    pub mail_retry_secs: u64,
     /// Address ranges webhooks may reach although private (CIDR).
     pub webhook_allow_private: Vec<String>,
     /// Alert events a webhook receives one by one within 5 minutes; past
@@ -221,6 +223,10 @@ pub struct Partial {
     /// Seconds between rounds of webhook deliveries (default 5; 1–300).
     #[arg(long, env = "STEWARD_WEBHOOK_CHECK_SECS")]
     pub webhook_check_secs: Option<u64>,
+    /// Seconds before a mail the SMTP server did not take is tried again
+    /// (default 60, doubling up to 4 hours; 1–3600).
+    #[arg(long, env = "STEWARD_MAIL_RETRY_SECS")]
+    pub mail_retry_secs: Option<u64>,
     /// Private address ranges webhooks may reach anyway, comma-separated
     /// CIDR (e.g. `10.0.5.0/24`); by default none: loopback, private,
     /// link-local and multicast addresses are refused.
@@ -282,6 +288,7 @@ impl Partial {
             monitoring_check_secs,
             alert_offline_after_secs,
             webhook_check_secs,
+            mail_retry_secs,
             webhook_allow_private,
             webhook_storm_limit,
             webhook_digest_secs,
@@ -340,6 +347,7 @@ impl Partial {
             monitoring_check_secs: self.monitoring_check_secs.unwrap_or(30),
             alert_offline_after_secs: self.alert_offline_after_secs.unwrap_or(900),
             webhook_check_secs: self.webhook_check_secs.unwrap_or(5),
+            mail_retry_secs: self.mail_retry_secs.unwrap_or(60),
             webhook_allow_private: self
                 .webhook_allow_private
                 .as_deref()
@@ -355,6 +363,7 @@ impl Partial {
         anyhow::ensure!((1..=300).contains(&c.monitoring_check_secs), "monitoring_check_secs must be between 1 and 300");
         anyhow::ensure!((1..=604_800).contains(&c.alert_offline_after_secs), "alert_offline_after_secs must be between 1 and 604800");
         anyhow::ensure!((1..=300).contains(&c.webhook_check_secs), "webhook_check_secs must be between 1 and 300");
+        anyhow::ensure!((1..=3600).contains(&c.mail_retry_secs), "mail_retry_secs must be between 1 and 3600");
         if let Some(bad) = c.webhook_allow_private.iter().find(|r| crate::validate::cidr::Range::parse(r).is_none()) {
             anyhow::bail!("webhook_allow_private: {bad:?} is not an address range like 10.0.5.0/24");
         }

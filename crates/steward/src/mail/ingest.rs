@@ -57,6 +57,9 @@ pub async fn handle(app: &App, mb: &MailboxRow, uid_validity: i64, uid: i64, raw
         return Ok(None);
     }
     let (outcome, event) = route(tx.tx(), mb, &m, now).await?;
+    // Whom the sender copied, less our own mailbox.
+    let own = mb.username.trim().to_lowercase();
+    let cc = serde_json::to_string(&m.cc.iter().filter(|a| **a != own && Some(a.as_str()) != m.from.as_deref()).collect::<Vec<_>>())?;
     let message_id = m.message_id.clone().unwrap_or_else(|| format!("steward-mailbox-{}-{uid_validity}-{uid}", mb.id));
     store::record(
         tx.tx(),
@@ -73,6 +76,7 @@ pub async fn handle(app: &App, mb: &MailboxRow, uid_validity: i64, uid: i64, raw
             handling: outcome.handling,
             automatic: m.automatic.unwrap_or(""),
             at: now,
+            cc: &cc,
         },
     )
     .await?;

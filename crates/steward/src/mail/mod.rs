@@ -3,15 +3,20 @@
 //! mailbox's reading position (`poll`, `ingest`), threaded to its ticket
 //! by Message-ID or `[#N]`, routed to the sender's contact or the
 //! mailbox's client for unknown senders, its HTML sanitized and machines'
-//! mail marked never to be answered (`model`). Sending (SMTP, an outbox)
-//! comes next.
+//! mail marked never to be answered (`model`). Out: a public reply is
+//! queued in its own transaction (`outbox`) and sent over SMTP by a leased
+//! job with retries (`send`, `smtp`; settings and test in `smtp_api`).
 
 pub mod account;
 pub mod imap;
 pub mod ingest;
 pub mod mailboxes;
 pub mod model;
+pub mod outbox;
 pub mod poll;
+pub mod send;
+pub mod smtp;
+pub mod smtp_api;
 pub mod store;
 
 use crate::app::domain::{BoxFut, Domain, Job, Need};
@@ -22,6 +27,8 @@ use utoipa_axum::routes;
 
 /// The job that reads the mailboxes.
 pub const POLL_JOB: &str = "mail.poll";
+/// The job that sends the outbox.
+pub const SEND_JOB: &str = "mail.send";
 
 pub fn domain() -> Domain {
     let admin = Need::Perm(Permission::SettingsWrite);
@@ -32,7 +39,16 @@ pub fn domain() -> Domain {
         .api(admin, routes!(mailboxes::delete))
         .api(admin, routes!(mailboxes::test))
         .api(admin, routes!(mailboxes::poll_now))
+        .api(admin, routes!(smtp_api::show))
+        .api(admin, routes!(smtp_api::update))
+        .api(admin, routes!(smtp_api::test))
+        .api(Need::Perm(Permission::TicketsRead), routes!(smtp_api::of_ticket))
         .job(Job { name: POLL_JOB, every: |_| Some(Duration::from_secs(2)), run: poll })
+        .job(Job { name: SEND_JOB, every: |_| Some(Duration::from_secs(2)), run: send })
+}
+
+fn send(app: App) -> BoxFut<'static, anyhow::Result<()>> {
+    Box::pin(async move { send::run(&app).await })
 }
 
 fn poll(app: App) -> BoxFut<'static, anyhow::Result<()>> {

@@ -45,6 +45,7 @@ pub(crate) enum MailMessages {
     Handling,
     Automatic,
     At,
+    Cc,
 }
 
 /// A mailbox as stored.
@@ -227,6 +228,8 @@ pub struct Handled<'a> {
     pub handling: &'a str,
     pub automatic: &'a str,
     pub at: i64,
+    /// JSON array of the addresses copied.
+    pub cc: &'a str,
 }
 
 /// Records a message; `Conflict` when this mailbox's UID was handled already.
@@ -248,6 +251,7 @@ pub async fn record(db: &mut impl Db, h: &Handled<'_>) -> Result<i64> {
                     MailMessages::Handling,
                     MailMessages::Automatic,
                     MailMessages::At,
+                    MailMessages::Cc,
                 ])
                 .values_panic([
                     h.mailbox_id.into(),
@@ -262,6 +266,7 @@ pub async fn record(db: &mut impl Db, h: &Handled<'_>) -> Result<i64> {
                     h.handling.into(),
                     h.automatic.into(),
                     h.at.into(),
+                    h.cc.into(),
                 ])
                 .returning_col(MailMessages::Id),
         )
@@ -351,4 +356,24 @@ pub async fn make_due(db: &mut impl Db, id: i64) -> Result<()> {
     db.execute(Query::update().table(Mailboxes::Table).value(Mailboxes::NextPollAt, 0i64).and_where(Expr::col(Mailboxes::Id).eq(id)))
         .await?;
     Ok(())
+}
+
+/// The addresses copied on the newest mail the client's side sent to a ticket.
+pub async fn last_cc(db: &mut impl Db, ticket: i64) -> Result<Vec<String>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        cc: String,
+    }
+    let r: Option<Row> = db
+        .fetch_optional(
+            Query::select()
+                .column(MailMessages::Cc)
+                .from(MailMessages::Table)
+                .and_where(Expr::col(MailMessages::TicketId).eq(ticket))
+                .and_where(Expr::col(MailMessages::Direction).eq("in"))
+                .order_by(MailMessages::Id, Order::Desc)
+                .limit(1),
+        )
+        .await?;
+    Ok(r.and_then(|r| serde_json::from_str(&r.cc).ok()).unwrap_or_default())
 }

@@ -58,6 +58,27 @@ pub async fn ticket_autoclose_days(store: &Store) -> Result<u32> {
 }
 
 /// Sets a value, audited with its old and new values.
+/// Writes a setting inside the caller's transaction (which audits it).
+pub async fn put(db: &mut impl crate::store::Db, key: &str, value: &str) -> Result<()> {
+    db.execute(
+        Query::insert()
+            .into_table(Settings::Table)
+            .columns([Settings::Key, Settings::Value])
+            .values_panic([key.into(), value.into()])
+            .on_conflict(OnConflict::column(Settings::Key).update_column(Settings::Value).to_owned()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Reads a setting inside the caller's transaction.
+pub async fn read(db: &mut impl crate::store::Db, key: &str) -> Result<Option<String>> {
+    let r: Option<Row> = db
+        .fetch_optional(Query::select().column(Settings::Value).from(Settings::Table).and_where(Expr::col(Settings::Key).eq(key)))
+        .await?;
+    Ok(r.map(|r| r.value))
+}
+
 pub async fn set(store: &Store, actor: &Actor, key: &str, value: &str) -> Result<()> {
     let before = get(store, key).await?;
     let mut tx = store.begin_audited().await?;

@@ -3,9 +3,12 @@
 //! right clients, replies thread by Message-ID and by the subject's
 //! number, strangers' replies become notes, hostile HTML is stored clean,
 //! every message is handled once (also across a restart), and a wrong
-//! password or an unknown CA is reported as exactly that.
+//! password or an unknown CA is reported as exactly that. Out, against a
+//! real SMTP server (aiosmtpd, STARTTLS by a test CA): a public reply is
+//! mailed to the contact threaded under the ticket, waits while the SMTP
+//! server is down and is delivered once, when it is up.
 
-use crate::common::mail::{Dovecot, PASSWORD, USER};
+use crate::common::mail::{Dovecot, Smtp, PASSWORD, USER};
 use crate::common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -202,4 +205,87 @@ async fn read_until_error(a: &Client, mailbox: i64) -> Value {
         assert!(Instant::now() < deadline, "no error recorded: {m}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test]
+async fn a_reply_is_mailed_threaded_and_delivered_once_the_smtp_server_is_up() {
+    let Some(d) = Dovecot::start().await else { return };
+    let Some(mut smtp) = Smtp::prepare() else { return };
+    let env = Env::new().await;
+    env.create_admin(ADMIN_EMAIL);
+    let server = Server::start_in(env, &["--mail-retry-secs", "1"]).await;
+    let a = server.admin().await;
+    let acme = client(&a, "Acme").await;
+    a.post(&format!("/api/v1/clients/{acme}/contacts"), json!({"name": "Renée Ortiz", "email": "renee@acme.example"})).await;
+    let mb = mailbox(&a, &d, acme, json!({})).await;
+    let id = mb["id"].as_i64().unwrap();
+    // The SMTP server is not up yet.
+    let (s, v) = a
+        .put(
+            "/api/v1/settings/smtp",
+            json!({"host": "127.0.0.1", "port": smtp.port, "security": "starttls", "from_address": "support@msp.example",
+                   "from_name": "MSP Help Desk", "ca_pem": smtp.ca_pem}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, t) = a.post("/api/v1/settings/smtp/test", json!({"to": "renee@acme.example"})).await;
+    assert_eq!(t["ok"], false, "nothing listens yet: {t}");
+
+    d.deliver(&mail("renee@acme.example", "VPN down", "v1@acme.example", "Cc: boss@acme.example\n", "The VPN is down.")).await;
+    read_until(&a, id, 1).await;
+    let ticket = tickets(&a, acme).await[0].clone();
+    let (tid, number) = (ticket["id"].as_i64().unwrap(), ticket["number"].as_i64().unwrap());
+    let (s, v) = a
+        .post(
+            &format!("/api/v1/clients/{acme}/tickets/{tid}/entries"),
+            json!({"kind": "reply", "body": "Restarting the gateway now.\nTry again in 5 minutes."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let mail_of = format!("/api/v1/clients/{acme}/tickets/{tid}/mail");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let out = loop {
+        let (_, v) = a.get(&mail_of).await;
+        if v[0]["attempts"].as_i64().unwrap_or(0) >= 1 {
+            break v[0].clone();
+        }
+        assert!(Instant::now() < deadline, "no attempt: {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(out["state"], "pending", "a refused connection is tried again: {out}");
+    assert!(!out["last_error"].as_str().unwrap().is_empty());
+    assert_eq!(out["to"], json!(["renee@acme.example"]));
+    assert_eq!(out["cc"], json!(["boss@acme.example"]), "whom the client copied is copied");
+
+    smtp.start().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while smtp.received().is_empty() {
+        assert!(Instant::now() < deadline, "the reply was not delivered after the SMTP server started");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, v) = a.get(&mail_of).await;
+    assert_eq!(v[0]["state"], "sent", "{v}");
+    let got = smtp.received();
+    let raw = &got[0];
+    let header = |name: &str| {
+        raw.lines().find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase()))).unwrap_or("").to_string()
+    };
+    assert!(header("Subject").contains(&format!("[#{number}]")), "{raw}");
+    assert!(header("In-Reply-To").contains("<v1@acme.example>"), "{raw}");
+    assert!(header("To").contains("renee@acme.example") && header("Cc").contains("boss@acme.example"), "{raw}");
+    let message_id = v[0]["message_id"].as_str().unwrap().to_string();
+    assert!(header("Message-ID").contains(&message_id), "{raw}");
+    assert!(raw.contains("Restarting the gateway now."), "{raw}");
+
+    // The client answers our mail (its headers only): the same ticket.
+    d.deliver(&mail("renee@acme.example", "Re: VPN", "v2@acme.example", &format!("In-Reply-To: <{message_id}>\n"), "Works again, thanks."))
+        .await;
+    read_until(&a, id, 2).await;
+    assert_eq!(tickets(&a, acme).await.len(), 1);
+    let th = thread(&a, acme, tid).await;
+    assert!(th.iter().any(|e| e["body"] == "Works again, thanks." && e["kind"] == "request"), "{th:?}");
+
+    // Sent once: nothing more arrives.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.received().len(), 1, "the reply was sent exactly once");
 }

@@ -75,6 +75,8 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/mailboxes/{id}",
     "/api/v1/mailboxes/{id}/test",
     "/api/v1/mailboxes/{id}/poll",
+    "/api/v1/settings/smtp",
+    "/api/v1/settings/smtp/test",
     // Invoice runs bill every client: only users who see every client start
     // one, and a run lists only the caller's clients' invoices (tests/it/billing.rs).
     "/api/v1/invoice-runs",

@@ -83,6 +83,13 @@ pub async fn add(app: &App, p: &Principal, client_id: i64, ticket_id: i64, input
             change_status(db, &t, &current, &to, Some(p.user.id), at).await?;
         }
     }
+    // A public reply (not an imported one) is mailed to the client, queued
+    // in this transaction: committed together, sent by the mail job.
+    let mailed = if kind == EntryKind::Reply && input.created_at.is_none() {
+        crate::mail::outbox::enqueue_reply(db, ticket_id, id, &body, now).await?
+    } else {
+        None
+    };
     set(db, ticket_id, sets).await?;
     refresh(db, ticket_id, now).await?;
     let e: Entry = entry(db, ticket_id, id).await?.ok_or(ApiError::NotFound)?.into();
@@ -91,7 +98,7 @@ pub async fn add(app: &App, p: &Principal, client_id: i64, ticket_id: i64, input
         &p.actor(),
         Event::new(action, "ticket", ticket_id)
             .client(client_id)
-            .details(json!({"entry_id": id, "number": t.number, "chars": e.body.chars().count()})),
+            .details(json!({"entry_id": id, "number": t.number, "chars": e.body.chars().count(), "mail_id": mailed})),
     )
     .await?;
     app.bus.publish(Happened::TicketChanged { ticket: ticket_id, client: client_id }).await;

@@ -20,6 +20,23 @@ pub struct Dovecot {
     pub ca_pem: String,
 }
 
+/// A test CA, and `cert.pem`/`key.pem` in `dir` for 127.0.0.1 and
+/// localhost signed by it; returns the CA's PEM.
+fn test_ca(dir: &std::path::Path) -> String {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(vec![]).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Steward test mail CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.subject_alt_names.push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    ca.pem()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -47,18 +64,7 @@ impl Dovecot {
             let out = |a: &str| String::from_utf8(Command::new("id").arg(a).output().unwrap().stdout).unwrap().trim().to_string();
             (out("-u").parse().unwrap(), out("-g").parse().unwrap(), out("-un"), out("-gn"))
         };
-        // Test CA and the server's certificate for 127.0.0.1 and localhost.
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(vec![]).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Steward test mail CA");
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-        params.subject_alt_names.push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
-        let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-        std::fs::write(d.join("cert.pem"), cert.pem()).unwrap();
-        std::fs::write(d.join("key.pem"), key.serialize_pem()).unwrap();
+        let ca_pem = test_ca(d);
         std::fs::write(d.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}::::::\n")).unwrap();
         for sub in ["run", "state", "home"] {
             std::fs::create_dir_all(d.join(sub)).unwrap();
@@ -115,7 +121,7 @@ service anvil {{
             Command::new("chown").args(["-R", "nobody:nogroup", &d.join("home").display().to_string()]).status().unwrap();
         }
         let child = Command::new(DOVECOT).args(["-F", "-c"]).arg(d.join("dovecot.conf")).spawn().expect("start dovecot");
-        let server = Dovecot { ca_pem: ca.pem(), _dir: dir, child, port, tls_port };
+        let server = Dovecot { ca_pem, _dir: dir, child, port, tls_port };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return Some(server);
@@ -159,4 +165,80 @@ impl Drop for Dovecot {
 
 fn rustix_is_root() -> bool {
     String::from_utf8(Command::new("id").arg("-u").output().unwrap().stdout).unwrap().trim() == "0"
+}
+
+/// A real SMTP server that keeps what it receives: Python's aiosmtpd
+/// (Debian's `python3-aiosmtpd`) with STARTTLS by the test CA, filing each
+/// message in a Maildir. It can be stopped and started again on its port.
+pub struct Smtp {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    pub port: u16,
+    pub ca_pem: String,
+}
+
+const PYTHON: &str = "/usr/bin/python3";
+
+impl Smtp {
+    /// Prepared on a free port, not yet listening; `None` (said loudly, a
+    /// failure under STEWARD_TEST_REQUIRE_ALL) without aiosmtpd.
+    pub fn prepare() -> Option<Smtp> {
+        let ok = Command::new(PYTHON).args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
+        if !ok {
+            let msg = "aiosmtpd is missing (apt-get install python3-aiosmtpd): a mail test did NOT run";
+            assert!(!super::require_all(), "{msg}");
+            eprintln!("\n!!! {msg} !!!\n");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ca_pem = test_ca(dir.path());
+        Some(Smtp { dir, child: None, port: free_port(), ca_pem })
+    }
+
+    /// Starts listening (STARTTLS offered, not required).
+    pub async fn start(&mut self) {
+        let d = self.dir.path();
+        let child = Command::new(PYTHON)
+            .args(["-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Mailbox", "-l", &format!("127.0.0.1:{}", self.port)])
+            .arg("--tlscert")
+            .arg(d.join("cert.pem"))
+            .arg("--tlskey")
+            .arg(d.join("key.pem"))
+            .arg("--no-requiretls")
+            .arg(d.join("maildir"))
+            .spawn()
+            .expect("start aiosmtpd");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("aiosmtpd did not listen");
+    }
+
+    /// The messages received, raw, oldest first.
+    pub fn received(&self) -> Vec<String> {
+        let mut files = vec![];
+        for sub in ["new", "cur"] {
+            if let Ok(rd) = std::fs::read_dir(self.dir.path().join("maildir").join(sub)) {
+                for e in rd.flatten() {
+                    let modified = e.metadata().and_then(|m| m.modified()).ok();
+                    files.push((modified, std::fs::read_to_string(e.path()).unwrap_or_default()));
+                }
+            }
+        }
+        files.sort_by_key(|f| f.0);
+        files.into_iter().map(|f| f.1).collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }

@@ -374,6 +374,10 @@ impl Client {
         self.send("PATCH", path, body).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send("PUT", path, body).await
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         into(self.req(reqwest::Method::DELETE, path).send().await.unwrap()).await
     }
