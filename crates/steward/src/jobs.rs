@@ -65,21 +65,26 @@ pub fn spawn(app: App, jobs: Vec<Job>) -> Scheduler {
     Scheduler { tasks, names, node, app }
 }
 
-/// Runs a claimed occurrence, renewing its lease while it runs.
+/// Runs a claimed occurrence, renewing its lease while it runs. The
+/// renewal runs beside the job, not between its steps: a renewal waits
+/// for the write turn, which the job may hold in a transaction, so it must
+/// never stop the job from going on (it did: a job paused by its own
+/// renewal held the turn until the renewal gave up).
 async fn run_once(app: &App, job: &Job, node: &str, lease_us: i64) {
     let run = (job.run)(app.clone());
-    tokio::pin!(run);
-    let mut renew = tokio::time::interval(Duration::from_micros((lease_us / 3).max(1) as u64));
-    renew.tick().await;
-    let result = loop {
-        tokio::select! {
-            r = &mut run => break r,
-            _ = renew.tick() => {
-                if let Err(e) = lease::renew(&app.store, job.name, node, now_us() + lease_us).await {
-                    tracing::warn!(job = job.name, error = %e, "job lease not renewed");
-                }
+    let renewing = async {
+        let mut renew = tokio::time::interval(Duration::from_micros((lease_us / 3).max(1) as u64));
+        renew.tick().await;
+        loop {
+            renew.tick().await;
+            if let Err(e) = lease::renew(&app.store, job.name, node, now_us() + lease_us).await {
+                tracing::warn!(job = job.name, error = %e, "job lease not renewed");
             }
         }
+    };
+    let result = tokio::select! {
+        r = run => r,
+        never = renewing => never,
     };
     if let Err(e) = result {
         tracing::warn!(job = job.name, error = format!("{e:#}"), "job failed");

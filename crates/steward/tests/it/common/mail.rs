@@ -141,7 +141,19 @@ service anvil {{
         session.logout().await.ok();
     }
 
-    /// The flags of every message in INBOX, by UID.
+    /// Files many messages in INBOX over one connection.
+    pub async fn deliver_all(&self, raws: &[String]) {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.unwrap();
+        let mut session = client.login(USER, PASSWORD).await.map_err(|(e, _)| e).expect("log in to dovecot");
+        for raw in raws {
+            session.append("INBOX", None, None, raw.replace("\r\n", "\n").replace('\n', "\r\n").as_bytes()).await.expect("append");
+        }
+        session.logout().await.ok();
+    }
+
+    /// How many messages of INBOX are flagged read.
     pub async fn seen_count(&self) -> usize {
         use futures_util::TryStreamExt;
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();

@@ -236,6 +236,15 @@ impl Server {
         self.restart_after(Duration::ZERO);
     }
 
+    /// Kills the server (SIGKILL: a crash, nothing flushed); start it again
+    /// with [`Server::restart`].
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
     /// As [`Server::restart`], staying down for `down` in between (what
     /// jobs must catch up on). After a [`Server::terminate`], starts it again.
     pub fn restart_after(&mut self, down: Duration) {
