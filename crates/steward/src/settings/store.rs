@@ -82,15 +82,7 @@ pub async fn read(db: &mut impl crate::store::Db, key: &str) -> Result<Option<St
 pub async fn set(store: &Store, actor: &Actor, key: &str, value: &str) -> Result<()> {
     let before = get(store, key).await?;
     let mut tx = store.begin_audited().await?;
-    crate::store::Db::execute(
-        tx.tx(),
-        Query::insert()
-            .into_table(Settings::Table)
-            .columns([Settings::Key, Settings::Value])
-            .values_panic([key.into(), value.into()])
-            .on_conflict(OnConflict::column(Settings::Key).update_column(Settings::Value).to_owned()),
-    )
-    .await?;
+    put(tx.tx(), key, value).await?;
     tx.commit(
         actor,
         Event::new("settings.update", "setting", key).details(serde_json::json!({"key": key, "before": before, "after": value})),
