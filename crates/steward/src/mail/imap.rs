@@ -159,9 +159,8 @@ pub async fn open(a: &Account) -> Result<(Reader, Folder), Failure> {
             let mut client = async_imap::Client::new(tcp);
             greeting(&mut client).await?;
             step(Failure::Tls, client.run_command_and_check_ok("STARTTLS", None)).await?;
-            let mut client = async_imap::Client::new(tls(client.into_inner(), &a.host, a.ca_pem.as_deref()).await?);
             // No greeting after STARTTLS.
-            let _ = &mut client;
+            let client = async_imap::Client::new(tls(client.into_inner(), &a.host, a.ca_pem.as_deref()).await?);
             Reader::Tls(Box::new(login(client, a).await?))
         }
         Security::Plain => {

@@ -112,6 +112,17 @@ fn text(field: &str, s: &str, max: usize) -> Result<String, ApiError> {
     Ok(t.to_string())
 }
 
+/// An extra CA certificate for a mail server (IMAP or SMTP): PEM, at most
+/// 64 KiB; blank is none.
+pub(crate) fn ca_pem(pem: Option<String>) -> Result<Option<String>, ApiError> {
+    match pem.filter(|c| !c.trim().is_empty()) {
+        Some(pem) if pem.len() > 64 * 1024 || !pem.contains("-----BEGIN CERTIFICATE-----") => {
+            Err(ApiError::refused("ca_pem", "a PEM certificate (-----BEGIN CERTIFICATE-----), at most 64 KiB"))
+        }
+        other => Ok(other),
+    }
+}
+
 async fn create_mailbox(app: &App, p: &Principal, r: NewMailbox) -> Result<Mailbox, ApiError> {
     p.require(Permission::SettingsWrite)?;
     let name = Name::parse(&r.name).map_err(|m| ApiError::invalid("name", m))?;
@@ -127,12 +138,7 @@ async fn create_mailbox(app: &App, p: &Principal, r: NewMailbox) -> Result<Mailb
         return Err(ApiError::invalid("password", "1 to 1000 characters"));
     }
     let folder = text("folder", r.folder.as_deref().unwrap_or("INBOX"), 200)?;
-    let ca_pem = r.ca_pem.filter(|c| !c.trim().is_empty());
-    if let Some(pem) = &ca_pem {
-        if pem.len() > 64 * 1024 || !pem.contains("-----BEGIN CERTIFICATE-----") {
-            return Err(ApiError::refused("ca_pem", "a PEM certificate (-----BEGIN CERTIFICATE-----), at most 64 KiB"));
-        }
-    }
+    let ca_pem = ca_pem(r.ca_pem)?;
     let poll_secs = r.poll_secs.unwrap_or(60);
     if !(5..=86_400).contains(&poll_secs) {
         return Err(ApiError::refused("poll_secs", "5 to 86400 seconds"));

@@ -30,8 +30,12 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
         tracing::warn!(waiting = due.len(), "mail waits: no SMTP server is configured");
         return Ok(());
     };
+    let sender = smtp::Sender::new(settings, &password);
     for row in due {
-        let outcome = send_row(&settings, &password, &row).await;
+        let outcome = match &sender {
+            Ok(sender) => send_row(sender, &row).await,
+            Err(e) => Err(SendError::Permanent(e.to_string())),
+        };
         let now = now_us();
         let mut tx = app.store.begin().await?;
         match outcome {
@@ -80,7 +84,7 @@ fn addresses(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-async fn send_row(settings: &smtp::SmtpSettings, password: &str, row: &OutRow) -> Result<(), SendError> {
+async fn send_row(sender: &smtp::Sender, row: &OutRow) -> Result<(), SendError> {
     let (to, cc) = (addresses(&row.to_addresses), addresses(&row.cc_addresses));
     let refs: Vec<String> = row.refs.split_whitespace().map(str::to_string).collect();
     let m = Outgoing {
@@ -93,7 +97,7 @@ async fn send_row(settings: &smtp::SmtpSettings, password: &str, row: &OutRow) -
         text: &row.body_text,
         html: &row.body_html,
     };
-    smtp::send(settings, password, &m).await
+    sender.send(&m).await
 }
 
 #[cfg(test)]

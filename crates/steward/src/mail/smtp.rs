@@ -132,13 +132,26 @@ pub fn build(s: &SmtpSettings, m: &Outgoing<'_>) -> Result<Message, SendError> {
         .map_err(|e| SendError::Permanent(format!("the message could not be built: {e}")))
 }
 
-/// Sends one message.
-pub async fn send(s: &SmtpSettings, password: &str, m: &Outgoing<'_>) -> Result<(), SendError> {
-    let message = build(s, m)?;
-    let t = transport(s, password)?;
-    match t.send(message).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-        Err(e) => Err(SendError::Temporary(e.to_string())),
+/// The configured server, for a round of messages: one transport (its
+/// connections pooled), not one per message.
+pub struct Sender {
+    settings: SmtpSettings,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl Sender {
+    pub fn new(settings: SmtpSettings, password: &str) -> Result<Sender, SendError> {
+        let transport = transport(&settings, password)?;
+        Ok(Sender { settings, transport })
+    }
+
+    /// Sends one message.
+    pub async fn send(&self, m: &Outgoing<'_>) -> Result<(), SendError> {
+        let message = build(&self.settings, m)?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            Err(e) => Err(SendError::Temporary(e.to_string())),
+        }
     }
 }

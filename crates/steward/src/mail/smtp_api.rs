@@ -63,16 +63,7 @@ pub struct OutgoingMail {
 }
 
 fn valid_address(field: &str, a: &str) -> Result<String, ApiError> {
-    let a = a.trim();
-    match a.split_once('@') {
-        Some((l, d)) if !l.is_empty() && d.contains('.') || d == "localhost" => {
-            if a.len() > 254 || a.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>') {
-                return Err(ApiError::refused(field, "is not an e-mail address"));
-            }
-            Ok(a.to_string())
-        }
-        _ => Err(ApiError::refused(field, "is not an e-mail address")),
-    }
+    crate::validate::Email::parse(a).map(|e| e.into_string()).map_err(|m| ApiError::refused(field, m))
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/smtp", tag = "mail",
@@ -104,10 +95,7 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(r): ApiJson<Sm
     if r.username.chars().count() > 320 || r.password.as_ref().is_some_and(|p| p.chars().count() > 1000) {
         return Err(ApiError::invalid("username", "at most 320 characters (and a password of at most 1000)"));
     }
-    let ca_pem = r.ca_pem.filter(|c| !c.trim().is_empty());
-    if ca_pem.as_ref().is_some_and(|pem| pem.len() > 64 * 1024 || !pem.contains("-----BEGIN CERTIFICATE-----")) {
-        return Err(ApiError::refused("ca_pem", "a PEM certificate (-----BEGIN CERTIFICATE-----), at most 64 KiB"));
-    }
+    let ca_pem = super::mailboxes::ca_pem(r.ca_pem)?;
     let s = SmtpSettings {
         host,
         port: r.port,
@@ -147,7 +135,11 @@ pub async fn test(State(app): State<App>, p: Principal, ApiJson(r): ApiJson<Smtp
         text,
         html: &format!("<p>{text}</p>"),
     };
-    Ok(Json(match smtp::send(&s, &password, &m).await {
+    let sent = match smtp::Sender::new(s.clone(), &password) {
+        Ok(sender) => sender.send(&m).await,
+        Err(e) => Err(e),
+    };
+    Ok(Json(match sent {
         Ok(()) => SmtpTestResult { ok: true, error: None },
         Err(e) => SmtpTestResult { ok: false, error: Some(e.to_string()) },
     }))
