@@ -250,6 +250,20 @@ impl Reader {
         Ok(())
     }
 
+    /// Moves these messages to `folder` (made first if it is missing).
+    pub async fn move_to(&mut self, uids: &[u32], folder: &str) -> Result<(), Failure> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        each!(self, s => {
+            // Already there is the usual answer; a real failure shows at the move.
+            let _ = step(Failure::Protocol, s.create(folder)).await;
+            step(Failure::Protocol, s.uid_mv(&set, folder)).await?;
+        });
+        Ok(())
+    }
+
     pub async fn logout(self) {
         let mut me = self;
         let r = &mut me;

@@ -1,62 +1,81 @@
 //! One message into the service desk, in one audited transaction with
 //! the mailbox's reading position and the message's record, so a crash
-//! loses nothing and doubles nothing:
-//! - a reply finds its ticket by `In-Reply-To`/`References` (Message-IDs
-//!   Steward stored), else by the `[#N]` in its subject; from the ticket's
-//!   contact or an address already on the ticket it is a public entry,
-//!   from anyone else an internal note flagged for review;
-//! - otherwise a new ticket: for the contact with the sender's address,
-//!   else for the mailbox's client for unknown senders, tagged so;
-//! - past the per-sender limit (a flood, a loop) a message becomes a note
-//!   on that sender's newest ticket instead of one more ticket.
+//! loses nothing and doubles nothing. Where it goes is `route`'s; here its
+//! files are kept (attachments and inline images as the ticket's
+//! attachments, under the service desk's size limit and name rules; an
+//! unreadable message whole, as `message.eml`), written to the file store
+//! before the transaction so a row never names a missing file, and an
+//! acknowledgement is queued for a new ticket of a known person.
 //!
-//! Nothing here answers a message; what may be answered is marked
-//! (`automatic` says why not).
+//! Nothing here answers a machine: `automatic` says why not.
 
 use super::model::read::{read, Incoming};
-use super::model::subject::ticket_number;
+use super::route::{self, cut, Outcome, MAX_TEXT};
 use super::store::{self, Handled, MailboxRow};
 use crate::app::App;
-use crate::audit::store::{Actor, Event};
-use crate::auth::principal::ScopedClient;
+use crate::audit::store::Actor;
 use crate::events::Event as Happened;
-use crate::store::Db;
-use crate::tickets::ops::create::{insert, NewTicket};
-use crate::tickets::store::thread::{add_entry, NewEntry};
+use crate::tickets::store::attachments::{self, NewAttachment};
 use crate::time::now_us;
-use serde_json::json;
+use axum::body::Bytes;
+use serde_json::{json, Value};
 
-/// Messages from one sender in an hour before the rest become notes.
-pub const FLOOD_PER_HOUR: i64 = 20;
-/// The tag on tickets from senders no contact has.
-pub const UNKNOWN_SENDER_TAG: &str = "unknown-sender";
-/// The longest text kept on an entry (the validator's limit for a message).
-const MAX_TEXT: usize = 100_000;
+/// The most files kept from one message.
+pub const MAX_FILES: usize = 50;
 
-/// What became of a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub ticket_id: Option<i64>,
-    pub handling: &'static str,
-}
-
-fn cut(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((at, _)) => format!("{}\n[… cut: the message was longer]", &s[..at]),
-        None => s.to_string(),
-    }
+/// A file of the message, in the file store.
+struct Kept {
+    name: String,
+    content_type: String,
+    content_id: Option<String>,
+    sha256: String,
+    size: i64,
 }
 
 /// Handles message `uid` of the mailbox (`uid_validity`), unless handled
 /// already (then `None`).
 pub async fn handle(app: &App, mb: &MailboxRow, uid_validity: i64, uid: i64, raw: &[u8]) -> anyhow::Result<Option<Outcome>> {
     let m = read(raw);
+    let (kept, not_kept) = keep_files(app, &m, raw).await?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
     if store::handled(tx.tx(), mb.id, uid_validity, uid).await? {
         return Ok(None);
     }
-    let (outcome, event) = route(tx.tx(), mb, &m, now).await?;
+    let (outcome, event) = route::route(tx.tx(), mb, &m, details(&m, &kept, &not_kept), now).await?;
+    if let Some(ticket_id) = outcome.ticket_id {
+        for f in &kept {
+            attachments::insert(
+                tx.tx(),
+                NewAttachment {
+                    ticket_id,
+                    entry_id: Some(outcome.entry_id),
+                    client_id: outcome.client_id,
+                    sha256: &f.sha256,
+                    size: f.size,
+                    file_name: &f.name,
+                    content_type: &f.content_type,
+                    uploaded_by: None,
+                    created_at: now,
+                },
+            )
+            .await?;
+        }
+        if let (true, Some(to)) = (outcome.acknowledge, m.from.as_deref()) {
+            super::outbox::enqueue_acknowledgement(app, tx.tx(), ticket_id, to, now).await?;
+        }
+        match outcome.handling {
+            "reply" => {
+                if let Some(t) = crate::tickets::store::get_any(tx.tx(), ticket_id).await? {
+                    super::staff::client_reply(app, tx.tx(), &t, &cut(&m.text, 5_000), now).await?;
+                }
+            }
+            "new_ticket" | "domain" | "unknown_sender" | "unreadable" | "follow_up" => {
+                super::staff::new_ticket(app, tx.tx(), ticket_id, None, now).await?;
+            }
+            _ => {}
+        }
+    }
     // Whom the sender copied, less our own mailbox.
     let own = mb.username.trim().to_lowercase();
     let cc = serde_json::to_string(&m.cc.iter().filter(|a| **a != own && Some(a.as_str()) != m.from.as_deref()).collect::<Vec<_>>())?;
@@ -70,7 +89,7 @@ pub async fn handle(app: &App, mb: &MailboxRow, uid_validity: i64, uid: i64, raw
             uid_validity: Some(uid_validity),
             uid: Some(uid),
             ticket_id: outcome.ticket_id,
-            entry_id: event.1,
+            entry_id: Some(outcome.entry_id),
             from_address: m.from.as_deref().unwrap_or(""),
             subject: &cut(&m.subject, 500),
             handling: outcome.handling,
@@ -81,131 +100,57 @@ pub async fn handle(app: &App, mb: &MailboxRow, uid_validity: i64, uid: i64, raw
     )
     .await?;
     store::advance(tx.tx(), mb.id, uid_validity, uid).await?;
-    tx.commit(&Actor::system(), event.0).await?;
-    if let (Some(t), Some(c)) = (outcome.ticket_id, event.2) {
-        app.bus.publish(Happened::TicketChanged { ticket: t, client: c }).await;
+    tx.commit(&Actor::system(), event).await?;
+    if let Some(t) = outcome.ticket_id {
+        app.bus.publish(Happened::TicketChanged { ticket: t, client: outcome.client_id }).await;
     }
     Ok(Some(outcome))
 }
 
+/// Puts the message's files in the file store: those it carries, or the
+/// whole message when it could not be read. Returns what was kept and
+/// the names of what was not (over the size limit, past [`MAX_FILES`]).
+async fn keep_files(app: &App, m: &Incoming, raw: &[u8]) -> anyhow::Result<(Vec<Kept>, Vec<String>)> {
+    let blobs = crate::tickets::attachments::blobs(app);
+    let max = app.cfg.attachment_max_bytes;
+    let whole;
+    let files: Vec<(&str, &str, Option<&str>, &[u8])> = if m.readable {
+        m.files.iter().map(|f| (f.name.as_str(), f.content_type.as_str(), f.content_id.as_deref(), f.bytes.as_slice())).collect()
+    } else {
+        whole = raw;
+        vec![("message.eml", "message/rfc822", None, whole)]
+    };
+    let (mut kept, mut not_kept) = (vec![], vec![]);
+    for (i, (name, content_type, content_id, bytes)) in files.into_iter().enumerate() {
+        if i >= MAX_FILES || bytes.len() as u64 > max {
+            not_kept.push(name.to_string());
+            continue;
+        }
+        let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::copy_from_slice(bytes))]);
+        let stored = blobs.put(body, max).await.map_err(|e| anyhow::anyhow!("keeping {name}: {e:?}"))?;
+        kept.push(Kept {
+            name: name.to_string(),
+            content_type: content_type.to_string(),
+            content_id: content_id.map(str::to_string),
+            sha256: stored.sha256,
+            size: stored.size as i64,
+        });
+    }
+    Ok((kept, not_kept))
+}
+
 /// The entry's details: where it came from, and what a person may want.
-fn details(m: &Incoming, review: bool) -> serde_json::Value {
+fn details(m: &Incoming, kept: &[Kept], not_kept: &[String]) -> Value {
+    // What `cid:` in the HTML names: the file (by hash) to show instead.
+    let inline: serde_json::Map<String, Value> =
+        kept.iter().filter_map(|f| f.content_id.as_ref().map(|c| (c.clone(), json!(f.sha256)))).collect();
     json!({
         "mail": {
             "from": m.from, "from_name": m.from_name, "message_id": m.message_id, "cc": m.cc,
-            "html": m.html, "quoted": cut(&m.quoted, MAX_TEXT), "remote_images_blocked": m.remote_images,
-            "automatic": m.automatic, "bounce": m.bounce, "attachments_not_kept": m.attachments,
-            "readable": m.readable, "review": review,
+            "html": m.html, "html_with_images": m.html_with_images, "quoted": cut(&m.quoted, MAX_TEXT),
+            "remote_images_blocked": m.remote_images, "inline": inline,
+            "automatic": m.automatic, "bounce": m.bounce, "files_not_kept": not_kept,
+            "readable": m.readable, "review": false,
         }
     })
-}
-
-type Audit = (Event, Option<i64>, Option<i64>);
-
-async fn route(db: &mut impl Db, mb: &MailboxRow, m: &Incoming, now: i64) -> anyhow::Result<(Outcome, Audit)> {
-    let from = m.from.clone().unwrap_or_default();
-    let text = if m.readable {
-        cut(&m.text, MAX_TEXT)
-    } else {
-        "This message could not be read as e-mail. Its raw form is kept by the mail server (never deleted there).".to_string()
-    };
-    // A reply to a ticket of ours.
-    let mut ticket = store::ticket_of(db, &m.replies_to).await?;
-    if ticket.is_none() {
-        if let Some(n) = ticket_number(&m.subject) {
-            ticket = crate::tickets::store::by_number(db, n).await?.map(|t| t.id);
-        }
-    }
-    // Follow merges to the ticket that lives on.
-    let mut row = match ticket {
-        Some(id) => crate::tickets::store::get_any(db, id).await?,
-        None => None,
-    };
-    for _ in 0..8 {
-        match row.as_ref().and_then(|r| r.merged_into) {
-            Some(next) => row = crate::tickets::store::get_any(db, next).await?,
-            None => break,
-        }
-    }
-    if let Some(t) = row {
-        let contact = match t.contact_id {
-            Some(c) => crate::tenancy::store::contact_email(db, c).await?,
-            None => None,
-        };
-        let known = contact.as_deref() == Some(from.as_str()) || store::from_sender_on_ticket(db, &from, t.id).await?;
-        let (kind, handling) = if known && !from.is_empty() { ("request", "reply") } else { ("note", "note") };
-        let entry = add_entry(
-            db,
-            NewEntry { ticket_id: t.id, kind, author_id: None, body: &text, details: Some(details(m, kind == "note")), created_at: now },
-        )
-        .await?;
-        crate::tickets::clocks::refresh(db, t.id, now).await?;
-        let e = Event::new("ticket.mail_in", "ticket", t.id)
-            .client(t.client_id)
-            .details(json!({"entry_id": entry, "from": from, "handling": handling}));
-        return Ok((Outcome { ticket_id: Some(t.id), handling }, (e, Some(entry), Some(t.client_id))));
-    }
-    // A flood: the rest go on the sender's newest ticket as notes.
-    if !from.is_empty() {
-        let (recent, newest) = store::from_sender(db, &from, now - 3_600_000_000).await?;
-        if let (true, Some(t)) = (recent >= FLOOD_PER_HOUR, newest) {
-            if let Some(t) = crate::tickets::store::get_any(db, t).await? {
-                let body = format!(
-                    "Message {} from {from} within an hour (more than {FLOOD_PER_HOUR}): kept here instead of a new ticket.\n\n{}",
-                    recent + 1,
-                    cut(&m.subject, 500)
-                );
-                let entry = add_entry(
-                    db,
-                    NewEntry {
-                        ticket_id: t.id,
-                        kind: "note",
-                        author_id: None,
-                        body: &body,
-                        details: Some(details(m, true)),
-                        created_at: now,
-                    },
-                )
-                .await?;
-                let e =
-                    Event::new("ticket.mail_flood", "ticket", t.id).client(t.client_id).details(json!({"entry_id": entry, "from": from}));
-                return Ok((Outcome { ticket_id: Some(t.id), handling: "flood" }, (e, Some(entry), Some(t.client_id))));
-            }
-        }
-    }
-    // A new ticket.
-    let known = match m.from.as_deref() {
-        Some(a) => crate::tenancy::store::contact_by_email(db, a).await?,
-        None => None,
-    };
-    let (client, contact, tags, handling) = match known {
-        Some((contact, client)) => (client, Some(contact), vec![], "new_ticket"),
-        None if m.readable => (mb.default_client_id, None, vec![UNKNOWN_SENDER_TAG.to_string()], "unknown_sender"),
-        None => (mb.default_client_id, None, vec![UNKNOWN_SENDER_TAG.to_string(), "unreadable-mail".to_string()], "unreadable"),
-    };
-    let input = NewTicket {
-        subject: cut(m.subject.trim(), 190),
-        contact_id: contact,
-        board_id: mb.board_id,
-        tags,
-        body: None,
-        ..Default::default()
-    };
-    let t = insert(db, None, ScopedClient::system(client), input, None).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let entry = add_entry(
-        db,
-        NewEntry {
-            ticket_id: t.id,
-            kind: "request",
-            author_id: None,
-            body: &text,
-            details: Some(details(m, contact.is_none())),
-            created_at: now,
-        },
-    )
-    .await?;
-    let e = Event::new("ticket.create", "ticket", t.id)
-        .client(client)
-        .details(json!({"from_mail": {"from": from, "mailbox_id": mb.id}, "after": t}));
-    Ok((Outcome { ticket_id: Some(t.id), handling }, (e, Some(entry), Some(client))))
 }

@@ -45,6 +45,40 @@ pub struct NewMailbox {
     pub board_id: Option<i64>,
     /// Seconds between reads (at least 5; default 60).
     pub poll_secs: Option<i64>,
+    /// A folder read messages are moved to (default: none, they stay,
+    /// flagged as seen). Messages are never deleted.
+    pub move_to: Option<String>,
+    /// Messages from one sender an hour that make tickets before the rest
+    /// are folded into one (default 20).
+    pub flood_per_hour: Option<i64>,
+}
+
+/// Changes to a mailbox: what is left out stays.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxPatch {
+    #[schema(value_type = Option<crate::validate::Name>)]
+    pub name: Option<String>,
+    pub host: Option<String>,
+    #[schema(minimum = 1, maximum = 65535)]
+    pub port: Option<i64>,
+    pub security: Option<Security>,
+    pub username: Option<String>,
+    /// A new password (sealed; never returned).
+    pub password: Option<String>,
+    pub folder: Option<String>,
+    /// `null` removes it.
+    #[serde(default, with = "crate::validate::double_option")]
+    pub ca_pem: Option<Option<String>>,
+    pub default_client_id: Option<i64>,
+    pub board_id: Option<i64>,
+    pub poll_secs: Option<i64>,
+    /// `false` stops reading it (what was read stays).
+    pub enabled: Option<bool>,
+    /// `null`: messages stay in the folder.
+    #[serde(default, with = "crate::validate::double_option")]
+    pub move_to: Option<Option<String>>,
+    pub flood_per_hour: Option<i64>,
 }
 
 /// A mailbox as shown (never its password).
@@ -62,6 +96,8 @@ pub struct Mailbox {
     pub board_id: Option<i64>,
     pub poll_secs: i64,
     pub enabled: bool,
+    pub move_to: Option<String>,
+    pub flood_per_hour: i64,
     /// The UID of the last message handled.
     pub last_uid: i64,
     #[schema(format = DateTime)]
@@ -87,6 +123,8 @@ impl From<MailboxRow> for Mailbox {
             board_id: r.board_id,
             poll_secs: r.poll_secs,
             enabled: r.enabled,
+            move_to: r.move_to,
+            flood_per_hour: r.flood_per_hour,
             last_uid: r.last_uid,
             last_polled_at: r.last_polled_at.map(rfc3339),
             last_error: r.last_error,
@@ -123,6 +161,110 @@ pub(crate) fn ca_pem(pem: Option<String>) -> Result<Option<String>, ApiError> {
     }
 }
 
+fn poll_secs(s: i64) -> Result<i64, ApiError> {
+    (5..=86_400).contains(&s).then_some(s).ok_or_else(|| ApiError::refused("poll_secs", "5 to 86400 seconds"))
+}
+
+fn flood(n: i64) -> Result<i64, ApiError> {
+    (1..=10_000).contains(&n).then_some(n).ok_or_else(|| ApiError::refused("flood_per_hour", "1 to 10000 messages"))
+}
+
+fn move_to(m: Option<String>, folder: &str) -> Result<Option<String>, ApiError> {
+    match m.filter(|m| !m.trim().is_empty()) {
+        Some(m) => {
+            let m = text("move_to", &m, 200)?;
+            if m == folder {
+                return Err(ApiError::refused("move_to", "is the folder read; name another"));
+            }
+            Ok(Some(m))
+        }
+        None => Ok(None),
+    }
+}
+
+fn security(s: Security, host: &str) -> Result<(), ApiError> {
+    if s == Security::Plain && !imap::is_loopback(host) {
+        return Err(ApiError::refused("security", "plain (unencrypted) IMAP is allowed to a loopback address only; use tls or starttls"));
+    }
+    Ok(())
+}
+
+async fn patch_mailbox(app: &App, p: &Principal, id: i64, r: MailboxPatch) -> Result<Mailbox, ApiError> {
+    use super::store::Mailboxes as M;
+    p.require(Permission::SettingsWrite)?;
+    let mut tx = app.store.begin_audited().await?;
+    let row = store::get(tx.tx(), id).await?.ok_or(ApiError::NotFound)?;
+    let before: Mailbox = row.clone().into();
+    let mut sets: Vec<(M, sea_query::SimpleExpr)> = vec![];
+    if let Some(n) = &r.name {
+        sets.push((M::Name, Name::parse(n).map_err(|m| ApiError::invalid("name", m))?.into_string().into()));
+    }
+    let host = match &r.host {
+        Some(h) => text("host", h, 253)?,
+        None => row.host.clone(),
+    };
+    let sec = r.security.or(Security::parse(&row.security)).unwrap_or(Security::Tls);
+    security(sec, &host)?;
+    sets.push((M::Host, host.into()));
+    sets.push((M::Security, sec.as_str().into()));
+    if let Some(port) = r.port {
+        if !(1..=65_535).contains(&port) {
+            return Err(ApiError::invalid("port", "1 to 65535"));
+        }
+        sets.push((M::Port, port.into()));
+    }
+    if let Some(u) = &r.username {
+        sets.push((M::Username, text("username", u, 320)?.into()));
+    }
+    let folder = match &r.folder {
+        Some(f) => text("folder", f, 200)?,
+        None => row.folder.clone(),
+    };
+    let moved = match r.move_to {
+        Some(m) => move_to(m, &folder)?,
+        None => move_to(row.move_to.clone(), &folder)?,
+    };
+    sets.push((M::Folder, folder.into()));
+    sets.push((M::MoveTo, moved.into()));
+    if let Some(c) = r.ca_pem {
+        sets.push((M::CaPem, ca_pem(c)?.into()));
+    }
+    if let Some(c) = r.default_client_id {
+        if !crate::tenancy::store::client_exists(tx.tx(), c).await? {
+            return Err(ApiError::refused("default_client_id", "is not a client"));
+        }
+        sets.push((M::DefaultClientId, c.into()));
+    }
+    if let Some(b) = r.board_id {
+        crate::tickets::ops::resolve::board(tx.tx(), Some(b)).await.map_err(|_| ApiError::refused("board_id", "is not a board"))?;
+        sets.push((M::BoardId, b.into()));
+    }
+    if let Some(s) = r.poll_secs {
+        sets.push((M::PollSecs, poll_secs(s)?.into()));
+    }
+    if let Some(e) = r.enabled {
+        sets.push((M::Enabled, e.into()));
+        // Read again at once when turned back on.
+        sets.push((M::NextPollAt, 0i64.into()));
+    }
+    if let Some(n) = r.flood_per_hour {
+        sets.push((M::FloodPerHour, flood(n)?.into()));
+    }
+    if let Some(pw) = &r.password {
+        if pw.is_empty() || pw.chars().count() > 1000 {
+            return Err(ApiError::invalid("password", "1 to 1000 characters"));
+        }
+        store::set_password(tx.tx(), id, &app.master.seal(&password_context(id), pw.as_bytes())).await?;
+        sets.push((M::LastError, "".into()));
+        sets.push((M::NextPollAt, 0i64.into()));
+    }
+    store::update(tx.tx(), id, sets, now_us()).await?;
+    let after: Mailbox = store::get(tx.tx(), id).await?.ok_or(ApiError::NotFound)?.into();
+    let details = json!({"before": before, "after": after, "password_changed": r.password.is_some()});
+    tx.commit(&p.actor(), Event::new("mailbox.update", "mailbox", id).details(details)).await?;
+    Ok(after)
+}
+
 async fn create_mailbox(app: &App, p: &Principal, r: NewMailbox) -> Result<Mailbox, ApiError> {
     p.require(Permission::SettingsWrite)?;
     let name = Name::parse(&r.name).map_err(|m| ApiError::invalid("name", m))?;
@@ -130,19 +272,16 @@ async fn create_mailbox(app: &App, p: &Principal, r: NewMailbox) -> Result<Mailb
     if !(1..=65_535).contains(&r.port) {
         return Err(ApiError::invalid("port", "1 to 65535"));
     }
-    if r.security == Security::Plain && !imap::is_loopback(&host) {
-        return Err(ApiError::refused("security", "plain (unencrypted) IMAP is allowed to a loopback address only; use tls or starttls"));
-    }
+    security(r.security, &host)?;
     let username = text("username", &r.username, 320)?;
     if r.password.is_empty() || r.password.chars().count() > 1000 {
         return Err(ApiError::invalid("password", "1 to 1000 characters"));
     }
     let folder = text("folder", r.folder.as_deref().unwrap_or("INBOX"), 200)?;
     let ca_pem = ca_pem(r.ca_pem)?;
-    let poll_secs = r.poll_secs.unwrap_or(60);
-    if !(5..=86_400).contains(&poll_secs) {
-        return Err(ApiError::refused("poll_secs", "5 to 86400 seconds"));
-    }
+    let poll_secs = poll_secs(r.poll_secs.unwrap_or(60))?;
+    let move_to = move_to(r.move_to, &folder)?;
+    let flood_per_hour = flood(r.flood_per_hour.unwrap_or(20))?;
     let mut tx = app.store.begin_audited().await?;
     if !crate::tenancy::store::client_exists(tx.tx(), r.default_client_id).await? {
         return Err(ApiError::refused("default_client_id", "is not a client"));
@@ -160,6 +299,8 @@ async fn create_mailbox(app: &App, p: &Principal, r: NewMailbox) -> Result<Mailb
         default_client_id: r.default_client_id,
         board_id: r.board_id.map(|_| board.id),
         poll_secs,
+        move_to: move_to.as_deref(),
+        flood_per_hour,
     };
     let id = store::insert(tx.tx(), &row, now_us()).await?;
     store::set_password(tx.tx(), id, &app.master.seal(&password_context(id), r.password.as_bytes())).await?;
@@ -185,6 +326,17 @@ pub async fn create(State(app): State<App>, p: Principal, ApiJson(r): ApiJson<Ne
 pub async fn show(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Mailbox>> {
     p.require(Permission::SettingsWrite)?;
     Ok(Json(store::get(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/mailboxes/{id}", tag = "mail", params(("id" = i64, Path)), request_body = MailboxPatch,
+    responses((status = 200, body = Mailbox), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn update(
+    State(app): State<App>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<MailboxPatch>,
+) -> ApiResult<Json<Mailbox>> {
+    Ok(Json(patch_mailbox(&app, &p, id, r).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/mailboxes/{id}", tag = "mail", params(("id" = i64, Path)),

@@ -8,16 +8,20 @@
 //! job with retries (`send`, `smtp`; settings and test in `smtp_api`).
 
 pub mod account;
+pub mod clients;
 pub mod imap;
 pub mod ingest;
 pub mod mailboxes;
 pub mod model;
 pub mod outbox;
 pub mod poll;
+pub mod route;
 pub mod send;
 pub mod smtp;
 pub mod smtp_api;
+pub mod staff;
 pub mod store;
+pub mod templates;
 
 use crate::app::domain::{BoxFut, Domain, Job, Need};
 use crate::app::App;
@@ -35,14 +39,18 @@ pub fn domain() -> Domain {
     Domain::new("mail")
         .api(admin, routes!(mailboxes::list))
         .api(admin, routes!(mailboxes::create))
-        .api(admin, routes!(mailboxes::show))
-        .api(admin, routes!(mailboxes::delete))
+        .api(admin, routes!(mailboxes::show, mailboxes::update, mailboxes::delete))
         .api(admin, routes!(mailboxes::test))
         .api(admin, routes!(mailboxes::poll_now))
         .api(admin, routes!(smtp_api::show))
         .api(admin, routes!(smtp_api::update))
         .api(admin, routes!(smtp_api::test))
         .api(Need::Perm(Permission::TicketsRead), routes!(smtp_api::of_ticket))
+        .api(admin, routes!(templates::list))
+        .api(admin, routes!(templates::update, templates::reset))
+        .api(admin, routes!(templates::preview))
+        .api(Need::Perm(Permission::ClientsRead), routes!(clients::show, clients::update))
+        .api(Need::SignedIn, routes!(staff::show, staff::update))
         .job(Job { name: POLL_JOB, every: |_| Some(Duration::from_secs(2)), run: poll })
         .job(Job { name: SEND_JOB, every: |_| Some(Duration::from_secs(2)), run: send })
 }

@@ -1,7 +1,8 @@
 //! The `mail.poll` job (one node at a time, under its lease): each
 //! enabled mailbox whose time has come is read from where it stands
 //! (`uid_validity`, `last_uid`): every newer message handled, one
-//! transaction each (`ingest`), then flagged `\Seen`. A changed
+//! transaction each (`ingest`), then flagged `\Seen` (and moved to the
+//! mailbox's `move_to` folder, if it has one; never deleted). A changed
 //! UIDVALIDITY (the folder was rebuilt) starts reading the folder again:
 //! what was handled is recognised by its UID within the old validity no
 //! more, so the server's word is trusted and messages are handled anew.
@@ -52,6 +53,9 @@ pub async fn poll(app: &App, mb: &MailboxRow) -> Result<usize, PollError> {
             seen.push(uid);
         }
         reader.mark_seen(&seen).await?;
+        if let Some(folder) = mb.move_to.as_deref() {
+            reader.move_to(&seen, folder).await?;
+        }
     }
     reader.logout().await;
     Ok(handled)

@@ -33,7 +33,13 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
     let sender = smtp::Sender::new(settings, &password);
     for row in due {
         let outcome = match &sender {
-            Ok(sender) => send_row(sender, &row).await,
+            Ok(sender) => {
+                let from = match row.client_id {
+                    Some(c) => super::clients::from_of(&mut app.store.clone(), c).await?,
+                    None => None,
+                };
+                send_row(sender, &row, from).await
+            }
             Err(e) => Err(SendError::Permanent(e.to_string())),
         };
         let now = now_us();
@@ -84,7 +90,7 @@ fn addresses(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-async fn send_row(sender: &smtp::Sender, row: &OutRow) -> Result<(), SendError> {
+async fn send_row(sender: &smtp::Sender, row: &OutRow, from: Option<(String, String)>) -> Result<(), SendError> {
     let (to, cc) = (addresses(&row.to_addresses), addresses(&row.cc_addresses));
     let refs: Vec<String> = row.refs.split_whitespace().map(str::to_string).collect();
     let m = Outgoing {
@@ -96,6 +102,9 @@ async fn send_row(sender: &smtp::Sender, row: &OutRow) -> Result<(), SendError> 
         references: &refs,
         text: &row.body_text,
         html: &row.body_html,
+        from: from.as_ref().map(|(a, n)| (a.as_str(), n.as_str())),
+        // Only a person's reply is a person's.
+        automatic: row.kind != "reply",
     };
     sender.send(&m).await
 }

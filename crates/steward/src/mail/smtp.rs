@@ -66,6 +66,11 @@ pub struct Outgoing<'a> {
     pub references: &'a [String],
     pub text: &'a str,
     pub html: &'a str,
+    /// Another From than the settings' (a client's), with its name.
+    pub from: Option<(&'a str, &'a str)>,
+    /// Made by Steward, not written by a person: marked
+    /// `Auto-Submitted: auto-generated` so that auto-responders keep quiet.
+    pub automatic: bool,
 }
 
 /// Why a message was not sent.
@@ -112,10 +117,8 @@ fn mailbox(addr: &str, name: Option<&str>) -> Result<Mailbox, SendError> {
 
 /// Builds the message (a plain and an HTML part) from the settings' sender.
 pub fn build(s: &SmtpSettings, m: &Outgoing<'_>) -> Result<Message, SendError> {
-    let mut b = Message::builder()
-        .from(mailbox(&s.from_address, Some(&s.from_name))?)
-        .subject(m.subject)
-        .message_id(Some(format!("<{}>", m.message_id)));
+    let (from, name) = m.from.unwrap_or((&s.from_address, &s.from_name));
+    let mut b = Message::builder().from(mailbox(from, Some(name))?).subject(m.subject).message_id(Some(format!("<{}>", m.message_id)));
     for to in m.to {
         b = b.to(mailbox(to, None)?);
     }
@@ -124,6 +127,12 @@ pub fn build(s: &SmtpSettings, m: &Outgoing<'_>) -> Result<Message, SendError> {
     }
     if !m.in_reply_to.is_empty() {
         b = b.in_reply_to(format!("<{}>", m.in_reply_to));
+    }
+    if m.automatic {
+        b = b.raw_header(lettre::message::header::HeaderValue::new(
+            lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ));
     }
     if !m.references.is_empty() {
         b = b.references(m.references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));

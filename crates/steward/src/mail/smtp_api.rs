@@ -134,6 +134,8 @@ pub async fn test(State(app): State<App>, p: Principal, ApiJson(r): ApiJson<Smtp
         references: &[],
         text,
         html: &format!("<p>{text}</p>"),
+        from: None,
+        automatic: true,
     };
     let sent = match smtp::Sender::new(s.clone(), &password) {
         Ok(sender) => sender.send(&m).await,

@@ -25,6 +25,8 @@ pub(crate) enum Mailboxes {
     NextPollAt,
     LastPolledAt,
     LastError,
+    MoveTo,
+    FloodPerHour,
     CreatedAt,
     UpdatedAt,
 }
@@ -68,10 +70,14 @@ pub struct MailboxRow {
     pub last_uid: i64,
     pub last_polled_at: Option<i64>,
     pub last_error: String,
+    /// The folder read messages are moved to, if any.
+    pub move_to: Option<String>,
+    /// Messages from one sender an hour before a flood is folded.
+    pub flood_per_hour: i64,
     pub created_at: i64,
 }
 
-const COLS: [Mailboxes; 18] = [
+const COLS: [Mailboxes; 20] = [
     Mailboxes::Id,
     Mailboxes::Name,
     Mailboxes::Host,
@@ -89,6 +95,8 @@ const COLS: [Mailboxes; 18] = [
     Mailboxes::LastUid,
     Mailboxes::LastPolledAt,
     Mailboxes::LastError,
+    Mailboxes::MoveTo,
+    Mailboxes::FloodPerHour,
     Mailboxes::CreatedAt,
 ];
 
@@ -125,6 +133,8 @@ pub struct NewMailbox<'a> {
     pub default_client_id: i64,
     pub board_id: Option<i64>,
     pub poll_secs: i64,
+    pub move_to: Option<&'a str>,
+    pub flood_per_hour: i64,
 }
 
 pub async fn insert(db: &mut impl Db, m: &NewMailbox<'_>, now: i64) -> Result<i64> {
@@ -144,6 +154,8 @@ pub async fn insert(db: &mut impl Db, m: &NewMailbox<'_>, now: i64) -> Result<i6
                     Mailboxes::DefaultClientId,
                     Mailboxes::BoardId,
                     Mailboxes::PollSecs,
+                    Mailboxes::MoveTo,
+                    Mailboxes::FloodPerHour,
                     Mailboxes::CreatedAt,
                     Mailboxes::UpdatedAt,
                 ])
@@ -159,6 +171,8 @@ pub async fn insert(db: &mut impl Db, m: &NewMailbox<'_>, now: i64) -> Result<i6
                     m.default_client_id.into(),
                     m.board_id.into(),
                     m.poll_secs.into(),
+                    m.move_to.into(),
+                    m.flood_per_hour.into(),
                     now.into(),
                     now.into(),
                 ])
@@ -297,24 +311,41 @@ pub async fn ticket_of(db: &mut impl Db, message_ids: &[String]) -> Result<Optio
     Ok(r.and_then(|r| r.ticket_id))
 }
 
-/// Messages from `address` since `since`, and the newest ticket they made or reached.
-pub async fn from_sender(db: &mut impl Db, address: &str, since: i64) -> Result<(i64, Option<i64>)> {
+/// Messages from `address` since `since`, and the tickets they made
+/// (not merged since), oldest first.
+pub async fn from_sender(db: &mut impl Db, address: &str, since: i64) -> Result<(i64, Vec<i64>)> {
     #[derive(sqlx::FromRow)]
     struct Row {
         ticket_id: Option<i64>,
+        handling: String,
     }
     let rows: Vec<Row> = db
         .fetch_all(
             Query::select()
-                .column(MailMessages::TicketId)
+                .columns([MailMessages::TicketId, MailMessages::Handling])
                 .from(MailMessages::Table)
                 .and_where(Expr::col(MailMessages::FromAddress).eq(address))
                 .and_where(Expr::col(MailMessages::Direction).eq("in"))
                 .and_where(Expr::col(MailMessages::At).gte(since))
-                .order_by(MailMessages::Id, Order::Desc),
+                .order_by(MailMessages::Id, Order::Asc),
         )
         .await?;
-    Ok((rows.len() as i64, rows.iter().find_map(|r| r.ticket_id)))
+    let made = rows
+        .iter()
+        .filter(|r| matches!(r.handling.as_str(), "new_ticket" | "unknown_sender" | "unreadable" | "domain"))
+        .filter_map(|r| r.ticket_id)
+        .collect();
+    Ok((rows.len() as i64, made))
+}
+
+/// Changes a mailbox's settings (the columns given).
+pub(crate) async fn update(db: &mut impl Db, id: i64, sets: Vec<(Mailboxes, sea_query::SimpleExpr)>, now: i64) -> Result<u64> {
+    let mut q = Query::update();
+    q.table(Mailboxes::Table).value(Mailboxes::UpdatedAt, now).and_where(Expr::col(Mailboxes::Id).eq(id));
+    for (c, v) in sets {
+        q.value(c, v);
+    }
+    db.execute(&q).await
 }
 
 /// Whether this mailbox's message was handled already.

@@ -57,7 +57,6 @@ pub async fn ticket_autoclose_days(store: &Store) -> Result<u32> {
     Ok(get(store, TICKET_AUTOCLOSE_DAYS).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TICKET_AUTOCLOSE_DAYS))
 }
 
-/// Sets a value, audited with its old and new values.
 /// Writes a setting inside the caller's transaction (which audits it).
 pub async fn put(db: &mut impl crate::store::Db, key: &str, value: &str) -> Result<()> {
     db.execute(
@@ -79,6 +78,13 @@ pub async fn read(db: &mut impl crate::store::Db, key: &str) -> Result<Option<St
     Ok(r.map(|r| r.value))
 }
 
+/// Removes a setting inside the caller's transaction (back to its default).
+pub async fn remove(db: &mut impl crate::store::Db, key: &str) -> Result<()> {
+    db.execute(Query::delete().from_table(Settings::Table).and_where(Expr::col(Settings::Key).eq(key))).await?;
+    Ok(())
+}
+
+/// Sets a value, audited with its old and new values.
 pub async fn set(store: &Store, actor: &Actor, key: &str, value: &str) -> Result<()> {
     let before = get(store, key).await?;
     let mut tx = store.begin_audited().await?;

@@ -284,8 +284,6 @@ pub struct Found {
     pub url: String,
 }
 
-/// Searches clients, sites and contacts by name (and contacts by email),
-/// within the caller's client scope.
 /// The contact (and its client) with this e-mail address, not archived;
 /// the oldest when several share it.
 pub async fn contact_by_email(db: &mut impl Db, email: &str) -> Result<Option<(i64, i64)>> {
@@ -319,6 +317,8 @@ pub async fn contact_email(db: &mut impl Db, id: i64) -> Result<Option<String>> 
     Ok(r.map(|r| r.email.trim().to_lowercase()).filter(|e| !e.is_empty()))
 }
 
+/// Searches clients, sites and contacts by name (and contacts by email),
+/// within the caller's client scope.
 pub async fn search(db: &mut impl Db, scope: Option<&[i64]>, text: &str, limit: u64) -> Result<Vec<Found>> {
     let pat = like_pattern(text.trim());
     let mut hits = Vec::new();

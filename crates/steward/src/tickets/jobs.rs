@@ -125,6 +125,7 @@ async fn check_one(app: &App, id: i64, now: i64) -> anyhow::Result<()> {
                     },
                 )
                 .await?;
+                crate::mail::outbox::enqueue_staff(app, db, "staff_sla", id, &[user], &text, now).await?;
             }
             set(db, id, vec![(col, word.into())]).await?;
             match clock {

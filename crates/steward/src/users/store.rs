@@ -23,6 +23,8 @@ pub enum Users {
     TotpLastStep,
     CreatedAt,
     UpdatedAt,
+    /// Whether they want their notifications by mail too.
+    MailNotifications,
 }
 
 #[derive(Iden)]
@@ -194,5 +196,42 @@ pub async fn with_permission(db: &mut impl Db, perm: crate::auth::roles::Permiss
         out.push((u.id, u.name));
     }
     out.sort_by_key(|(_, name)| name.to_lowercase());
+    Ok(out)
+}
+
+/// The addresses of those of `ids` to tell by mail about a ticket of
+/// `client_id`: enabled, taking mail notifications, allowed to read
+/// tickets and to see that client.
+pub async fn mail_recipients(db: &mut impl Db, ids: &[i64], client_id: i64) -> Result<Vec<String>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        email: String,
+        role: String,
+        clients_limited: bool,
+    }
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<Row> = db
+        .fetch_all(
+            Query::select()
+                .columns([Users::Id, Users::Email, Users::Role, Users::ClientsLimited])
+                .from(Users::Table)
+                .and_where(Expr::col(Users::Id).is_in(ids.iter().copied()))
+                .and_where(Expr::col(Users::Disabled).eq(false))
+                .and_where(Expr::col(Users::MailNotifications).eq(true))
+                .order_by(Users::Id, sea_query::Order::Asc),
+        )
+        .await?;
+    let mut out = vec![];
+    for r in rows {
+        let reads = crate::auth::roles::Role::parse(&r.role)
+            .is_some_and(|role| role.permissions().has(crate::auth::roles::Permission::TicketsRead));
+        if !reads || (r.clients_limited && !client_ids(db, r.id).await?.contains(&client_id)) {
+            continue;
+        }
+        out.push(r.email.trim().to_lowercase());
+    }
     Ok(out)
 }

@@ -26,6 +26,7 @@ mod jobs;
 mod layering;
 mod live;
 mod mail;
+mod mail_desk;
 mod ops;
 mod recurring;
 mod reports;

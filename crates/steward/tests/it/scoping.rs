@@ -77,6 +77,12 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/mailboxes/{id}/poll",
     "/api/v1/settings/smtp",
     "/api/v1/settings/smtp/test",
+    // Mail templates: installation-wide text, administrators only.
+    "/api/v1/settings/mail-templates",
+    "/api/v1/settings/mail-templates/{kind}",
+    "/api/v1/settings/mail-templates/{kind}/preview",
+    // One's own mail notifications and watched boards (no client data).
+    "/api/v1/me/mail-notifications",
     // Invoice runs bill every client: only users who see every client start
     // one, and a run lists only the caller's clients' invoices (tests/it/billing.rs).
     "/api/v1/invoice-runs",

@@ -16,6 +16,16 @@ pub struct Clean {
 
 /// `html` made safe to show inside our page.
 pub fn clean(html: &str) -> Clean {
+    sanitize(html, false)
+}
+
+/// `html` as safe, but with its remote images: what a person who asked to
+/// see them is shown (on its own page, never inside ours).
+pub fn with_remote_images(html: &str) -> String {
+    sanitize(html, true).html
+}
+
+fn sanitize(html: &str, keep_remote: bool) -> Clean {
     let remote = Arc::new(AtomicUsize::new(0));
     let counter = remote.clone();
     let mut b = ammonia::Builder::default();
@@ -23,7 +33,9 @@ pub fn clean(html: &str) -> Clean {
         move |element, attribute, value| {
             if element == "img" && attribute == "src" && !value.trim_start().to_ascii_lowercase().starts_with("cid:") {
                 counter.fetch_add(1, Ordering::Relaxed);
-                return None;
+                if !keep_remote {
+                    return None;
+                }
             }
             Some(value.into())
         },
@@ -52,6 +64,11 @@ mod tests {
         assert!(c.html.contains("https://ok.example/x"), "{}", c.html);
         assert!(c.html.contains("cid:logo@x"), "{}", c.html);
         assert_eq!(c.remote_images, 1);
+        let shown = with_remote_images(hostile);
+        assert!(shown.contains("tracker.example/pixel.gif"), "{shown}");
+        for bad in ["script", "onclick", "javascript:", "iframe", "<form", "style", "onload", "alert"] {
+            assert!(!shown.contains(bad), "{bad} survived: {shown}");
+        }
     }
 
     proptest! {

@@ -1,12 +1,14 @@
 //! A raw message (RFC 5322 bytes, MIME) read into what a ticket needs,
 //! with `mail-parser` (every charset it knows, encoded words, multipart
 //! alternatives: the plain part is the thread's text, the HTML part is
-//! kept sanitized). Never fails: a message that does not parse comes back
-//! `readable: false` with its raw bytes for a person to look at.
+//! kept sanitized, its `cid:` images among the files). Never fails: a
+//! message that does not parse comes back `readable: false`, and its raw
+//! bytes are kept whole by the caller for a person to look at.
 
 use super::automatic::{self, Signals};
 use super::{html, quote};
-use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use crate::files::model::sanitize_file_name;
+use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// What a ticket needs from one message.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,11 +30,30 @@ pub struct Incoming {
     pub quoted: String,
     /// The HTML part, sanitized.
     pub html: Option<String>,
+    /// The HTML part sanitized but with its remote images, when it has
+    /// any: shown only when a person asks.
+    pub html_with_images: Option<String>,
     pub remote_images: usize,
     /// Why it must never be answered automatically.
     pub automatic: Option<&'static str>,
     pub bounce: bool,
-    pub attachments: usize,
+    /// For a bounce: the Message-IDs of the mail it reports on (from its
+    /// returned message or headers), so it can join that mail's ticket.
+    pub bounce_of: Vec<String>,
+    /// Its attachments and inline images, in order.
+    pub files: Vec<MailFile>,
+}
+
+/// A file a message carries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MailFile {
+    /// Sanitized (`files::model::sanitize_file_name`).
+    pub name: String,
+    /// As declared (what it is served as is decided when served).
+    pub content_type: String,
+    /// Its `Content-ID` without brackets: what `cid:` in the HTML names.
+    pub content_id: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 /// Reads `raw`.
@@ -54,6 +75,45 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
         (None, Some(one)) => vec![strip(one)],
         _ => vec![],
     }
+}
+
+fn declared_type(p: &MessagePart<'_>) -> String {
+    match p.content_type() {
+        Some(c) => match c.subtype() {
+            Some(sub) => format!("{}/{}", c.ctype(), sub).to_ascii_lowercase(),
+            None => c.ctype().to_ascii_lowercase(),
+        },
+        None if p.is_message() => "message/rfc822".into(),
+        None => "application/octet-stream".into(),
+    }
+}
+
+/// The files of `m` (its attachments and inline parts), and the
+/// Message-IDs a bounce reports on.
+fn files(m: &Message<'_>) -> (Vec<MailFile>, Vec<String>) {
+    let (mut out, mut reported) = (vec![], vec![]);
+    for (n, p) in m.attachments().enumerate() {
+        let content_type = declared_type(p);
+        if let Some(inner) = p.message() {
+            reported.extend(inner.message_id().map(strip));
+        } else if content_type == "text/rfc822-headers" {
+            if let Some(h) = MessageParser::default().parse_headers(p.contents()) {
+                reported.extend(h.message_id().map(strip));
+            }
+        }
+        let name = match p.attachment_name() {
+            Some(given) => sanitize_file_name(given),
+            None if p.is_message() => "message.eml".into(),
+            None => {
+                let ext = content_type.split('/').nth(1).filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()));
+                format!("part-{}.{}", n + 1, ext.unwrap_or("bin"))
+            }
+        };
+        let content_id = p.content_id().map(strip).filter(|c| !c.is_empty());
+        out.push(MailFile { name, content_type, content_id, bytes: p.contents().to_vec() });
+    }
+    reported.retain(|r| !r.is_empty());
+    (out, reported)
 }
 
 fn from_message(m: &Message<'_>) -> Incoming {
@@ -88,7 +148,12 @@ fn from_message(m: &Message<'_>) -> Incoming {
     let (visible, quoted) = quote::split(&plain);
     // Only a real HTML part (mail-parser would also render the plain one as HTML).
     let has_html = m.parts.iter().any(|p| matches!(p.body, PartType::Html(_)));
-    let clean = m.body_html(0).filter(|_| has_html).map(|h| html::clean(&h));
+    let raw_html = m.body_html(0).filter(|_| has_html);
+    let clean = raw_html.as_ref().map(|h| html::clean(h));
+    let html_with_images =
+        raw_html.as_ref().filter(|_| clean.as_ref().is_some_and(|c| c.remote_images > 0)).map(|h| html::with_remote_images(h));
+    let (files, bounce_of) = files(m);
+    let bounce = report || signals.null_return_path;
     Incoming {
         readable: true,
         message_id: m.message_id().map(strip).filter(|s| !s.is_empty()),
@@ -101,9 +166,11 @@ fn from_message(m: &Message<'_>) -> Incoming {
         quoted: quoted.to_string(),
         remote_images: clean.as_ref().map(|c| c.remote_images).unwrap_or(0),
         html: clean.map(|c| c.html),
+        html_with_images,
         automatic,
-        bounce: report || signals.null_return_path,
-        attachments: m.attachment_count(),
+        bounce,
+        bounce_of: if bounce { bounce_of } else { vec![] },
+        files,
     }
 }
 
@@ -146,6 +213,52 @@ mod tests {
         let dsn = "From: MAILER-DAEMON@x.example\r\nReturn-Path: <>\r\nSubject: Undelivered\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--r--\r\n";
         let m = read(dsn.as_bytes());
         assert!(m.bounce && m.automatic.is_some());
+    }
+
+    #[test]
+    fn attachments_inline_images_and_returned_messages_are_files() {
+        let raw = concat!(
+            "From: a@client.example\r\nSubject: Screens\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n",
+            "--m\r\nContent-Type: multipart/related; boundary=r\r\n\r\n",
+            "--r\r\nContent-Type: text/html\r\n\r\n<p>See <img src=\"cid:shot1@x\"></p>\r\n",
+            "--r\r\nContent-Type: image/png\r\nContent-ID: <shot1@x>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n",
+            "--m\r\nContent-Type: application/pdf; name=\"../../etc/Rechnung.pdf\"\r\nContent-Disposition: attachment; filename=\"../../etc/Rechnung.pdf\"\r\n",
+            "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--m--\r\n",
+        );
+        let m = read(raw.as_bytes());
+        assert_eq!(m.files.len(), 2, "{:?}", m.files);
+        let png = &m.files[0];
+        assert_eq!((png.content_type.as_str(), png.content_id.as_deref()), ("image/png", Some("shot1@x")));
+        assert_eq!(png.bytes, b"\x89PNG\r\n\x1a\n");
+        let pdf = &m.files[1];
+        assert_eq!(
+            (pdf.name.as_str(), pdf.content_type.as_str(), pdf.bytes.as_slice()),
+            ("Rechnung.pdf", "application/pdf", &b"%PDF-"[..])
+        );
+        assert!(m.html.unwrap().contains("cid:shot1@x"));
+        assert!(!m.bounce && m.bounce_of.is_empty());
+    }
+
+    #[test]
+    fn a_bounce_names_the_mail_it_returns() {
+        let dsn = concat!(
+            "From: MAILER-DAEMON@mx.example\r\nReturn-Path: <>\r\nSubject: Undelivered Mail Returned to Sender\r\n",
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n",
+            "--r\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered: user unknown.\r\n",
+            "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; gone@client.example\r\nAction: failed\r\nStatus: 5.1.1\r\n",
+            "--r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: help@msp.example\r\nMessage-ID: <steward.t7.e9@msp.example>\r\nSubject: Re: [#7] Printer\r\n\r\n",
+            "--r--\r\n",
+        );
+        let m = read(dsn.as_bytes());
+        assert!(m.bounce && m.automatic.is_some());
+        assert_eq!(m.bounce_of, ["steward.t7.e9@msp.example"]);
+        let full = concat!(
+            "From: MAILER-DAEMON@mx.example\r\nSubject: failure\r\nContent-Type: multipart/report; boundary=r\r\n\r\n",
+            "--r\r\nContent-Type: text/plain\r\n\r\nfailed\r\n",
+            "--r\r\nContent-Type: message/rfc822\r\n\r\nFrom: help@msp.example\r\nMessage-ID: <orig@msp.example>\r\nSubject: x\r\n\r\nbody\r\n",
+            "--r--\r\n",
+        );
+        assert_eq!(read(full.as_bytes()).bounce_of, ["orig@msp.example"]);
     }
 
     #[test]

@@ -78,10 +78,10 @@ pub async fn bulk(app: &App, p: &Principal, input: BulkInput) -> Result<BulkResu
             if into == *id {
                 continue;
             }
-            let after = super::merge::apply(tx.tx(), p, row.client_id, *id, into, now).await?;
+            let after = super::merge::apply(tx.tx(), p.client(row.client_id)?, Some(p.user.id), *id, into, now).await?;
             changes.push(json!({"ticket_id": id, "merged_into": after.id}));
         } else {
-            let (before, after) = update::apply(tx.tx(), p, row.client_id, *id, &patch, now).await?;
+            let (before, after) = update::apply(app, tx.tx(), p, row.client_id, *id, &patch, now).await?;
             changes.push(json!({"ticket_id": id, "before": before, "after": after}));
         }
     }

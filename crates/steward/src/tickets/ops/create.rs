@@ -60,6 +60,7 @@ pub async fn create(app: &App, p: &Principal, client_id: i64, input: NewTicket) 
     let opened_at = resolve::imported(p, "opened_at", input.opened_at)?;
     let mut tx = app.store.begin_audited().await?;
     let t = insert(tx.tx(), Some(p.user.id), client, input, opened_at).await?;
+    crate::mail::staff::new_ticket(app, tx.tx(), t.id, Some(p.user.id), crate::time::now_us()).await?;
     tx.commit(&p.actor(), Event::new("ticket.create", "ticket", t.id).client(client_id).details(json!({"after": t}))).await?;
     app.bus.publish(Happened::TicketChanged { ticket: t.id, client: client_id }).await;
     Ok(t)

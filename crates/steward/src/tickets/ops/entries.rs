@@ -86,7 +86,7 @@ pub async fn add(app: &App, p: &Principal, client_id: i64, ticket_id: i64, input
     // A public reply (not an imported one) is mailed to the client, queued
     // in this transaction: committed together, sent by the mail job.
     let mailed = if kind == EntryKind::Reply && input.created_at.is_none() {
-        crate::mail::outbox::enqueue_reply(db, ticket_id, id, &body, now).await?
+        crate::mail::outbox::enqueue_reply(app, db, ticket_id, id, &body, now).await?
     } else {
         None
     };

@@ -5,7 +5,7 @@
 use super::{change_status, event, resolve, set};
 use crate::app::App;
 use crate::audit::store::Event;
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, ScopedClient};
 use crate::auth::roles::Permission;
 use crate::error::ApiError;
 use crate::events::Event as Happened;
@@ -29,9 +29,16 @@ pub struct MergeInput {
     pub into_ticket_id: i64,
 }
 
-/// Merges `id` into `into` inside `db`'s transaction; the target after.
-pub(crate) async fn apply(db: &mut impl Db, p: &Principal, client_id: i64, id: i64, into: i64, now: i64) -> Result<Ticket, ApiError> {
-    let client = p.client(client_id)?;
+/// Merges `id` into `into` inside `db`'s transaction (by `author`, none
+/// for Steward itself); the target after.
+pub(crate) async fn apply(
+    db: &mut impl Db,
+    client: ScopedClient,
+    author: Option<i64>,
+    id: i64,
+    into: i64,
+    now: i64,
+) -> Result<Ticket, ApiError> {
     let src = get(db, client, id).await?.ok_or(ApiError::NotFound)?;
     if into == id {
         return Err(ApiError::refused("into_ticket_id", "a ticket cannot be merged into itself"));
@@ -43,7 +50,6 @@ pub(crate) async fn apply(db: &mut impl Db, p: &Principal, client_id: i64, id: i
     if dst.merged_into.is_some() {
         return Err(ApiError::refused("into_ticket_id", "that ticket was itself merged into another"));
     }
-    let author = Some(p.user.id);
     move_entries(db, id, into).await?;
     crate::timesheets::store::move_to(db, id, into, dst.client_id).await?;
     crate::tickets::store::attachments::move_to(db, id, into, dst.client_id).await?;
@@ -95,7 +101,7 @@ pub async fn merge(app: &App, p: &Principal, client_id: i64, id: i64, input: Mer
     p.require(Permission::TicketsWrite)?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
-    let target = apply(tx.tx(), p, client_id, id, input.into_ticket_id, now).await?;
+    let target = apply(tx.tx(), p.client(client_id)?, Some(p.user.id), id, input.into_ticket_id, now).await?;
     tx.commit(
         &p.actor(),
         Event::new("ticket.merge", "ticket", id).client(client_id).details(json!({"into": target.id, "into_number": target.number})),

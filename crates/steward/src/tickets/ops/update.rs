@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::events::Event as Happened;
 use crate::store::Db;
 use crate::tickets::clocks::{refresh, snapshot};
-use crate::tickets::model::tags;
+use crate::tickets::model::{tags, Kind};
 use crate::tickets::store::config::{priority, status};
 use crate::tickets::store::thread::{devices, set_devices};
 use crate::tickets::store::{get, get_any, set_tags, TicketRow, Tickets};
@@ -81,6 +81,7 @@ async fn user_name(db: &mut impl Db, id: Option<i64>) -> Result<String, ApiError
 /// Applies `patch` to a ticket inside `db`'s transaction: checks, writes,
 /// events. Returns the ticket before and after.
 pub(crate) async fn apply(
+    app: &App,
     db: &mut impl Db,
     p: &Principal,
     client_id: i64,
@@ -237,6 +238,10 @@ pub(crate) async fn apply(
         let to = resolve::status(db, "status", s).await?;
         let from = status(db, row.status_id).await?.ok_or_else(|| ApiError::internal("ticket without status"))?;
         change_status(db, &row, &from, &to, author, now).await?;
+        // The client hears that it is resolved (from the outbox, with this change).
+        if to.kind == Kind::Resolved.as_str() && from.kind != to.kind {
+            crate::mail::outbox::enqueue_resolution(app, db, id, now).await?;
+        }
     }
     sets.push((Tickets::UpdatedAt, now.into()));
     set(db, id, sets).await?;
@@ -263,7 +268,7 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, id: i64, patch: Ti
     p.require(Permission::TicketsWrite)?;
     let now = now_us();
     let mut tx = app.store.begin_audited().await?;
-    let (before, after) = apply(tx.tx(), p, client_id, id, &patch, now).await?;
+    let (before, after) = apply(app, tx.tx(), p, client_id, id, &patch, now).await?;
     tx.commit_change(&p.actor(), Event::new("ticket.update", "ticket", id).client(after.client_id), &before, &after).await?;
     app.bus.publish(Happened::TicketChanged { ticket: id, client: after.client_id }).await;
     if after.client_id != client_id {

@@ -166,6 +166,17 @@ service anvil {{
         session.logout().await.ok();
         seen.len()
     }
+
+    /// How many messages `folder` holds (0 when it does not exist).
+    pub async fn count_in(&self, folder: &str) -> u32 {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.unwrap();
+        let mut session = client.login(USER, PASSWORD).await.map_err(|(e, _)| e).unwrap();
+        let n = session.select(folder).await.map(|m| m.exists).unwrap_or(0);
+        session.logout().await.ok();
+        n
+    }
 }
 
 impl Drop for Dovecot {
