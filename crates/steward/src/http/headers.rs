@@ -22,10 +22,15 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
             resp.headers_mut().insert(header::ALLOW, a);
         }
     }
-    // A download keeps its own, stricter policy (`http::download`).
+    // A download keeps its own, stricter policy (`http::download`), and so
+    // does a response that sandboxes itself (a mail shown with its images).
+    let sandboxed =
+        resp.headers().get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).is_some_and(|v| v.ends_with("; sandbox"));
     let csp = if super::download::is_download(&resp) { super::download::DOWNLOAD_CSP } else { CSP };
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    if !sandboxed {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

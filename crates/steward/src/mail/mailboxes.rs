@@ -189,7 +189,7 @@ fn security(s: Security, host: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn patch_mailbox(app: &App, p: &Principal, id: i64, r: MailboxPatch) -> Result<Mailbox, ApiError> {
+pub async fn patch_mailbox(app: &App, p: &Principal, id: i64, r: MailboxPatch) -> Result<Mailbox, ApiError> {
     use super::store::Mailboxes as M;
     p.require(Permission::SettingsWrite)?;
     let mut tx = app.store.begin_audited().await?;
@@ -265,7 +265,7 @@ async fn patch_mailbox(app: &App, p: &Principal, id: i64, r: MailboxPatch) -> Re
     Ok(after)
 }
 
-async fn create_mailbox(app: &App, p: &Principal, r: NewMailbox) -> Result<Mailbox, ApiError> {
+pub async fn create_mailbox(app: &App, p: &Principal, r: NewMailbox) -> Result<Mailbox, ApiError> {
     p.require(Permission::SettingsWrite)?;
     let name = Name::parse(&r.name).map_err(|m| ApiError::invalid("name", m))?;
     let host = text("host", &r.host, 253)?;
@@ -353,19 +353,24 @@ pub async fn delete(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i
 #[utoipa::path(post, path = "/api/v1/mailboxes/{id}/test", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, body = TestResult, description = "connected, logged in and opened the folder, or the step that failed"), (status = 404, body = ErrorEnvelope)))]
 pub async fn test(State(app): State<App>, p: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<TestResult>> {
+    Ok(Json(test_mailbox(&app, &p, id).await?))
+}
+
+/// Connects, logs in and opens the folder now; the step that failed.
+pub async fn test_mailbox(app: &App, p: &Principal, id: i64) -> Result<TestResult, ApiError> {
     p.require(Permission::SettingsWrite)?;
     let mb = store::get(&mut app.store.clone(), id).await?.ok_or(ApiError::NotFound)?;
-    let outcome = match account(&app, &mb) {
+    let outcome = match account(app, &mb) {
         Ok(a) => imap::open(&a).await.map(|(r, _)| r),
         Err(e) => Err(e),
     };
-    Ok(Json(match outcome {
+    Ok(match outcome {
         Ok(reader) => {
             reader.logout().await;
             TestResult { ok: true, step: None, error: None }
         }
         Err(e) => TestResult { ok: false, step: Some(e.step().into()), error: Some(e.to_string()) },
-    }))
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/mailboxes/{id}/poll", tag = "mail", params(("id" = i64, Path)),

@@ -14,16 +14,19 @@ pub mod ingest;
 pub mod mailboxes;
 pub mod model;
 pub mod outbox;
+pub mod pages;
 pub mod poll;
 pub mod route;
 pub mod send;
+pub mod settings_page;
 pub mod smtp;
 pub mod smtp_api;
 pub mod staff;
 pub mod store;
 pub mod templates;
+pub mod view;
 
-use crate::app::domain::{BoxFut, Domain, Job, Need};
+use crate::app::domain::{get, post, BoxFut, Domain, Job, Need};
 use crate::app::App;
 use crate::auth::roles::Permission;
 use std::time::Duration;
@@ -51,6 +54,25 @@ pub fn domain() -> Domain {
         .api(admin, routes!(templates::preview))
         .api(Need::Perm(Permission::ClientsRead), routes!(clients::show, clients::update))
         .api(Need::SignedIn, routes!(staff::show, staff::update))
+        .pages([
+            get(
+                "/clients/{id}/tickets/{ticket_id}/entries/{entry_id}/mail.html",
+                Need::Perm(Permission::TicketsRead),
+                pages::with_remote_images,
+            ),
+            post(
+                "/clients/{id}/tickets/{ticket_id}/entries/{entry_id}/adopt-contact",
+                Need::Perm(Permission::ClientsWrite),
+                pages::adopt_contact,
+            ),
+            get("/settings/mail", admin, settings_page::show),
+            post("/settings/mail/mailboxes", admin, settings_page::create),
+            post("/settings/mail/mailboxes/{id}", admin, settings_page::act),
+            post("/settings/mail/smtp", admin, settings_page::save_smtp),
+            post("/settings/mail/smtp/test", admin, settings_page::test_smtp),
+            post("/settings/mail/templates/{kind}", admin, settings_page::save_template),
+            post("/settings/mail/templates/{kind}/preview", admin, settings_page::preview),
+        ])
         .job(Job { name: POLL_JOB, every: |_| Some(Duration::from_secs(2)), run: poll })
         .job(Job { name: SEND_JOB, every: |_| Some(Duration::from_secs(2)), run: send })
 }

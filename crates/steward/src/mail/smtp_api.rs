@@ -77,6 +77,11 @@ pub async fn show(State(app): State<App>, p: Principal) -> ApiResult<Json<SmtpSe
 #[utoipa::path(put, path = "/api/v1/settings/smtp", tag = "mail", request_body = SmtpInput,
     responses((status = 200, body = SmtpSettings), (status = 400, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn update(State(app): State<App>, p: Principal, ApiJson(r): ApiJson<SmtpInput>) -> ApiResult<Json<SmtpSettings>> {
+    Ok(Json(save(&app, &p, r).await?))
+}
+
+/// Stores the SMTP settings (the password sealed), audited.
+pub async fn save(app: &App, p: &Principal, r: SmtpInput) -> Result<SmtpSettings, ApiError> {
     p.require(Permission::SettingsWrite)?;
     let host = r.host.trim().to_string();
     if host.is_empty() || host.len() > 253 || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -109,19 +114,24 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(r): ApiJson<Sm
     let before = crate::settings::store::read(tx.tx(), smtp::SETTINGS_KEY).await?;
     crate::settings::store::put(tx.tx(), smtp::SETTINGS_KEY, &serde_json::to_string(&s).map_err(ApiError::internal)?).await?;
     if let Some(pw) = &r.password {
-        crate::settings::store::put(tx.tx(), smtp::PASSWORD_KEY, &smtp::seal_password(&app, pw)).await?;
+        crate::settings::store::put(tx.tx(), smtp::PASSWORD_KEY, &smtp::seal_password(app, pw)).await?;
     }
     let details = json!({"before": before.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok()), "after": s, "password_changed": r.password.is_some()});
     tx.commit(&p.actor(), Event::new("settings.smtp", "setting", "smtp").details(details)).await?;
-    Ok(Json(s))
+    Ok(s)
 }
 
 #[utoipa::path(post, path = "/api/v1/settings/smtp/test", tag = "mail", request_body = SmtpTest,
     responses((status = 200, body = SmtpTestResult, description = "sent, or what the server or the connection said"), (status = 404, body = ErrorEnvelope, description = "no SMTP server configured"), (status = 422, body = ErrorEnvelope)))]
 pub async fn test(State(app): State<App>, p: Principal, ApiJson(r): ApiJson<SmtpTest>) -> ApiResult<Json<SmtpTestResult>> {
+    Ok(Json(send_test(&app, &p, &r.to).await?))
+}
+
+/// Sends a test mail to `to` now; what the server said.
+pub async fn send_test(app: &App, p: &Principal, to: &str) -> Result<SmtpTestResult, ApiError> {
     p.require(Permission::SettingsWrite)?;
-    let to = valid_address("to", &r.to)?;
-    let (s, password) = smtp::load(&app, &mut app.store.clone()).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
+    let to = valid_address("to", to)?;
+    let (s, password) = smtp::load(app, &mut app.store.clone()).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
     let domain = s.from_address.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
     let id = format!("steward.test.{}@{domain}", hex::encode(rand::random::<[u8; 6]>()));
     let text = "This is a test mail from Steward: the SMTP settings work.";
@@ -141,10 +151,10 @@ pub async fn test(State(app): State<App>, p: Principal, ApiJson(r): ApiJson<Smtp
         Ok(sender) => sender.send(&m).await,
         Err(e) => Err(e),
     };
-    Ok(Json(match sent {
+    Ok(match sent {
         Ok(()) => SmtpTestResult { ok: true, error: None },
         Err(e) => SmtpTestResult { ok: false, error: Some(e.to_string()) },
-    }))
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/tickets/{ticket_id}/mail", tag = "mail", params(("id" = i64, Path), ("ticket_id" = i64, Path)),

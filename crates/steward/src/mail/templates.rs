@@ -57,13 +57,18 @@ async fn view(db: &mut impl Db, kind: &str) -> Result<TemplateView, ApiError> {
 #[utoipa::path(get, path = "/api/v1/settings/mail-templates", tag = "mail",
     responses((status = 200, body = Vec<TemplateView>)))]
 pub async fn list(State(app): State<App>, p: Principal) -> ApiResult<Json<Vec<TemplateView>>> {
+    Ok(Json(all(&app, &p).await?))
+}
+
+/// Every template, as in use.
+pub async fn all(app: &App, p: &Principal) -> Result<Vec<TemplateView>, ApiError> {
     p.require(Permission::SettingsWrite)?;
     let mut db = app.store.snapshot().await?;
     let mut out = vec![];
     for (kind, _, _) in template::KINDS {
         out.push(view(&mut db, kind).await?);
     }
-    Ok(Json(out))
+    Ok(out)
 }
 
 fn checked(kind: &str, t: &Template) -> Result<(), ApiError> {
@@ -79,33 +84,49 @@ pub async fn update(
     ApiPath(kind): ApiPath<String>,
     ApiJson(t): ApiJson<Template>,
 ) -> ApiResult<Json<TemplateView>> {
+    Ok(Json(save(&app, &p, &kind, t).await?))
+}
+
+/// Stores a template, audited.
+pub async fn save(app: &App, p: &Principal, kind: &str, t: Template) -> Result<TemplateView, ApiError> {
     p.require(Permission::SettingsWrite)?;
-    checked(&kind, &t)?;
+    checked(kind, &t)?;
     let mut tx = app.store.begin_audited().await?;
-    let before = current(tx.tx(), &kind).await?;
-    crate::settings::store::put(tx.tx(), &key(&kind), &serde_json::to_string(&t).map_err(ApiError::internal)?).await?;
-    let out = view(tx.tx(), &kind).await?;
-    tx.commit(&p.actor(), Event::new("settings.mail_template", "setting", key(&kind)).details(json!({"before": before, "after": t})))
+    let before = current(tx.tx(), kind).await?;
+    crate::settings::store::put(tx.tx(), &key(kind), &serde_json::to_string(&t).map_err(ApiError::internal)?).await?;
+    let out = view(tx.tx(), kind).await?;
+    tx.commit(&p.actor(), Event::new("settings.mail_template", "setting", key(kind)).details(json!({"before": before, "after": t})))
         .await?;
-    Ok(Json(out))
+    Ok(out)
 }
 
 #[utoipa::path(delete, path = "/api/v1/settings/mail-templates/{kind}", tag = "mail", params(("kind" = String, Path)),
     responses((status = 204, description = "the shipped template is used again"), (status = 404, body = ErrorEnvelope)))]
 pub async fn reset(State(app): State<App>, p: Principal, ApiPath(kind): ApiPath<String>) -> ApiResult<StatusCode> {
-    p.require(Permission::SettingsWrite)?;
-    template::placeholders(&kind).ok_or(ApiError::NotFound)?;
-    let mut tx = app.store.begin_audited().await?;
-    let before = current(tx.tx(), &kind).await?;
-    crate::settings::store::remove(tx.tx(), &key(&kind)).await?;
-    tx.commit(&p.actor(), Event::new("settings.mail_template_reset", "setting", key(&kind)).details(json!({"before": before}))).await?;
+    reset_to_shipped(&app, &p, &kind).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The shipped template is used again, audited.
+pub async fn reset_to_shipped(app: &App, p: &Principal, kind: &str) -> Result<(), ApiError> {
+    p.require(Permission::SettingsWrite)?;
+    template::placeholders(kind).ok_or(ApiError::NotFound)?;
+    let mut tx = app.store.begin_audited().await?;
+    let before = current(tx.tx(), kind).await?;
+    crate::settings::store::remove(tx.tx(), &key(kind)).await?;
+    tx.commit(&p.actor(), Event::new("settings.mail_template_reset", "setting", key(kind)).details(json!({"before": before}))).await?;
+    Ok(())
 }
 
 #[utoipa::path(post, path = "/api/v1/settings/mail-templates/{kind}/preview", tag = "mail", params(("kind" = String, Path)), request_body = Template,
     responses((status = 200, body = Rendered, description = "the mail this text makes, with sample values"), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn preview(p: Principal, ApiPath(kind): ApiPath<String>, ApiJson(t): ApiJson<Template>) -> ApiResult<Json<Rendered>> {
+    Ok(Json(render_sample(&p, &kind, &t)?))
+}
+
+/// `t` rendered with sample values, once checked.
+pub fn render_sample(p: &Principal, kind: &str, t: &Template) -> Result<Rendered, ApiError> {
     p.require(Permission::SettingsWrite)?;
-    checked(&kind, &t)?;
-    Ok(Json(template::render(&t, &template::sample())))
+    checked(kind, t)?;
+    Ok(template::render(t, &template::sample()))
 }

@@ -759,3 +759,69 @@ async fn an_article_is_previewed_saved_and_nothing_in_it_runs_in_chromium() {
     assert!(added.contains("Nightly"), "{added}");
     assert_ne!(b.title().await.unwrap(), "pwned");
 }
+
+#[tokio::test]
+async fn a_hostile_mail_is_shown_clean_and_runs_nothing_in_chromium() {
+    let Some(d) = crate::common::mail::Dovecot::start().await else { return };
+    let Some((_driver, b)) = launch().await else { return };
+    let s = Server::start().await;
+    let api = s.admin().await;
+    let client = make_client(&api, "Harbor Dental").await;
+    api.post(&format!("/api/v1/clients/{client}/contacts"), json!({"name": "Ann", "email": "ann@harbor.example"})).await;
+    let (st, mb) = api
+        .post(
+            "/api/v1/mailboxes",
+            json!({"name": "Support", "host": "127.0.0.1", "port": d.port, "security": "starttls", "username": crate::common::mail::USER,
+                   "password": crate::common::mail::PASSWORD, "ca_pem": d.ca_pem, "default_client_id": client, "poll_secs": 3600}),
+        )
+        .await;
+    assert_eq!(st, 201, "{mb}");
+    d.deliver(concat!(
+        "From: ann@harbor.example\nTo: support@msp.example\nSubject: Hostile\nMessage-ID: <h1@harbor.example>\nMIME-Version: 1.0\n",
+        "Content-Type: multipart/related; boundary=r\n\n--r\nContent-Type: text/html\n\n",
+        "<p onmouseover=\"document.title='pwned'\">Hello <b>there</b></p><script>document.title='pwned';alert(1)</script>",
+        "<img src=x onerror=\"document.title='pwned'\"><a href=\"javascript:document.title='pwned'\">run</a>",
+        "<iframe srcdoc=\"<script>parent.document.title='pwned'</script>\"></iframe><form action=/logout><button>go</button></form>",
+        "<img src=\"https://tracker.example/pixel.gif\" id=tracker><img src=\"cid:logo@harbor\" id=logo>\n",
+        "--r\nContent-Type: image/png\nContent-ID: <logo@harbor>\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--r--\n",
+    ))
+    .await;
+    api.post(&format!("/api/v1/mailboxes/{}/poll", mb["id"]), json!({})).await;
+    let t = until("the mail's ticket", || async {
+        let (_, v) = api.get(&format!("/api/v1/clients/{client}/tickets")).await;
+        v["items"].as_array().and_then(|a| a.first().cloned())
+    })
+    .await;
+    sign_in(&b, &s).await;
+    let page = format!("/clients/{client}/tickets/{}", t["id"]);
+    b.goto(&s.url(&page)).await.unwrap();
+    until("the ticket", || async { h1(&b).await.filter(|h| h.contains("Hostile")) }).await;
+    b.find(Locator::Css("details.mail-html summary")).await.expect("the formatted message").click().await.unwrap();
+    let shown = b.find(Locator::Css(".mail-html-body b")).await.unwrap().text().await.unwrap();
+    assert_eq!(shown, "there", "the formatting is kept");
+    assert_no_inline_script(&b, "the ticket with a hostile mail").await;
+    assert!(
+        b.find(Locator::Css(".mail-html-body iframe, .mail-html-body form, .mail-html-body #tracker")).await.is_err(),
+        "frames, forms and trackers are gone"
+    );
+    let logo = b.find(Locator::Css(".mail-html-body img[src*=\"/attachments/\"]")).await.expect("the inline image points at its kept copy");
+    assert!(logo.attr("src").await.unwrap().unwrap().starts_with(&format!("/clients/{client}/tickets/")));
+    if let Ok(link) = b.find(Locator::LinkText("run")).await {
+        let _ = link.click().await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(b.get_alert_text().await.is_err(), "an alert is open: a script in the mail ran");
+    assert_ne!(b.title().await.unwrap(), "pwned", "a script in the mail ran");
+
+    // With its remote images, on its own sandboxed page: still nothing runs.
+    let link = b.find(Locator::LinkText("Show it with its remote images")).await.expect("the images are offered");
+    let href = link.attr("href").await.unwrap().unwrap();
+    let resp = api.raw(reqwest::Method::GET, &href).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let csp = resp.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert!(csp.ends_with("sandbox") && csp.contains("default-src 'none'") && !csp.contains("script"), "{csp}");
+    b.goto(&s.url(&href)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(b.get_alert_text().await.is_err(), "an alert is open on the images page");
+    assert_ne!(b.title().await.unwrap(), "pwned");
+}

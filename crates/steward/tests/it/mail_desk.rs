@@ -149,6 +149,16 @@ async fn files_domains_bounces_reopening_and_a_flood_are_handled_like_a_desk_wou
     assert_eq!(first["details"]["mail"]["proposed_contact"]["email"], "bob.new@acme.example");
     let (_, contacts) = a.get(&format!("/api/v1/clients/{acme}/contacts")).await;
     assert_eq!(contacts["total"], 1, "{contacts}");
+    // A technician adds the proposed contact from the ticket's page: the ticket is theirs now.
+    let bob_id = bob["id"].as_i64().unwrap();
+    let (s, to, body) = a.form(&format!("/clients/{acme}/tickets/{bob_id}/entries/{}/adopt-contact", first["id"]), &[]).await;
+    assert_eq!(s, 303, "{body}");
+    assert!(to.starts_with(&format!("/clients/{acme}/tickets/{bob_id}")), "{to}");
+    let (_, contacts) = a.get(&format!("/api/v1/clients/{acme}/contacts")).await;
+    let added = contacts["items"].as_array().unwrap().iter().find(|c| c["email"] == "bob.new@acme.example").expect("the contact").clone();
+    let (_, t) = a.get(&format!("/api/v1/clients/{acme}/tickets/{bob_id}")).await;
+    assert_eq!(t["contact_id"], added["id"], "{t}");
+    assert!(!t["tags"].as_array().unwrap().contains(&json!("proposed-contact")), "{t}");
 
     // 4: a bounce of a mail on the first ticket; 5: Renée answers the resolved ticket.
     set_status(&a, acme, sid, "resolved").await;
@@ -314,6 +324,17 @@ async fn a_mailbox_is_changed_turned_off_and_given_a_new_password() {
         assert!(Instant::now() < deadline, "no error recorded: {m}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The mailbox's page says what went wrong, and its test names the step.
+    let (s, page) = a.get_text("/settings/mail").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("mailbox-error"), "the error is on the page: {page}");
+    let (s, _, body) = a.form(&format!("/settings/mail/mailboxes/{mb}"), &[("action", "test")]).await;
+    assert_eq!(s, 400, "{body}");
+    assert!(body.contains("The test failed at login"), "{body}");
+    let (s, _, body) =
+        a.form("/settings/mail/templates/reply/preview", &[("subject", "Re: {{ticket.subject}}"), ("body", "<i>{{message}}</i>")]).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("Re: Printer on floor 2 jams") && body.contains("&lt;i&gt;"), "{body}");
     let (s, v) = a.patch(&format!("/api/v1/mailboxes/{mb}"), json!({"password": PASSWORD, "flood_per_hour": 5, "poll_secs": 3600})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!((v["flood_per_hour"].as_i64(), v["last_error"].as_str()), (Some(5), Some("")), "{v}");

@@ -208,6 +208,14 @@ const GLOBAL_WEB: &[&str] = &[
     "/users/{id}/revoke-tokens",
     "/audit",
     "/settings",
+    // Mail settings: administrators only (tests/it/mail_desk.rs).
+    "/settings/mail",
+    "/settings/mail/mailboxes",
+    "/settings/mail/mailboxes/{id}",
+    "/settings/mail/smtp",
+    "/settings/mail/smtp/test",
+    "/settings/mail/templates/{kind}",
+    "/settings/mail/templates/{kind}/preview",
     "/devices",
     // The queue, bulk actions and numbers, filtered by the caller's clients
     // (tests/it/tickets.rs); the stream only tells of their clients' tickets.

@@ -31,6 +31,8 @@ pub struct EntryLine {
     pub body: String,
     pub at: String,
     pub files: Vec<FileLine>,
+    /// When it came by mail: how it came, its formatted version.
+    pub mail: Option<crate::mail::view::MailView>,
 }
 
 /// A link to an attachment (always a download).
@@ -177,6 +179,9 @@ async fn page(app: &App, p: &Principal, client_id: i64, id: i64, error: Option<S
         .await?
         .into_iter()
         .map(|e| EntryLine {
+            mail: crate::mail::view::mail_view(e.details.as_deref(), |sha| {
+                attachments.iter().find(|a| a.entry_id == Some(e.id) && a.sha256 == sha).map(|a| file_line(a).url)
+            }),
             files: attachments.iter().filter(|a| a.entry_id == Some(e.id)).map(file_line).collect(),
             id: e.id,
             kind: e.kind,
