@@ -173,6 +173,24 @@ pub async fn open(a: &Account) -> Result<(Reader, Folder), Failure> {
     Ok((reader, folder))
 }
 
+async fn idle_once<T>(s: Session<T>, max: Duration) -> Result<(Session<T>, bool), Failure>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    let mut h = s.idle();
+    step(Failure::Protocol, h.init()).await?;
+    let answer = {
+        // Dropping the stop source would end the wait at once.
+        let (wait, stop) = h.wait_with_timeout(max);
+        let answer = wait.await;
+        drop(stop);
+        answer
+    };
+    let news = matches!(answer.map_err(|e| Failure::Protocol(e.to_string()))?, async_imap::extensions::idle::IdleResponse::NewData(_));
+    let s = step(Failure::Protocol, h.done()).await?;
+    Ok((s, news))
+}
+
 async fn greeting<T>(client: &mut async_imap::Client<T>) -> Result<(), Failure>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
@@ -262,6 +280,27 @@ impl Reader {
             step(Failure::Protocol, s.uid_mv(&set, folder)).await?;
         });
         Ok(())
+    }
+
+    /// Whether the server offers IDLE (RFC 2177).
+    pub async fn can_idle(&mut self) -> Result<bool, Failure> {
+        let caps = each!(self, s => step(Failure::Protocol, s.capabilities()).await?);
+        Ok(caps.has_str("IDLE"))
+    }
+
+    /// Waits in IDLE up to `max` for the server to say the folder changed;
+    /// the reader back, and whether it did.
+    pub async fn idle(self, max: Duration) -> Result<(Reader, bool), Failure> {
+        Ok(match self {
+            Reader::Plain(s) => {
+                let (s, news) = idle_once(s, max).await?;
+                (Reader::Plain(s), news)
+            }
+            Reader::Tls(s) => {
+                let (s, news) = idle_once(*s, max).await?;
+                (Reader::Tls(Box::new(s)), news)
+            }
+        })
     }
 
     pub async fn logout(self) {

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod clients;
+pub mod idle;
 pub mod imap;
 pub mod ingest;
 pub mod mailboxes;
@@ -73,6 +74,7 @@ pub fn domain() -> Domain {
             post("/settings/mail/templates/{kind}", admin, settings_page::save_template),
             post("/settings/mail/templates/{kind}/preview", admin, settings_page::preview),
         ])
+        .listener(idle::LISTENER)
         .job(Job { name: POLL_JOB, every: |_| Some(Duration::from_secs(2)), run: poll })
         .job(Job { name: SEND_JOB, every: |_| Some(Duration::from_secs(2)), run: send })
 }

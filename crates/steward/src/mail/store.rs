@@ -75,9 +75,11 @@ pub struct MailboxRow {
     /// Messages from one sender an hour before a flood is folded.
     pub flood_per_hour: i64,
     pub created_at: i64,
+    /// Changes with every change of its settings.
+    pub updated_at: i64,
 }
 
-const COLS: [Mailboxes; 20] = [
+const COLS: [Mailboxes; 21] = [
     Mailboxes::Id,
     Mailboxes::Name,
     Mailboxes::Host,
@@ -98,6 +100,7 @@ const COLS: [Mailboxes; 20] = [
     Mailboxes::MoveTo,
     Mailboxes::FloodPerHour,
     Mailboxes::CreatedAt,
+    Mailboxes::UpdatedAt,
 ];
 
 pub async fn list(db: &mut impl Db) -> Result<Vec<MailboxRow>> {

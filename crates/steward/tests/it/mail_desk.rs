@@ -355,3 +355,33 @@ async fn a_mailbox_is_changed_turned_off_and_given_a_new_password() {
         assert!(s == 422 || s == 400, "{bad}: {s} {v}");
     }
 }
+
+#[tokio::test]
+async fn new_mail_becomes_a_ticket_within_seconds_through_idle() {
+    let Some(d) = Dovecot::start().await else { return };
+    let server = Server::start().await;
+    let a = server.admin().await;
+    let acme = client(&a, "Acme").await;
+    // Polled once an hour: only IDLE can bring the mail in quickly.
+    let mb = mailbox(&a, &d, acme, json!({"poll_secs": 3600})).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, m) = a.get(&format!("/api/v1/mailboxes/{mb}")).await;
+        if !m["last_polled_at"].is_null() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the first read did not happen: {m}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The watcher finds the mailbox and enters IDLE.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    d.deliver(&mail("x@y.example", "Server down", "i1@y.example", "", "It is down.")).await;
+    let delivered = Instant::now();
+    loop {
+        if tickets(&a, acme).await.iter().any(|t| t["subject"] == "Server down") {
+            break;
+        }
+        assert!(delivered.elapsed() < Duration::from_secs(15), "the mail was not read within seconds (no IDLE?)");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
