@@ -274,6 +274,37 @@ mod tests {
         }
 
         #[test]
+        fn any_multipart_soup_is_read_without_panicking(
+            boundary in "[A-Za-z0-9'()+_,./:=?-]{0,12}",
+            parts in proptest::collection::vec(
+                (prop_oneof![Just("text/plain".to_string()), Just("text/html".to_string()), Just("image/png".to_string()),
+                             Just("message/rfc822".to_string()), Just("text/rfc822-headers".to_string()),
+                             Just("multipart/mixed".to_string()), "[a-z/;= ]{0,20}"],
+                 prop_oneof![Just(""), Just("Content-Transfer-Encoding: base64\r\n"), Just("Content-Transfer-Encoding: quoted-printable\r\n")],
+                 "[ -~\r\n\u{80}-\u{10ffff}]{0,120}",
+                 proptest::option::of("[ -~]{0,30}")),
+                0..6),
+            report in any::<bool>(),
+        ) {
+            let mut raw = format!("From: a@b.example\r\nSubject: x\r\nContent-Type: multipart/{}; boundary=\"{boundary}\"\r\n\r\n", if report { "report" } else { "mixed" });
+            for (ctype, encoding, body, name) in &parts {
+                raw.push_str(&format!("--{boundary}\r\nContent-Type: {ctype}\r\n{encoding}"));
+                if let Some(n) = name {
+                    raw.push_str(&format!("Content-Disposition: attachment; filename=\"{n}\"\r\nContent-ID: <{n}>\r\n"));
+                }
+                raw.push_str(&format!("\r\n{body}\r\n"));
+            }
+            raw.push_str(&format!("--{boundary}--\r\n"));
+            let m = read(raw.as_bytes());
+            for f in &m.files {
+                prop_assert!(!f.name.is_empty() && !f.name.contains('/') && !f.name.contains('\\'), "{:?}", f.name);
+            }
+            if !m.bounce {
+                prop_assert!(m.bounce_of.is_empty());
+            }
+        }
+
+        #[test]
         fn any_header_soup_is_read_without_panicking(s in "([A-Za-z-]{1,12}: [ -~]{0,40}\r\n){0,8}\r\n[ -~\r\n]{0,200}") {
             let _ = read(s.as_bytes());
         }
