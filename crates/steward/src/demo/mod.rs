@@ -36,6 +36,7 @@ pub mod billing;
 pub mod desk;
 pub mod docs;
 pub mod history;
+pub mod mail;
 pub mod scripts;
 
 struct DemoClient {
@@ -200,6 +201,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     vault(app, &p, &ids).await?;
     docs::seed(app, &p, &ids).await?;
     billing::seed(app, &p, &ids).await?;
+    mail::seed(app, &p, &ids).await?;
     scripts::seed(app, &p).await?;
     Ok(Seeded { email: admin.email, password, sites, admin: p })
 }

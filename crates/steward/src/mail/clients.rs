@@ -160,6 +160,11 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<ClientMail>,
 ) -> ApiResult<Json<ClientMail>> {
+    Ok(Json(save(&app, &p, id, r).await?))
+}
+
+/// Stores a client's mail settings, audited.
+pub async fn save(app: &App, p: &Principal, id: i64, r: ClientMail) -> std::result::Result<ClientMail, ApiError> {
     p.require(Permission::ClientsWrite)?;
     let client = p.client(id)?;
     let r = valid(r)?;
@@ -197,7 +202,7 @@ pub async fn update(
         .await?;
     }
     tx.commit(&p.actor(), Event::new("client.mail", "client", id).client(id).details(json!({"before": before, "after": r}))).await?;
-    Ok(Json(r))
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -116,6 +116,19 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     let balance: serde_json::Value = get(&format!("/api/v1/clients/{first}/balance")).await.unwrap().json().await.unwrap();
     assert!(balance["open"].as_str().is_some_and(|o| o != "0.00"), "the last months are unpaid: {balance}");
 
+    // Mail: a mailbox (off: no server here), and tickets that came by mail,
+    // one from a sender at a client's domain proposed as a contact.
+    let boxes: serde_json::Value = get("/api/v1/mailboxes").await.unwrap().json().await.unwrap();
+    assert_eq!(boxes.as_array().unwrap().len(), 1, "{boxes}");
+    let proposed: serde_json::Value = get("/api/v1/tickets?tag=proposed-contact&limit=5").await.unwrap().json().await.unwrap();
+    let by_mail = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(proposed["items"].as_array().unwrap())
+        .any(|t| t["subject"] == "Scanner at dock 4 will not connect");
+    assert!(by_mail, "the demo's mail became tickets");
+
     fleet(&base, &email, &password, &flapping).await;
 
     let recon: serde_json::Value = get("/api/v1/reconciliation").await.unwrap().json().await.unwrap();
