@@ -6,7 +6,7 @@
 
 use super::imap::Security;
 use super::mailboxes::{self, Mailbox, MailboxPatch, NewMailbox};
-use super::model::template::{Rendered, Template};
+use super::model::template::{RenderedMail, Template};
 use super::smtp::SmtpSettings;
 use super::smtp_api::{self, SmtpInput};
 use super::templates::{self, TemplateView};
@@ -33,7 +33,7 @@ struct MailSettingsPage {
 #[derive(askama::Template)]
 #[template(path = "mail_preview.html")]
 struct Preview {
-    r: Rendered,
+    r: RenderedMail,
 }
 
 type Form = Vec<(String, String)>;
@@ -188,7 +188,7 @@ pub async fn preview(p: Principal, ApiPath(kind): ApiPath<String>, WebForm(f): W
             let message = form_error(e)?;
             Ok(html_status(
                 axum::http::StatusCode::BAD_REQUEST,
-                &Preview { r: Rendered { subject: message, text: String::new(), html: String::new() } },
+                &Preview { r: RenderedMail { subject: message, text: String::new(), html: String::new() } },
             ))
         }
     }

@@ -3,7 +3,7 @@
 //! shipped one by `DELETE`, and a preview of any text with sample values
 //! before it is saved. Stored in the settings as `mail_template.<kind>`.
 
-use super::model::template::{self, Rendered, Template};
+use super::model::template::{self, RenderedMail, Template};
 use crate::app::App;
 use crate::audit::store::Event;
 use crate::auth::principal::Principal;
@@ -119,13 +119,13 @@ pub async fn reset_to_shipped(app: &App, p: &Principal, kind: &str) -> Result<()
 }
 
 #[utoipa::path(post, path = "/api/v1/settings/mail-templates/{kind}/preview", tag = "mail", params(("kind" = String, Path)), request_body = Template,
-    responses((status = 200, body = Rendered, description = "the mail this text makes, with sample values"), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn preview(p: Principal, ApiPath(kind): ApiPath<String>, ApiJson(t): ApiJson<Template>) -> ApiResult<Json<Rendered>> {
+    responses((status = 200, body = RenderedMail, description = "the mail this text makes, with sample values"), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn preview(p: Principal, ApiPath(kind): ApiPath<String>, ApiJson(t): ApiJson<Template>) -> ApiResult<Json<RenderedMail>> {
     Ok(Json(render_sample(&p, &kind, &t)?))
 }
 
 /// `t` rendered with sample values, once checked.
-pub fn render_sample(p: &Principal, kind: &str, t: &Template) -> Result<Rendered, ApiError> {
+pub fn render_sample(p: &Principal, kind: &str, t: &Template) -> Result<RenderedMail, ApiError> {
     p.require(Permission::SettingsWrite)?;
     checked(kind, t)?;
     Ok(template::render(t, &template::sample()))

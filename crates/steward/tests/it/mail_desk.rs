@@ -261,13 +261,24 @@ async fn templates_acknowledgements_resolutions_a_clients_from_and_staff_notices
     let mb = mailbox(&a, &d, acme, json!({})).await;
     d.deliver(&mail("renee@acme.example", "Printer jams", "p1@acme.example", "", "The printer jams.")).await;
     d.deliver(&mail("renee@acme.example", "Out of office", "p2@acme.example", "Auto-Submitted: auto-replied\n", "I am away.")).await;
-    read_until(&a, mb, 2).await;
+    // A bounce of the acknowledgement's kind: joins the ticket, answered by nothing.
+    d.deliver(concat!(
+        "From: MAILER-DAEMON@mx.acme.example\nTo: support@msp.example\nReturn-Path: <>\nSubject: Undelivered Mail Returned to Sender\n",
+        "Message-ID: <dsn2@mx.acme.example>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\n\n",
+        "--r\nContent-Type: text/plain\n\nThe mail could not be delivered.\n",
+        "--r\nContent-Type: text/rfc822-headers\n\nFrom: renee@acme.example\nMessage-ID: <p1@acme.example>\nSubject: Printer jams\n\n",
+        "--r--\n",
+    ))
+    .await;
+    read_until(&a, mb, 3).await;
     let printer = tickets(&a, acme).await.into_iter().find(|t| t["subject"] == "Printer jams").unwrap();
     let (pid, number) = (printer["id"].as_i64().unwrap(), printer["number"].as_i64().unwrap());
+    let th = thread(&a, acme, pid).await;
+    assert!(th.iter().any(|e| e["kind"] == "note" && e["body"].as_str().unwrap().contains("could not be delivered")), "{th:?}");
     set_status(&a, acme, pid, "resolved").await;
 
-    // Expected: the acknowledgement and the resolution to Renée (not an
-    // acknowledgement of the auto-reply), two new-ticket notices to the administrator.
+    // Expected: the acknowledgement and the resolution to Renée (nothing
+    // for the auto-reply or the bounce), two new-ticket notices to the administrator.
     let deadline = Instant::now() + Duration::from_secs(30);
     while smtp.received().len() < 4 {
         assert!(Instant::now() < deadline, "mail missing: {:#?}", smtp.received());
@@ -298,7 +309,7 @@ async fn templates_acknowledgements_resolutions_a_clients_from_and_staff_notices
     // Turned off: no more mail to the administrator.
     a.put("/api/v1/me/mail-notifications", json!({"enabled": false, "watched_boards": [board]})).await;
     d.deliver(&mail("renee@acme.example", "Another", "p3@acme.example", "", "One more.")).await;
-    read_until(&a, mb, 3).await;
+    read_until(&a, mb, 4).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let got = smtp.received();
     assert_eq!(got.iter().filter(|m| to(m, ADMIN_EMAIL)).count(), 2, "{got:#?}");

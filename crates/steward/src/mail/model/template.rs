@@ -36,7 +36,7 @@ pub struct Template {
 
 /// A mail made from a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Rendered {
+pub struct RenderedMail {
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -139,10 +139,10 @@ pub fn html_of(text: &str) -> String {
 }
 
 /// Renders `t` with `values`: a subject on one line, the text, its HTML.
-pub fn render(t: &Template, values: &[(&str, String)]) -> Rendered {
+pub fn render(t: &Template, values: &[(&str, String)]) -> RenderedMail {
     let subject: String = fill(&t.subject, values).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let text = fill(&t.body, values);
-    Rendered { subject: subject.trim().to_string(), html: html_of(&text), text }
+    RenderedMail { subject: subject.trim().to_string(), html: html_of(&text), text }
 }
 
 /// Sample values for a preview.
