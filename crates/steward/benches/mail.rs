@@ -818,14 +818,22 @@ async fn main() -> anyhow::Result<()> {
     db.close().await?;
 
     // The rate from the first message handled, and by quarter of the mailbox.
-    let at = |uid: f64| progress.iter().find(|p| p.1 as f64 >= uid).map_or(took, |p| p.0);
-    let first = progress.first().copied().unwrap_or((took, 0));
+    // When the mailbox reached `uid`: between the two reads around it.
+    let at = |uid: f64| {
+        let k = progress.iter().position(|p| p.1 as f64 >= uid).unwrap_or(progress.len() - 1);
+        if k == 0 {
+            return progress[0].0;
+        }
+        let ((t1, u1), (t2, u2)) = (progress[k - 1], progress[k]);
+        t1 + (t2 - t1) * (uid - u1 as f64) / (u2 - u1) as f64
+    };
+    let first = progress[0];
     let steady = (last_uid as i64 - first.1) as f64 / (took - first.0).max(0.001);
+    let span = last_uid as f64 - first.1 as f64;
     let quarters: Vec<String> = (0..4)
         .map(|q| {
-            let (from, to) = (last_uid as f64 * q as f64 / 4.0, last_uid as f64 * (q + 1) as f64 / 4.0);
-            let (t1, t2) = (if q == 0 { first.0 } else { at(from) }, at(to));
-            format!("{:.0}", (to - from) / (t2 - t1).max(0.001))
+            let (from, to) = (first.1 as f64 + span * q as f64 / 4.0, first.1 as f64 + span * (q + 1) as f64 / 4.0);
+            format!("{:.0}", (to - from) / (at(to) - at(from)).max(0.001))
         })
         .collect();
     let rate = n as f64 / took;
@@ -852,7 +860,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("| first message handled after | {:.1} s |", first.0);
     println!("| rate from the first message to the last | {steady:.0} /s |");
-    println!("| rate by quarter of the mailbox | {} /s |", quarters.join(" / "));
+    println!("| rate by quarter, from the first message handled | {} /s |", quarters.join(" / "));
     println!("| server CPU | {:.2} cores, {:.1} ms a message |", cpu / took, cpu * 1000.0 / n as f64);
     println!("| Dovecot CPU (all its processes) | {:.2} cores |", dovecot_cpu / took);
     println!("| server resident memory before / after / peak | {} / {} / {} |", mib(rss_before), mib(rss_after), mib(rss_peak));
