@@ -131,7 +131,7 @@ fn valid(r: ClientMail) -> std::result::Result<ClientMail, ApiError> {
     domains.dedup();
     let from_address = match r.from_address.trim() {
         "" => String::new(),
-        a => crate::validate::Email::parse(a).map_err(|m| ApiError::invalid("from_address", m))?.into_string(),
+        a => crate::validate::Email::parse(a).map_err(|m| crate::validate::email_error("from_address", m))?.into_string(),
     };
     if r.from_name.chars().count() > 200 || r.from_name.chars().any(char::is_control) {
         return Err(ApiError::invalid("from_name", "at most 200 characters, no control characters"));

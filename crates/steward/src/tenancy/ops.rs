@@ -369,7 +369,9 @@ async fn check_site(db: &mut impl Db, client: ScopedClient, site_id: Option<i64>
 pub async fn create_contact(app: &App, p: &Principal, client_id: i64, input: NewContact) -> Result<Contact, ApiError> {
     p.require(Permission::ClientsWrite)?;
     let name = check("name", Name::parse(&input.name))?;
-    let email = check("email", Email::optional(&input.email).map(|e| e.map(String::from).unwrap_or_default()))?;
+    let email = Email::optional(&input.email)
+        .map(|e| e.map(String::from).unwrap_or_default())
+        .map_err(|m| crate::validate::email_error("email", m))?;
     let phone = check("phone", Phone::parse(&input.phone))?;
     let title = check("title", Short::parse(&input.title))?;
     let now = now_us();
@@ -417,7 +419,9 @@ pub async fn update_contact(app: &App, p: &Principal, client_id: i64, id: i64, p
         sets.push((Contacts::Name, check("name", Name::parse(v))?.into()));
     }
     if let Some(v) = &patch.email {
-        sets.push((Contacts::Email, check("email", Email::optional(v).map(|e| e.map(String::from).unwrap_or_default()))?.into()));
+        let email =
+            Email::optional(v).map(|e| e.map(String::from).unwrap_or_default()).map_err(|m| crate::validate::email_error("email", m))?;
+        sets.push((Contacts::Email, email.into()));
     }
     if let Some(v) = &patch.phone {
         sets.push((Contacts::Phone, check("phone", Phone::parse(v))?.into()));

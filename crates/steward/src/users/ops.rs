@@ -103,7 +103,7 @@ async fn hash_new_password(pw: String, field: &str) -> Result<String, ApiError> 
 }
 
 pub async fn create(store: &Store, actor: &Actor, req: NewUserRequest) -> Result<User, ApiError> {
-    let email = Email::parse(&req.email).map_err(|m| ApiError::invalid("email", m))?;
+    let email = Email::parse(&req.email).map_err(|m| crate::validate::email_error("email", m))?;
     let name = Name::parse(&req.name).map_err(|m| ApiError::invalid("name", m))?;
     let hash = hash_new_password(req.password, "password").await?;
     let mut tx = store.begin_audited().await?;

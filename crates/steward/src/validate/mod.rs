@@ -204,6 +204,20 @@ fn mixed_scripts(s: &str) -> bool {
     false
 }
 
+/// Why an address of the documented shape is still refused.
+pub const LOOK_ALIKE: &str = "mixes letters of different alphabets (a look-alike address?)";
+
+/// The API error for an address `Email::parse` refused: one that does not
+/// have the documented shape is 400; one that has it but is refused for
+/// what it is (a look-alike) is 422.
+pub fn email_error(field: &str, message: String) -> crate::error::ApiError {
+    if message == LOOK_ALIKE {
+        crate::error::ApiError::refused(field, message)
+    } else {
+        crate::error::ApiError::invalid(field, message)
+    }
+}
+
 impl Email {
     pub fn parse(v: &str) -> Result<Email, String> {
         let t = v.trim();
@@ -229,7 +243,7 @@ impl Email {
         }
         let (local, domain) = t.split_once('@').expect("checked");
         if mixed_scripts(local) || domain.split('.').any(mixed_scripts) {
-            return Err("mixes letters of different alphabets (a look-alike address?)".into());
+            return Err(LOOK_ALIKE.into());
         }
         Ok(Email(t.to_lowercase()))
     }
