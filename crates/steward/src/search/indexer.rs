@@ -4,7 +4,7 @@
 //! index was never built, is of another version, or slept through outbox
 //! rows that have since been pruned.
 
-use super::model::{advance, Pending, SETTLE_US};
+use super::cursor::{advance, GAPS_PER_QUERY, SETTLE_US};
 use super::runtime::Index;
 use super::store;
 use crate::app::search::Indexer;
@@ -26,12 +26,21 @@ const CHECKPOINT_DOCS: usize = 200_000;
 /// How often a node looks for other nodes' changes.
 const POLL: Duration = Duration::from_secs(1);
 
+/// The least time between the starts of two passes that changed
+/// something: under a burst (a mailbox of new mail, an import) changes
+/// gather into one commit instead of a tantivy segment each, while a
+/// change after a quiet spell is still searchable at once.
+const BUSY_PASS: Duration = Duration::from_millis(250);
+
 /// The listener: catch up now, then on every event and every second.
 pub fn run(app: App, mut rx: tokio::sync::mpsc::Receiver<Event>) -> crate::app::future::BoxFut<'static, ()> {
     Box::pin(async move {
         loop {
-            if let Err(e) = catch_up(&app.store, &app.search, &app.registered().indexers).await {
-                tracing::warn!(error = %format!("{e:#}"), "search index not brought up to date");
+            let started = tokio::time::Instant::now();
+            match catch_up(&app.store, &app.search, &app.registered().indexers).await {
+                Ok(0) => {}
+                Ok(_) => tokio::time::sleep_until(started + BUSY_PASS).await,
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "search index not brought up to date"),
             }
             tokio::select! {
                 got = rx.recv() => if got.is_none() { return },
@@ -43,8 +52,9 @@ pub fn run(app: App, mut rx: tokio::sync::mpsc::Receiver<Event>) -> crate::app::
     })
 }
 
-/// Applies every outbox row after the index's cursor (rebuilding first if
-/// the index needs it). Returns how many records were (re)indexed.
+/// Applies every outbox row the index's cursor wants: the ones inside its
+/// gaps and the new ones (rebuilding first if the index needs it).
+/// Returns how many records were (re)indexed.
 pub async fn catch_up(db: &Store, index: &Arc<Index>, indexers: &[Indexer]) -> anyhow::Result<usize> {
     let pruned = store::pruned_through(&mut db.clone()).await?;
     let mut cursor = match index.cursor() {
@@ -55,14 +65,16 @@ pub async fn catch_up(db: &Store, index: &Arc<Index>, indexers: &[Indexer]) -> a
         }
     };
     let mut done = 0;
-    let mut from = cursor.through;
+    let mut rows = vec![];
+    for ranges in cursor.gap_ranges().chunks(GAPS_PER_QUERY) {
+        rows.extend(store::within(&mut db.clone(), ranges).await?);
+    }
     loop {
-        let rows = store::after(&mut db.clone(), from, PAGE).await?;
-        let Some(last) = rows.last() else { break };
-        from = last.id;
-        let fresh: Vec<&store::OutboxRow> = rows.iter().filter(|r| !cursor.seen.contains(&r.id)).collect();
+        let newer = store::after(&mut db.clone(), cursor.high, PAGE).await?;
+        let more = newer.len() as u64 == PAGE;
+        rows.extend(newer);
         let mut wanted: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
-        for r in &fresh {
+        for r in &rows {
             wanted.entry(r.kind.as_str()).or_default().insert(r.target_id);
         }
         let mut changes = vec![];
@@ -78,15 +90,18 @@ pub async fn catch_up(db: &Store, index: &Arc<Index>, indexers: &[Indexer]) -> a
                 changes.push((ix.kind, id, doc));
             }
         }
-        let all: Vec<Pending> = rows.iter().map(store::OutboxRow::pending).collect();
-        let next = advance(&cursor, &all, now_us());
+        let read: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let next = advance(&cursor, &read, now_us());
         done += changes.len();
         if !changes.is_empty() || next.through != cursor.through {
             let (index, next) = (index.clone(), next.clone());
             tokio::task::spawn_blocking(move || index.apply(&changes, next)).await??;
+        } else if next != cursor {
+            index.remember(next.clone());
         }
         cursor = next;
-        if (rows.len() as u64) < PAGE {
+        rows.clear();
+        if !more {
             break;
         }
     }

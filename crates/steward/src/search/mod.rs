@@ -21,10 +21,12 @@
 //! records' documents through their domain's `Indexer`, replaces them and
 //! commits; **the cursor is the commit's payload**, so the index and its
 //! cursor cannot disagree after a crash. On PostgreSQL ids can become
-//! visible out of order; the cursor only passes a row once a minute has
-//! gone by (`search::model::advance`, property-tested), and rows seen above
-//! it are remembered so they are not applied twice (re-applying is
-//! harmless anyway: a document is replaced by key).
+//! visible out of order; the cursor remembers the ids it has not seen
+//! below the highest it read and reads those again until they appear or a
+//! minute has gone by (`search::cursor`, property-tested), so a pass reads
+//! only what is new (re-applying is harmless anyway: a document is
+//! replaced by key). Under a burst, passes are at least a quarter second
+//! apart, so one tantivy commit covers many changes.
 //!
 //! **Several nodes**: each keeps its own index current from the same
 //! outbox, independently; nothing is sent between nodes. Rows are pruned
@@ -34,6 +36,7 @@
 //! does it by hand, server stopped).
 
 pub mod api;
+pub mod cursor;
 pub mod indexer;
 pub mod model;
 pub mod pages;

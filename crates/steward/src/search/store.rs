@@ -2,9 +2,8 @@
 //! the domains inside their own transactions ([`enqueue`]), read by every
 //! node's indexer after its cursor, and pruned after a day.
 
-use super::model::Pending;
 use crate::store::{Db, Result};
-use sea_query::{Expr, Func, Iden, Order, Query};
+use sea_query::{Cond, Expr, Func, Iden, Order, Query};
 
 #[derive(Iden, Clone, Copy)]
 enum SearchOutbox {
@@ -43,12 +42,6 @@ pub struct OutboxRow {
     pub created_at: i64,
 }
 
-impl OutboxRow {
-    pub fn pending(&self) -> Pending {
-        Pending { id: self.id, created_at: self.created_at }
-    }
-}
-
 /// Rows after `after`, oldest first, at most `limit`.
 pub async fn after(db: &mut impl Db, after: i64, limit: u64) -> Result<Vec<OutboxRow>> {
     db.fetch_all(
@@ -62,13 +55,29 @@ pub async fn after(db: &mut impl Db, after: i64, limit: u64) -> Result<Vec<Outbo
     .await
 }
 
+/// Rows whose ids fall in any of `ranges` (inclusive), oldest first.
+pub async fn within(db: &mut impl Db, ranges: &[(i64, i64)]) -> Result<Vec<OutboxRow>> {
+    let mut any = Cond::any();
+    for (a, b) in ranges {
+        any = any.add(Expr::col(SearchOutbox::Id).between(*a, *b));
+    }
+    db.fetch_all(
+        Query::select()
+            .columns([SearchOutbox::Id, SearchOutbox::Kind, SearchOutbox::TargetId, SearchOutbox::CreatedAt])
+            .from(SearchOutbox::Table)
+            .cond_where(any)
+            .order_by(SearchOutbox::Id, Order::Asc),
+    )
+    .await
+}
+
 #[derive(sqlx::FromRow)]
 struct MaxId {
     id: Option<i64>,
 }
 
 /// The newest row created before `before` (µs): where a rebuild that
-/// starts now may put its cursor (see `model::advance` on settling).
+/// starts now may put its cursor (see `cursor::SETTLE_US`).
 pub async fn settled_before(db: &mut impl Db, before: i64) -> Result<i64> {
     let r: MaxId = db
         .fetch_one(

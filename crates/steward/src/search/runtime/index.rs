@@ -17,7 +17,8 @@
 //! tantivy commit as the documents it covers, so after a crash the index
 //! and its cursor agree, and the indexer re-reads what came after.
 
-use crate::search::model::{common_words, pairs, plain_phrases, Cursor, Doc, DEFAULT_COMMON};
+use crate::search::cursor::Cursor;
+use crate::search::model::{common_words, pairs, plain_phrases, Doc, DEFAULT_COMMON};
 use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -232,7 +233,7 @@ impl Index {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let saved = payload(&index);
         let through = saved.as_ref().and_then(|p| p.through);
-        let cursor = Mutex::new(through.map(|through| Cursor { through, seen: BTreeSet::new() }));
+        let cursor = Mutex::new(through.map(Cursor::at));
         let i = Index {
             index,
             reader,
@@ -330,6 +331,12 @@ impl Index {
         }
     }
 
+    /// Remembers where a pass that changed nothing on disk left the cursor
+    /// (gaps filled by rows of no indexed kind, say).
+    pub fn remember(&self, cursor: Cursor) {
+        *self.cursor.lock().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
+    }
+
     /// Replaces (or removes, for `None`) each record's document and commits
     /// them with the new cursor; searchable when this returns.
     pub fn apply(&self, changes: &[(&'static str, i64, Option<Doc>)], cursor: Cursor) -> anyhow::Result<()> {
@@ -388,7 +395,7 @@ impl Index {
         commit(&mut w, self.payload(Some(through)))?;
         drop(w);
         self.reader.reload()?;
-        *self.cursor.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cursor { through, seen: BTreeSet::new() });
+        *self.cursor.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cursor::at(through));
         Ok(())
     }
 
