@@ -54,6 +54,7 @@ pub struct Config {
     /// The largest file accepted as an attachment, in bytes.
     pub attachment_max_bytes: u64,
     pub recurring_check_secs: u64,
+    pub expiry_check_secs: u64,
     /// Seconds between evaluations of the server-side checks (offline).
     pub monitoring_check_secs: u64,
     /// An enrolled device silent this long raises an offline alert.
@@ -212,6 +213,9 @@ pub struct Partial {
     /// 30: each opens within a minute of its time).
     #[arg(long, env = "STEWARD_RECURRING_CHECK_SECS")]
     pub recurring_check_secs: Option<u64>,
+    /// Seconds between looks for expiry dates to warn about (default 3600).
+    #[arg(long, env = "STEWARD_EXPIRY_CHECK_SECS")]
+    pub expiry_check_secs: Option<u64>,
     /// Seconds between evaluations of the server-side checks (default 30;
     /// 1–300).
     #[arg(long, env = "STEWARD_MONITORING_CHECK_SECS")]
@@ -285,6 +289,7 @@ impl Partial {
             sla_check_secs,
             attachment_max_bytes,
             recurring_check_secs,
+            expiry_check_secs,
             monitoring_check_secs,
             alert_offline_after_secs,
             webhook_check_secs,
@@ -344,6 +349,7 @@ impl Partial {
             sla_check_secs: self.sla_check_secs.unwrap_or(20),
             attachment_max_bytes: self.attachment_max_bytes.unwrap_or(DEFAULT_ATTACHMENT_MAX_BYTES),
             recurring_check_secs: self.recurring_check_secs.unwrap_or(30),
+            expiry_check_secs: self.expiry_check_secs.unwrap_or(3600),
             monitoring_check_secs: self.monitoring_check_secs.unwrap_or(30),
             alert_offline_after_secs: self.alert_offline_after_secs.unwrap_or(900),
             webhook_check_secs: self.webhook_check_secs.unwrap_or(5),
@@ -360,6 +366,7 @@ impl Partial {
         };
         anyhow::ensure!(c.attachment_max_bytes >= 1, "attachment_max_bytes must be at least 1");
         anyhow::ensure!((1..=300).contains(&c.recurring_check_secs), "recurring_check_secs must be between 1 and 300");
+        anyhow::ensure!((1..=86_400).contains(&c.expiry_check_secs), "expiry_check_secs must be between 1 and 86400");
         anyhow::ensure!((1..=300).contains(&c.monitoring_check_secs), "monitoring_check_secs must be between 1 and 300");
         anyhow::ensure!((1..=604_800).contains(&c.alert_offline_after_secs), "alert_offline_after_secs must be between 1 and 604800");
         anyhow::ensure!((1..=300).contains(&c.webhook_check_secs), "webhook_check_secs must be between 1 and 300");

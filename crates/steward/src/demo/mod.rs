@@ -32,6 +32,7 @@ use std::time::Duration;
 use steward_agent::simulate::{Churn, Enrolled, Flap};
 use tokio::sync::mpsc::UnboundedSender;
 
+pub mod assets;
 pub mod billing;
 pub mod desk;
 pub mod docs;
@@ -200,6 +201,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     desk::seed(app, &p, &desk_clients, &techs).await?;
     vault(app, &p, &ids).await?;
     docs::seed(app, &p, &ids).await?;
+    assets::seed(app, &p, &ids).await?;
     billing::seed(app, &p, &ids).await?;
     mail::seed(app, &p, &ids).await?;
     scripts::seed(app, &p).await?;

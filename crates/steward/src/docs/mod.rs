@@ -1,16 +1,22 @@
-//! IT documentation: the knowledge base so far (articles in Markdown, per
-//! client or global, in folders, with tags, every version kept, compared
-//! and restorable, found by the global search). Markdown is rendered and
-//! sanitized in one place (`markdown`), versions compared in another
-//! (`diff`); both pure.
+//! IT documentation: the knowledge base (articles in Markdown, per client
+//! or global, in folders, with tags, every version kept, compared and
+//! restorable) and documented assets (flexible types, configurations
+//! matched to devices, relationships, the expiry list), all found by the
+//! global search. Markdown is rendered and sanitized in one place
+//! (`markdown`), versions compared in another (`diff`); both pure.
 
 pub mod articles;
+pub mod assets;
 pub mod diff;
 pub mod markdown;
 
-use crate::app::domain::{get, post, Domain, NavGroup, NavItem, Need};
-use crate::auth::roles::Permission::{DocsRead, DocsWrite};
+use crate::app::domain::{get, post, BoxFut, Domain, Job, NavGroup, NavItem, Need};
+use crate::app::App;
+use crate::auth::roles::Permission::{DocsRead, DocsWrite, SettingsWrite};
 use articles::{api, pages, search};
+use assets::api as assets_api;
+use assets::pages as asset_pages;
+use std::time::Duration;
 use utoipa_axum::routes;
 
 pub fn domain() -> Domain {
@@ -33,6 +39,20 @@ pub fn domain() -> Domain {
         .api(read, routes!(api::diff_global))
         .api(write, routes!(api::restore_global))
         .api(read, routes!(api::preview))
+        .api(read, routes!(assets_api::list_types))
+        .api(Need::Perm(SettingsWrite), routes!(assets_api::create_type))
+        .api(read, routes!(assets_api::get_type))
+        .api(Need::Perm(SettingsWrite), routes!(assets_api::update_type))
+        .api(read, routes!(assets_api::list))
+        .api(write, routes!(assets_api::create))
+        .api(read, routes!(assets_api::get))
+        .api(write, routes!(assets_api::update))
+        .api(read, routes!(assets_api::configurations))
+        .api(write, routes!(assets_api::document_device))
+        .api(read, routes!(assets_api::relations_of))
+        .api(write, routes!(assets_api::relate))
+        .api(write, routes!(assets_api::unrelate))
+        .api(read, routes!(assets_api::expiries))
         .pages([
             get("/docs", read, pages::list),
             post("/docs", write, pages::create),
@@ -49,6 +69,23 @@ pub fn domain() -> Domain {
         .nav(NavItem { group: NavGroup::Docs, order: 10, id: "docs", label: "Knowledge base", href: "/docs", key: 'k', need: read })
         .panel(pages::CLIENT_PANEL)
         .panel(pages::TICKET_PANEL)
+        .pages(asset_pages::routes(read, write))
+        .nav(NavItem { group: NavGroup::Docs, order: 15, id: "assets", label: "Assets", href: "/docs/assets", key: 'i', need: read })
+        .nav(NavItem { group: NavGroup::Docs, order: 20, id: "expiries", label: "Expiring", href: "/docs/expiries", key: 'x', need: read })
+        .panel(asset_pages::CLIENT_PANEL)
+        .panel(asset_pages::DEVICE_PANEL)
+        .panel(asset_pages::TICKET_PANEL)
+        .panel(asset_pages::HOME_PANEL)
         .search(search::SOURCE)
         .indexer(search::INDEXER)
+        .search(assets::search::SOURCE)
+        .indexer(assets::search::INDEXER)
+        .job(Job { name: "docs.expiry", every: |c| Some(Duration::from_secs(c.expiry_check_secs.max(1))), run: expiry_job })
+}
+
+fn expiry_job(app: App) -> BoxFut<'static, anyhow::Result<()>> {
+    Box::pin(async move {
+        assets::expiry::warn(&app).await?;
+        Ok(())
+    })
 }

@@ -4,7 +4,7 @@
 //! index was never built, is of another version, or slept through outbox
 //! rows that have since been pruned.
 
-use super::cursor::{advance, GAPS_PER_QUERY, SETTLE_US};
+use super::model::cursor::{advance, GAPS_PER_QUERY, SETTLE_US};
 use super::runtime::Index;
 use super::store;
 use crate::app::search::Indexer;

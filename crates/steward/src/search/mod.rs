@@ -23,7 +23,7 @@
 //! cursor cannot disagree after a crash. On PostgreSQL ids can become
 //! visible out of order; the cursor remembers the ids it has not seen
 //! below the highest it read and reads those again until they appear or a
-//! minute has gone by (`search::cursor`, property-tested), so a pass reads
+//! minute has gone by (`search::model::cursor`, property-tested), so a pass reads
 //! only what is new (re-applying is harmless anyway: a document is
 //! replaced by key). Under a burst, passes are at least a quarter second
 //! apart, so one tantivy commit covers many changes.
@@ -36,7 +36,6 @@
 //! does it by hand, server stopped).
 
 pub mod api;
-pub mod cursor;
 pub mod indexer;
 pub mod model;
 pub mod pages;

@@ -77,7 +77,7 @@ struct MaxId {
 }
 
 /// The newest row created before `before` (µs): where a rebuild that
-/// starts now may put its cursor (see `cursor::SETTLE_US`).
+/// starts now may put its cursor (see `model::cursor::SETTLE_US`).
 pub async fn settled_before(db: &mut impl Db, before: i64) -> Result<i64> {
     let r: MaxId = db
         .fetch_one(

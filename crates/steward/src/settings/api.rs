@@ -27,6 +27,10 @@ pub struct SettingsDoc {
     pub alert_tickets: String,
     /// Monitoring policies every device runs (the installation level).
     pub monitoring_policy_ids: Vec<i64>,
+    /// Days ahead of a documented expiry date (a domain, a certificate, a
+    /// warranty) that everyone who reads the client's documentation is
+    /// told, largest first; they are told on the day too.
+    pub expiry_warn_days: Vec<u32>,
 }
 
 /// Changes to settings.
@@ -48,6 +52,9 @@ pub struct SettingsPatch {
     /// checks. `[]`: none.
     #[serde(default)]
     pub monitoring_policy_ids: Option<Vec<i64>>,
+    /// Up to 5 numbers of days, each 1–365.
+    #[schema(max_items = 5)]
+    pub expiry_warn_days: Option<Vec<u32>>,
 }
 
 crate::choice!(
@@ -66,6 +73,7 @@ async fn doc(app: &App) -> Result<SettingsDoc, ApiError> {
             .into_iter()
             .flat_map(|(_, a)| a.policy_ids)
             .collect(),
+        expiry_warn_days: crate::docs::assets::expiry::thresholds(app).await?,
     })
 }
 
@@ -83,6 +91,10 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJso
     if patch.alert_tickets.as_deref().is_some_and(|v| !matches!(v, "off" | "warning" | "critical")) {
         return Err(ApiError::invalid("alert_tickets", "use off, warning or critical"));
     }
+    let warn_days = match patch.expiry_warn_days {
+        Some(days) => Some(crate::docs::assets::expiry::check_thresholds(days).map_err(|m| ApiError::invalid("expiry_warn_days", m))?),
+        None => None,
+    };
     // First: it is the one change that can still be refused.
     if let Some(ids) = patch.monitoring_policy_ids {
         let mut tx = app.store.begin_audited().await?;
@@ -108,6 +120,10 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJso
     }
     if let Some(v) = patch.alert_tickets.as_deref() {
         super::store::set(&app.store, &p.actor(), super::store::ALERT_TICKETS, v).await?;
+    }
+    if let Some(days) = warn_days {
+        let v = days.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        super::store::set(&app.store, &p.actor(), crate::docs::assets::expiry::WARN_DAYS_KEY, &v).await?;
     }
     Ok(json(doc(&app).await?))
 }

@@ -228,29 +228,56 @@ async fn entry(db: &mut impl Db, client: ScopedClient, id: i64) -> Result<EntryR
 pub async fn create(app: &App, p: &Principal, client_id: i64, input: NewEntry) -> Result<Entry, ApiError> {
     p.require(Permission::VaultWrite)?;
     let client = p.client(client_id)?;
+    let mut tx = app.store.begin_audited().await?;
+    let (e, event) = create_in(app, tx.tx(), p, client, input, now_us()).await?;
+    tx.commit(&p.actor(), event).await?;
+    Ok(e)
+}
+
+/// Makes an entry inside the caller's transaction (an import's); returns it
+/// with the audit entry to write. The caller has checked `vault:write`.
+pub async fn create_in(
+    app: &App,
+    db: &mut impl crate::store::Db,
+    p: &Principal,
+    client: ScopedClient,
+    input: NewEntry,
+    now: i64,
+) -> Result<(Entry, Event), ApiError> {
     let plain = plain(&input.name, &input.username, &input.url, &input.notes, &input.folder)?;
     let s = secrets(Secrets { password: input.password, totp_secret: input.totp_secret, fields: input.fields })?;
-    let now = now_us();
-    let mut tx = app.store.begin_audited().await?;
-    let db = tx.tx();
     crate::tenancy::store::get_client(db, client).await?.ok_or(ApiError::NotFound)?;
     let id = store::insert(db, client, &plain, p.user.id, now).await?;
-    store::set_version(db, id, 1, &plain, &seal(app, id, client_id, 1, &s, Some(now))?, p.user.id, now).await?;
+    store::set_version(db, id, 1, &plain, &seal(app, id, client.id(), 1, &s, Some(now))?, p.user.id, now).await?;
     let e = Entry::from(&entry(db, client, id).await?);
-    tx.commit(
-        &p.actor(),
-        Event::new("vault.create", "vault_entry", id).client(client_id).details(json!({"name": e.name, "folder": e.folder})),
-    )
-    .await?;
-    Ok(e)
+    let event = Event::new("vault.create", "vault_entry", id).client(client.id()).details(json!({"name": e.name, "folder": e.folder}));
+    Ok((e, event))
 }
 
 pub async fn update(app: &App, p: &Principal, client_id: i64, id: i64, patch: EntryPatch) -> Result<Entry, ApiError> {
     p.require(Permission::VaultWrite)?;
     let client = p.client(client_id)?;
-    let now = now_us();
     let mut tx = app.store.begin_audited().await?;
-    let db = tx.tx();
+    let (e, event) = update_in(app, tx.tx(), p, client, id, patch, now_us()).await?;
+    if let Some(event) = event {
+        tx.commit(&p.actor(), event).await?;
+    }
+    Ok(e)
+}
+
+/// Changes an entry inside the caller's transaction (a new sealed version
+/// when its content changes); the audit entry to write, with the entry
+/// before and after (never a secret), or none when nothing changed.
+pub async fn update_in(
+    app: &App,
+    db: &mut impl crate::store::Db,
+    p: &Principal,
+    client: ScopedClient,
+    id: i64,
+    patch: EntryPatch,
+    now: i64,
+) -> Result<(Entry, Option<Event>), ApiError> {
+    let client_id = client.id();
     let row = entry(db, client, id).await?;
     let before = Entry::from(&row);
     let pick = |new: &Option<String>, old: &str| new.clone().unwrap_or_else(|| old.to_string());
@@ -299,11 +326,10 @@ pub async fn update(app: &App, p: &Principal, client_id: i64, id: i64, patch: En
     }
     let after = Entry::from(&entry(db, client, id).await?);
     if after == before {
-        return Ok(after);
+        return Ok((after, None));
     }
-    let event = Event::new("vault.update", "vault_entry", id).client(client_id).details(json!({"secrets_changed": changed_fields}));
-    tx.commit_change(&p.actor(), event, &before, &after).await?;
-    Ok(after)
+    let details = json!({"secrets_changed": changed_fields, "before": before, "after": after});
+    Ok((after, Some(Event::new("vault.update", "vault_entry", id).client(client_id).details(details))))
 }
 
 /// Archives an entry (kept with its versions; `archived: false` in a

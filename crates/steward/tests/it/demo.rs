@@ -105,6 +105,16 @@ async fn the_demo_serves_a_seeded_msp_with_the_printed_credentials() {
     assert!(docs["total"].as_i64().unwrap() >= 13, "{docs}");
     assert!(docs["items"].as_array().unwrap().iter().any(|a| a["client_id"].is_null()), "global articles");
     assert!(docs["items"].as_array().unwrap().iter().any(|a| a["version"].as_i64() > Some(1)), "an article with versions");
+    // Documented assets linked to the vault and to each other, and dates
+    // that run out soon (one already past) on the expiry list.
+    let assets: serde_json::Value = get(&format!("/api/v1/clients/{first}/assets")).await.unwrap().json().await.unwrap();
+    assert!(assets["total"].as_i64().unwrap() >= 8, "{assets}");
+    let fw = assets["items"].as_array().unwrap().iter().find(|a| a["type_name"] == "Firewall").expect("a firewall");
+    assert!(fw["links"].as_array().unwrap().iter().any(|l| l["kind"] == "vault" && l["label"].is_string()), "{fw}");
+    let rel: serde_json::Value = get(&format!("/api/v1/clients/{first}/relations")).await.unwrap().json().await.unwrap();
+    assert!(rel.as_array().unwrap().len() >= 2, "{rel}");
+    let soon: serde_json::Value = get("/api/v1/expiries?within_days=30").await.unwrap().json().await.unwrap();
+    assert!(soon.as_array().unwrap().iter().any(|e| e["days_left"].as_i64() < Some(0)), "{soon}");
 
     // A year of invoices, finalized and mostly paid, and a reconciliation
     // that finds devices the fleet enrolled and the contracts do not bill.

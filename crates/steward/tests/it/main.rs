@@ -8,6 +8,7 @@ mod agent;
 mod agent_settings;
 mod alerts;
 mod api_errors;
+mod assets;
 mod attachments;
 mod audit;
 mod auth;

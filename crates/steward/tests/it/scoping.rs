@@ -137,6 +137,12 @@ const GLOBAL_API: &[&str] = &[
     "/api/v1/articles/{article_id}/versions/{version}/restore",
     // Renders Markdown; touches no record.
     "/api/v1/articles/preview",
+    // Asset types are global (defined by administrators); the expiry list
+    // keeps to the caller's clients, another client's id is 404
+    // (tests/it/assets.rs).
+    "/api/v1/asset-types",
+    "/api/v1/asset-types/{type_id}",
+    "/api/v1/expiries",
     // Generates a password; touches no record (tests/it/vault.rs).
     "/api/v1/vault/password",
     "/api/v1/timesheets/approve",
@@ -165,6 +171,11 @@ const GLOBAL_WEB: &[&str] = &[
     "/articles/{article_id}",
     "/articles/{article_id}/diff",
     "/articles/{article_id}/versions/{version}/restore",
+    // Assets and the expiry list of the caller's clients; the new-asset
+    // form's client is checked like a path's (tests/it/assets.rs).
+    "/docs/assets",
+    "/docs/assets/new",
+    "/docs/expiries",
     // Streams only the user's clients' devices (tests/it/live.rs).
     "/devices/events",
     // Ticked devices are each checked against the caller's clients; the
@@ -216,6 +227,9 @@ const GLOBAL_WEB: &[&str] = &[
     "/settings/mail/smtp/test",
     "/settings/mail/templates/{kind}",
     "/settings/mail/templates/{kind}/preview",
+    // Asset types: administrators only (tests/it/assets.rs).
+    "/settings/asset-types",
+    "/settings/asset-types/{type_id}",
     "/devices",
     // The queue, bulk actions and numbers, filtered by the caller's clients
     // (tests/it/tickets.rs); the stream only tells of their clients' tickets.

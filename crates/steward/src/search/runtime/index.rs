@@ -17,7 +17,7 @@
 //! tantivy commit as the documents it covers, so after a crash the index
 //! and its cursor agree, and the indexer re-reads what came after.
 
-use crate::search::cursor::Cursor;
+use crate::search::model::cursor::Cursor;
 use crate::search::model::{common_words, pairs, plain_phrases, Doc, DEFAULT_COMMON};
 use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;

@@ -1,8 +1,10 @@
 //! What the search index holds and how queries are read: pure rules, no
-//! I/O. (Where the index stands in the outbox is [`super::cursor`].)
+//! I/O. (Where the index stands in the outbox is [`cursor`].)
 //!
 //! A document is one record (a ticket with its whole thread) as text plus
 //! the few values searches filter on.
+
+pub mod cursor;
 
 use std::collections::BTreeSet;
 
