@@ -8,6 +8,7 @@
 pub mod articles;
 pub mod assets;
 pub mod diff;
+pub mod import;
 pub mod markdown;
 
 use crate::app::domain::{get, post, BoxFut, Domain, Job, NavGroup, NavItem, Need};
@@ -53,6 +54,7 @@ pub fn domain() -> Domain {
         .api(write, routes!(assets_api::relate))
         .api(write, routes!(assets_api::unrelate))
         .api(read, routes!(assets_api::expiries))
+        .api(Need::SignedIn, routes!(import::api::import))
         .pages([
             get("/docs", read, pages::list),
             post("/docs", write, pages::create),
@@ -70,6 +72,10 @@ pub fn domain() -> Domain {
         .panel(pages::CLIENT_PANEL)
         .panel(pages::TICKET_PANEL)
         .pages(asset_pages::routes(read, write))
+        .pages([
+            get("/clients/{id}/import", Need::SignedIn, import::pages::show),
+            post("/clients/{id}/import", Need::SignedIn, import::pages::submit),
+        ])
         .nav(NavItem { group: NavGroup::Docs, order: 15, id: "assets", label: "Assets", href: "/docs/assets", key: 'i', need: read })
         .nav(NavItem { group: NavGroup::Docs, order: 20, id: "expiries", label: "Expiring", href: "/docs/expiries", key: 'x', need: read })
         .panel(asset_pages::CLIENT_PANEL)

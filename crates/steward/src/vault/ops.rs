@@ -254,6 +254,13 @@ pub async fn create_in(
     Ok((e, event))
 }
 
+/// The live entry of a client named `name` (any case), for an import to change.
+pub async fn named(db: &mut impl Db, client: ScopedClient, name: &str) -> Result<Option<i64>, ApiError> {
+    let f = store::Filter { folder: None, text: Some(name.to_string()), include_archived: false };
+    let (rows, _) = store::list(db, client, &f, 100, 0).await?;
+    Ok(rows.into_iter().find(|r| r.name.trim().eq_ignore_ascii_case(name.trim())).map(|r| r.id))
+}
+
 pub async fn update(app: &App, p: &Principal, client_id: i64, id: i64, patch: EntryPatch) -> Result<Entry, ApiError> {
     p.require(Permission::VaultWrite)?;
     let client = p.client(client_id)?;
@@ -314,10 +321,14 @@ pub async fn update_in(
                 changed_fields.push(f);
             }
         }
-        store::keep_version(db, &row).await?;
-        let version = row.version + 1;
-        let password_changed = (new.password != old.password).then_some(now);
-        store::set_version(db, id, version, &plain, &seal(app, id, client_id, version, &new, password_changed)?, p.user.id, now).await?;
+        // The same secrets and names again (a re-import) make no version.
+        if changes_plain || !changed_fields.is_empty() {
+            store::keep_version(db, &row).await?;
+            let version = row.version + 1;
+            let password_changed = (new.password != old.password).then_some(now);
+            store::set_version(db, id, version, &plain, &seal(app, id, client_id, version, &new, password_changed)?, p.user.id, now)
+                .await?;
+        }
     }
     if let Some(archived) = patch.archived {
         if archived != row.archived_at.is_some() {

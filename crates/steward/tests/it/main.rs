@@ -23,6 +23,7 @@ mod device_overview;
 mod docs;
 mod enrollment;
 mod hardening;
+mod imports;
 mod jobs;
 mod layering;
 mod live;
