@@ -30,6 +30,7 @@ pub fn domain() -> Domain {
         .api(Need::SignedIn, routes!(api::password))
         .pages([
             get("/clients/{id}/vault", read, pages::list),
+            get("/clients/{id}/vault-report", read, pages::report),
             post("/clients/{id}/vault", write, pages::create),
             get("/clients/{id}/vault/{entry_id}", read, pages::show),
             post("/clients/{id}/vault/{entry_id}", write, pages::update),

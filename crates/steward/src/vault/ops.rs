@@ -498,7 +498,7 @@ async fn burst(db: &mut impl Db, p: &Principal, recent: i64, now: i64) -> Result
 }
 
 /// One entry of the report on a client's passwords.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = VaultPasswordAge)]
 pub struct PasswordAge {
     pub entry_id: i64,

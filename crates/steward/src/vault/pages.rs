@@ -234,3 +234,32 @@ fn client_vault<'a>(app: &'a App, p: &'a Principal, ctx: PanelCtx) -> BoxFut<'a,
         Fragment::render(&ClientVault { client_id, entries: rows.iter().map(Entry::from).collect(), total }).map(Some)
     })
 }
+
+#[derive(Template)]
+#[template(path = "vault_report.html")]
+struct ReportPage {
+    l: Layout,
+    client_id: i64,
+    client_name: String,
+    lines: Vec<(super::ops::PasswordAge, Vec<(i64, String)>)>,
+    reused: usize,
+    older_than_year: usize,
+}
+
+/// The client's passwords by age, oldest first, with the entries each is
+/// reused in (found by keyed hashes, never the passwords).
+pub async fn report(State(app): State<App>, p: Principal, ApiPath(client_id): ApiPath<i64>) -> PageResult {
+    let rows = ops::password_report(&app, &p, client_id).await?;
+    let client = crate::tenancy::store::get_client(&mut app.store.clone(), p.client(client_id)?).await?.ok_or(ApiError::NotFound)?;
+    let name_of = |id: i64| rows.iter().find(|r| r.entry_id == id).map(|r| r.name.clone()).unwrap_or_else(|| format!("entry {id}"));
+    let lines: Vec<_> = rows.iter().map(|r| (r.clone(), r.reused_with.iter().map(|id| (*id, name_of(*id))).collect())).collect();
+    let page = ReportPage {
+        l: Layout::new(&app, &p, format!("Password report of {}", client.name), "clients"),
+        client_id,
+        client_name: client.name,
+        reused: rows.iter().filter(|r| !r.reused_with.is_empty()).count(),
+        older_than_year: rows.iter().filter(|r| r.age_days > 365).count(),
+        lines,
+    };
+    Ok(html_status(axum::http::StatusCode::OK, &page))
+}

@@ -100,6 +100,10 @@ async fn secrets_leave_only_through_the_reveal_which_is_audited() {
     let (_, report) = a.get(&format!("/api/v1/clients/{c}/vault-report")).await;
     let fw = report.as_array().unwrap().iter().find(|x| x["entry_id"] == id).unwrap();
     assert_eq!(fw["reused_with"], json!([twin["id"]]), "{report}");
+    let (st, page) = a.get_text(&format!("/clients/{c}/vault-report")).await;
+    assert_eq!(st, 200);
+    assert!(page.contains("Switch admin") && page.contains("2 reused"), "the report's page: {page}");
+    no_canary("the report page", &page);
 
     // Archived: out of the list, kept, and back again.
     assert_eq!(a.delete(&format!("{base}/{id}")).await.0, 204);
@@ -255,6 +259,7 @@ async fn bad_input_gets_a_clear_error_and_another_clients_vault_does_not_exist()
     }
     assert_eq!(t.post(&format!("{base}/{}/reveal", e["id"]), json!({})).await.0, 404);
     assert_eq!(t.get_text(&format!("/clients/{c}/vault/{}", e["id"])).await.0, 404);
+    assert_eq!(t.get_text(&format!("/clients/{c}/vault-report")).await.0, 404);
     // Nor under their own client's path.
     assert_eq!(t.post(&format!("/api/v1/clients/{mine}/vault/{}/reveal", e["id"]), json!({})).await.0, 404);
 }

@@ -206,9 +206,22 @@ struct RowCtx<'a> {
 }
 
 impl RowCtx<'_> {
-    /// A row of another organization than this client, when the file names one.
-    fn elsewhere(&self, v: &BTreeMap<String, String>) -> Option<String> {
-        v.get("organization").filter(|o| !o.trim().eq_ignore_ascii_case(self.client_name.trim())).cloned()
+    /// The row's name; or the row as reported when it is another
+    /// organization's (the file names one that is not this client) or has
+    /// no name.
+    fn named(&self, line: usize, v: &BTreeMap<String, String>) -> Result<String, ImportRow> {
+        let name = v.get("name").cloned().unwrap_or_default();
+        if let Some(o) = v.get("organization").filter(|o| !o.trim().eq_ignore_ascii_case(self.client_name.trim())) {
+            let mut r = row(line, "skip", &name);
+            r.note = Some(format!("another organization ({o})"));
+            return Err(r);
+        }
+        if name.trim().is_empty() {
+            let mut r = row(line, "error", "");
+            r.errors.push(RowError { field: "name".into(), message: "is empty".into() });
+            return Err(r);
+        }
+        Ok(name)
     }
 }
 
@@ -222,17 +235,10 @@ async fn asset_row(
     line: usize,
     v: &BTreeMap<String, String>,
 ) -> Result<(ImportRow, Option<Event>), ApiError> {
-    let name = v.get("name").cloned().unwrap_or_default();
-    if let Some(o) = ctx.elsewhere(v) {
-        let mut r = row(line, "skip", &name);
-        r.note = Some(format!("another organization ({o})"));
-        return Ok((r, None));
-    }
-    if name.trim().is_empty() {
-        let mut r = row(line, "error", "");
-        r.errors.push(RowError { field: "name".into(), message: "is empty".into() });
-        return Ok((r, None));
-    }
+    let name = match ctx.named(line, v) {
+        Ok(name) => name,
+        Err(r) => return Ok((r, None)),
+    };
     let mut fields = Map::new();
     for f in ctx.fields {
         let Some(value) = v.get(&f.key) else { continue };
@@ -281,17 +287,10 @@ async fn password_row(
     line: usize,
     v: &BTreeMap<String, String>,
 ) -> Result<(ImportRow, Option<Event>), ApiError> {
-    let name = v.get("name").cloned().unwrap_or_default();
-    if let Some(o) = ctx.elsewhere(v) {
-        let mut r = row(line, "skip", &name);
-        r.note = Some(format!("another organization ({o})"));
-        return Ok((r, None));
-    }
-    if name.trim().is_empty() {
-        let mut r = row(line, "error", "");
-        r.errors.push(RowError { field: "name".into(), message: "is empty".into() });
-        return Ok((r, None));
-    }
+    let name = match ctx.named(line, v) {
+        Ok(name) => name,
+        Err(r) => return Ok((r, None)),
+    };
     let get = |k: &str| v.get(k).cloned();
     let existing = vault::named(db, ctx.client, &name).await?;
     let outcome = match existing {
