@@ -92,7 +92,7 @@ pub async fn update(State(app): State<App>, p: Principal, ApiJson(patch): ApiJso
         return Err(ApiError::invalid("alert_tickets", "use off, warning or critical"));
     }
     let warn_days = match patch.expiry_warn_days {
-        Some(days) => Some(crate::docs::assets::expiry::check_thresholds(days).map_err(|m| ApiError::invalid("expiry_warn_days", m))?),
+        Some(days) => Some(crate::docs::assets::expiry::check_thresholds(days).map_err(|m| ApiError::refused("expiry_warn_days", m))?),
         None => None,
     };
     // First: it is the one change that can still be refused.

@@ -307,7 +307,7 @@ async fn relationships_show_both_ways_and_the_expiry_list_warns_once_per_thresho
     let (st, set) = a.patch("/api/v1/settings", json!({"expiry_warn_days": [7, 60, 7]})).await;
     assert_eq!((st, set["expiry_warn_days"].clone()), (200, json!([60, 7])), "{set}");
     let (st, _) = a.patch("/api/v1/settings", json!({"expiry_warn_days": [0]})).await;
-    assert_eq!(st, 400);
+    assert_eq!(st, 422, "schema-valid, refused by meaning");
     let (_, home) = t.get_text("/").await;
     assert!(home.contains("Expiring within 60 days") && home.contains("portal cert") && !home.contains("other.example"), "{home}");
     let (_, page) = t.get_text("/docs/expiries").await;

@@ -72,7 +72,7 @@ pub struct NewAsset {
     #[schema(value_type = Object)]
     pub fields: Map<String, Value>,
     #[serde(default)]
-    #[schema(max_length = 20000)]
+    #[schema(value_type = crate::validate::Long)]
     pub notes: String,
     /// Only for a configuration: the device it documents.
     pub device_id: Option<i64>,
@@ -87,7 +87,7 @@ pub struct AssetPatch {
     pub name: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub fields: Option<Map<String, Value>>,
-    #[schema(max_length = 20000)]
+    #[schema(value_type = Option<crate::validate::Long>)]
     pub notes: Option<String>,
     /// Match a configuration to a device (`null`: to none).
     #[serde(default, with = "crate::validate::double_option")]
@@ -338,7 +338,7 @@ pub struct DeviceDocs {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub fields: Map<String, Value>,
-    #[schema(max_length = 20000)]
+    #[schema(value_type = Option<crate::validate::Long>)]
     pub notes: Option<String>,
 }
 

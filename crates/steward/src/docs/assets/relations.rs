@@ -12,7 +12,7 @@ use crate::auth::roles::Permission;
 use crate::error::ApiError;
 use crate::store::Db;
 use crate::time::{now_us, Timestamp};
-use crate::validate::Text;
+use crate::validate::Short;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -36,7 +36,7 @@ pub struct NewRelation {
     pub from: End,
     pub to: End,
     #[serde(default)]
-    #[schema(max_length = 100)]
+    #[schema(value_type = crate::validate::Short)]
     pub label: String,
 }
 
@@ -106,9 +106,9 @@ pub async fn of(app: &App, p: &Principal, client: i64, what: &RelationsOf) -> Re
 pub async fn create(app: &App, p: &Principal, client: i64, input: NewRelation) -> Result<Relation, ApiError> {
     let client = scoped(p, client, true)?;
     let (from, to) = (kind("from.kind", &input.from.kind)?, kind("to.kind", &input.to.kind)?);
-    let label = Text::<100>::parse(&input.label).map_err(|m| ApiError::invalid("label", m))?.into_string();
-    if label.contains('\n') {
-        return Err(ApiError::invalid("label", "must be one line"));
+    let label = Short::parse(&input.label).map_err(|m| ApiError::invalid("label", m))?.into_string();
+    if label.contains(['\n', '\r', '\t']) || label.chars().count() > 100 {
+        return Err(ApiError::refused("label", "one line of at most 100 characters"));
     }
     if input.from == input.to {
         return Err(ApiError::refused("to", "a record cannot be related to itself"));

@@ -14,7 +14,7 @@ use crate::auth::roles::Permission;
 use crate::error::ApiError;
 use crate::store::Db;
 use crate::time::{now_us, Timestamp};
-use crate::validate::{Name, Text};
+use crate::validate::{Medium, Name};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -57,7 +57,7 @@ pub struct NewAssetType {
     #[schema(value_type = crate::validate::Name)]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 1000)]
+    #[schema(value_type = crate::validate::Medium)]
     pub description: String,
     #[schema(max_items = 60)]
     pub fields: Vec<FieldInput>,
@@ -70,7 +70,7 @@ pub struct NewAssetType {
 pub struct AssetTypePatch {
     #[schema(value_type = Option<crate::validate::Name>)]
     pub name: Option<String>,
-    #[schema(max_length = 1000)]
+    #[schema(value_type = Option<crate::validate::Medium>)]
     pub description: Option<String>,
     #[schema(max_items = 60)]
     pub fields: Option<Vec<FieldInput>>,
@@ -80,7 +80,7 @@ pub struct AssetTypePatch {
 
 fn checked(name: &str, description: &str, fields: &[FieldInput]) -> Result<(String, String, Vec<FieldDef>), ApiError> {
     let name = Name::parse(name).map_err(|m| ApiError::invalid("name", m))?.into_string();
-    let description = Text::<1000>::parse(description).map_err(|m| ApiError::invalid("description", m))?.into_string();
+    let description = Medium::parse(description).map_err(|m| ApiError::invalid("description", m))?.into_string();
     let fields = check_fields(fields).map_err(|(f, m)| ApiError::refused(&f, m))?;
     Ok((name, description, fields))
 }
