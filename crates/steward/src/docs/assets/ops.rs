@@ -211,7 +211,7 @@ async fn check(
 }
 
 async fn live_type(db: &mut impl Db, id: i64) -> Result<store::TypeRow, ApiError> {
-    match store::get_type(db, id).await? {
+    match store::get_type_plain(db, id).await? {
         Some(t) if t.archived_at.is_none() => Ok(t),
         Some(_) => Err(ApiError::refused("type_id", "the asset type is archived")),
         None => Err(ApiError::refused("type_id", format!("there is no asset type {id}"))),
@@ -272,7 +272,7 @@ pub async fn update_in(
     now: i64,
 ) -> Result<(Asset, Option<Event>), ApiError> {
     let r = store::get(db, client, id).await?.ok_or(ApiError::NotFound)?;
-    let t = store::get_type(db, r.type_id).await?.ok_or(ApiError::NotFound)?;
+    let t = store::get_type_plain(db, r.type_id).await?.ok_or(ApiError::NotFound)?;
     let before = answers(db, std::slice::from_ref(&r)).await?.remove(0);
     // Values of fields the type no longer has are dropped on the next save.
     let defs = fields_of(&t.fields);

@@ -179,7 +179,7 @@ async fn new_page(app: &App, p: &Principal, client: i64, type_id: i64, form: &[(
     let scope = p.client(client)?;
     p.require(Permission::DocsWrite)?;
     let c = crate::tenancy::store::get_client(&mut app.store.clone(), scope).await?.ok_or(ApiError::NotFound)?;
-    let t = types::get(app, p, type_id).await?;
+    let t = types::get_plain(app, p, type_id).await?;
     let fields = form_fields(app, client, &t.fields, &form_values(form)).await?;
     Ok(html_status(
         status_for(&error),
@@ -290,7 +290,7 @@ async fn asset_page(
     error: Option<String>,
 ) -> PageResult {
     let a = ops::get(app, p, client, id).await?;
-    let t = types::get(app, p, a.type_id).await?;
+    let t = types::get_plain(app, p, a.type_id).await?;
     let mut db = app.store.snapshot().await?;
     let client_name = crate::tenancy::store::get_client(&mut db, p.client(client)?).await?.map(|c| c.name).unwrap_or_default();
     let values = t
@@ -721,7 +721,7 @@ fn device_panel<'a>(app: &'a App, p: &'a Principal, ctx: PanelCtx) -> BoxFut<'a,
         };
         let mut values = vec![];
         if let Some(a) = &asset {
-            let t = types::get(app, p, a.type_id).await?;
+            let t = types::get_plain(app, p, a.type_id).await?;
             for f in &t.fields {
                 if let Some(v) = a.fields.get(&f.key) {
                     let text = a.links.iter().find(|l| l.key == f.key).and_then(|l| l.label.clone()).unwrap_or_else(|| shown(v));

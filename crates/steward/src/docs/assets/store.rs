@@ -79,14 +79,22 @@ pub struct TypeRow {
     pub assets: i64,
 }
 
-fn select_types() -> SelectStatement {
+/// Types as stored; with `count`, how many live assets each has (read
+/// through the partial index of live assets, and only where shown: it is
+/// the costly part of a type read).
+fn select_types_counted(count: bool) -> SelectStatement {
     let t = |c: AssetTypes| (AssetTypes::Table, c);
-    let count = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .from(Assets::Table)
-        .and_where(Expr::col((Assets::Table, Assets::TypeId)).equals(t(AssetTypes::Id)))
-        .and_where(Expr::col((Assets::Table, Assets::ArchivedAt)).is_null())
-        .to_owned();
+    let assets = if count {
+        let q = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from(Assets::Table)
+            .and_where(Expr::col((Assets::Table, Assets::TypeId)).equals(t(AssetTypes::Id)))
+            .and_where(Expr::col((Assets::Table, Assets::ArchivedAt)).is_null())
+            .to_owned();
+        sea_query::SimpleExpr::SubQuery(None, Box::new(q.into_sub_query_statement()))
+    } else {
+        Expr::val(0i64).into()
+    };
     Query::select()
         .columns([
             t(AssetTypes::Id),
@@ -98,14 +106,18 @@ fn select_types() -> SelectStatement {
             t(AssetTypes::CreatedAt),
             t(AssetTypes::UpdatedAt),
         ])
-        .expr_as(sea_query::SimpleExpr::SubQuery(None, Box::new(count.into_sub_query_statement())), Alias::new("assets"))
+        .expr_as(assets, Alias::new("assets"))
         .from(AssetTypes::Table)
         .to_owned()
 }
 
+fn select_types() -> SelectStatement {
+    select_types_counted(false)
+}
+
 /// Every type, by name (archived ones too when asked).
 pub async fn types(db: &mut impl Db, include_archived: bool) -> Result<Vec<TypeRow>> {
-    let mut q = select_types();
+    let mut q = select_types_counted(true);
     q.order_by((AssetTypes::Table, AssetTypes::Name), Order::Asc);
     if !include_archived {
         q.and_where(Expr::col((AssetTypes::Table, AssetTypes::ArchivedAt)).is_null());
@@ -113,7 +125,14 @@ pub async fn types(db: &mut impl Db, include_archived: bool) -> Result<Vec<TypeR
     db.fetch_all(&q).await
 }
 
+/// A type with its count of live assets.
 pub async fn get_type(db: &mut impl Db, id: i64) -> Result<Option<TypeRow>> {
+    db.fetch_optional(select_types_counted(true).and_where(Expr::col((AssetTypes::Table, AssetTypes::Id)).eq(id))).await
+}
+
+/// A type without counting its assets (`assets` is 0): for checking and
+/// showing an asset.
+pub async fn get_type_plain(db: &mut impl Db, id: i64) -> Result<Option<TypeRow>> {
     db.fetch_optional(select_types().and_where(Expr::col((AssetTypes::Table, AssetTypes::Id)).eq(id))).await
 }
 

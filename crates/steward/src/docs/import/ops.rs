@@ -127,7 +127,7 @@ pub async fn run(app: &App, p: &Principal, client: i64, req: ImportRequest) -> R
     let c = crate::tenancy::store::get_client(tx.tx(), scope).await?.ok_or(ApiError::NotFound)?;
     let (type_id, fields, configuration) = match (kind, req.type_id) {
         (Kind::Assets, Some(t)) => {
-            let t = asset_store::get_type(tx.tx(), t).await?.filter(|t| t.archived_at.is_none());
+            let t = asset_store::get_type_plain(tx.tx(), t).await?.filter(|t| t.archived_at.is_none());
             let t = t.ok_or_else(|| ApiError::refused("type_id", "no such asset type"))?;
             (t.id, fields_of(&t.fields), t.configuration)
         }
