@@ -9,6 +9,7 @@ pub mod expiry;
 pub mod model;
 pub mod ops;
 pub mod pages;
+pub mod panels;
 pub mod relations;
 pub mod search;
 pub mod store;
